@@ -1,0 +1,137 @@
+"""Lamella: data framework for computational biology.
+
+`import lamella as ln` is cheap and has no side effects: the registries, the database and the heavy
+libraries are loaded on first use. The first use connects to the current instance (creating an
+embedded default instance if there is none).
+
+    >>> import lamella as ln
+    >>> artifact = ln.Artifact.from_dataframe(df, key="my_datasets/rnaseq1.parquet").save()
+    >>> ln.Artifact.filter(key__startswith="my_datasets/").to_dataframe()
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute); resolved on first access so `import lamella` stays fast
+_LAZY: dict[str, tuple[str, str]] = {
+    "Artifact": ("lamella.models", "Artifact"),
+    "Branch": ("lamella.models", "Branch"),
+    "Collection": ("lamella.models", "Collection"),
+    "Feature": ("lamella.models", "Feature"),
+    "FeatureValue": ("lamella.models", "FeatureValue"),
+    "Project": ("lamella.models", "Project"),
+    "Q": ("lamella._query", "Q"),
+    "QuerySet": ("lamella._query", "QuerySet"),
+    "Record": ("lamella.models", "Record"),
+    "Reference": ("lamella.models", "Reference"),
+    "Run": ("lamella.models", "Run"),
+    "Schema": ("lamella.models", "Schema"),
+    "Space": ("lamella.models", "Space"),
+    "Storage": ("lamella.models", "Storage"),
+    "Transform": ("lamella.models", "Transform"),
+    "ULabel": ("lamella.models", "ULabel"),
+    "UPath": ("lamella._storage", "UPath"),
+    "User": ("lamella.models", "User"),
+    "connect": ("lamella._instance.setup", "connect"),
+    "context": ("lamella._tracking", "context"),
+    "errors": ("lamella.errors", ""),
+    "examples": ("lamella.examples", ""),
+    "finish": ("lamella._tracking", "finish"),
+    "save": ("lamella.models", "save"),
+    "settings": ("lamella._instance.settings", "settings"),
+    "setup": ("lamella._instance.setup_facade", ""),
+    "track": ("lamella._tracking", "track"),
+    "view": ("lamella.models", "view"),
+}
+
+# old spellings that keep working; accessing them warns with the new spelling
+_DEPRECATED: dict[str, tuple[str, str]] = {
+    "FeatureSet": ("Schema", "lamella.models"),
+    "core": ("examples", "lamella._deprecated_namespaces"),
+    "dev": ("examples", "lamella._deprecated_namespaces"),
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module_name, attr = _LAZY[name]
+        module = importlib.import_module(module_name)
+        value = getattr(module, attr) if attr else module
+        globals()[name] = value
+        return value
+    if name in _DEPRECATED:
+        new, module_name = _DEPRECATED[name]
+        module = importlib.import_module(module_name)
+        return getattr(module, name)
+    raise AttributeError(f"module 'lamella' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return [*__all__, *_DEPRECATED]
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from lamella import errors as errors
+    from lamella import examples as examples
+    from lamella._instance import setup_facade as setup
+    from lamella._instance.settings import settings as settings
+    from lamella._instance.setup import connect as connect
+    from lamella._query import Q as Q
+    from lamella._query import QuerySet as QuerySet
+    from lamella._storage import UPath as UPath
+    from lamella._tracking import context as context
+    from lamella._tracking import finish as finish
+    from lamella._tracking import track as track
+    from lamella.models import (
+        Artifact as Artifact,
+    )
+    from lamella.models import (
+        Branch as Branch,
+    )
+    from lamella.models import (
+        Collection as Collection,
+    )
+    from lamella.models import (
+        Feature as Feature,
+    )
+    from lamella.models import (
+        FeatureValue as FeatureValue,
+    )
+    from lamella.models import (
+        Project as Project,
+    )
+    from lamella.models import (
+        Record as Record,
+    )
+    from lamella.models import (
+        Reference as Reference,
+    )
+    from lamella.models import (
+        Run as Run,
+    )
+    from lamella.models import (
+        Schema as Schema,
+    )
+    from lamella.models import (
+        Space as Space,
+    )
+    from lamella.models import (
+        Storage as Storage,
+    )
+    from lamella.models import (
+        Transform as Transform,
+    )
+    from lamella.models import (
+        ULabel as ULabel,
+    )
+    from lamella.models import (
+        User as User,
+    )
+    from lamella.models import save as save
+    from lamella.models import view as view

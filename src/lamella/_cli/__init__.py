@@ -1,0 +1,1 @@
+"""The `lamella` command line: thin commands over the public Python API."""

@@ -1,0 +1,48 @@
+"""`lamella info | list`."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+def info() -> None:
+    """Show the current instance and user."""
+    from lamella._instance import config as cfg
+
+    name = cfg.current_instance_name()
+    user = cfg.read_user()
+    click.echo(f"user      {user.handle} ({user.uid})")
+    config = cfg.InstanceConfig.load(name) if name else None
+    if config is None:
+        click.echo("instance  none: create one with `lamella init --storage ./data`")
+        return
+    click.echo(f"instance  {config.name} ({config.uid})")
+    click.echo(f"storage   {config.storage_root}")
+    click.echo(f"database  {config.dialect}: {_safe_url(config.url())}")
+    if config.modules:
+        click.echo(f"modules   {', '.join(config.modules)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.command(name="list")
+def list_() -> None:
+    """List the instances on this machine; the current one is marked with *."""
+    from lamella._instance import config as cfg
+
+    current = cfg.current_instance_name()
+    configs = cfg.list_instance_configs()
+    if not configs:
+        click.echo("no instances yet: create one with `lamella init --storage ./data`")
+        return
+    for config in configs:
+        mark = "*" if config.name == current else " "
+        click.echo(f"{mark} {config.name:<20} {config.dialect:<10} {config.storage_root}")
+
+
+list_.name = "list"

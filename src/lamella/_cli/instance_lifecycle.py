@@ -1,0 +1,60 @@
+"""`lamella init | connect | disconnect | delete | migrate`."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--storage", required=True, help="A local folder (./data) or an S3 location (s3://bucket/prefix).")
+@click.option("--name", default=None, help="Instance name; defaults to the storage folder's name.")
+@click.option("--db", default=None, help="PostgreSQL URL (postgresql://user:pw@host:port/db); SQLite if omitted.")
+@click.option("--modules", default=None, help="Comma-separated schema modules, e.g. bionty.")
+def init(storage: str, name: str | None, db: str | None, modules: str | None) -> None:
+    """Create an instance and make it the current one."""
+    from lamella._instance.setup import init as init_instance
+
+    init_instance(storage=storage, name=name, db=db, modules=modules)
+
+
+@click.command()
+@click.argument("name")
+def connect(name: str) -> None:
+    """Make NAME the current instance."""
+    from lamella._instance.setup import connect as connect_instance
+
+    instance = connect_instance(name, persist=True)
+    click.echo(f"→ connected lamella: {instance.user.handle}/{instance.name}")
+
+
+@click.command()
+def disconnect() -> None:
+    """Leave the current instance (the next use asks for one)."""
+    from lamella._instance.setup import disconnect as disconnect_instance
+
+    disconnect_instance()
+    click.echo("→ disconnected")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Do not ask for confirmation.")
+def delete(name: str, force: bool) -> None:
+    """Delete instance NAME's settings and embedded database (stored files are kept)."""
+    from lamella._instance.setup import delete as delete_instance
+
+    if not force:
+        click.confirm(f"Delete instance {name!r}? Its stored files are kept.", abort=True)
+    delete_instance(name, force=force)
+
+
+@click.command()
+def migrate() -> None:
+    """Upgrade the current instance's database schema to this version of Lamella."""
+    from lamella._instance.setup import migrate as migrate_instance
+
+    before, after = migrate_instance()
+    if before == after:
+        click.echo(f"→ already up to date (schema {after})")
+    else:
+        click.echo(f"→ migrated schema {before} → {after}")

@@ -1,0 +1,20 @@
+"""Old namespaces (`ln.core.datasets`, `ln.dev.datasets`) that point at `ln.examples`."""
+
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+from typing import Any
+
+
+def _namespace(old: str) -> Any:
+    from lamella import examples
+
+    warnings.warn(f"ln.{old} is deprecated; use ln.examples", DeprecationWarning, stacklevel=3)
+    return SimpleNamespace(datasets=examples.datasets)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("core", "dev"):
+        return _namespace(name)
+    raise AttributeError(name)

@@ -1,0 +1,35 @@
+"""One registry of file formats: read by suffix, write by Python type.
+
+    >>> from lamella import _formats
+    >>> written = _formats.serialize(df, directory, "my_table")   # -> my_table.parquet
+    >>> _formats.load(written.path, written.suffix)               # -> DataFrame
+    >>> _formats.open_dataset(written.path, ".parquet")           # -> pyarrow.dataset.Dataset
+
+A new format is one call to `register_format`. Importing this package imports no heavy library;
+pandas, pyarrow, anndata, zarr and yaml are imported by the function that needs them.
+"""
+
+from __future__ import annotations
+
+from lamella._formats.access import (
+    load,
+    open_dataset,
+    otype_for_suffix,
+    supported_load_suffixes,
+    supported_open_suffixes,
+)
+from lamella._formats.otype import otype_of
+from lamella._formats.registry import register_format
+from lamella._formats.serialize import SerializedData, serialize
+
+__all__ = [
+    "SerializedData",
+    "load",
+    "open_dataset",
+    "otype_for_suffix",
+    "otype_of",
+    "register_format",
+    "serialize",
+    "supported_load_suffixes",
+    "supported_open_suffixes",
+]

@@ -1,0 +1,61 @@
+"""Functions that open a file or folder for streaming access, without loading it into memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamella._formats.paths import resolve_location
+from lamella.errors import InvalidArgument
+
+__all__ = ["open_csv", "open_h5ad", "open_parquet", "open_tsv", "open_zarr"]
+
+
+def open_parquet(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
+    """A `pyarrow.dataset.Dataset` over one parquet file or a folder of them."""
+    import pyarrow.dataset as ds
+
+    location, filesystem = resolve_location(path, filesystem)
+    return ds.dataset(location, format="parquet", filesystem=filesystem, **kwargs)
+
+
+def _open_delimited(path: Any, filesystem: Any | None, delimiter: str, kwargs: dict[str, Any]) -> Any:
+    import pyarrow.csv as pv
+    import pyarrow.dataset as ds
+
+    location, filesystem = resolve_location(path, filesystem)
+    file_format = kwargs.pop("format", None) or ds.CsvFileFormat(
+        parse_options=pv.ParseOptions(delimiter=delimiter)
+    )
+    return ds.dataset(location, format=file_format, filesystem=filesystem, **kwargs)
+
+
+def open_csv(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
+    """A `pyarrow.dataset.Dataset` over a csv file (or folder of them); `.gz` is decompressed."""
+    return _open_delimited(path, filesystem, ",", kwargs)
+
+
+def open_tsv(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
+    return _open_delimited(path, filesystem, "\t", kwargs)
+
+
+def open_h5ad(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
+    """An `AnnData` in backed mode: obs and var in memory, `X` read from disk on access."""
+    import anndata
+
+    location, filesystem = resolve_location(path, filesystem)
+    if filesystem is not None:
+        raise InvalidArgument(
+            f"cannot open the remote .h5ad file {path!s} in backed mode; backed AnnData needs a local "
+            "file: call artifact.cache() first and open the local path"
+        )
+    kwargs.setdefault("backed", "r")
+    return anndata.read_h5ad(location, **kwargs)
+
+
+def open_zarr(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
+    """An `AnnData` whose matrices stay in the zarr store until sliced."""
+    from lamella._formats.lazy_zarr import read_zarr_lazily
+
+    location, filesystem = resolve_location(path, filesystem)
+    store = filesystem.get_mapper(location) if filesystem is not None else location
+    return read_zarr_lazily(store, **kwargs)

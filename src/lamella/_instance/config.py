@@ -1,0 +1,154 @@
+"""The settings files: which instance is current, who the user is, and each instance's description.
+
+Files under LAMELLA_HOME:
+- settings.json: {"current_instance": name | null, "user": {"handle": ..., "uid": ...}}
+- instances/<name>.json: one per instance (name, uid, storage root, database URL, modules)
+Writes go to a temporary file first and are renamed into place, so a crash never leaves a broken file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lamella._instance import paths
+from lamella.errors import InvalidArgument
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as e:
+        raise InvalidArgument(f"the settings file {path} is not valid JSON ({e}); fix or delete it") from e
+    return data if isinstance(data, dict) else {}
+
+
+def validate_instance_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise InvalidArgument(
+            f"invalid instance name {name!r}: use letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass
+class InstanceConfig:
+    name: str
+    uid: str
+    storage_root: str
+    db: str | None = None  # a PostgreSQL URL, or None for the embedded SQLite database
+    modules: list[str] = field(default_factory=list)
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.db else "sqlite"
+
+    def sqlite_path(self) -> Path:
+        """The embedded database: beside the data for local storage, under LAMELLA_HOME for cloud storage."""
+        if "://" in self.storage_root:
+            return paths.instances_dir() / self.name / "lamella.db"
+        return Path(self.storage_root) / ".lamella" / "lamella.db"
+
+    def url(self) -> str:
+        if self.db:
+            url = self.db
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{self.sqlite_path()}"
+
+    def save(self) -> None:
+        _write_json(paths.instance_file(self.name), asdict(self))
+
+    @classmethod
+    def load(cls, name: str) -> InstanceConfig | None:
+        data = _read_json(paths.instance_file(name))
+        if not data:
+            return None
+        return cls(
+            name=data["name"],
+            uid=data["uid"],
+            storage_root=data["storage_root"],
+            db=data.get("db"),
+            modules=list(data.get("modules") or []),
+        )
+
+    def remove(self) -> None:
+        paths.instance_file(self.name).unlink(missing_ok=True)
+
+
+def list_instance_configs() -> list[InstanceConfig]:
+    folder = paths.instances_dir()
+    if not folder.is_dir():
+        return []
+    configs = [InstanceConfig.load(p.stem) for p in sorted(folder.glob("*.json"))]
+    return [c for c in configs if c is not None]
+
+
+@dataclass
+class UserConfig:
+    handle: str
+    uid: str
+    name: str | None = None
+
+
+def read_global() -> dict[str, Any]:
+    return _read_json(paths.settings_file())
+
+
+def write_global(data: dict[str, Any]) -> None:
+    _write_json(paths.settings_file(), data)
+
+
+def current_instance_name() -> str | None:
+    name = read_global().get("current_instance")
+    return name if isinstance(name, str) else None
+
+
+def set_current_instance(name: str | None) -> None:
+    data = read_global()
+    data["current_instance"] = name
+    write_global(data)
+
+
+def default_handle() -> str:
+    try:
+        handle = getpass.getuser()
+    except Exception:  # no user database entry (containers): fall back to a fixed handle
+        handle = "anonymous"
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", handle) or "anonymous"
+
+
+def read_user() -> UserConfig:
+    from lamella._uid import base62
+
+    data = read_global()
+    user = data.get("user")
+    if isinstance(user, dict) and user.get("handle") and user.get("uid"):
+        return UserConfig(handle=user["handle"], uid=user["uid"], name=user.get("name"))
+    config = UserConfig(handle=default_handle(), uid=base62(8))
+    data["user"] = asdict(config)
+    write_global(data)
+    return config
+
+
+def write_user(config: UserConfig) -> None:
+    data = read_global()
+    data["user"] = asdict(config)
+    write_global(data)

@@ -1,0 +1,131 @@
+"""Engines, sessions and write transactions for one instance.
+
+Both drivers run in driver-level autocommit: every read sees the latest committed data (no stale
+snapshot held open between calls, which matters when several processes share an instance) and no
+lock is held while the user's code runs. Writes go through `Database.write()`, which opens an
+explicit transaction: `BEGIN IMMEDIATE` on SQLite (one writer at a time, waiting on the busy
+timeout) and `BEGIN` plus transaction-scoped advisory locks on PostgreSQL, so a check-then-insert
+(next version number, existing name) cannot race with another process.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+
+    from lamella._instance.config import InstanceConfig
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # LIKE is case-sensitive (as on PostgreSQL) so `key LIKE 'prefix%'` can use the index;
+    # case-insensitive lookups compare lower() on both sides instead.
+    cursor.execute("PRAGMA case_sensitive_like = ON")
+    cursor.close()
+
+
+def create_engine_for(config: InstanceConfig) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    url = config.url()
+    if config.dialect == "sqlite":
+        config.sqlite_path().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+def advisory_lock_id(name: str) -> int:
+    """A stable signed 32-bit number for a lock name (crc32 is the same in every process)."""
+    value = zlib.crc32(name.encode())
+    return value - (1 << 32) if value >= (1 << 31) else value
+
+
+class Database:
+    """An instance's engine plus one session per thread."""
+
+    def __init__(self, config: InstanceConfig) -> None:
+        from sqlalchemy.orm import sessionmaker
+
+        self.config = config
+        self.engine = create_engine_for(config)
+        self.dialect = config.dialect
+        self._sessionmaker = sessionmaker(
+            bind=self.engine, autoflush=False, expire_on_commit=False, future=True
+        )
+        self._local = threading.local()
+
+    def session(self) -> Session:
+        session: Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._sessionmaker()
+            session.info["write_depth"] = 0
+            self._local.session = session
+        return session
+
+    @contextmanager
+    def write(self, *locks: str) -> Iterator[Session]:
+        """A write transaction. Nested calls join the outer one; locks are taken in sorted order."""
+        session = self.session()
+        if session.info["write_depth"] > 0:
+            session.info["write_depth"] += 1
+            try:
+                if locks and self.dialect == "postgresql":
+                    self._take_locks(session, locks)
+                yield session
+                session.flush()
+            finally:
+                session.info["write_depth"] -= 1
+            return
+        connection = session.connection()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        session.info["write_depth"] = 1
+        try:
+            if locks and self.dialect == "postgresql":
+                self._take_locks(session, locks)
+            yield session
+            session.flush()
+            connection.exec_driver_sql("COMMIT")
+        except BaseException:
+            try:
+                connection.exec_driver_sql("ROLLBACK")
+            finally:
+                session.info["write_depth"] = 0
+                session.rollback()  # new objects become transient again, changed ones are reloaded
+            raise
+        session.info["write_depth"] = 0
+        session.commit()  # ends SQLAlchemy's bookkeeping of the unit of work; the data is already committed
+
+    @staticmethod
+    def _take_locks(session: Session, locks: tuple[str, ...]) -> None:
+        connection = session.connection()
+        for name in sorted(set(locks)):
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (advisory_lock_id(name),))
+
+    def in_write(self) -> bool:
+        session: Session | None = getattr(self._local, "session", None)
+        return bool(session is not None and session.info["write_depth"] > 0)
+
+    def dispose(self) -> None:
+        session: Session | None = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+        self.engine.dispose()

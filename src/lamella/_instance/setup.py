@@ -1,0 +1,292 @@
+"""Create, connect, list and delete instances (the functions behind `lamella init|connect|...`)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lamella._instance import config as cfg
+from lamella._instance import state
+from lamella._logging import logger
+from lamella.errors import InvalidArgument, NotConnected, StorageError
+
+DEFAULT_INSTANCE_NAME = "default"
+KNOWN_MODULES = ("bionty",)
+
+
+def normalize_storage_root(storage: str | Path) -> str:
+    text = str(storage).strip()
+    if not text:
+        raise InvalidArgument("--storage is empty: pass a folder (./data) or a bucket (s3://bucket/prefix)")
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        if scheme not in ("s3",):
+            raise InvalidArgument(f"storage {text!r}: only local folders and s3:// buckets are supported")
+        root = text.rstrip("/")
+        if root == "s3:/" or root == "s3:":
+            raise InvalidArgument(f"storage {text!r} names no bucket: use s3://bucket or s3://bucket/prefix")
+        return root
+    return str(Path(text).expanduser().resolve())
+
+
+def _name_from_root(root: str) -> str:
+    tail = root.rstrip("/").rsplit("/", 1)[-1]
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in tail).strip("-.") or "instance"
+    return cleaned
+
+
+def _ensure_storage_reachable(root: str) -> None:
+    if "://" not in root:
+        try:
+            Path(root).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(f"cannot create the storage folder {root}: {e}") from e
+        return
+    from lamella import _storage
+
+    bucket = root.split("://", 1)[1].split("/", 1)[0]
+    try:
+        fs = _storage.filesystem(root)
+        fs.ls(bucket)
+    except Exception as e:
+        raise StorageError(
+            f"cannot reach the bucket of {root}: {e}; check the bucket name and your AWS credentials"
+        ) from e
+
+
+def init(
+    *,
+    storage: str | Path,
+    name: str | None = None,
+    db: str | None = None,
+    modules: str | list[str] | None = None,
+) -> state.Instance:
+    """Create an instance (or connect to it if it exists with the same settings) and make it current."""
+    from lamella._uid import base62
+
+    root = normalize_storage_root(storage)
+    name = cfg.validate_instance_name(name or _name_from_root(root))
+    module_list = _parse_modules(modules)
+    if db is not None and not db.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise InvalidArgument(f"--db {db!r}: pass a PostgreSQL URL, postgresql://user:password@host:port/dbname")
+    existing = cfg.InstanceConfig.load(name)
+    if existing is not None:
+        if existing.storage_root != root or existing.db != db:
+            raise InvalidArgument(
+                f"an instance named {name!r} already exists with storage {existing.storage_root!r}; "
+                f"pick another --name or remove it with `lamella delete {name}`"
+            )
+        instance = connect(name, persist=True)
+        return instance
+    _ensure_storage_reachable(root)
+    config = cfg.InstanceConfig(name=name, uid=base62(12), storage_root=root, db=db, modules=module_list)
+    instance = _open(config, create=True)
+    config.save()
+    cfg.set_current_instance(name)
+    state.set_current(instance)
+    logger.info(f"initialized lamella: {instance.user.handle}/{name} (storage {root})")
+    return instance
+
+
+def _parse_modules(modules: str | list[str] | None) -> list[str]:
+    if modules is None:
+        return []
+    items = [m.strip() for m in (modules.split(",") if isinstance(modules, str) else modules) if m.strip()]
+    for item in items:
+        if item not in KNOWN_MODULES:
+            raise InvalidArgument(f"unknown module {item!r}; available modules: {', '.join(KNOWN_MODULES)}")
+    return items
+
+
+def connect(name: str, *, persist: bool = False) -> state.Instance:
+    """Connect this process to the instance `name`; `persist=True` also makes it the default."""
+    config = cfg.InstanceConfig.load(name)
+    if config is None:
+        known = [c.name for c in cfg.list_instance_configs()]
+        hint = f"known instances: {', '.join(known)}" if known else "there are no instances yet"
+        raise NotConnected(
+            f"no instance named {name!r} ({hint}); create it with `lamella init --storage ./data --name {name}`"
+        )
+    current = state.peek()
+    if current is not None and current.config.name == name and current.config.uid == config.uid:
+        instance = current
+    else:
+        instance = _open(config, create=False)
+        state.set_current(instance)
+    if persist:
+        cfg.set_current_instance(name)
+    return instance
+
+
+def autoconnect() -> state.Instance:
+    name = cfg.current_instance_name()
+    if name and cfg.InstanceConfig.load(name) is not None:
+        return connect(name)
+    configs = cfg.list_instance_configs()
+    if configs:
+        raise NotConnected(
+            f"no current instance; connect one with `lamella connect NAME` "
+            f"(known: {', '.join(c.name for c in configs)})"
+        )
+    from lamella._instance import paths
+
+    root = paths.home() / "data" / DEFAULT_INSTANCE_NAME
+    instance = init(storage=root, name=DEFAULT_INSTANCE_NAME)
+    logger.info(f"created the default instance {DEFAULT_INSTANCE_NAME!r} with storage {root}")
+    return instance
+
+
+def _open(config: cfg.InstanceConfig, *, create: bool) -> state.Instance:
+    from lamella._instance import schema
+    from lamella._instance.database import Database
+
+    database = Database(config)
+    try:
+        with database.engine.connect() as connection:
+            revision = schema.current_revision(connection)
+        if revision is None and create:
+            schema.create_schema(database.engine)
+        else:
+            schema.check_revision(revision, config.name)
+        user = cfg.read_user()
+        user_id, storage_id = _ensure_base_rows(database, config, user)
+    except Exception as e:
+        database.dispose()
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(e, OperationalError):
+            raise NotConnected(f"cannot connect to the database of instance {config.name!r}: {e.orig}") from e
+        raise
+    instance = state.Instance(
+        config=config,
+        db=database,
+        user=user,
+        user_id=user_id,
+        storage_id=storage_id,
+        storage_root=config.storage_root,
+    )
+    _sweep_interrupted_saves(instance)
+    return instance
+
+
+def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserConfig) -> tuple[int, int]:
+    """The rows every instance needs: branches, the default space, this user, the default storage."""
+    from sqlalchemy import select
+
+    from lamella.models import Branch, Space, Storage, User
+
+    session = database.session()
+    user_id = session.execute(select(User.id).where(User.uid == user.uid)).scalar_one_or_none()
+    storage_id = session.execute(
+        select(Storage.id).where(Storage.root == config.storage_root)
+    ).scalar_one_or_none()
+    has_branches = session.execute(select(Branch.id).where(Branch.id == 1)).scalar_one_or_none()
+    if user_id is not None and storage_id is not None and has_branches is not None:
+        return user_id, storage_id
+    with database.write("lamella:setup") as session:
+        if session.execute(select(Branch.id).where(Branch.id == 1)).scalar_one_or_none() is None:
+            now = datetime.now(UTC)
+            for branch_id, branch_name, uid in ((1, "main", "main00000000"), (0, "archive", "archive00000"),
+                                                  (-1, "trash", "trash0000000")):
+                session.add(Branch(id=branch_id, uid=uid, name=branch_name, created_at=now))
+            session.add(Space(id=1, uid="all000000000", name="all", created_at=now))
+            session.flush()
+        user_row = session.execute(select(User).where(User.uid == user.uid)).scalar_one_or_none()
+        if user_row is None:
+            user_row = session.execute(select(User).where(User.handle == user.handle)).scalar_one_or_none()
+            if user_row is None:
+                user_row = User(uid=user.uid, handle=user.handle, name=user.name)
+                session.add(user_row)
+                session.flush()
+        storage_row = session.execute(
+            select(Storage).where(Storage.root == config.storage_root)
+        ).scalar_one_or_none()
+        if storage_row is None:
+            storage_row = Storage(
+                root=config.storage_root,
+                type="s3" if config.storage_root.startswith("s3://") else "local",
+                instance_uid=config.uid,
+                description="default storage",
+                created_by_id=user_row.id,
+            )
+            session.add(storage_row)
+            session.flush()
+        return user_row.id, storage_row.id
+
+
+def _sweep_interrupted_saves(instance: state.Instance) -> None:
+    try:
+        from lamella.models._artifact_store import sweep_pending
+
+        sweep_pending(instance)
+    except Exception as e:  # a sweep failure must never block connecting
+        logger.debug(f"could not clean up interrupted saves: {e}")
+
+
+def disconnect() -> None:
+    cfg.set_current_instance(None)
+    instance = state.peek()
+    state.set_current(None)
+    if instance is not None:
+        instance.db.dispose()
+
+
+def delete(name: str, *, force: bool = False) -> None:
+    """Forget an instance and delete its embedded database; stored data in its storage is kept."""
+    config = cfg.InstanceConfig.load(name)
+    if config is None:
+        raise NotConnected(f"no instance named {name!r}; `lamella list` shows the instances")
+    current = state.peek()
+    if current is not None and current.config.name == name:
+        state.set_current(None)
+        current.db.dispose()
+    if config.dialect == "sqlite":
+        db_path = config.sqlite_path()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        if "://" in config.storage_root:
+            shutil.rmtree(db_path.parent, ignore_errors=True)
+    config.remove()
+    if cfg.current_instance_name() == name:
+        cfg.set_current_instance(None)
+    logger.info(f"deleted instance {name!r} (its stored files in {config.storage_root} were kept)")
+
+
+def login(handle: str) -> cfg.UserConfig:
+    import re
+
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", handle):
+        raise InvalidArgument(f"invalid handle {handle!r}: use letters, digits, '-', '_' or '.'")
+    user = cfg.read_user()
+    if user.handle != handle:
+        from lamella._uid import base62
+
+        user = cfg.UserConfig(handle=handle, uid=base62(8))
+        cfg.write_user(user)
+    current = state.peek()
+    if current is not None:  # reconnect so new records are created by the new user
+        state.set_current(None)
+        current.db.dispose()
+    logger.info(f"logged in as {handle}")
+    return user
+
+
+def migrate() -> tuple[str | None, str]:
+    from lamella._instance import schema
+    from lamella._instance.database import create_engine_for
+
+    name = cfg.current_instance_name()
+    config = cfg.InstanceConfig.load(name) if name else None
+    if config is None:
+        raise NotConnected("no current instance to migrate; run `lamella connect NAME` first")
+    engine = create_engine_for(config)
+    try:
+        return schema.migrate(engine)
+    finally:
+        engine.dispose()
+
+
+def list_instances() -> list[cfg.InstanceConfig]:
+    return cfg.list_instance_configs()

@@ -1,0 +1,249 @@
+"""Compile Django-style lookups (`run__transform__key__startswith="x"`) to SQLAlchemy conditions.
+
+To-one steps become `fk IN (SELECT id FROM target WHERE ...)` and to-many steps
+`id IN (SELECT link.owner_id FROM link WHERE ...)`: uncorrelated subqueries that the planners of
+SQLite and PostgreSQL run once, and that never repeat a row, so no DISTINCT is needed.
+Negation follows Django: `exclude(description="x")` keeps rows whose description is NULL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, and_, false, func, not_, or_, select, true
+from sqlalchemy.orm import RelationshipDirection
+from sqlalchemy.sql.elements import ColumnElement
+
+from lamella._query.q import Q
+from lamella._query.relations import ManyToMany, ReverseForeignKey
+from lamella.errors import InvalidArgument
+
+OPERATORS = frozenset(
+    {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "in",
+     "gt", "gte", "lt", "lte", "isnull", "range", "regex", "iregex"}
+)
+_LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def compile_q(model: Any, q: Q, negate: bool = False) -> ColumnElement[bool]:
+    negate = negate != q.negated
+    parts: list[ColumnElement[bool]] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            parts.append(compile_q(model, child, negate))
+        else:
+            parts.append(compile_lookup(model, child[0], child[1], negate))
+    if not parts:
+        return false() if negate else true()
+    # De Morgan: with negation pushed to the leaves, AND becomes OR and vice versa
+    use_and = (q.connector == Q.AND) != negate
+    return and_(*parts) if use_and else or_(*parts)
+
+
+def split_lookup(path: str) -> tuple[list[str], str]:
+    parts = path.split("__")
+    if len(parts) > 1 and parts[-1] in OPERATORS:
+        return parts[:-1], parts[-1]
+    return parts, "exact"
+
+
+def compile_lookup(model: Any, path: str, value: Any, negate: bool = False) -> ColumnElement[bool]:
+    parts, op = split_lookup(path)
+    return _resolve(model, parts, op, value, negate, path)
+
+
+def valid_fields(model: Any) -> list[str]:
+    mapper = model.__mapper__
+    names = {c.key for c in mapper.column_attrs if not c.key.startswith("_")}
+    names |= {r.key for r in mapper.relationships if r.direction is RelationshipDirection.MANYTOONE}
+    names |= {k for k in getattr(model, "_relations", {}) if not k.startswith("_")}
+    return sorted(names)
+
+
+def _unknown(model: Any, name: str, path: str) -> InvalidArgument:
+    return InvalidArgument(
+        f"{model.__name__} has no field {name!r} (in lookup {path!r}); valid fields: {', '.join(valid_fields(model))}"
+    )
+
+
+def _resolve(model: Any, parts: list[str], op: str, value: Any, negate: bool, path: str) -> ColumnElement[bool]:
+    name, rest = parts[0], parts[1:]
+    name = getattr(model, "_field_aliases", {}).get(name, name)
+    if name == "pk":
+        name = "id"
+    mapper = model.__mapper__
+    if name in mapper.column_attrs:
+        column = getattr(model, name)
+        if rest:
+            if isinstance(column.type, JSON):
+                return _json_leaf(column, rest, op, value, negate)
+            return _resolve_fk_column(model, name, rest, op, value, negate, path)
+        return leaf(column, op, _coerce(column, value), negate, nullable=bool(column.nullable))
+    if name in mapper.relationships:
+        relationship = mapper.relationships[name]
+        if relationship.direction is not RelationshipDirection.MANYTOONE:
+            raise _unknown(model, name, path)
+        fk = next(iter(relationship.local_columns))
+        fk_attr = getattr(model, fk.key)
+        target = relationship.mapper.class_
+        if not rest or rest == ["id"]:
+            return leaf(fk_attr, op, _ids(value), negate, nullable=bool(fk.nullable))
+        inner = _resolve(target, rest, op, value, False, path)
+        condition = and_(fk_attr.isnot(None), fk_attr.in_(select(target.id).where(inner)))
+        return not_(condition) if negate else condition
+    relation = getattr(model, "_relations", {}).get(name)
+    if isinstance(relation, ManyToMany):
+        link = relation.link_model
+        owner_key = getattr(link, relation.self_key)
+        target_key = getattr(link, relation.target_key)
+        if not rest or rest == ["id"]:
+            if op == "isnull":
+                has_any = model.id.in_(select(owner_key))
+                condition = not_(has_any) if value else has_any
+                return not_(condition) if negate else condition
+            subquery = select(owner_key).where(leaf(target_key, op, _ids(value), False, nullable=False))
+        else:
+            target = relation.target_model
+            inner = _resolve(target, rest, op, value, False, path)
+            subquery = select(owner_key).where(target_key.in_(select(target.id).where(inner)))
+        condition = model.id.in_(subquery)
+        return not_(condition) if negate else condition
+    if isinstance(relation, ReverseForeignKey):
+        target = relation.target_model
+        fk_attr = getattr(target, relation.fk)
+        if not rest or rest == ["id"]:
+            if op == "isnull":
+                has_any = model.id.in_(select(fk_attr).where(fk_attr.isnot(None)))
+                condition = not_(has_any) if value else has_any
+                return not_(condition) if negate else condition
+            subquery = select(fk_attr).where(leaf(target.id, op, _ids(value), False, nullable=False))
+        else:
+            inner = _resolve(target, rest, op, value, False, path)
+            subquery = select(fk_attr).where(inner, fk_attr.isnot(None))
+        condition = model.id.in_(subquery)
+        return not_(condition) if negate else condition
+    resolver = getattr(model, "_resolve_unknown_lookup", None)
+    if resolver is not None:
+        resolved = resolver(name, rest, op, value, negate)
+        if resolved is not None:
+            return resolved  # type: ignore[no-any-return]
+    raise _unknown(model, name, path)
+
+
+def _resolve_fk_column(
+    model: Any, name: str, rest: list[str], op: str, value: Any, negate: bool, path: str
+) -> ColumnElement[bool]:
+    """`run_id__gt=3` style lookups are plain; anything else past a column is an error."""
+    raise InvalidArgument(f"{model.__name__}.{name} is a plain field and has no sub-field {rest[0]!r} (in {path!r})")
+
+
+def _ids(value: Any) -> Any:
+    """Records become their ids; lists and QuerySets of records become lists or subqueries of ids."""
+    from lamella._query.queryset import QuerySet
+
+    if isinstance(value, QuerySet):
+        return value.id_subquery()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_ids(v) for v in value]
+    if hasattr(value, "__table__") and hasattr(value, "id"):
+        if value.__dict__.get("id") is None:
+            raise InvalidArgument(f"{value!r} is not saved yet; save it before using it in a query")
+        return value.id
+    return value
+
+
+def _coerce(column: Any, value: Any) -> Any:
+    from lamella._query.queryset import QuerySet
+
+    if isinstance(value, QuerySet):
+        return value.id_subquery()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_coerce(column, v) for v in value]
+    if hasattr(value, "__table__") and hasattr(value, "id"):
+        return _ids(value)
+    column_type = column.type
+    if isinstance(value, str) and isinstance(column_type, DateTime):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError as e:
+            raise InvalidArgument(f"{value!r} is not a date-time; use ISO format like '2025-01-31T12:00'") from e
+    if isinstance(value, str) and isinstance(column_type, Date):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as e:
+            raise InvalidArgument(f"{value!r} is not a date; use ISO format like '2025-01-31'") from e
+    return value
+
+
+def leaf(column: Any, op: str, value: Any, negate: bool, *, nullable: bool) -> ColumnElement[bool]:
+    condition = _operator(column, op, value)
+    if not negate:
+        return condition
+    if op == "isnull" or (op == "exact" and value is None) or not nullable:
+        return not_(condition)
+    return or_(column.is_(None), not_(condition))
+
+
+def _text(op: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"the lookup __{op} takes a string, not {value!r}")
+    return value
+
+
+def _operator(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    if op == "exact":
+        return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
+    if op == "in":
+        if isinstance(value, str) or not hasattr(value, "__iter__") and not hasattr(value, "subquery"):
+            raise InvalidArgument(f"the lookup __in takes a list or a QuerySet, not {value!r}")
+        if isinstance(value, list) and not value:
+            return false()
+        return column.in_(value)  # type: ignore[no-any-return]
+    if op == "isnull":
+        return column.is_(None) if value else column.isnot(None)  # type: ignore[no-any-return]
+    if op in ("gt", "gte", "lt", "lte"):
+        method = {"gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}[op]
+        return getattr(column, method)(value)  # type: ignore[no-any-return]
+    if op == "range":
+        try:
+            low, high = value
+        except (TypeError, ValueError) as e:
+            raise InvalidArgument(f"the lookup __range takes (low, high), not {value!r}") from e
+        return column.between(low, high)  # type: ignore[no-any-return]
+    if op == "iexact":
+        return func.lower(column) == _text(op, value).lower()
+    if op in ("contains", "startswith", "endswith"):
+        text = escape_like(_text(op, value))
+        pattern = {"contains": f"%{text}%", "startswith": f"{text}%", "endswith": f"%{text}"}[op]
+        return column.like(pattern, escape=_LIKE_ESCAPE)  # type: ignore[no-any-return]
+    if op in ("icontains", "istartswith", "iendswith"):
+        text = escape_like(_text(op, value).lower())
+        pattern = {"icontains": f"%{text}%", "istartswith": f"{text}%", "iendswith": f"%{text}"}[op]
+        return func.lower(column).like(pattern, escape=_LIKE_ESCAPE)
+    if op == "regex":
+        return column.regexp_match(_text(op, value))  # type: ignore[no-any-return]
+    if op == "iregex":
+        return column.regexp_match(_text(op, value), flags="i")  # type: ignore[no-any-return]
+    raise InvalidArgument(f"unknown lookup __{op}; use one of {', '.join(sorted(OPERATORS))}")
+
+
+def _json_leaf(column: Any, keys: list[str], op: str, value: Any, negate: bool) -> ColumnElement[bool]:
+    """`params__learning_rate=0.01`, `params__batch_size__gt=16`, `params__a__b="x"` on a JSON column."""
+    element = column[tuple(keys)] if len(keys) > 1 else column[keys[0]]
+    sample = value[0] if isinstance(value, list | tuple) and value else value
+    if op == "isnull":
+        typed = element.as_string()
+    elif isinstance(sample, bool):
+        typed = element.as_boolean()
+    elif isinstance(sample, int | float):
+        typed = element.as_float()
+    else:
+        typed = element.as_string()
+    if isinstance(sample, int) and not isinstance(sample, bool):
+        value = [float(v) for v in value] if isinstance(value, list | tuple) else float(value)
+    return leaf(typed, op, value, negate, nullable=True)

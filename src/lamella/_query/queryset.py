@@ -1,0 +1,355 @@
+"""QuerySet: a lazy, chainable query over one registry, evaluated on iteration or a terminal call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from sqlalchemy import case, func, literal, or_, select
+
+from lamella._query.compiler import compile_q, escape_like, split_lookup
+from lamella._query.q import Q
+from lamella.errors import DoesNotExist, InvalidArgument, MultipleResultsFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+# lookups that name one record, or a branch, switch off the default "main branch only" filter
+_SEES_ALL_BRANCHES = {"id", "pk", "uid", "branch", "branch_id"}
+
+
+class QuerySet(Generic[T]):
+    """`ln.Artifact.filter(key__startswith="x/").order_by("-created_at")[:10]`"""
+
+    def __init__(self, model: type[T]) -> None:
+        self.model: Any = model
+        self._where: list[Any] = []
+        self._names: set[str] = set()
+        self._all_branches = False
+        self._order: list[Any] = []
+        self._limit: int | None = None
+        self._offset: int | None = None
+        self._cache: list[T] | None = None
+
+    # --- building -------------------------------------------------------------------------------
+
+    def _clone(self) -> QuerySet[T]:
+        clone: QuerySet[T] = QuerySet(self.model)
+        clone._where = list(self._where)
+        clone._names = set(self._names)
+        clone._all_branches = self._all_branches
+        clone._order = list(self._order)
+        clone._limit, clone._offset = self._limit, self._offset
+        return clone
+
+    def _add(self, queries: tuple[Any, ...], lookups: dict[str, Any], negate: bool) -> QuerySet[T]:
+        if self._limit is not None or self._offset is not None:
+            raise InvalidArgument("cannot filter a sliced QuerySet; filter first, then slice")
+        clone = self._clone()
+        for branch_key in ("branch_id", "branch"):
+            if branch_key in lookups and lookups[branch_key] is None:
+                del lookups[branch_key]  # branch_id=None: every branch
+                clone._all_branches = True
+        q = Q(*queries, **lookups)
+        for name in q.lookup_names():
+            clone._names.add(split_lookup(name)[0][0])
+        if q.children:
+            clone._where.append(compile_q(self.model, q, negate))
+        return clone
+
+    def filter(self, *queries: Any, **lookups: Any) -> QuerySet[T]:
+        return self._add(queries, lookups, negate=False)
+
+    def exclude(self, *queries: Any, **lookups: Any) -> QuerySet[T]:
+        return self._add(queries, lookups, negate=True)
+
+    def filter_expression(self, *conditions: Any) -> QuerySet[T]:
+        """Add SQLAlchemy conditions directly (used by relation managers and version families)."""
+        clone = self._clone()
+        clone._where.extend(conditions)
+        return clone
+
+    def all(self) -> QuerySet[T]:
+        return self._clone()
+
+    def order_by(self, *fields: str) -> QuerySet[T]:
+        clone = self._clone()
+        clone._order = []
+        for field in fields:
+            descending = field.startswith("-")
+            name = field.lstrip("-")
+            name = getattr(self.model, "_field_aliases", {}).get(name, name)
+            if name not in self.model.__table__.c:
+                from lamella._query.compiler import valid_fields
+
+                raise InvalidArgument(
+                    f"cannot order {self.model.__name__} by {name!r}; valid fields: "
+                    f"{', '.join(valid_fields(self.model))}"
+                )
+            column = self.model.__table__.c[name]
+            clone._order.append(column.desc() if descending else column.asc())
+        return clone
+
+    def _conditions(self) -> list[Any]:
+        conditions = list(self._where)
+        table_columns = self.model.__table__.c
+        if "branch_id" in table_columns and not self._all_branches and not (self._names & _SEES_ALL_BRANCHES):
+            conditions.append(table_columns.branch_id == 1)
+        default_where = getattr(self.model, "_default_where", None)
+        if default_where is not None and not (self._names & {"id", "pk", "uid", "kind"}):
+            conditions.extend(default_where())
+        return conditions
+
+    def _statement(self, *columns: Any) -> Any:
+        statement = select(*columns) if columns else select(self.model)
+        statement = statement.where(*self._conditions())
+        statement = statement.order_by(*(self._order or [self.model.__table__.c.id.asc()]))
+        if self._limit is not None:
+            statement = statement.limit(self._limit)
+        if self._offset is not None:
+            statement = statement.offset(self._offset)
+        return statement
+
+    def id_subquery(self) -> Any:
+        statement = select(self.model.__table__.c.id).where(*self._conditions())
+        if self._limit is not None or self._offset is not None:
+            statement = self._statement(self.model.__table__.c.id)
+        return statement
+
+    @staticmethod
+    def _session() -> Session:
+        from lamella._instance import state
+
+        return state.current().db.session()
+
+    # --- evaluation -----------------------------------------------------------------------------
+
+    def _fetch(self) -> list[T]:
+        if self._cache is None:
+            self._cache = list(self._session().execute(self._statement()).scalars().all())
+        return self._cache
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._fetch())
+
+    def __len__(self) -> int:
+        return len(self._fetch())
+
+    def __bool__(self) -> bool:
+        return bool(self._fetch())
+
+    def __getitem__(self, item: int | slice) -> Any:
+        if isinstance(item, slice):
+            if item.step not in (None, 1) or (item.start or 0) < 0 or (item.stop is not None and item.stop < 0):
+                raise InvalidArgument("QuerySets support slices with non-negative bounds and no step")
+            clone = self._clone()
+            start = (self._offset or 0) + (item.start or 0)
+            stop = None if item.stop is None else (self._offset or 0) + item.stop
+            if self._limit is not None:
+                end = (self._offset or 0) + self._limit
+                stop = end if stop is None else min(stop, end)
+            clone._offset = start or None
+            clone._limit = None if stop is None else max(stop - start, 0)
+            return clone
+        if item < 0:
+            raise InvalidArgument("negative indexing is not supported; order_by('-field') and take [0]")
+        rows = self[item : item + 1]._fetch()
+        if not rows:
+            raise IndexError(f"QuerySet index {item} out of range")
+        return rows[0]
+
+    def count(self) -> int:
+        if self._cache is not None:
+            return len(self._cache)
+        if self._limit is not None or self._offset is not None:
+            statement = select(func.count()).select_from(self._statement(self.model.__table__.c.id).subquery())
+        else:
+            statement = select(func.count()).select_from(self.model.__table__).where(*self._conditions())
+        return int(self._session().execute(statement).scalar_one())
+
+    def exists(self) -> bool:
+        statement = select(literal(1)).select_from(self.model.__table__).where(*self._conditions()).limit(1)
+        return self._session().execute(statement).first() is not None
+
+    def first(self) -> T | None:
+        rows = self[:1]._fetch()
+        return rows[0] if rows else None
+
+    def last(self) -> T | None:
+        ordered = self if self._order else self.order_by("id")
+        flipped = ordered._clone()
+        flipped._order = [_reverse(clause) for clause in ordered._order]
+        rows = flipped[:1]._fetch()
+        return rows[0] if rows else None
+
+    def one(self) -> T:
+        rows = self[:2]._fetch()
+        if not rows:
+            raise DoesNotExist(f"no {self.model.__name__} matches this query")
+        if len(rows) > 1:
+            raise MultipleResultsFound(
+                f"more than one {self.model.__name__} matches this query; add filters or use .first()"
+            )
+        return rows[0]
+
+    def one_or_none(self) -> T | None:
+        rows = self[:2]._fetch()
+        if len(rows) > 1:
+            raise MultipleResultsFound(f"more than one {self.model.__name__} matches this query")
+        return rows[0] if rows else None
+
+    def get(self, idlike: int | str | None = None, **lookups: Any) -> T:
+        """One record by id, uid, stem uid (latest version) or lookups (latest version if several)."""
+        model = self.model
+        if idlike is not None:
+            if isinstance(idlike, bool) or not isinstance(idlike, int | str):
+                raise InvalidArgument(f"get() takes an id (int) or a uid (str), not {idlike!r}")
+            if isinstance(idlike, int):
+                return self.filter(id=idlike, **lookups)._get_one(f"id={idlike}")
+            uid_length = getattr(model, "_uid_length", None)
+            is_versioned = hasattr(model, "is_latest")
+            if is_versioned and uid_length and len(idlike) == uid_length - 4:
+                family = self.filter(uid__startswith=idlike, **lookups).order_by("-uid")
+                latest = family.filter(is_latest=True).first() or family.first()
+                if latest is None:
+                    raise DoesNotExist(f"no {model.__name__} with uid stem {idlike!r}")
+                return latest
+            return self.filter(uid=idlike, **lookups)._get_one(f"uid={idlike!r}")
+        if not lookups:
+            raise InvalidArgument(f"get() needs an id, a uid or lookups, e.g. {model.__name__}.get(key='...')")
+        described = ", ".join(f"{k}={v!r}" for k, v in lookups.items())
+        matches = self.filter(**lookups)
+        rows = matches[:2]._fetch()
+        if not rows:
+            raise DoesNotExist(f"no {model.__name__} matches {described}")
+        if len(rows) == 1:
+            return rows[0]
+        if hasattr(model, "is_latest") and not ({"uid", "id", "is_latest", "version_tag"} & set(lookups)):
+            latest = matches.filter(is_latest=True)[:2]._fetch()
+            if len(latest) == 1:
+                return latest[0]
+        raise MultipleResultsFound(f"more than one {model.__name__} matches {described}; add lookups to narrow it")
+
+    def _get_one(self, described: str) -> T:
+        rows = self[:2]._fetch()
+        if not rows:
+            raise DoesNotExist(f"no {self.model.__name__} with {described}")
+        return rows[0]
+
+    def to_list(self, field: str | None = None) -> list[Any]:
+        if field is None:
+            return list(self._fetch())
+        if field not in self.model.__table__.c:
+            raise InvalidArgument(f"{self.model.__name__} has no field {field!r}")
+        column = self.model.__table__.c[field]
+        return list(self._session().execute(self._statement(column)).scalars().all())
+
+    def values_list(self, field: str, flat: bool = True) -> list[Any]:
+        return self.to_list(field)
+
+    def to_dataframe(self, include: str | list[str] | None = None, **kwargs: Any) -> Any:
+        from lamella._query.dataframe import queryset_to_dataframe
+
+        return queryset_to_dataframe(self, include=include, **kwargs)
+
+    def df(self, include: str | list[str] | None = None, **kwargs: Any) -> Any:
+        """Old spelling of `to_dataframe()`."""
+        return self.to_dataframe(include=include, **kwargs)
+
+    def delete(self, permanent: bool | None = None) -> int:
+        records = list(self._fetch())
+        for record in records:
+            record.delete(permanent=permanent)  # type: ignore[attr-defined]
+        self._cache = None
+        return len(records)
+
+    # --- search and lookup ----------------------------------------------------------------------
+
+    def search(self, text: str, *, field: str | list[str] | None = None, limit: int | None = 20) -> QuerySet[T]:
+        """Records matching `text`, best first: exact match, then prefix, then substring, then all words."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArgument("search() needs a non-empty string")
+        table_columns = self.model.__table__.c
+        fields = [field] if isinstance(field, str) else list(field or self.model._search_fields)
+        columns = [table_columns[f] for f in fields if f in table_columns]
+        if not columns:
+            raise InvalidArgument(f"{self.model.__name__} has no searchable fields among {fields}")
+        query = text.strip().lower()
+        words = [w for w in re.split(r"\s+", query) if w]
+        lowered = [func.lower(func.coalesce(c, "")) for c in columns]
+        exact = or_(*(c == query for c in lowered))
+        prefix = or_(*(c.like(escape_like(query) + "%", escape="\\") for c in lowered))
+        contains = or_(*(c.like("%" + escape_like(query) + "%", escape="\\") for c in lowered))
+        all_words = or_(*(_all_like(c, words) for c in lowered))  # every word somewhere in one field
+        score = case((exact, 0), (prefix, 1), (contains, 2), else_=3)
+        clone = self._clone()
+        clone._where.append(or_(contains, all_words))
+        clone._order = [score.asc(), func.length(func.coalesce(columns[0], "")).asc(), table_columns.id.asc()]
+        if limit is not None:
+            clone._limit = limit
+        return clone
+
+    def lookup(self, field: str | None = None) -> Lookup:
+        """Auto-completable access to records by name: `ln.ULabel.lookup().my_experiment`."""
+        table_columns = self.model.__table__.c
+        if field is None:
+            name_field = getattr(self.model, "_name_field", None)
+            field = name_field or next((f for f in ("name", "key", "handle", "root", "uid") if f in table_columns))
+        return Lookup({getattr(record, field): record for record in self if getattr(record, field) is not None})
+
+    def __repr__(self) -> str:
+        rows = self[:10]._fetch() if self._cache is None else self._cache[:10]
+        body = "\n".join(f"  {r!r}" for r in rows)
+        return f"<QuerySet {self.model.__name__} [\n{body}\n]>"
+
+
+def _all_like(column: Any, words: list[str]) -> Any:
+    from sqlalchemy import and_
+
+    return and_(*(column.like("%" + escape_like(w) + "%", escape="\\") for w in words))
+
+
+def _reverse(clause: Any) -> Any:
+    modifier = getattr(clause, "modifier", None)
+    element = getattr(clause, "element", clause)
+    from sqlalchemy.sql import operators
+
+    return element.asc() if modifier is operators.desc_op else element.desc()
+
+
+class Lookup:
+    """Records by a normalized name (`"My experiment"` → `.my_experiment`), also by the raw name."""
+
+    def __init__(self, records: dict[str, Any]) -> None:
+        self._by_raw = records
+        self._by_attr: dict[str, Any] = {}
+        for raw, record in records.items():
+            self._by_attr.setdefault(normalize_name(str(raw)), record)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_by_attr"][name]
+        except KeyError:
+            raise AttributeError(f"no record named like {name!r}; available: {', '.join(sorted(self._by_attr)[:20])}")
+
+    def __getitem__(self, raw: str) -> Any:
+        return self._by_raw[raw]
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._by_attr)
+
+    def dict(self) -> dict[str, Any]:
+        return dict(self._by_raw)
+
+    def __len__(self) -> int:
+        return len(self._by_raw)
+
+
+def normalize_name(raw: str) -> str:
+    name = re.sub(r"\W+", "_", raw.strip().lower()).strip("_")
+    if not name:
+        return "_"
+    return f"_{name}" if name[0].isdigit() else name

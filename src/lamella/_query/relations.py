@@ -1,0 +1,90 @@
+"""To-many relations that the query compiler and the relation managers understand.
+
+SQLAlchemy relationships cover the to-one side (`artifact.run`). For to-many relations we keep our
+own descriptors because link tables carry extra columns (the feature of an artifact–label link) and
+because users expect Django-style managers (`artifact.ulabels.add(...)`), not plain lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lamella._query.managers import LinkManager, ReverseManager
+
+# every mapped registry by class name, filled by the model base class
+MODELS: dict[str, type] = {}
+
+
+def model(name: str) -> Any:
+    try:
+        return MODELS[name]
+    except KeyError:
+        import lamella.models  # noqa: F401  (registers every model)
+
+        return MODELS[name]
+
+
+@dataclass
+class ManyToMany:
+    """`owner.<name>` ↔ `target` through `link`, whose columns `self_key`/`target_key` point at them."""
+
+    target: str
+    link: str
+    self_key: str
+    target_key: str
+    name: str = ""
+    owner: type | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.owner = owner
+        relations = dict(getattr(owner, "_relations", {}))
+        relations[name] = self
+        owner._relations = relations  # type: ignore[attr-defined]
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            return self
+        from lamella._query.managers import LinkManager
+
+        manager: LinkManager = LinkManager(instance, self)
+        return manager
+
+    @property
+    def target_model(self) -> Any:
+        return model(self.target)
+
+    @property
+    def link_model(self) -> Any:
+        return model(self.link)
+
+
+@dataclass
+class ReverseForeignKey:
+    """`owner.<name>`: the `target` records whose column `fk` points at this record."""
+
+    target: str
+    fk: str
+    name: str = ""
+    owner: type | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.owner = owner
+        relations = dict(getattr(owner, "_relations", {}))
+        relations[name] = self
+        owner._relations = relations  # type: ignore[attr-defined]
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            return self
+        from lamella._query.managers import ReverseManager
+
+        manager: ReverseManager = ReverseManager(instance, self)
+        return manager
+
+    @property
+    def target_model(self) -> Any:
+        return model(self.target)

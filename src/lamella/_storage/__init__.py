@@ -1,0 +1,52 @@
+"""Bytes on local disk and in the cloud: paths, hashing, copies with hashing, the download cache.
+
+Heavy libraries (fsspec, s3fs, upath, rich) are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .cache import cache_path_for, download_to_cache
+from .copying import copy_and_hash
+from .hashing import folder_hash_from_file_hashes, hash_file, hash_folder
+from .keys import suffix_of, validate_key
+from .listing import list_files
+from .ops import delete, exists, is_dir, size_of
+from .paths import filesystem, is_cloud, to_path
+from .progress import progress_bar
+from .tree import copy_tree_and_hash
+
+if TYPE_CHECKING:
+    from upath import UPath
+
+__all__ = [
+    "UPath",
+    "cache_path_for",
+    "copy_and_hash",
+    "copy_tree_and_hash",
+    "delete",
+    "download_to_cache",
+    "exists",
+    "filesystem",
+    "folder_hash_from_file_hashes",
+    "hash_file",
+    "hash_folder",
+    "is_cloud",
+    "is_dir",
+    "list_files",
+    "progress_bar",
+    "size_of",
+    "suffix_of",
+    "to_path",
+    "validate_key",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # upath pulls in fsspec; resolve it only when someone asks for `lamella.UPath`.
+    if name == "UPath":
+        from upath import UPath
+
+        return UPath
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,202 @@
+"""Copying one file between local disk and the cloud while hashing it in the same read pass."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from lamella.errors import StorageError
+
+from . import pipeline
+from .hashing import encode_md5, etag_to_hash
+from .paths import Location, is_cloud, location_str, protocol_of, remote_fs_path, to_local_path
+
+__all__ = ["UPLOAD_PART_SIZE", "copy_and_hash", "copy_file_hashed", "partial_name"]
+
+# S3 rejects multipart parts under 5 MiB; bigger parts mean fewer requests for big files.
+UPLOAD_PART_SIZE = 16 * 2**20
+
+
+# Object stores whose uploads become visible only when completed: an aborted upload leaves nothing behind.
+_COMMIT_ON_CLOSE = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
+
+
+def _buffered_file_class() -> Any:
+    from fsspec.spec import AbstractBufferedFile
+
+    return AbstractBufferedFile
+
+
+class _Source(Protocol):
+    def readinto(self, buffer: memoryview, /) -> int: ...
+    def close(self) -> None: ...
+
+
+class _Sink(Protocol):
+    def write(self, data: memoryview) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def partial_name(target: Path) -> Path:
+    """A hidden sibling of `target` to write into before the final rename; unique per call."""
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.lamella-part")
+
+
+class _LocalSink:
+    """Writes to a hidden temp file next to the target, renamed into place only on commit."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.temp = partial_name(target)
+        self.fh = open(self.temp, "xb", buffering=0)  # noqa: SIM115 - closed in commit()/abort()
+
+    def write(self, data: memoryview) -> None:
+        written = 0
+        while written < len(data):
+            written += self.fh.write(data[written:]) or 0
+
+    def commit(self) -> None:
+        self.fh.close()
+        os.replace(self.temp, self.target)
+
+    def abort(self) -> None:
+        self.fh.close()
+        self.temp.unlink(missing_ok=True)
+
+
+class _RemoteSink:
+    """An fsspec upload; S3 only makes the object visible when the upload completes, so abort leaves none."""
+
+    def __init__(self, location: str) -> None:
+        self.fs, self.path = remote_fs_path(location)
+        self.protocol = protocol_of(location)
+        self.fh: Any = self.fs.open(self.path, "wb", block_size=UPLOAD_PART_SIZE)
+
+    def write(self, data: memoryview) -> None:
+        self.fh.write(data)
+
+    def commit(self) -> None:
+        self.fh.close()
+        self.fs.invalidate_cache(self.path)
+
+    def abort(self) -> None:
+        discard = getattr(self.fh, "discard", None)
+        try:
+            if callable(discard):
+                discard()  # S3 aborts the multipart upload here
+        finally:
+            if isinstance(self.fh, _buffered_file_class()):
+                # close() would otherwise commit what was buffered so far.
+                self.fh.closed = True
+            else:
+                self.fh.close()
+        if self.protocol not in _COMMIT_ON_CLOSE:
+            # Backends without upload transactions may already show a partial object.
+            try:
+                self.fs.rm_file(self.path)
+            except OSError:
+                pass
+
+
+def open_local_source(path: Path) -> _Source:
+    return open(path, "rb", buffering=0)
+
+
+def _open_source(location: str) -> tuple[_Source, int]:
+    if is_cloud(location):
+        fs, path = remote_fs_path(location)
+        fh = fs.open(path, "rb", block_size=pipeline.CHUNK_SIZE, cache_type="none")
+        size = getattr(fh, "size", None)
+        return fh, int(size if size is not None else fs.size(path))
+    source = to_local_path(location)
+    if source.is_dir():
+        raise IsADirectoryError(f"{location} is a folder; use copy_tree_and_hash()")
+    fh = open_local_source(source)
+    return fh, os.stat(source).st_size
+
+
+def _open_sink(location: str) -> _Sink:
+    return _RemoteSink(location) if is_cloud(location) else _LocalSink(to_local_path(location))
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def copy_file_hashed(
+    src: str,
+    dst: str,
+    *,
+    pooled: bool = False,
+    advance: Callable[[int], None] = _noop,
+) -> tuple[str, int]:
+    """Copy with hashing; raises the underlying error. `pooled` callers get one small buffer, no threads."""
+    server_side = _try_server_side_copy(src, dst)
+    if server_side is not None:
+        advance(server_side[1])
+        return server_side
+    source, size = _open_source(src)
+    try:
+        sink = _open_sink(dst)
+        try:
+            if pooled:
+                chunk = pipeline.POOLED_CHUNK_SIZE
+                digest, total = pipeline.simple_hash(
+                    source.readinto, sink.write, advance=advance, chunk_size=chunk
+                )
+            elif size <= pipeline.CHUNK_SIZE:
+                digest, total = pipeline.simple_hash(source.readinto, sink.write, advance=advance)
+            else:
+                digest, total = pipeline.stream_hash(source.readinto, sink.write, advance=advance)
+            sink.commit()
+        except BaseException:
+            sink.abort()
+            raise
+    finally:
+        source.close()
+    return encode_md5(digest), total
+
+
+def _try_server_side_copy(src: str, dst: str) -> tuple[str, int] | None:
+    """Within one cloud filesystem, an object whose ETag is its md5 is copied server-side, not downloaded."""
+    if not (is_cloud(src) and is_cloud(dst)):
+        return None
+    src_fs, src_path = remote_fs_path(src)
+    dst_fs, dst_path = remote_fs_path(dst)
+    if src_fs is not dst_fs:
+        return None
+    info = src_fs.info(src_path)
+    if info.get("type") == "directory":
+        raise IsADirectoryError(f"{src} is a folder; use copy_tree_and_hash()")
+    known = etag_to_hash(info.get("ETag"))
+    if known is None:
+        return None
+    src_fs.copy(src_path, dst_path)
+    dst_fs.invalidate_cache(dst_path)
+    return known, int(info.get("size") or 0)
+
+
+def copy_and_hash(src: Location, dst: Location) -> tuple[str, int]:
+    """Stream `src` to `dst` (local or cloud, either side) hashing the bytes read; returns (hash, size).
+
+    A local destination appears only complete (temp file + rename); on failure nothing is left behind.
+    """
+    src_text, dst_text = location_str(src), location_str(dst)
+    try:
+        return copy_file_hashed(src_text, dst_text)
+    except FileNotFoundError as exc:
+        raise StorageError(
+            f"Cannot copy {src_text} to {dst_text}: {exc}. Check that the source exists."
+        ) from exc
+    except Exception as exc:
+        if isinstance(exc, StorageError):
+            raise
+        raise StorageError(
+            f"Cannot copy {src_text} to {dst_text}: {exc}. "
+            "Check that the source is readable and the destination writable."
+        ) from exc

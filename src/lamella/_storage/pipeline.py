@@ -1,0 +1,92 @@
+"""Chunked read → md5 → write streaming with the three stages overlapped.
+
+Reading and writing run in their own threads while the calling thread hashes; hashlib, file reads and
+writes all release the GIL for large buffers, so a copy costs about as much as the slowest stage
+(usually md5) instead of the sum of all three. Memory stays at `N_BUFFERS * CHUNK_SIZE`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+__all__ = ["CHUNK_SIZE", "N_BUFFERS", "POOLED_CHUNK_SIZE", "ReadInto", "Write", "simple_hash", "stream_hash"]
+
+CHUNK_SIZE = 8 * 2**20
+N_BUFFERS = 4
+# Per-file buffer when many files are processed concurrently in a thread pool (keeps RSS bounded).
+POOLED_CHUNK_SIZE = 2**20
+
+ReadInto = Callable[[memoryview], int]
+Write = Callable[[memoryview], None]
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def stream_hash(
+    read_into: ReadInto,
+    write: Write | None = None,
+    *,
+    advance: Callable[[int], None] = _noop,
+    chunk_size: int | None = None,
+) -> tuple[bytes, int]:
+    """Pump all bytes from `read_into` to `write`, returning (md5 digest, number of bytes).
+
+    `read_into(view)` fills `view` and returns the count (0 at the end); `write(view)` must consume
+    the whole view before returning because the buffer is reused afterwards.
+    """
+    size = chunk_size or CHUNK_SIZE
+    buffers = [memoryview(bytearray(size)) for _ in range(N_BUFFERS)]
+    md5 = hashlib.md5()
+    total = 0
+    reader = ThreadPoolExecutor(1, thread_name_prefix="lamella-read")
+    writer = ThreadPoolExecutor(1, thread_name_prefix="lamella-write") if write is not None else None
+    try:
+        # One reader thread keeps reads sequential; queuing every buffer lets it run ahead of hashing.
+        reads: deque[Future[int]] = deque(reader.submit(read_into, buf) for buf in buffers)
+        index = 0
+        while True:
+            count = reads.popleft().result()
+            buf = buffers[index]
+            index = (index + 1) % N_BUFFERS
+            if count == 0:
+                break
+            view = buf[:count]
+            pending = writer.submit(write, view) if writer is not None and write is not None else None
+            md5.update(view)
+            total += count
+            if pending is not None:
+                pending.result()
+            advance(count)
+            reads.append(reader.submit(read_into, buf))
+    finally:
+        # Wait for in-flight reads/writes so the caller may close its files safely.
+        reader.shutdown(wait=True, cancel_futures=True)
+        if writer is not None:
+            writer.shutdown(wait=True, cancel_futures=True)
+    return md5.digest(), total
+
+
+def simple_hash(
+    read_into: ReadInto,
+    write: Write | None = None,
+    *,
+    advance: Callable[[int], None] = _noop,
+    chunk_size: int | None = None,
+) -> tuple[bytes, int]:
+    """Like `stream_hash` without helper threads: for small inputs and for callers already in a pool."""
+    buf = memoryview(bytearray(chunk_size or CHUNK_SIZE))
+    md5 = hashlib.md5()
+    total = 0
+    while count := read_into(buf):
+        view = buf[:count]
+        md5.update(view)
+        if write is not None:
+            write(view)
+        total += count
+        advance(count)
+    return md5.digest(), total

@@ -1,0 +1,38 @@
+"""The registries. Importing this module loads SQLAlchemy and defines every table."""
+
+from __future__ import annotations
+
+from lamella.models import links  # noqa: F401  (link tables must be defined before queries run)
+from lamella.models._base import Base, SQLRecord
+from lamella.models._bulk import save, view
+from lamella.models.artifact import Artifact
+from lamella.models.collection import Collection
+from lamella.models.core import Branch, Space, Storage, User
+from lamella.models.features import Feature, FeatureValue, Schema
+from lamella.models.labels import Project, Record, Reference, ULabel
+from lamella.models.lineage import Run, Transform
+
+FeatureSet = Schema  # old name, kept as an alias
+
+__all__ = [
+    "Artifact",
+    "Base",
+    "Branch",
+    "Collection",
+    "Feature",
+    "FeatureSet",
+    "FeatureValue",
+    "Project",
+    "Record",
+    "Reference",
+    "Run",
+    "SQLRecord",
+    "Schema",
+    "Space",
+    "Storage",
+    "Transform",
+    "ULabel",
+    "User",
+    "save",
+    "view",
+]

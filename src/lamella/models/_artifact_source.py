@@ -1,0 +1,139 @@
+"""What an Artifact is made from: a local path, a cloud object, or an in-memory object serialized first.
+
+Everything cheap to learn up front (suffix, size, whether the path already lies in a registered
+storage, an S3 object's ETag hash) is learned here; hashing local bytes waits for the save, where
+it happens in the same read pass as the copy.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lamella.errors import InvalidArgument
+
+
+@dataclass
+class StorageMatch:
+    """The data already lies in a storage location: register it in place under `key`."""
+
+    key: str
+    storage_id: int | None  # None: a storage record for `root` is created at save
+    root: str
+
+
+@dataclass
+class Source:
+    path: Any  # pathlib.Path or UPath
+    is_cloud: bool
+    is_dir: bool
+    suffix: str
+    size: int | None = None
+    hash: str | None = None
+    n_files: int | None = None
+    n_observations: int | None = None
+    otype: str | None = None
+    key: str | None = None  # set when the data lies in a storage: its path relative to the root
+    in_storage: StorageMatch | None = None
+    staged: Path | None = None  # a file written from an in-memory object; removed after the save
+
+
+def _is_pathlike(data: Any) -> bool:
+    return isinstance(data, str | os.PathLike) or type(data).__name__.endswith("Path")
+
+
+def describe_source(data: Any, *, key: str | None, format: str | None) -> Source:
+    from lamella import _storage
+
+    if _is_pathlike(data):
+        source = _path_source(str(data))
+    else:
+        source = _memory_source(data, format=format)
+    if source.in_storage is not None:
+        if key is not None and key != source.in_storage.key:
+            raise InvalidArgument(
+                f"{source.path} already lies in storage {source.in_storage.root} under key "
+                f"{source.in_storage.key!r}; it is registered in place, so drop key={key!r}"
+            )
+        source.key = source.in_storage.key
+    elif key is not None:
+        _storage.validate_key(key, data_suffix=source.suffix)
+    return source
+
+
+def _path_source(location: str) -> Source:
+    from lamella import _storage
+
+    path = _storage.to_path(location)
+    is_cloud = _storage.is_cloud(location)
+    if is_cloud:
+        try:
+            exists = _storage.exists(path)
+        except Exception as e:
+            from lamella.errors import StorageError
+
+            raise StorageError(f"cannot reach {location}: {e}") from e
+        if not exists:
+            raise FileNotFoundError(f"no file or folder at {location}")
+    elif not os.path.exists(path):
+        raise FileNotFoundError(f"no file or folder at {location} (resolved to {path})")
+    is_dir = _storage.is_dir(path)
+    suffix = _storage.suffix_of(path.name) if (not is_dir or path.name.endswith(".zarr")) else ""
+    source = Source(path=path, is_cloud=is_cloud, is_dir=is_dir, suffix=suffix)
+    if not is_dir:
+        source.size = _storage.size_of(path)
+    source.in_storage = _match_storage(str(path) if not is_cloud else location.rstrip("/"), is_cloud)
+    if is_cloud and not is_dir:
+        source.hash, source.size = _storage.hash_file(path)  # the ETag: no download
+    return source
+
+
+def _match_storage(location: str, is_cloud: bool) -> StorageMatch | None:
+    from sqlalchemy import select
+
+    from lamella._instance import state
+    from lamella.models.core import Storage
+
+    session = state.current().db.session()
+    roots = session.execute(select(Storage.id, Storage.root)).all()
+    best: tuple[int, str] | None = None
+    for storage_id, root in roots:
+        prefix = root.rstrip("/") + "/"
+        if location.startswith(prefix) and (best is None or len(root) > len(best[1])):
+            best = (storage_id, root)
+    if best is not None:
+        key = location[len(best[1].rstrip("/")) + 1 :]
+        if key.startswith(".lamella/"):
+            raise InvalidArgument(f"{location} is a file Lamella manages; query its artifact instead of registering it")
+        return StorageMatch(key=key, storage_id=best[0], root=best[1])
+    if is_cloud:
+        scheme, rest = location.split("://", 1)
+        bucket, _, key = rest.partition("/")
+        if not key:
+            raise InvalidArgument(f"{location} is a whole bucket; register a folder or file inside it")
+        return StorageMatch(key=key, storage_id=None, root=f"{scheme}://{bucket}")
+    return None
+
+
+def _memory_source(data: Any, *, format: str | None) -> Source:
+    from lamella import _formats
+    from lamella._instance.settings import settings
+    from lamella._uid import base62
+
+    staging = settings.cache_dir / "_staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    serialized = _formats.serialize(data, staging, base62(16), format=format)
+    path = serialized.path
+    is_dir = path.is_dir()
+    return Source(
+        path=path,
+        is_cloud=False,
+        is_dir=is_dir,
+        suffix=serialized.suffix,
+        size=None if is_dir else path.stat().st_size,
+        n_observations=serialized.n_observations,
+        otype=serialized.otype,
+        staged=path,
+    )

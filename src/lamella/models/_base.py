@@ -1,0 +1,358 @@
+"""The declarative base and the behaviour every registry shares (save, delete, filter, get, ...)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, MetaData, String, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from lamella._query.relations import MODELS
+from lamella._uid import base62
+from lamella.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from lamella._query.queryset import QuerySet
+    from lamella.models.core import User
+    from lamella.models.lineage import Run
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+BigInt = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
+
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {dict[str, Any]: JSONType, Any: JSONType}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        MODELS[cls.__name__] = cls
+
+
+class SQLRecord(Base):
+    """A registry: a table whose rows users create, query, describe and delete."""
+
+    __abstract__ = True
+
+    _uid_length: ClassVar[int] = 12
+    _name_field: ClassVar[str | None] = None  # named registries return the existing record for a name
+    _search_fields: ClassVar[tuple[str, ...]] = ("name", "description")
+    _repr_fields: ClassVar[tuple[str, ...]] = ("uid", "name")
+    _relations: ClassVar[dict[str, Any]] = {}
+    _field_aliases: ClassVar[dict[str, str]] = {}
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+
+    # --- construction ---------------------------------------------------------------------------
+
+    def __init__(self, **kwargs: Any) -> None:
+        if self.__dict__.pop("_lamella_existing", False):
+            return  # __new__ returned a record that is already in the database
+        self._apply_kwargs(kwargs)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        if cls._name_field is not None and not kwargs.get("_skip_existing_check", False):
+            name = args[0] if args else kwargs.get(cls._name_field)
+            if isinstance(name, str):
+                existing = cls._find_existing_by_name(name, kwargs)
+                if existing is not None:
+                    existing.__dict__["_lamella_existing"] = True
+                    return existing
+        return super().__new__(cls)
+
+    @classmethod
+    def _find_existing_by_name(cls, name: str, kwargs: dict[str, Any]) -> Self | None:
+        from lamella._instance import state
+
+        field = getattr(cls, cls._name_field or "name")
+        condition = [field == name]
+        if "type_id" in cls.__table__.c:
+            record_type = kwargs.get("type")
+            type_id = record_type.id if record_type is not None else kwargs.get("type_id")
+            condition.append(cls.type_id == type_id if type_id is not None else cls.type_id.is_(None))  # type: ignore[attr-defined]
+        if "branch_id" in cls.__table__.c:
+            condition.append(cls.branch_id == 1)  # type: ignore[attr-defined]
+        session = state.current().db.session()
+        found = session.execute(select(cls).where(*condition).order_by(cls.id).limit(1)).scalar_one_or_none()
+        if found is not None:
+            from lamella._logging import logger
+
+            logger.debug(f"returning the existing {cls.__name__} named {name!r}")
+        return found
+
+    def _apply_kwargs(self, kwargs: dict[str, Any]) -> None:
+        kwargs.pop("_skip_existing_check", None)
+        table_columns = self.__table__.c
+        relationships = self.__mapper__.relationships
+        for key, value in kwargs.items():
+            if key in table_columns or key in relationships:
+                setattr(self, key, value)
+            elif key in self._field_aliases:
+                setattr(self, self._field_aliases[key], value)
+            else:
+                valid = sorted({*table_columns.keys(), *relationships.keys()} - {"id"})
+                raise InvalidArgument(
+                    f"{type(self).__name__}() got an unknown field {key!r}; valid fields: {', '.join(valid)}"
+                )
+        if getattr(self, "uid", None) is None and "uid" in table_columns:
+            self.uid = self._new_uid()
+
+    @classmethod
+    def _new_uid(cls) -> str:
+        return base62(cls._uid_length)
+
+    # --- identity -------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other):
+            return NotImplemented
+        mine, theirs = self.__dict__.get("id"), other.__dict__.get("id")
+        return mine is not None and mine == theirs
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.__dict__.get("uid") or id(self)))
+
+    def __repr__(self) -> str:
+        parts = []
+        for field in self._repr_fields:
+            value = self.__dict__.get(field)
+            if value is not None:
+                parts.append(f"{field}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    # --- queries (class level) ------------------------------------------------------------------
+
+    @classmethod
+    def filter(cls, *queries: Any, **expressions: Any) -> QuerySet[Self]:
+        from lamella._query.queryset import QuerySet
+
+        return QuerySet(cls).filter(*queries, **expressions)
+
+    @classmethod
+    def exclude(cls, *queries: Any, **expressions: Any) -> QuerySet[Self]:
+        from lamella._query.queryset import QuerySet
+
+        return QuerySet(cls).exclude(*queries, **expressions)
+
+    @classmethod
+    def all(cls) -> QuerySet[Self]:
+        from lamella._query.queryset import QuerySet
+
+        return QuerySet(cls)
+
+    @classmethod
+    def get(cls, idlike: int | str | None = None, **expressions: Any) -> Self:
+        from lamella._query.queryset import QuerySet
+
+        return QuerySet(cls).get(idlike, **expressions)
+
+    @classmethod
+    def to_dataframe(cls, include: Any = None, **kwargs: Any) -> Any:
+        from lamella._query.queryset import QuerySet
+
+        return QuerySet(cls).to_dataframe(include=include, **kwargs)
+
+    @classmethod
+    def df(cls, include: Any = None, **kwargs: Any) -> Any:
+        """Old spelling of `to_dataframe()`."""
+        return cls.to_dataframe(include=include, **kwargs)
+
+    @classmethod
+    def search(cls, text: str, *, field: str | list[str] | None = None, limit: int | None = 20) -> QuerySet[Self]:
+        from lamella._query.queryset import QuerySet
+
+        return QuerySet(cls).search(text, field=field, limit=limit)
+
+    @classmethod
+    def lookup(cls, field: str | None = None) -> Any:
+        from lamella._query.queryset import QuerySet
+
+        return QuerySet(cls).lookup(field)
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def _fill_defaults(self, instance: Any) -> None:
+        """Set created_by and run from the current user and run before the first insert."""
+        table_columns = self.__table__.c
+        if "created_by_id" in table_columns and self.__dict__.get("created_by_id") is None:
+            if self.__dict__.get("created_by") is None:
+                self.created_by_id = instance.user_id  # type: ignore[attr-defined]
+        if "run_id" in table_columns and self.__dict__.get("run_id") is None and self.__dict__.get("run") is None:
+            from lamella._tracking.context import current_run
+
+            run = current_run()
+            if run is not None:
+                self.run_id = run.id  # type: ignore[attr-defined]
+        if "branch_id" in table_columns and self.__dict__.get("branch_id") is None:
+            self.branch_id = 1  # type: ignore[attr-defined]
+        if "space_id" in table_columns and self.__dict__.get("space_id") is None:
+            self.space_id = 1  # type: ignore[attr-defined]
+
+    def _lock_names(self) -> tuple[str, ...]:
+        return (f"lamella:{self.__tablename__}",)
+
+    def save(self, *args: Any, **kwargs: Any) -> Self:
+        """Insert or update this record; returns the saved record (an existing one for a known name)."""
+        from lamella._instance import state
+
+        instance = state.current()
+        with instance.db.write(*self._lock_names()) as session:
+            if self.__dict__.get("id") is None:
+                existing = self._existing_under_lock()
+                if existing is not None:
+                    return existing
+                self._fill_defaults(instance)
+                self._before_insert(session)
+            elif "updated_at" in self.__table__.c:
+                self.updated_at = utcnow()  # type: ignore[attr-defined]
+            session.add(self)
+            session.flush()
+        self._after_save()
+        return self
+
+    def _existing_under_lock(self) -> Self | None:
+        """A concurrent process may have created the same named record since construction."""
+        if self._name_field is None:
+            return None
+        name = self.__dict__.get(self._name_field)
+        if not isinstance(name, str):
+            return None
+        return type(self)._find_existing_by_name(name, {"type_id": self.__dict__.get("type_id")})
+
+    def _before_insert(self, session: Any) -> None:
+        """Hook for registries that compute fields at insert time (versions, hashes)."""
+
+    def _after_save(self) -> None:
+        """Hook run after a successful commit."""
+
+    def delete(self, permanent: bool | None = None) -> None:
+        """Move to the trash; delete for good if already in the trash or `permanent=True`."""
+        from lamella._instance import state
+
+        self._require_saved("delete")
+        in_trash = self.__dict__.get("branch_id") == -1
+        if "branch_id" in self.__table__.c and not permanent and not in_trash:
+            with state.current().db.write(*self._lock_names()) as session:
+                self.branch_id = -1  # type: ignore[attr-defined]
+                self._on_trash(session)
+                session.add(self)
+            return
+        self._delete_permanently()
+
+    def _on_trash(self, session: Any) -> None:
+        """Hook: what else changes when a record moves to the trash (e.g. the latest version)."""
+
+    def _delete_permanently(self) -> None:
+        from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+        from lamella._instance import state
+        from lamella.errors import IntegrityError
+
+        try:
+            with state.current().db.write(*self._lock_names()) as session:
+                self._on_trash(session)
+                session.delete(self)
+        except SAIntegrityError as e:
+            raise IntegrityError(
+                f"cannot delete {self!r}: other records still point at it ({e.orig}); delete or relink those first"
+            ) from e
+
+    def restore(self) -> None:
+        """Bring a record back from the trash."""
+        from lamella._instance import state
+
+        self._require_saved("restore")
+        with state.current().db.write(*self._lock_names()) as session:
+            self.branch_id = 1  # type: ignore[attr-defined]
+            session.add(self)
+            session.flush()
+            self._on_restore(session)
+
+    def _on_restore(self, session: Any) -> None:
+        """Hook run inside the restore transaction."""
+
+    def _require_saved(self, action: str) -> None:
+        if self.__dict__.get("id") is None:
+            raise InvalidArgument(f"cannot {action} {type(self).__name__} that was never saved; call .save() first")
+
+    # --- display --------------------------------------------------------------------------------
+
+    def describe(self) -> None:
+        from lamella.models._describe import describe_record
+
+        describe_record(self)
+
+    def view_parents(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("view_parents() arrives with lineage graphs")
+
+
+class HasCreatedAt:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class TracksUpdates:
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class TracksCreator:
+    @declared_attr
+    def created_by_id(cls) -> Mapped[int]:
+        return mapped_column(BigInt, ForeignKey("user.id"), index=True)
+
+    @declared_attr
+    def created_by(cls) -> Mapped[User]:
+        return relationship("User", foreign_keys=lambda: [cls.created_by_id], lazy="select")  # type: ignore[list-item]
+
+
+class TracksRun(TracksCreator):
+    @declared_attr
+    def run_id(cls) -> Mapped[int | None]:
+        return mapped_column(BigInt, ForeignKey("run.id"), index=True)
+
+    @declared_attr
+    def run(cls) -> Mapped[Run | None]:
+        return relationship("Run", foreign_keys=lambda: [cls.run_id], lazy="select")  # type: ignore[list-item]
+
+
+class InBranch:
+    @declared_attr
+    def branch_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("branch.id"), default=1, index=True)
+
+    @declared_attr
+    def space_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("space.id"), default=1)
+
+
+def short_string(length: int) -> Any:
+    return String(length)
+
+
+__all__ = [
+    "Base",
+    "BigInt",
+    "HasCreatedAt",
+    "InBranch",
+    "JSONType",
+    "SQLRecord",
+    "TracksCreator",
+    "TracksRun",
+    "TracksUpdates",
+    "func",
+    "utcnow",
+]

@@ -1,0 +1,117 @@
+"""Versions of artifacts, collections and transforms: one stem uid per family, a 4-char suffix per version.
+
+The suffix is base62 and starts at 0000. Exactly one version of a family is `is_latest` among the
+records that are not in the trash; a partial unique index enforces it in the database, and new
+versions are numbered inside the registry's write lock, so concurrent writers cannot collide.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import Boolean, Index, String, func, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lamella._uid import base62, decode_version, encode_version
+
+if TYPE_CHECKING:
+    from lamella._query.queryset import QuerySet
+
+VERSION_CHARS = 4
+
+
+def latest_version_index(table: str, uid_length: int) -> Any:
+    """At most one `is_latest` row per family (same uid stem)."""
+
+    def build(cls: Any) -> Index:
+        stem = func.substr(cls.uid, 1, uid_length - VERSION_CHARS)
+        return Index(
+            f"uq_{table}_latest_per_stem",
+            stem,
+            unique=True,
+            sqlite_where=cls.is_latest.is_(True),
+            postgresql_where=cls.is_latest.is_(True),
+        )
+
+    return build
+
+
+class IsVersioned:
+    _uid_length: ClassVar[int]
+
+    if TYPE_CHECKING:
+        uid: str
+    version_tag: Mapped[str | None] = mapped_column(String(30), index=True)
+    is_latest: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+    @classmethod
+    def _new_uid(cls) -> str:
+        return base62(cls._uid_length - VERSION_CHARS) + encode_version(0)
+
+    @property
+    def stem_uid(self) -> str:
+        return self.uid[: self._uid_length - VERSION_CHARS]
+
+    @property
+    def version(self) -> str:
+        """The user's version tag if set, else the version number encoded in the uid."""
+        return self.version_tag or self.uid[-VERSION_CHARS:]
+
+    @version.setter
+    def version(self, tag: str | None) -> None:
+        self.version_tag = tag
+
+    @classmethod
+    def _stem_expression(cls) -> Any:
+        return func.substr(cls.uid, 1, cls._uid_length - VERSION_CHARS)  # type: ignore[arg-type]
+
+    @property
+    def versions(self) -> QuerySet[Any]:
+        from lamella._query.queryset import QuerySet
+
+        cls = type(self)
+        return QuerySet(cls).filter_expression(cls._stem_expression() == self.stem_uid).order_by("uid")
+
+    def _next_version_uid(self, session: Any, stem: str) -> str:
+        """The next free uid of the family `stem`; call inside the registry's write lock."""
+        cls = type(self)
+        uids = session.execute(select(cls.uid).where(cls._stem_expression() == stem)).scalars().all()
+        if not uids:
+            return stem + encode_version(0)
+        highest = max(decode_version(uid[-VERSION_CHARS:]) for uid in uids)
+        return stem + encode_version(highest + 1)
+
+    def _demote_family(self, session: Any, stem: str) -> None:
+        cls = type(self)
+        session.execute(
+            update(cls)
+            .where(cls._stem_expression() == stem, cls.is_latest.is_(True))
+            .values(is_latest=False)
+            .execution_options(synchronize_session="fetch")
+        )
+
+    def _elect_latest(self, session: Any) -> None:
+        """Make the newest version outside the trash the latest one (after a delete or restore)."""
+        cls = type(self)
+        stem = self.stem_uid
+        session.flush()
+        self._demote_family(session, stem)
+        newest = session.execute(
+            select(cls)
+            .where(cls._stem_expression() == stem, cls.branch_id != -1)  # type: ignore[attr-defined]
+            .order_by(cls.uid.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if newest is not None:
+            newest.is_latest = True
+            session.flush()
+
+    def _on_trash(self, session: Any) -> None:
+        if self.is_latest:
+            self.is_latest = False
+            session.add(self)
+            session.flush()
+            self._elect_latest(session)
+
+    def _on_restore(self, session: Any) -> None:
+        self._elect_latest(session)

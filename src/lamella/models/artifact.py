@@ -1,0 +1,261 @@
+"""Artifacts: files, folders and in-memory datasets stored, hashed, versioned and described."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lamella._query.relations import ManyToMany
+from lamella.errors import InvalidArgument
+from lamella.models._base import (
+    BigInt,
+    HasCreatedAt,
+    InBranch,
+    SQLRecord,
+    TracksRun,
+    TracksUpdates,
+)
+from lamella.models._versioning import IsVersioned, latest_version_index
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from lamella.models._artifact_source import Source
+    from lamella.models.core import Storage
+    from lamella.models.features import Schema
+    from lamella.models.lineage import Transform
+
+ARTIFACT_KINDS = ("dataset", "model")
+INTERNAL_KIND_PREFIX = "__lamella"  # run reports and environments: reachable from runs, hidden from queries
+
+
+class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
+    """A file, folder or in-memory dataset, stored in local or S3 storage, hashed and versioned.
+
+        >>> ln.Artifact("./data/sample.fastq", key="raw/sample.fastq").save()
+        >>> ln.Artifact.from_dataframe(df, key="tables/counts.parquet").save()
+    """
+
+    __tablename__ = "artifact"
+    _uid_length = 20
+    _repr_fields = ("uid", "key", "description", "suffix", "kind", "otype", "size", "hash", "n_files",
+                    "n_observations", "version_tag", "is_latest")
+    _search_fields = ("key", "description")
+    _field_aliases: ClassVar[dict[str, str]] = {}
+
+    uid: Mapped[str] = mapped_column(String(20), unique=True, index=True)
+    key: Mapped[str | None] = mapped_column(String(1024), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    storage_id: Mapped[int] = mapped_column(BigInt, ForeignKey("storage.id"), index=True)
+    suffix: Mapped[str] = mapped_column(String(30), default="", index=True)
+    kind: Mapped[str | None] = mapped_column(String(20), index=True)
+    otype: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    hash: Mapped[str | None] = mapped_column(String(22), index=True)
+    n_files: Mapped[int | None] = mapped_column(Integer)
+    n_observations: Mapped[int | None] = mapped_column(BigInteger)
+    transform_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("transform.id"), index=True)
+    schema_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("schema.id"), index=True)
+    _key_is_virtual: Mapped[bool] = mapped_column(Boolean, default=True)
+    _hash_type: Mapped[str | None] = mapped_column(String(30))
+
+    storage: Mapped[Storage] = relationship("Storage", foreign_keys=[storage_id], lazy="select")
+    transform: Mapped[Transform | None] = relationship("Transform", foreign_keys=[transform_id], lazy="select")
+    schema: Mapped[Schema | None] = relationship("Schema", foreign_keys=[schema_id], lazy="select")
+
+    ulabels = ManyToMany("ULabel", "ArtifactULabel", "artifact_id", "ulabel_id")
+    records = ManyToMany("Record", "ArtifactRecord", "artifact_id", "record_id")
+    projects = ManyToMany("Project", "ArtifactProject", "artifact_id", "project_id")
+    references = ManyToMany("Reference", "ArtifactReference", "artifact_id", "reference_id")
+    collections = ManyToMany("Collection", "CollectionArtifact", "artifact_id", "collection_id")
+    input_of_runs = ManyToMany("Run", "RunInputArtifact", "artifact_id", "run_id")
+    feature_sets = ManyToMany("Schema", "ArtifactSchema", "artifact_id", "schema_id")
+    _feature_values = ManyToMany("FeatureValue", "ArtifactFeatureValue", "artifact_id", "featurevalue_id")
+
+    # --- construction ---------------------------------------------------------------------------
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        key: str | None = None,
+        description: str | None = None,
+        kind: str | None = None,
+        revises: Artifact | None = None,
+        run: Any = None,
+        format: str | None = None,
+        version: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if self.__dict__.pop("_lamella_existing", False):
+            return
+        if data is None:  # loading from the database or a plain field-by-field construction
+            if key is not None:
+                kwargs["key"] = key
+            if description is not None:
+                kwargs["description"] = description
+            super().__init__(**kwargs)
+            return
+        from lamella.models._artifact_source import describe_source
+
+        if kind is not None and kind not in ARTIFACT_KINDS and not kind.startswith(INTERNAL_KIND_PREFIX):
+            raise InvalidArgument(f"unknown artifact kind {kind!r}; use one of {', '.join(ARTIFACT_KINDS)}")
+        if revises is not None:
+            if not isinstance(revises, Artifact):
+                raise InvalidArgument(f"revises= takes an Artifact, not {type(revises).__name__}")
+            revises._require_saved("revise")
+            key = key if key is not None else revises.key
+            description = description if description is not None else revises.description
+        source = describe_source(data, key=key, format=format)
+        if key is None and description is None and run is None and source.in_storage is None:
+            from lamella._tracking.context import current_run
+
+            if current_run() is None:
+                raise InvalidArgument(
+                    "an artifact needs a key, a description or a run: pass key='folder/name"
+                    f"{source.suffix}' or description='...', or call ln.track() first"
+                )
+        fields: dict[str, Any] = dict(
+            key=source.key if source.key is not None else key,
+            description=description,
+            suffix=source.suffix,
+            kind=kind if kind is not None else ("dataset" if source.otype in ("DataFrame", "AnnData", "MuData") else None),
+            otype=source.otype,
+            size=source.size,
+            hash=source.hash,
+            n_files=source.n_files,
+            n_observations=source.n_observations,
+            version_tag=version,
+            is_latest=True,
+            _key_is_virtual=source.in_storage is None,
+            _hash_type="md5" if source.hash else None,
+            **kwargs,
+        )
+        if run is not None:
+            fields["run"] = run
+        super().__init__(**fields)
+        self.__dict__["_source"] = source
+        self.__dict__["_revises"] = revises
+
+    @classmethod
+    def from_dataframe(
+        cls, df: Any, *, key: str | None = None, description: str | None = None, revises: Artifact | None = None,
+        run: Any = None, schema: Any = None, format: str | None = None, **kwargs: Any,
+    ) -> Artifact:
+        """A DataFrame stored as parquet (or `format="csv"`)."""
+        if type(df).__name__ != "DataFrame":
+            raise InvalidArgument(f"from_dataframe() takes a pandas DataFrame, not {type(df).__name__}")
+        if schema is not None:
+            kwargs["schema"] = schema
+        return cls(df, key=key, description=description, revises=revises, run=run, format=format, **kwargs)
+
+    from_df = from_dataframe  # old spelling
+
+    @classmethod
+    def from_anndata(
+        cls, adata: Any, *, key: str | None = None, description: str | None = None, revises: Artifact | None = None,
+        run: Any = None, format: str | None = None, **kwargs: Any,
+    ) -> Artifact:
+        """An AnnData stored as h5ad, or as zarr with `format="zarr"`."""
+        if type(adata).__name__ != "AnnData":
+            raise InvalidArgument(f"from_anndata() takes an AnnData object, not {type(adata).__name__}")
+        return cls(adata, key=key, description=description, revises=revises, run=run, format=format, **kwargs)
+
+    @classmethod
+    def from_dir(cls, path: Any, *, key: str | None = None, run: Any = None) -> list[Artifact]:
+        """One artifact per file in a folder (recursively); keys are `key/<relative path>`."""
+        from lamella import _storage
+
+        root = _storage.to_path(path)
+        if not _storage.exists(root):
+            raise FileNotFoundError(f"no folder at {root}")
+        if not _storage.is_dir(root):
+            raise InvalidArgument(f"from_dir() takes a folder, but {root} is a file; use ln.Artifact(path)")
+        prefix = key.rstrip("/") if key else root.name
+        artifacts = []
+        for relative, _size in _storage.list_files(root):
+            artifacts.append(cls(str(root / relative), key=f"{prefix}/{relative}", run=run))
+        return artifacts
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def _lock_names(self) -> tuple[str, ...]:
+        return ("lamella:artifact",)
+
+    def save(self, *args: Any, upload: bool | None = None, **kwargs: Any) -> Artifact:  # type: ignore[override]
+        """Store the bytes (copy or upload into the instance's storage) and insert the record, atomically."""
+        if self.__dict__.get("id") is not None:
+            return super().save()
+        from lamella.models._artifact_store import save_new_artifact
+
+        return save_new_artifact(self)
+
+    def _on_trash(self, session: Any) -> None:
+        IsVersioned._on_trash(self, session)
+
+    def delete(self, permanent: bool | None = None, storage: bool | None = None) -> None:  # type: ignore[override]
+        """Move to the trash; `permanent=True` also deletes the stored bytes Lamella manages."""
+        from lamella.models._artifact_store import delete_artifact_permanently
+
+        self._require_saved("delete")
+        if permanent or self.branch_id == -1:
+            delete_artifact_permanently(self, delete_bytes=storage)
+            return
+        super().delete()
+
+    # --- access ---------------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Any:
+        """Where the bytes are: a pathlib.Path for local storage, a UPath for S3."""
+        from lamella.models._artifact_access import artifact_path
+
+        return artifact_path(self)
+
+    def cache(self, **kwargs: Any) -> Path:
+        """A local path to the bytes; cloud objects are downloaded once into `ln.settings.cache_dir`."""
+        from lamella.models._artifact_access import cache_artifact
+
+        return cache_artifact(self, **kwargs)
+
+    def load(self, **kwargs: Any) -> Any:
+        """Load into memory (DataFrame, AnnData, dict, str, ...) by suffix."""
+        from lamella.models._artifact_access import load_artifact
+
+        return load_artifact(self, **kwargs)
+
+    def open(self, **kwargs: Any) -> Any:
+        """Stream without loading: a pyarrow dataset for parquet/csv, backed AnnData for h5ad/zarr."""
+        from lamella.models._artifact_access import open_artifact
+
+        return open_artifact(self, **kwargs)
+
+    def replace(self, data: Any) -> None:
+        raise InvalidArgument("replace() is not supported; save a new version with ln.Artifact(data, revises=artifact)")
+
+    def describe(self) -> None:
+        from lamella.models._describe import describe_artifact
+
+        describe_artifact(self)
+
+    @property
+    def n_objects(self) -> int | None:
+        return self.n_files
+
+    @classmethod
+    def _default_where(cls) -> list[Any]:
+        kind = cls.__table__.c.kind
+        return [kind.is_(None) | ~kind.startswith(INTERNAL_KIND_PREFIX, autoescape=True)]
+
+    def _require_saved(self, action: str) -> None:
+        if self.__dict__.get("id") is None:
+            raise InvalidArgument(f"cannot {action} an artifact that was never saved; call .save() first")
+
+
+latest_version_index("artifact", 20)(Artifact)
+
+
+def artifact_source(artifact: Artifact) -> Source | None:
+    return artifact.__dict__.get("_source")

@@ -1,0 +1,418 @@
+"""The format registry: round trips per format, streaming access, registration, import cost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lamella import _formats
+from lamella.errors import InvalidArgument, StorageError
+
+pd = pytest.importorskip("pandas")
+np = pytest.importorskip("numpy")
+
+
+def _mixed_frame() -> Any:
+    return pd.DataFrame(
+        {
+            "perturbation": pd.Categorical(["DMSO", "IFNG", "DMSO"], categories=["DMSO", "IFNG", "other"]),
+            "note": ["was ok", None, "pretty! 🤩"],
+            "count": [1, 2, 3],
+            "value": [0.5, np.nan, 2.25],
+        },
+        index=pd.Index(["sample1", "sample2", "sample3"], name="sample"),
+    )
+
+
+def _small_anndata() -> Any:
+    anndata = pytest.importorskip("anndata")
+    obs = pd.DataFrame(
+        {"cell_type": pd.Categorical(["T cell", "B cell", "T cell", "NK cell"]), "n_genes": [3, 1, 2, 4]},
+        index=pd.Index([f"cell{i}" for i in range(4)]),
+    )
+    var = pd.DataFrame({"symbol": ["CD8A", "CD4", "CD14"]}, index=pd.Index(["g1", "g2", "g3"]))
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    return anndata.AnnData(X=x, obs=obs, var=var, uns={"note": "tiny"})
+
+
+def _assert_same_anndata(left: Any, right: Any) -> None:
+    np.testing.assert_array_equal(np.asarray(left.X), np.asarray(right.X))
+    pd.testing.assert_frame_equal(left.obs, right.obs)
+    pd.testing.assert_frame_equal(left.var, right.var)
+
+
+# ---- DataFrame ---------------------------------------------------------------------------------
+
+
+def test_parquet_round_trip_keeps_index_categoricals_and_dtypes(tmp_path: Path) -> None:
+    df = _mixed_frame()
+    written = _formats.serialize(df, tmp_path, "table")
+    assert written == _formats.SerializedData(
+        path=tmp_path / "table.parquet", suffix=".parquet", otype="DataFrame", n_observations=3
+    )
+    loaded = _formats.load(written.path, written.suffix)
+    pd.testing.assert_frame_equal(loaded, df)
+    assert list(loaded["perturbation"].cat.categories) == ["DMSO", "IFNG", "other"]
+
+
+def test_parquet_round_trip_with_range_index(tmp_path: Path) -> None:
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    written = _formats.serialize(df, tmp_path, "plain", format="parquet")
+    pd.testing.assert_frame_equal(_formats.load(written.path, ".parquet"), df)
+
+
+def test_parquet_rejects_non_string_columns(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match="string column names"):
+        _formats.serialize(pd.DataFrame({0: [1]}), tmp_path, "numbers")
+
+
+@pytest.mark.parametrize(("format", "suffix"), [("csv", ".csv"), ("tsv", ".tsv")])
+def test_delimited_round_trip(tmp_path: Path, format: str, suffix: str) -> None:
+    df = pd.DataFrame({"gene": ["CD8A", "CD4"], "count": [3, 4], "score": [0.5, 1.5]})
+    written = _formats.serialize(df, tmp_path, "table", format=format)
+    assert written.path == tmp_path / f"table{suffix}"
+    assert written.suffix == suffix
+    pd.testing.assert_frame_equal(_formats.load(written.path, suffix), df)
+
+
+def test_csv_written_by_pandas_with_index_comes_back_with_index(tmp_path: Path) -> None:
+    df = pd.DataFrame({"count": [3, 4]}, index=pd.Index(["a", "b"]))
+    path = tmp_path / "indexed.csv"
+    df.to_csv(path)
+    pd.testing.assert_frame_equal(_formats.load(path, ".csv"), df)
+
+
+@pytest.mark.parametrize(("suffix", "sep"), [(".csv.gz", ","), (".tsv.gz", "\t")])
+def test_gzipped_delimited(tmp_path: Path, suffix: str, sep: str) -> None:
+    df = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    path = tmp_path / f"table{suffix}"
+    df.to_csv(path, sep=sep, index=False, compression="gzip")
+    pd.testing.assert_frame_equal(_formats.load(path, suffix), df)
+    # a cached copy need not keep the .gz ending; the suffix argument decides
+    renamed = path.rename(tmp_path / "cached_copy")
+    pd.testing.assert_frame_equal(_formats.load(renamed, suffix), df)
+
+
+def test_tsv_uses_tabs(tmp_path: Path) -> None:
+    path = tmp_path / "table.tsv"
+    path.write_text("a\tb\n1\tx,y\n", encoding="utf-8")
+    loaded = _formats.load(path, ".tsv")
+    assert list(loaded.columns) == ["a", "b"]
+    assert loaded.loc[0, "b"] == "x,y"
+
+
+# ---- AnnData -----------------------------------------------------------------------------------
+
+
+def test_h5ad_round_trip(tmp_path: Path) -> None:
+    adata = _small_anndata()
+    written = _formats.serialize(adata, tmp_path, "cells")
+    assert written == _formats.SerializedData(
+        path=tmp_path / "cells.h5ad", suffix=".h5ad", otype="AnnData", n_observations=4
+    )
+    loaded = _formats.load(written.path, ".h5ad")
+    _assert_same_anndata(loaded, adata)
+    assert loaded.uns["note"] == "tiny"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("format", ["zarr", "anndata.zarr"])
+def test_zarr_round_trip(tmp_path: Path, format: str) -> None:
+    pytest.importorskip("zarr")
+    adata = _small_anndata()
+    written = _formats.serialize(adata, tmp_path, "cells", format=format)
+    assert written.path == tmp_path / f"cells.{format}"
+    assert written.path.is_dir()
+    assert (written.otype, written.n_observations) == ("AnnData", 4)
+    _assert_same_anndata(_formats.load(written.path, written.suffix), adata)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_serialize_replaces_an_existing_zarr_folder(tmp_path: Path) -> None:
+    pytest.importorskip("zarr")
+    adata = _small_anndata()
+    _formats.serialize(adata, tmp_path, "cells", format="zarr")
+    smaller = adata[:2].copy()
+    written = _formats.serialize(smaller, tmp_path, "cells", format="zarr")
+    assert _formats.load(written.path, ".zarr").n_obs == 2
+
+
+def test_open_h5ad_is_backed(tmp_path: Path) -> None:
+    adata = _small_anndata()
+    written = _formats.serialize(adata, tmp_path, "cells")
+    backed = _formats.open_dataset(written.path, ".h5ad")
+    try:
+        assert backed.isbacked
+        np.testing.assert_array_equal(backed[1:3].X, adata.X[1:3])
+        pd.testing.assert_frame_equal(backed.obs, adata.obs)
+    finally:
+        backed.file.close()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_open_zarr_reads_matrices_on_access(tmp_path: Path) -> None:
+    pytest.importorskip("zarr")
+    sparse = pytest.importorskip("scipy.sparse")
+    adata = _small_anndata()
+    adata.layers["counts"] = sparse.csr_matrix(np.asarray(adata.X))
+    written = _formats.serialize(adata, tmp_path, "cells", format="zarr")
+    lazy = _formats.open_dataset(written.path, ".zarr")
+    assert lazy.shape == (4, 3)
+    assert list(lazy.obs_names) == list(adata.obs_names)
+    np.testing.assert_array_equal(np.asarray(lazy[1:3].X), adata.X[1:3])
+    np.testing.assert_array_equal(lazy.layers["counts"][1:3].toarray(), adata.X[1:3])
+
+
+# ---- streaming tables --------------------------------------------------------------------------
+
+
+def test_open_parquet_file_and_folder(tmp_path: Path) -> None:
+    df = pd.DataFrame({"a": range(10), "b": [f"x{i}" for i in range(10)]})
+    written = _formats.serialize(df, tmp_path, "table")
+    dataset = _formats.open_dataset(written.path, ".parquet")
+    assert dataset.count_rows() == 10
+    assert dataset.schema.names[:2] == ["a", "b"]
+
+    folder = tmp_path / "shards.parquet"
+    folder.mkdir()
+    df.iloc[:4].to_parquet(folder / "part-0.parquet")
+    df.iloc[4:].to_parquet(folder / "part-1.parquet")
+    assert _formats.open_dataset(folder, ".parquet").count_rows() == 10
+    pd.testing.assert_frame_equal(_formats.load(folder, ".parquet").reset_index(drop=True), df)
+
+
+def test_open_parquet_with_an_fsspec_filesystem(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    df = pd.DataFrame({"a": range(7)})
+    written = _formats.serialize(df, tmp_path, "table")
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/bucket/table.parquet", written.path.read_bytes())
+    dataset = _formats.open_dataset("/bucket/table.parquet", ".parquet", filesystem=memory)
+    assert dataset.count_rows() == 7
+
+
+def test_open_parquet_from_a_upath_uses_its_filesystem(tmp_path: Path) -> None:
+    upath = pytest.importorskip("upath")
+    df = pd.DataFrame({"a": range(5)})
+    written = _formats.serialize(df, tmp_path, "table")
+    remote = upath.UPath(f"memory://lamella-tests/{tmp_path.name}/table.parquet")
+    remote.write_bytes(written.path.read_bytes())
+    assert _formats.open_dataset(remote, ".parquet").count_rows() == 5
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_open_remote_zarr(tmp_path: Path) -> None:
+    pytest.importorskip("zarr")
+    fsspec = pytest.importorskip("fsspec")
+    adata = _small_anndata()
+    written = _formats.serialize(adata, tmp_path, "cells", format="zarr")
+    memory = fsspec.filesystem("memory")
+    remote = f"/lamella-tests/{tmp_path.name}/cells.zarr"
+    memory.put(str(written.path), remote, recursive=True)
+    lazy = _formats.open_dataset(remote, ".zarr", filesystem=memory)
+    np.testing.assert_array_equal(np.asarray(lazy[2:].X), adata.X[2:])
+
+
+def test_open_remote_h5ad_asks_for_cache() -> None:
+    fsspec = pytest.importorskip("fsspec")
+    with pytest.raises(InvalidArgument, match=r"cache\(\)"):
+        _formats.open_dataset("/somewhere/cells.h5ad", ".h5ad", filesystem=fsspec.filesystem("memory"))
+
+
+@pytest.mark.parametrize(("suffix", "sep"), [(".csv", ","), (".tsv", "\t"), (".csv.gz", ",")])
+def test_open_delimited_as_arrow_dataset(tmp_path: Path, suffix: str, sep: str) -> None:
+    df = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    path = tmp_path / f"table{suffix}"
+    df.to_csv(path, sep=sep, index=False)
+    dataset = _formats.open_dataset(path, suffix)
+    assert dataset.count_rows() == 3
+    assert dataset.to_table().column("b").to_pylist() == ["x", "y", "z"]
+
+
+def test_open_unknown_suffix_names_what_is_supported(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match=r"'\.json'.*\.parquet") as info:
+        _formats.open_dataset(tmp_path / "x.json", ".json")
+    assert ".h5ad" in str(info.value)
+
+
+# ---- other documents ---------------------------------------------------------------------------
+
+
+def test_json_round_trip(tmp_path: Path) -> None:
+    document = {"name": "iris", "n": 3, "tags": ["a", "b"], "nested": {"ok": True, "none": None}}
+    written = _formats.serialize(document, tmp_path, "meta")
+    assert (written.path.name, written.suffix, written.otype, written.n_observations) == (
+        "meta.json",
+        ".json",
+        None,
+        None,
+    )
+    assert _formats.load(written.path, ".json") == document
+    assert json.loads(written.path.read_text(encoding="utf-8")) == document
+
+
+def test_list_serializes_as_json(tmp_path: Path) -> None:
+    written = _formats.serialize([1, "two"], tmp_path, "items")
+    assert _formats.load(written.path, written.suffix) == [1, "two"]
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".yml"])
+def test_yaml_round_trip(tmp_path: Path, suffix: str) -> None:
+    pytest.importorskip("yaml")
+    document = {"schema": "v1", "columns": ["a", "b"], "strict": False}
+    written = _formats.serialize(document, tmp_path, "config", format=suffix.lstrip("."))
+    assert written.suffix == suffix
+    assert _formats.load(written.path, suffix) == document
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".log", ".html"])
+def test_text_loads_as_str(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"note{suffix}"
+    path.write_text("hello 🤩\nworld\n", encoding="utf-8")
+    assert _formats.load(path, suffix) == "hello 🤩\nworld\n"
+
+
+def test_str_serializes_as_txt(tmp_path: Path) -> None:
+    written = _formats.serialize("some notes", tmp_path, "notes")
+    assert written.path == tmp_path / "notes.txt"
+    assert _formats.load(written.path, written.suffix) == "some notes"
+
+
+# ---- errors and lookup -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".fastq", ".jpg", ".png", ""])
+def test_unknown_suffix_points_to_cache(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"file{suffix}"
+    path.write_bytes(b"\x00")
+    with pytest.raises(InvalidArgument) as info:
+        _formats.load(path, suffix)
+    message = str(info.value)
+    assert f"cannot load a '{suffix}' file into memory" in message
+    assert "artifact.cache()" in message
+    assert "register_format" in message
+
+
+def test_missing_file_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"gone\.parquet"):
+        _formats.load(tmp_path / "gone.parquet", ".parquet")
+
+
+def test_suffix_lookup_is_case_insensitive_and_uses_the_longest_known_ending(tmp_path: Path) -> None:
+    path = tmp_path / "data.json"
+    path.write_text('{"a": 1}', encoding="utf-8")
+    assert _formats.load(path, ".JSON") == {"a": 1}
+    assert _formats.load(path, "json") == {"a": 1}
+    assert _formats.load(path, ".v2.json") == {"a": 1}
+    assert _formats.otype_for_suffix(".anndata.zarr") == "AnnData"
+    assert _formats.otype_for_suffix(".parquet") == "DataFrame"
+    assert _formats.otype_for_suffix(".json") is None
+
+
+def test_unsupported_object_names_its_type(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match=r"builtins\.set"):
+        _formats.serialize({1, 2}, tmp_path, "numbers")
+
+
+def test_unsupported_format_for_object_lists_choices(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match=r"format='h5ad'.*'csv'"):
+        _formats.serialize(pd.DataFrame({"a": [1]}), tmp_path, "table", format="h5ad")
+
+
+def test_otype_of() -> None:
+    assert _formats.otype_of(pd.DataFrame()) == "DataFrame"
+    assert _formats.otype_of(_small_anndata()) == "AnnData"
+    assert _formats.otype_of(_small_anndata()[:2]) == "AnnData"
+    assert _formats.otype_of({"a": 1}) is None
+    assert _formats.otype_of(pd.Series([1])) is None
+
+    frame_class: Any = pd.DataFrame
+
+    class MyFrame(frame_class):
+        pass
+
+    assert _formats.otype_of(MyFrame()) == "DataFrame"
+
+
+def test_supported_load_suffixes() -> None:
+    suffixes = _formats.supported_load_suffixes()
+    expected = {".parquet", ".csv", ".tsv", ".csv.gz", ".tsv.gz", ".h5ad", ".zarr", ".anndata.zarr"}
+    expected |= {".json", ".yaml", ".yml", ".txt", ".md", ".log", ".html"}
+    assert expected <= set(suffixes)
+    assert suffixes == sorted(suffixes)
+    assert ".jpg" not in suffixes
+
+
+def test_h5mu_is_supported_only_with_mudata() -> None:
+    has_mudata = True
+    try:
+        import mudata  # noqa: F401
+    except ImportError:
+        has_mudata = False
+    assert (".h5mu" in _formats.supported_load_suffixes()) == has_mudata
+
+
+# ---- registration ------------------------------------------------------------------------------
+
+
+def test_register_custom_format(tmp_path: Path) -> None:
+    calls: list[tuple[Path, dict[str, Any]]] = []
+
+    def load_numbers(path: Path, **kwargs: Any) -> list[int]:
+        calls.append((path, kwargs))
+        return [int(line) for line in path.read_text().split()]
+
+    def open_numbers(path: Any, filesystem: Any | None = None, **kwargs: Any) -> str:
+        return f"stream of {path}"
+
+    _formats.register_format([".numbers", "nums"], load=load_numbers, open=open_numbers, otype="list")
+    path = tmp_path / "a.numbers"
+    path.write_text("1\n2\n3\n")
+    assert _formats.load(path, ".numbers", scale=1) == [1, 2, 3]
+    assert calls == [(path, {"scale": 1})]
+    assert _formats.load(path, ".nums") == [1, 2, 3]
+    assert _formats.open_dataset(path, ".numbers") == f"stream of {path}"
+    assert ".numbers" in _formats.supported_load_suffixes()
+    assert _formats.otype_for_suffix(".numbers") == "list"
+
+
+def test_register_overrides_only_what_is_passed(tmp_path: Path) -> None:
+    df = pd.DataFrame({"a": [1, 2]})
+    written = _formats.serialize(df, tmp_path, "custom", format="csv")
+    suffix = ".custom-csv"
+    _formats.register_format([suffix], open=lambda path, filesystem=None, **kwargs: "opened")
+    _formats.register_format([suffix], load=lambda path, **kwargs: "loaded")
+    assert _formats.load(written.path, suffix) == "loaded"
+    assert _formats.open_dataset(written.path, suffix) == "opened"
+
+
+def test_register_needs_a_function() -> None:
+    with pytest.raises(InvalidArgument, match="load= or an open="):
+        _formats.register_format([".nothing"])
+    with pytest.raises(InvalidArgument, match="callable"):
+        _formats.register_format([".nothing"], load="not a function")  # type: ignore[arg-type]
+
+
+# ---- import cost -------------------------------------------------------------------------------
+
+
+def test_import_does_not_load_heavy_libraries() -> None:
+    src = Path(_formats.__file__).resolve().parents[2]
+    code = (
+        "import sys, lamella._formats as f; f.supported_load_suffixes(); f.otype_of({}); "
+        "heavy = [m for m in ('pandas', 'pyarrow', 'anndata', 'zarr', 'yaml', 'numpy') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(src), "PATH": ""},
+    )
+    assert result.stdout.strip() == ""

@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lamella._storage import copy_and_hash, copy_tree_and_hash, filesystem, hash_folder, pipeline
+from lamella._storage import copying as copying_module
+from lamella._storage import tree as tree_module
+from lamella.errors import StorageError
+
+
+def encoded_md5(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.md5(data).digest()).decode().rstrip("=")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Shrink buffers so a few hundred KB exercise the multi-chunk, threaded paths."""
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 64 * 1024)
+    monkeypatch.setattr(pipeline, "POOLED_CHUNK_SIZE", 16 * 1024)
+    return 64 * 1024
+
+
+@pytest.fixture
+def memory_root() -> Iterator[str]:
+    """A fresh prefix in fsspec's in-memory filesystem, standing in for a cloud bucket."""
+    root = f"memory://bucket-{uuid.uuid4().hex[:8]}"
+    yield root
+    fs = filesystem(root)
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
+
+
+class FailingReader:
+    """Delivers `good` bytes of a real file, then fails like a disk or network error would."""
+
+    def __init__(self, path: Path, good: int) -> None:
+        self.inner = open(path, "rb", buffering=0)  # noqa: SIM115
+        self.left = good
+
+    def readinto(self, buffer: memoryview) -> int:
+        if self.left <= 0:
+            raise OSError(5, "simulated read error")
+        count = self.inner.readinto(buffer[: min(len(buffer), self.left)]) or 0
+        self.left -= count
+        return count
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if "lamella-part" in p.name)
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, 64 * 1024, 64 * 1024 * 5 + 17])
+def test_copy_is_byte_identical_and_hash_matches(tmp_path: Path, small_chunks: int, size: int) -> None:
+    data = os.urandom(size)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    dst = tmp_path / "out" / "nested" / "dst.bin"
+    assert copy_and_hash(src, dst) == (encoded_md5(data), size)
+    assert dst.read_bytes() == data
+    assert leftovers(dst.parent) == []
+
+
+def test_copy_overwrites_existing_destination(tmp_path: Path) -> None:
+    src, dst = tmp_path / "a", tmp_path / "b"
+    src.write_bytes(b"new")
+    dst.write_bytes(b"old content")
+    copy_and_hash(str(src), str(dst))
+    assert dst.read_bytes() == b"new"
+
+
+def test_failing_read_leaves_no_partial_file(
+    tmp_path: Path, small_chunks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(small_chunks * 6))
+    monkeypatch.setattr(copying_module, "open_local_source", lambda path: FailingReader(path, small_chunks * 3))
+    out = tmp_path / "out"
+    with pytest.raises(StorageError) as info:
+        copy_and_hash(src, out / "dst.bin")
+    assert str(src) in str(info.value) and "dst.bin" in str(info.value)
+    assert not (out / "dst.bin").exists()
+    assert leftovers(out) == []
+
+
+def test_failing_read_keeps_the_previous_destination(
+    tmp_path: Path, small_chunks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(small_chunks * 4))
+    dst = tmp_path / "dst.bin"
+    dst.write_bytes(b"previous")
+    monkeypatch.setattr(copying_module, "open_local_source", lambda path: FailingReader(path, 100))
+    with pytest.raises(StorageError):
+        copy_and_hash(src, dst)
+    assert dst.read_bytes() == b"previous"
+    assert leftovers(tmp_path) == []
+
+
+def test_unwritable_destination_raises_storage_error(tmp_path: Path) -> None:
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"x")
+    blocker = tmp_path / "blocker"
+    blocker.write_bytes(b"a file where a folder is needed")
+    with pytest.raises(StorageError, match="blocker"):
+        copy_and_hash(src, blocker / "dst.bin")
+
+
+def test_missing_source_raises_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="missing.bin"):
+        copy_and_hash(tmp_path / "missing.bin", tmp_path / "dst.bin")
+    assert not (tmp_path / "dst.bin").exists()
+
+
+def test_copy_via_object_store_round_trip(tmp_path: Path, small_chunks: int, memory_root: str) -> None:
+    data = os.urandom(small_chunks * 3 + 11)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    remote = f"{memory_root}/dir/obj.bin"
+    assert copy_and_hash(src, remote) == (encoded_md5(data), len(data))
+    back = tmp_path / "back.bin"
+    assert copy_and_hash(remote, back) == (encoded_md5(data), len(data))
+    assert back.read_bytes() == data
+
+
+def test_failed_upload_to_non_transactional_store_leaves_nothing(
+    tmp_path: Path, small_chunks: int, memory_root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(small_chunks * 4))
+    monkeypatch.setattr(copying_module, "open_local_source", lambda path: FailingReader(path, small_chunks))
+    remote = f"{memory_root}/obj.bin"
+    with pytest.raises(StorageError):
+        copy_and_hash(src, remote)
+    assert not filesystem(remote).exists(remote)
+
+
+def make_tree(root: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def source_tree(tmp_path: Path, small_chunks: int) -> tuple[Path, dict[str, bytes]]:
+    files = {f"small/{i:03d}.txt": os.urandom(i) for i in range(50)}
+    files["medium.bin"] = os.urandom(small_chunks // 2 + 3)  # pooled, streamed in small chunks
+    files["deep/er/large.bin"] = os.urandom(small_chunks * 3 + 1)  # streamed by the pipeline
+    files["empty"] = b""
+    src = tmp_path / "src"
+    make_tree(src, files)
+    return src, files
+
+
+def test_copy_tree_copies_everything_and_hashes_like_hash_folder(
+    tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]]
+) -> None:
+    src, files = source_tree
+    dst = tmp_path / "out" / "dst"
+    result = copy_tree_and_hash(src, dst, progress=False)
+    assert tree_bytes(dst) == files
+    assert result == hash_folder(src)
+    expected = encoded_md5("".join(sorted(encoded_md5(d) for d in files.values())).encode())
+    assert result == (expected, sum(map(len, files.values())), len(files))
+    assert leftovers(dst.parent) == []
+
+
+def test_copy_tree_merges_into_existing_folder(tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]]) -> None:
+    src, files = source_tree
+    dst = tmp_path / "dst"
+    make_tree(dst, {"keep.txt": b"keep", "small/000.txt": b"replaced"})
+    copy_tree_and_hash(src, dst, progress=False)
+    assert tree_bytes(dst) == {**files, "keep.txt": b"keep"}
+    assert leftovers(tmp_path) == []
+
+
+def test_failing_tree_copy_removes_what_it_wrote(
+    tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, _ = source_tree
+    original = tree_module._read_whole
+
+    def flaky(source: str) -> bytes:
+        if source.endswith("025.txt"):
+            raise OSError(5, "simulated read error")
+        return original(source)
+
+    monkeypatch.setattr(tree_module, "_read_whole", flaky)
+    dst = tmp_path / "dst"
+    with pytest.raises(StorageError, match="dst"):
+        copy_tree_and_hash(src, dst, progress=False)
+    assert not dst.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_copy_tree_of_missing_source_raises(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="nothing-here"):
+        copy_tree_and_hash(tmp_path / "nothing-here", tmp_path / "dst")
+
+
+def test_copy_tree_through_object_store(
+    tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]], memory_root: str
+) -> None:
+    src, files = source_tree
+    remote = f"{memory_root}/tree"
+    up = copy_tree_and_hash(src, remote, progress=False)
+    assert up == hash_folder(src)
+    assert hash_folder(remote) == up
+    back = tmp_path / "back"
+    assert copy_tree_and_hash(remote, back, progress=False) == up
+    assert tree_bytes(back) == files
+
+
+def test_failing_upload_removes_uploaded_objects(
+    tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]], memory_root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, _ = source_tree
+    original = tree_module._read_whole
+
+    def flaky(source: str) -> bytes:
+        if source.endswith("040.txt"):
+            raise OSError(5, "simulated read error")
+        return original(source)
+
+    monkeypatch.setattr(tree_module, "_read_whole", flaky)
+    remote = f"{memory_root}/tree"
+    with pytest.raises(StorageError):
+        copy_tree_and_hash(src, remote, progress=False)
+    fs = filesystem(remote)
+    assert fs.find(remote) == []
