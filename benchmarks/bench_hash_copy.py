@@ -73,7 +73,9 @@ def _best(kind: str, src: Path, dst: Path, repeat: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size-mb", type=int, default=1024, help="size of the single big file (MB)")
     parser.add_argument("--files", type=int, default=10_000, help="number of 1 KB files in the folder test")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
@@ -115,7 +117,9 @@ def main() -> None:
         tree_plain = _best("copytree", folder, out, args.repeat)
         tree_ours = _best("copy_tree_and_hash", folder, out, args.repeat)
         print(f"  shutil.copytree      {tree_plain['seconds']:7.3f} s")
-        print(f"  copy_tree_and_hash   {tree_ours['seconds']:7.3f} s   peak RSS {tree_ours['rss_mb']:6.1f} MB")
+        print(
+            f"  copy_tree_and_hash   {tree_ours['seconds']:7.3f} s   peak RSS {tree_ours['rss_mb']:6.1f} MB"
+        )
 
 
 if __name__ == "__main__":

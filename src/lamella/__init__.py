@@ -66,7 +66,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name in _DEPRECATED:
-        new, module_name = _DEPRECATED[name]
+        _new, module_name = _DEPRECATED[name]
         module = importlib.import_module(module_name)
         return getattr(module, name)
     raise AttributeError(f"module 'lamella' has no attribute {name!r}")
@@ -79,13 +79,13 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella import errors as errors
     from lamella import examples as examples
-    from lamella._instance import setup_facade as setup
+    from lamella._instance import setup_facade as setup  # noqa: F401
     from lamella._instance.settings import settings as settings
     from lamella._instance.setup import connect as connect
     from lamella._query import Q as Q
     from lamella._query import QuerySet as QuerySet
     from lamella._storage import UPath as UPath
-    from lamella._tracking import context as context
+    from lamella._tracking.context import context as context
     from lamella._tracking import finish as finish
     from lamella._tracking import track as track
     from lamella.models import (

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,198 @@ def s3_endpoint() -> Iterator[str]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------------
+
+
+def _pg_bin(name: str) -> str:
+    import glob
+    import shutil
+
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if found is None:
+        pytest.skip(f"{name} not found: install PostgreSQL (apt-get install postgresql)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free loopback port; the URL of its `lamella` database."""
+    import shutil
+    import tempfile
+
+    pytest.importorskip("psycopg", reason="needs psycopg")
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    as_root = os.geteuid() == 0
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+    base = tempfile.mkdtemp(prefix="lamella-it-pg-")
+    data = os.path.join(base, "data")
+    if as_root:
+        shutil.chown(base, user="postgres")
+    port = _free_port()
+    try:
+        subprocess.run(
+            [*prefix, initdb, "-D", data, "-U", "lamella", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        subprocess.run(
+            [*prefix, pg_ctl, "-D", data, "-l", os.path.join(base, "log"), "-w", "-o", options, "start"],
+            check=True,
+            capture_output=True,
+        )
+    except subprocess.CalledProcessError as e:
+        shutil.rmtree(base, ignore_errors=True)
+        raise RuntimeError(f"could not start PostgreSQL: {e.stdout!r} {e.stderr!r}") from e
+    try:
+        import psycopg
+
+        with psycopg.connect(f"postgresql://lamella@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE lamella")
+        yield f"postgresql://lamella@127.0.0.1:{port}/lamella"
+    finally:
+        subprocess.run([*prefix, pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _server_url(url: str, database: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + database
+
+
+@pytest.fixture
+def fresh_pg_db(postgres_url: str) -> Iterator[str]:
+    """A new, empty database on the session's server for one test; dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _server_url(postgres_url, name)
+    _reset_lamella_state()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- process state ---------------------------------------------------------------------------------
+
+
+def _reset_lamella_state() -> None:
+    """Forget the connected instance, the run context and cached storage roots of this process."""
+    from lamella._instance import state
+    from lamella._instance.settings import settings
+    from lamella._tracking.context import context
+    from lamella.models import _artifact_access
+
+    instance = state.peek()
+    state.set_current(None)
+    if instance is not None:
+        instance.db.dispose()
+    context.transform = context.run = None
+    context._instance_uid = None
+    _artifact_access._ROOTS.clear()
+    settings._cache_dir = None
+    settings.track_run_inputs = True
+
+
+@pytest.fixture
+def lamella_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh LAMELLA_HOME (settings, instances, cache) and a process with no instance connected."""
+    home = tmp_path_factory.mktemp("lamella-home")
+    monkeypatch.setenv("LAMELLA_HOME", str(home))
+    monkeypatch.delenv("LAMELLA_CACHE_DIR", raising=False)
+    _reset_lamella_state()
+    yield str(home)
+    _reset_lamella_state()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Runs a test once with the embedded SQLite database and once with PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite, or the URL of a fresh PostgreSQL database (pass it as `db=`)."""
+    if backend == "sqlite":
+        return None
+    return str(request.getfixturevalue("fresh_pg_db"))
+
+
+# --- subprocesses ----------------------------------------------------------------------------------
+
+
+def child_env(home: str, **extra: str) -> dict[str, str]:
+    """The environment of a child process using the LAMELLA_HOME `home` (and the session's AWS_*)."""
+    env = dict(os.environ)
+    env["LAMELLA_HOME"] = home
+    env.pop("LAMELLA_CACHE_DIR", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def _lamella_command() -> list[str]:
+    script = Path(sys.executable).parent / "lamella"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lamella._cli.main"]
+
+
+class Children:
+    """Starts Python code and `lamella` commands in fresh processes that share this test's LAMELLA_HOME."""
+
+    def __init__(self, home: str) -> None:
+        self.home = home
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return child_env(self.home, **extra)
+
+    def python(
+        self, code: str, *args: str, cwd: str | os.PathLike[str] | None = None, timeout: float = 120, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `code`; by default fail the test (showing the output) on a non-zero exit."""
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            env=self.env(),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check:
+            assert proc.returncode == 0, f"child failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def popen(
+        self, script: str | os.PathLike[str], *args: str, cwd: str | os.PathLike[str] | None = None
+    ) -> subprocess.Popen[str]:
+        """Start a script file without waiting; output goes to pipes."""
+        return subprocess.Popen(
+            [sys.executable, str(script), *args],
+            env=self.env(),
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def cli(
+        self, *args: str, cwd: str | os.PathLike[str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `lamella ARGS`."""
+        return subprocess.run(
+            [*_lamella_command(), *args],
+            env=self.env(),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+@pytest.fixture
+def children(lamella_home: str) -> Children:
+    return Children(lamella_home)

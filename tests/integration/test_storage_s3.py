@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from lamella._storage import cache as cache_module
 from lamella._storage import (
     copy_and_hash,
     copy_tree_and_hash,
@@ -27,7 +28,6 @@ from lamella._storage import (
     size_of,
     to_path,
 )
-from lamella._storage import cache as cache_module
 from lamella._storage import copying as copying_module
 from lamella._storage import tree as tree_module
 from lamella.errors import StorageError
@@ -48,9 +48,8 @@ def s3_root(s3_endpoint: str) -> Iterator[str]:
     delete(root)
 
 
-@pytest.fixture
-def body_reads_forbidden(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Any attempt to read an object's bytes fails the test."""
+def forbid_body_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, any attempt to read (or stream-write) an object's bytes fails the test."""
     fs = filesystem("s3://lamella-test/")
 
     def forbidden(*args: Any, **kwargs: Any) -> Any:
@@ -58,7 +57,11 @@ def body_reads_forbidden(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     for name in ("open", "cat_file", "_cat_file", "cat", "get_file", "_get_file"):
         monkeypatch.setattr(fs, name, forbidden)
-    yield
+
+
+@pytest.fixture
+def body_reads_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    forbid_body_reads(monkeypatch)
 
 
 def multipart_put(remote: str, data: bytes) -> None:
@@ -146,7 +149,7 @@ def test_failed_upload_leaves_no_object_and_no_pending_upload(
 
     monkeypatch.setattr(copying_module, "open_local_source", Failing)
     remote = f"{s3_root}/big.bin"
-    with pytest.raises(StorageError, match="big.bin"):
+    with pytest.raises(StorageError, match=r"big\.bin"):
         copy_and_hash(src, remote)
     assert not exists(remote)
     import boto3
@@ -182,7 +185,9 @@ def make_tree(root: Path) -> dict[str, bytes]:
     return files
 
 
-def test_tree_upload_download_and_hash_agree(tmp_path: Path, s3_root: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tree_upload_download_and_hash_agree(
+    tmp_path: Path, s3_root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(pipeline, "CHUNK_SIZE", 128 * 1024)  # matrix.bin takes the streamed path
     src = tmp_path / "src"
     files = make_tree(src)
@@ -199,6 +204,17 @@ def test_tree_upload_download_and_hash_agree(tmp_path: Path, s3_root: str, monke
     assert copy_tree_and_hash(remote, copied, progress=False) == local_hash
 
 
+def test_s3_to_s3_tree_copies_server_side(s3_root: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fs = filesystem(s3_root)
+    files = {f"part-{i}.parquet": os.urandom(50 + i) for i in range(12)}
+    for rel, data in files.items():
+        fs.pipe_file(f"{s3_root}/src/{rel}", data)
+    expected = hash_folder(f"{s3_root}/src")
+    forbid_body_reads(monkeypatch)
+    assert copy_tree_and_hash(f"{s3_root}/src", f"{s3_root}/dst", progress=False) == expected
+    assert hash_folder(f"{s3_root}/dst") == expected
+
+
 def test_failed_tree_upload_removes_uploaded_objects(
     tmp_path: Path, s3_root: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -206,10 +222,10 @@ def test_failed_tree_upload_removes_uploaded_objects(
     make_tree(src)
     original = tree_module._read_whole
 
-    def flaky(source: str) -> bytes:
+    def flaky(source: str, size: int) -> bytes:
         if source.endswith("030.csv"):
             raise OSError(5, "simulated read error")
-        return original(source)
+        return original(source, size)
 
     monkeypatch.setattr(tree_module, "_read_whole", flaky)
     remote = f"{s3_root}/tree"

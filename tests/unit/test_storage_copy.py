@@ -83,7 +83,9 @@ def test_failing_read_leaves_no_partial_file(
 ) -> None:
     src = tmp_path / "src.bin"
     src.write_bytes(os.urandom(small_chunks * 6))
-    monkeypatch.setattr(copying_module, "open_local_source", lambda path: FailingReader(path, small_chunks * 3))
+    monkeypatch.setattr(
+        copying_module, "open_local_source", lambda path: FailingReader(path, small_chunks * 3)
+    )
     out = tmp_path / "out"
     with pytest.raises(StorageError) as info:
         copy_and_hash(src, out / "dst.bin")
@@ -116,7 +118,7 @@ def test_unwritable_destination_raises_storage_error(tmp_path: Path) -> None:
 
 
 def test_missing_source_raises_storage_error(tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match="missing.bin"):
+    with pytest.raises(StorageError, match=r"missing\.bin"):
         copy_and_hash(tmp_path / "missing.bin", tmp_path / "dst.bin")
     assert not (tmp_path / "dst.bin").exists()
 
@@ -179,7 +181,9 @@ def test_copy_tree_copies_everything_and_hashes_like_hash_folder(
     assert leftovers(dst.parent) == []
 
 
-def test_copy_tree_merges_into_existing_folder(tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]]) -> None:
+def test_copy_tree_merges_into_existing_folder(
+    tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]]
+) -> None:
     src, files = source_tree
     dst = tmp_path / "dst"
     make_tree(dst, {"keep.txt": b"keep", "small/000.txt": b"replaced"})
@@ -194,10 +198,10 @@ def test_failing_tree_copy_removes_what_it_wrote(
     src, _ = source_tree
     original = tree_module._read_whole
 
-    def flaky(source: str) -> bytes:
+    def flaky(source: str, size: int) -> bytes:
         if source.endswith("025.txt"):
             raise OSError(5, "simulated read error")
-        return original(source)
+        return original(source, size)
 
     monkeypatch.setattr(tree_module, "_read_whole", flaky)
     dst = tmp_path / "dst"
@@ -226,15 +230,18 @@ def test_copy_tree_through_object_store(
 
 
 def test_failing_upload_removes_uploaded_objects(
-    tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]], memory_root: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    source_tree: tuple[Path, dict[str, bytes]],
+    memory_root: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     src, _ = source_tree
     original = tree_module._read_whole
 
-    def flaky(source: str) -> bytes:
+    def flaky(source: str, size: int) -> bytes:
         if source.endswith("040.txt"):
             raise OSError(5, "simulated read error")
-        return original(source)
+        return original(source, size)
 
     monkeypatch.setattr(tree_module, "_read_whole", flaky)
     remote = f"{memory_root}/tree"

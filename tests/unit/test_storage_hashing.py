@@ -48,7 +48,7 @@ def test_hash_of_multi_chunk_file_covers_full_content(tmp_path: Path, small_chun
 
 
 def test_hash_file_missing_raises_storage_error_with_path(tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match="nope.bin"):
+    with pytest.raises(StorageError, match=r"nope\.bin"):
         hash_file(tmp_path / "nope.bin")
 
 

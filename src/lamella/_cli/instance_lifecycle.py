@@ -6,9 +6,13 @@ import click
 
 
 @click.command()
-@click.option("--storage", required=True, help="A local folder (./data) or an S3 location (s3://bucket/prefix).")
+@click.option(
+    "--storage", required=True, help="A local folder (./data) or an S3 location (s3://bucket/prefix)."
+)
 @click.option("--name", default=None, help="Instance name; defaults to the storage folder's name.")
-@click.option("--db", default=None, help="PostgreSQL URL (postgresql://user:pw@host:port/db); SQLite if omitted.")
+@click.option(
+    "--db", default=None, help="PostgreSQL URL (postgresql://user:pw@host:port/db); SQLite if omitted."
+)
 @click.option("--modules", default=None, help="Comma-separated schema modules, e.g. bionty.")
 def init(storage: str, name: str | None, db: str | None, modules: str | None) -> None:
     """Create an instance and make it the current one."""

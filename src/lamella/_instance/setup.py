@@ -70,7 +70,9 @@ def init(
     name = cfg.validate_instance_name(name or _name_from_root(root))
     module_list = _parse_modules(modules)
     if db is not None and not db.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        raise InvalidArgument(f"--db {db!r}: pass a PostgreSQL URL, postgresql://user:password@host:port/dbname")
+        raise InvalidArgument(
+            f"--db {db!r}: pass a PostgreSQL URL, postgresql://user:password@host:port/dbname"
+        )
     existing = cfg.InstanceConfig.load(name)
     if existing is not None:
         if existing.storage_root != root or existing.db != db:
@@ -188,8 +190,11 @@ def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserC
     with database.write("lamella:setup") as session:
         if session.execute(select(Branch.id).where(Branch.id == 1)).scalar_one_or_none() is None:
             now = datetime.now(UTC)
-            for branch_id, branch_name, uid in ((1, "main", "main00000000"), (0, "archive", "archive00000"),
-                                                  (-1, "trash", "trash0000000")):
+            for branch_id, branch_name, uid in (
+                (1, "main", "main00000000"),
+                (0, "archive", "archive00000"),
+                (-1, "trash", "trash0000000"),
+            ):
                 session.add(Branch(id=branch_id, uid=uid, name=branch_name, created_at=now))
             session.add(Space(id=1, uid="all000000000", name="all", created_at=now))
             session.flush()

@@ -6,8 +6,8 @@ from typing import Any
 
 from lamella._instance import config as cfg
 from lamella._instance import state
-from lamella._instance.setup import delete, disconnect, init, list_instances, login, migrate
 from lamella._instance.setup import connect as _connect
+from lamella._instance.setup import delete, disconnect, init, list_instances, login, migrate
 
 __all__ = ["connect", "delete", "disconnect", "init", "list_instances", "login", "migrate", "settings"]
 

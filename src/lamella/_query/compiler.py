@@ -20,8 +20,25 @@ from lamella._query.relations import ManyToMany, ReverseForeignKey
 from lamella.errors import InvalidArgument
 
 OPERATORS = frozenset(
-    {"exact", "iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "in",
-     "gt", "gte", "lt", "lte", "isnull", "range", "regex", "iregex"}
+    {
+        "exact",
+        "iexact",
+        "contains",
+        "icontains",
+        "startswith",
+        "istartswith",
+        "endswith",
+        "iendswith",
+        "in",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "isnull",
+        "range",
+        "regex",
+        "iregex",
+    }
 )
 _LIKE_ESCAPE = "\\"
 
@@ -71,7 +88,9 @@ def _unknown(model: Any, name: str, path: str) -> InvalidArgument:
     )
 
 
-def _resolve(model: Any, parts: list[str], op: str, value: Any, negate: bool, path: str) -> ColumnElement[bool]:
+def _resolve(
+    model: Any, parts: list[str], op: str, value: Any, negate: bool, path: str
+) -> ColumnElement[bool]:
     name, rest = parts[0], parts[1:]
     name = getattr(model, "_field_aliases", {}).get(name, name)
     if name == "pk":
@@ -80,7 +99,7 @@ def _resolve(model: Any, parts: list[str], op: str, value: Any, negate: bool, pa
     if name in mapper.column_attrs:
         column = getattr(model, name)
         if rest:
-            if isinstance(column.type, JSON):
+            if _is_json(column.type):
                 return _json_leaf(column, rest, op, value, negate)
             return _resolve_fk_column(model, name, rest, op, value, negate, path)
         return leaf(column, op, _coerce(column, value), negate, nullable=bool(column.nullable))
@@ -131,15 +150,21 @@ def _resolve(model: Any, parts: list[str], op: str, value: Any, negate: bool, pa
     if resolver is not None:
         resolved = resolver(name, rest, op, value, negate)
         if resolved is not None:
-            return resolved  # type: ignore[no-any-return]
+            return resolved
     raise _unknown(model, name, path)
+
+
+def _is_json(column_type: Any) -> bool:
+    return isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON)
 
 
 def _resolve_fk_column(
     model: Any, name: str, rest: list[str], op: str, value: Any, negate: bool, path: str
 ) -> ColumnElement[bool]:
     """`run_id__gt=3` style lookups are plain; anything else past a column is an error."""
-    raise InvalidArgument(f"{model.__name__}.{name} is a plain field and has no sub-field {rest[0]!r} (in {path!r})")
+    raise InvalidArgument(
+        f"{model.__name__}.{name} is a plain field and has no sub-field {rest[0]!r} (in {path!r})"
+    )
 
 
 def _ids(value: Any) -> Any:
@@ -171,7 +196,9 @@ def _coerce(column: Any, value: Any) -> Any:
         try:
             return datetime.fromisoformat(value)
         except ValueError as e:
-            raise InvalidArgument(f"{value!r} is not a date-time; use ISO format like '2025-01-31T12:00'") from e
+            raise InvalidArgument(
+                f"{value!r} is not a date-time; use ISO format like '2025-01-31T12:00'"
+            ) from e
     if isinstance(value, str) and isinstance(column_type, Date):
         try:
             return date.fromisoformat(value)
@@ -197,38 +224,38 @@ def _text(op: str, value: Any) -> str:
 
 def _operator(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op == "exact":
-        return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
+        return column.is_(None) if value is None else column == value
     if op == "in":
-        if isinstance(value, str) or not hasattr(value, "__iter__") and not hasattr(value, "subquery"):
+        if isinstance(value, str) or (not hasattr(value, "__iter__") and not hasattr(value, "subquery")):
             raise InvalidArgument(f"the lookup __in takes a list or a QuerySet, not {value!r}")
         if isinstance(value, list) and not value:
             return false()
-        return column.in_(value)  # type: ignore[no-any-return]
+        return column.in_(value)
     if op == "isnull":
-        return column.is_(None) if value else column.isnot(None)  # type: ignore[no-any-return]
+        return column.is_(None) if value else column.isnot(None)
     if op in ("gt", "gte", "lt", "lte"):
         method = {"gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}[op]
-        return getattr(column, method)(value)  # type: ignore[no-any-return]
+        return getattr(column, method)(value)
     if op == "range":
         try:
             low, high = value
         except (TypeError, ValueError) as e:
             raise InvalidArgument(f"the lookup __range takes (low, high), not {value!r}") from e
-        return column.between(low, high)  # type: ignore[no-any-return]
+        return column.between(low, high)
     if op == "iexact":
         return func.lower(column) == _text(op, value).lower()
     if op in ("contains", "startswith", "endswith"):
         text = escape_like(_text(op, value))
         pattern = {"contains": f"%{text}%", "startswith": f"{text}%", "endswith": f"%{text}"}[op]
-        return column.like(pattern, escape=_LIKE_ESCAPE)  # type: ignore[no-any-return]
+        return column.like(pattern, escape=_LIKE_ESCAPE)
     if op in ("icontains", "istartswith", "iendswith"):
         text = escape_like(_text(op, value).lower())
         pattern = {"icontains": f"%{text}%", "istartswith": f"{text}%", "iendswith": f"%{text}"}[op]
         return func.lower(column).like(pattern, escape=_LIKE_ESCAPE)
     if op == "regex":
-        return column.regexp_match(_text(op, value))  # type: ignore[no-any-return]
+        return column.regexp_match(_text(op, value))
     if op == "iregex":
-        return column.regexp_match(_text(op, value), flags="i")  # type: ignore[no-any-return]
+        return column.regexp_match(_text(op, value), flags="i")
     raise InvalidArgument(f"unknown lookup __{op}; use one of {', '.join(sorted(OPERATORS))}")
 
 

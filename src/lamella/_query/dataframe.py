@@ -62,7 +62,10 @@ def _related_values(qs: QuerySet[Any], path: str) -> dict[int, Any]:
             break
         if is_last:
             raise InvalidArgument(f"{path!r} must end in a field, e.g. {path}__name")
-        if name in mapper.relationships and mapper.relationships[name].direction is RelationshipDirection.MANYTOONE:
+        if (
+            name in mapper.relationships
+            and mapper.relationships[name].direction is RelationshipDirection.MANYTOONE
+        ):
             relationship = mapper.relationships[name]
             target = aliased(relationship.mapper.class_)
             fk = getattr(current, next(iter(relationship.local_columns)).key)

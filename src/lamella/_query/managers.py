@@ -67,7 +67,7 @@ def _flatten(records: tuple[Any, ...]) -> list[Any]:
 
     flat: list[Any] = []
     for item in records:
-        if isinstance(item, QuerySet | list | tuple | set | frozenset) or isinstance(item, _ManagerBase):
+        if isinstance(item, (QuerySet | list | tuple | set | frozenset, _ManagerBase)):
             flat.extend(item)
         else:
             flat.append(item)
@@ -96,7 +96,9 @@ class LinkManager(_ManagerBase):
         qs: QuerySet[Any] = QuerySet(target)
         if owner_id is None:
             return qs.filter_expression(target.__table__.c.id.is_(None))
-        subquery = select(getattr(link, self.relation.target_key)).where(getattr(link, self.relation.self_key) == owner_id)
+        subquery = select(getattr(link, self.relation.target_key)).where(
+            getattr(link, self.relation.self_key) == owner_id
+        )
         return qs.filter_expression(target.__table__.c.id.in_(subquery))
 
     def _target_ids(self, records: tuple[Any, ...]) -> list[int]:
@@ -138,7 +140,7 @@ class LinkManager(_ManagerBase):
             for target_id in dict.fromkeys(ids):
                 if target_id in present:
                     continue
-                values = {self_key: owner_id, target_key: target_id}
+                values: dict[str, Any] = {self_key: owner_id, target_key: target_id}
                 if has_feature:
                     values["feature_id"] = feature_id
                 rows.append(link(**values))
@@ -153,7 +155,8 @@ class LinkManager(_ManagerBase):
         with state.current().db.write() as session:
             session.execute(
                 delete(link).where(
-                    getattr(link, self.relation.self_key) == owner_id, getattr(link, self.relation.target_key).in_(ids)
+                    getattr(link, self.relation.self_key) == owner_id,
+                    getattr(link, self.relation.target_key).in_(ids),
                 )
             )
 

@@ -143,7 +143,11 @@ class QuerySet(Generic[T]):
 
     def __getitem__(self, item: int | slice) -> Any:
         if isinstance(item, slice):
-            if item.step not in (None, 1) or (item.start or 0) < 0 or (item.stop is not None and item.stop < 0):
+            if (
+                item.step not in (None, 1)
+                or (item.start or 0) < 0
+                or (item.stop is not None and item.stop < 0)
+            ):
                 raise InvalidArgument("QuerySets support slices with non-negative bounds and no step")
             clone = self._clone()
             start = (self._offset or 0) + (item.start or 0)
@@ -165,7 +169,9 @@ class QuerySet(Generic[T]):
         if self._cache is not None:
             return len(self._cache)
         if self._limit is not None or self._offset is not None:
-            statement = select(func.count()).select_from(self._statement(self.model.__table__.c.id).subquery())
+            statement = select(func.count()).select_from(
+                self._statement(self.model.__table__.c.id).subquery()
+            )
         else:
             statement = select(func.count()).select_from(self.model.__table__).where(*self._conditions())
         return int(self._session().execute(statement).scalar_one())
@@ -219,7 +225,9 @@ class QuerySet(Generic[T]):
                 return latest
             return self.filter(uid=idlike, **lookups)._get_one(f"uid={idlike!r}")
         if not lookups:
-            raise InvalidArgument(f"get() needs an id, a uid or lookups, e.g. {model.__name__}.get(key='...')")
+            raise InvalidArgument(
+                f"get() needs an id, a uid or lookups, e.g. {model.__name__}.get(key='...')"
+            )
         described = ", ".join(f"{k}={v!r}" for k, v in lookups.items())
         matches = self.filter(**lookups)
         rows = matches[:2]._fetch()
@@ -231,7 +239,9 @@ class QuerySet(Generic[T]):
             latest = matches.filter(is_latest=True)[:2]._fetch()
             if len(latest) == 1:
                 return latest[0]
-        raise MultipleResultsFound(f"more than one {model.__name__} matches {described}; add lookups to narrow it")
+        raise MultipleResultsFound(
+            f"more than one {model.__name__} matches {described}; add lookups to narrow it"
+        )
 
     def _get_one(self, described: str) -> T:
         rows = self[:2]._fetch()
@@ -268,7 +278,9 @@ class QuerySet(Generic[T]):
 
     # --- search and lookup ----------------------------------------------------------------------
 
-    def search(self, text: str, *, field: str | list[str] | None = None, limit: int | None = 20) -> QuerySet[T]:
+    def search(
+        self, text: str, *, field: str | list[str] | None = None, limit: int | None = 20
+    ) -> QuerySet[T]:
         """Records matching `text`, best first: exact match, then prefix, then substring, then all words."""
         if not isinstance(text, str) or not text.strip():
             raise InvalidArgument("search() needs a non-empty string")
@@ -297,8 +309,12 @@ class QuerySet(Generic[T]):
         table_columns = self.model.__table__.c
         if field is None:
             name_field = getattr(self.model, "_name_field", None)
-            field = name_field or next((f for f in ("name", "key", "handle", "root", "uid") if f in table_columns))
-        return Lookup({getattr(record, field): record for record in self if getattr(record, field) is not None})
+            field = name_field or next(
+                f for f in ("name", "key", "handle", "root", "uid") if f in table_columns
+            )
+        return Lookup(
+            {getattr(record, field): record for record in self if getattr(record, field) is not None}
+        )
 
     def __repr__(self) -> str:
         rows = self[:10]._fetch() if self._cache is None else self._cache[:10]
@@ -333,7 +349,9 @@ class Lookup:
         try:
             return self.__dict__["_by_attr"][name]
         except KeyError:
-            raise AttributeError(f"no record named like {name!r}; available: {', '.join(sorted(self._by_attr)[:20])}")
+            raise AttributeError(
+                f"no record named like {name!r}; available: {', '.join(sorted(self._by_attr)[:20])}"
+            ) from None
 
     def __getitem__(self, raw: str) -> Any:
         return self._by_raw[raw]

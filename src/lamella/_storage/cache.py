@@ -15,7 +15,6 @@ from .copying import copy_file_hashed, partial_name
 from .hashing import hash_file, hash_folder
 from .listing import list_local, list_remote_detailed
 from .paths import Location, is_cloud, location_str, remote_fs_path, to_local_path
-from .progress import progress_for
 from .tree import copy_tree_and_hash
 
 __all__ = ["cache_path_for", "download_to_cache", "sidecar_path"]
@@ -175,8 +174,7 @@ def _download(remote: str, cache_path: Path, fingerprint: dict[str, Any], expect
         if fingerprint["kind"] == "folder":
             digest = copy_tree_and_hash(remote, temp, progress=None)[0]
         else:
-            with progress_for(fingerprint["size"], f"downloading {cache_path.name}") as advance:
-                digest = copy_file_hashed(remote, str(temp), advance=advance)[0]
+            digest = copy_file_hashed(remote, str(temp), progress=True)[0]
         if expected_hash is not None and digest != expected_hash:
             raise StorageError(
                 f"Downloaded {remote} has hash {digest} but {expected_hash} was expected: the object changed "

@@ -13,11 +13,14 @@ from lamella.errors import StorageError
 from . import pipeline
 from .hashing import encode_md5, etag_to_hash
 from .paths import Location, is_cloud, location_str, protocol_of, remote_fs_path, to_local_path
+from .progress import progress_for
 
 __all__ = ["UPLOAD_PART_SIZE", "copy_and_hash", "copy_file_hashed", "partial_name"]
 
 # S3 rejects multipart parts under 5 MiB; bigger parts mean fewer requests for big files.
 UPLOAD_PART_SIZE = 16 * 2**20
+# Below this a copy is over too quickly for a progress bar to help.
+PROGRESS_MIN_BYTES = 64 * 2**20
 
 
 # Object stores whose uploads become visible only when completed: an aborted upload leaves nothing behind.
@@ -134,8 +137,12 @@ def copy_file_hashed(
     *,
     pooled: bool = False,
     advance: Callable[[int], None] = _noop,
+    progress: bool = False,
 ) -> tuple[str, int]:
-    """Copy with hashing; raises the underlying error. `pooled` callers get one small buffer, no threads."""
+    """Copy with hashing; raises the underlying error. `pooled` callers get one small buffer, no threads.
+
+    With `progress`, files of at least `PROGRESS_MIN_BYTES` get a progress bar (only on a terminal).
+    """
     server_side = _try_server_side_copy(src, dst)
     if server_side is not None:
         advance(server_side[1])
@@ -144,15 +151,12 @@ def copy_file_hashed(
     try:
         sink = _open_sink(dst)
         try:
-            if pooled:
-                chunk = pipeline.POOLED_CHUNK_SIZE
-                digest, total = pipeline.simple_hash(
-                    source.readinto, sink.write, advance=advance, chunk_size=chunk
-                )
-            elif size <= pipeline.CHUNK_SIZE:
-                digest, total = pipeline.simple_hash(source.readinto, sink.write, advance=advance)
+            if progress and size >= PROGRESS_MIN_BYTES:
+                name = src.rstrip("/").rsplit("/", 1)[-1]
+                with progress_for(size, f"copying {name}") as bar_advance:
+                    digest, total = _pump(source, sink, size, pooled, _chain(advance, bar_advance))
             else:
-                digest, total = pipeline.stream_hash(source.readinto, sink.write, advance=advance)
+                digest, total = _pump(source, sink, size, pooled, advance)
             sink.commit()
         except BaseException:
             sink.abort()
@@ -160,6 +164,28 @@ def copy_file_hashed(
     finally:
         source.close()
     return encode_md5(digest), total
+
+
+def _chain(first: Callable[[int], None], second: Callable[[int], None]) -> Callable[[int], None]:
+    if first is _noop:
+        return second
+
+    def both(count: int) -> None:
+        first(count)
+        second(count)
+
+    return both
+
+
+def _pump(
+    source: _Source, sink: _Sink, size: int, pooled: bool, advance: Callable[[int], None]
+) -> tuple[bytes, int]:
+    if pooled:
+        chunk = pipeline.POOLED_CHUNK_SIZE
+        return pipeline.simple_hash(source.readinto, sink.write, advance=advance, chunk_size=chunk)
+    if size <= pipeline.CHUNK_SIZE:
+        return pipeline.simple_hash(source.readinto, sink.write, advance=advance)
+    return pipeline.stream_hash(source.readinto, sink.write, advance=advance)
 
 
 def _try_server_side_copy(src: str, dst: str) -> tuple[str, int] | None:
@@ -188,7 +214,7 @@ def copy_and_hash(src: Location, dst: Location) -> tuple[str, int]:
     """
     src_text, dst_text = location_str(src), location_str(dst)
     try:
-        return copy_file_hashed(src_text, dst_text)
+        return copy_file_hashed(src_text, dst_text, progress=True)
     except FileNotFoundError as exc:
         raise StorageError(
             f"Cannot copy {src_text} to {dst_text}: {exc}. Check that the source exists."

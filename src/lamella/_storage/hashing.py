@@ -69,6 +69,8 @@ def _hash_remote_file(
     fs, path = remote_fs_path(location)
     if info is None:
         info = fs.info(path)
+        if info.get("type") == "directory":
+            raise IsADirectoryError(location)
     size = int(info.get("size") or 0)
     from_etag = etag_to_hash(info.get("ETag") or info.get("etag"))
     if from_etag is not None:

@@ -82,11 +82,11 @@ def _delete_local(text: str) -> None:
 
 
 def _delete_remote(text: str) -> None:
-    fs, key = remote_fs_path(text)
-    if "/" not in key.strip("/"):
+    if "/" not in text.split("://", 1)[1].strip("/"):
         raise InvalidArgument(
             f"Refusing to delete {text}: it is a whole bucket. Pass a key or prefix inside the bucket."
         )
+    fs, key = remote_fs_path(text)
     fs.invalidate_cache(key)
     try:
         fs.rm(key, recursive=True)

@@ -22,7 +22,7 @@ from .progress import progress_for
 __all__ = ["copy_tree_and_hash"]
 
 # Small files are handed to the pool in batches so per-task overhead does not dominate 1-KB copies.
-BATCH = 64
+BATCH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +46,38 @@ def _list_source(src: str) -> list[_Entry]:
     return [_Entry(rel, os.path.join(local_root, rel), size) for rel, size in list_local(local_root)]
 
 
-def _read_whole(source: str) -> bytes:
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_WRITE_FLAGS = (
+    os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
+def _read_whole(source: str, size: int) -> bytes:
     if is_cloud(source):
         fs, path = remote_fs_path(source)
         return bytes(fs.cat_file(path))
-    with open(source, "rb", buffering=0) as fh:
-        return fh.readall()
+    # Raw descriptors instead of file objects: for 1-KB files the Python-level overhead is the cost.
+    fd = os.open(source, _READ_FLAGS)
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data
+        parts = [data]  # the file grew since it was listed
+        while block := os.read(fd, 2**20):
+            parts.append(block)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+def _write_whole(path: str, data: bytes) -> None:
+    fd = os.open(path, _WRITE_FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _batches(items: Sequence[_Entry], size: int) -> Iterator[Sequence[_Entry]]:
@@ -61,6 +87,8 @@ def _batches(items: Sequence[_Entry], size: int) -> Iterator[Sequence[_Entry]]:
 
 class _Writer:
     """Where the files of one tree copy go, and how to undo it."""
+
+    remote = False
 
     def target(self, rel: str) -> str:
         raise NotImplementedError
@@ -93,8 +121,7 @@ class _LocalWriter(_Writer):
         return os.path.join(self.staging, rel)
 
     def write_small(self, rel: str, data: bytes) -> None:
-        with open(os.path.join(self.staging, rel), "wb", buffering=0) as fh:
-            fh.write(data)
+        _write_whole(os.path.join(self.staging, rel), data)
 
     def finish(self) -> None:
         if not self.dst.exists():
@@ -121,6 +148,8 @@ class _LocalWriter(_Writer):
 
 class _RemoteWriter(_Writer):
     """Uploads to the final keys; on failure deletes the objects this copy created."""
+
+    remote = True
 
     def __init__(self, dst: str) -> None:
         self.fs, self.root = remote_fs_path(dst)
@@ -151,9 +180,10 @@ class _RemoteWriter(_Writer):
 
 
 def _copy_one(entry: _Entry, writer: _Writer, advance: Callable[[int], None]) -> str:
-    # Read whole and written in one call: the cheapest path for the many-small-files case.
-    if entry.size <= pipeline.POOLED_CHUNK_SIZE:
-        data = _read_whole(entry.source)
+    # Read whole and written in one call: the cheapest path for the many-small-files case. Between two
+    # cloud locations copy_file_hashed may instead copy server-side without downloading.
+    if entry.size <= pipeline.POOLED_CHUNK_SIZE and not (writer.remote and is_cloud(entry.source)):
+        data = _read_whole(entry.source, entry.size)
         writer.write_small(entry.rel, data)
         digest = hash_bytes(data)
         advance(len(data))
@@ -165,8 +195,9 @@ def _copy_one(entry: _Entry, writer: _Writer, advance: Callable[[int], None]) ->
 
 
 def _pool_size(remote: bool) -> int:
-    cpus = os.cpu_count() or 1
-    return 16 if remote else min(32, 4 * cpus)
+    # Network transfers wait on latency; local small-file copies are CPU-bound (GIL), so more threads
+    # than cores only add contention.
+    return 16 if remote else max(1, min(8, os.cpu_count() or 1))
 
 
 def copy_tree_and_hash(
@@ -217,9 +248,11 @@ def _copy_all(
     def run_batch(batch: Sequence[_Entry]) -> list[str]:
         return [_copy_one(entry, writer, advance) for entry in batch]
 
-    batch = BATCH if not remote else 1
+    workers = _pool_size(remote)
+    # Several batches per worker keep the pool balanced; network copies go one file per task.
+    batch = 1 if remote else max(1, min(BATCH, len(pooled) // (4 * workers)))
     hashes: list[str] = []
-    with ThreadPoolExecutor(_pool_size(remote), thread_name_prefix="lamella-copy") as pool:
+    with ThreadPoolExecutor(workers, thread_name_prefix="lamella-copy") as pool:
         futures = [pool.submit(run_batch, chunk) for chunk in _batches(pooled, batch)]
         try:
             # Large files stream in this thread (with their own overlapped pipeline) while the pool works.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import inspect
-
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,20 +78,25 @@ def _script_transform(path: Path) -> Transform:
     instance = state.current()
     with instance.db.write("lamella:transform") as session:
         same = session.execute(
-            select(Transform).where(Transform.key == key, Transform.hash == digest, Transform.branch_id != -1)
-            .order_by(Transform.id.desc()).limit(1)
+            select(Transform)
+            .where(Transform.key == key, Transform.hash == digest, Transform.branch_id != -1)
+            .order_by(Transform.id.desc())
+            .limit(1)
         ).scalar_one_or_none()
         if same is not None:
             return same
         latest = session.execute(
-            select(Transform).where(Transform.key == key, Transform.is_latest.is_(True), Transform.branch_id != -1)
+            select(Transform)
+            .where(Transform.key == key, Transform.is_latest.is_(True), Transform.branch_id != -1)
             .limit(1)
         ).scalar_one_or_none()
         transform = Transform(key=key, kind="script", source_code=source, hash=digest)
         if latest is not None:
             transform.uid = transform._next_version_uid(session, latest.stem_uid)
             transform._demote_family(session, latest.stem_uid)
-            logger.info(f"source of {key} changed: new version {transform.uid} of transform {latest.stem_uid}")
+            logger.info(
+                f"source of {key} changed: new version {transform.uid} of transform {latest.stem_uid}"
+            )
         transform._fill_defaults(instance)
         session.add(transform)
         session.flush()
@@ -142,7 +146,9 @@ def finish() -> None:
     run.finished_at = datetime.now(UTC)
     run.status = "completed"
     run.save()
-    logger.info(f"finished Run('{run.uid[:8]}...') after {(run.finished_at - _aware(run.started_at)).total_seconds():.1f} s")
+    logger.info(
+        f"finished Run('{run.uid[:8]}...') after {(run.finished_at - _aware(run.started_at)).total_seconds():.1f} s"
+    )
 
 
 def _aware(moment: datetime) -> datetime:
@@ -161,5 +167,3 @@ def track_input(artifact: Artifact, is_run_input: bool | None) -> None:
     if artifact.run_id == run.id:
         return  # the run made it; reading it back is not an input
     run.input_artifacts.add(artifact)
-
-

@@ -47,10 +47,7 @@ def _is_pathlike(data: Any) -> bool:
 def describe_source(data: Any, *, key: str | None, format: str | None) -> Source:
     from lamella import _storage
 
-    if _is_pathlike(data):
-        source = _path_source(str(data))
-    else:
-        source = _memory_source(data, format=format)
+    source = _path_source(str(data)) if _is_pathlike(data) else _memory_source(data, format=format)
     if source.in_storage is not None:
         if key is not None and key != source.in_storage.key:
             raise InvalidArgument(
@@ -77,7 +74,7 @@ def _path_source(location: str) -> Source:
             raise StorageError(f"cannot reach {location}: {e}") from e
         if not exists:
             raise FileNotFoundError(f"no file or folder at {location}")
-    elif not os.path.exists(path):
+    elif not os.path.exists(str(path)):
         raise FileNotFoundError(f"no file or folder at {location} (resolved to {path})")
     is_dir = _storage.is_dir(path)
     suffix = _storage.suffix_of(path.name) if (not is_dir or path.name.endswith(".zarr")) else ""
@@ -106,7 +103,9 @@ def _match_storage(location: str, is_cloud: bool) -> StorageMatch | None:
     if best is not None:
         key = location[len(best[1].rstrip("/")) + 1 :]
         if key.startswith(".lamella/"):
-            raise InvalidArgument(f"{location} is a file Lamella manages; query its artifact instead of registering it")
+            raise InvalidArgument(
+                f"{location} is a file Lamella manages; query its artifact instead of registering it"
+            )
         return StorageMatch(key=key, storage_id=best[0], root=best[1])
     if is_cloud:
         scheme, rest = location.split("://", 1)

@@ -1,20 +1,27 @@
 """Saving an artifact's bytes and record as one atomic step, and deleting them again.
 
-The order makes a save crash-safe:
-1. an intent file (`<root>/.lamella/_pending/<uid>.json`) names the location about to be written;
-2. the bytes are copied or uploaded there, hashed in the same read pass;
-3. one database transaction checks for an artifact with the same hash, numbers the version under
-   the registry lock, and inserts the record;
-4. the intent is removed.
-If the process dies between 1 and 4, the next process that connects finds the intent, sees that no
-record has that uid, and deletes the bytes: there is never a record without bytes, nor bytes
-without a record.
+Local storage (rename is atomic and cheap), a roll-forward journal:
+1. the bytes are copied into `<root>/.lamella/_pending/<uid>~<host>~<pid><suffix>`, hashed in the
+   same read pass;
+2. one database transaction checks for an artifact with the same hash, numbers the version under
+   the registry lock (renaming the staged file to the final uid), inserts the record and commits;
+3. the staged file is renamed into `<root>/.lamella/<uid><suffix>`.
+A staged file whose writer died is rolled back (no record with its uid: deleted) or forward (the
+record committed: moved into place) by the next process that connects.
+
+Cloud storage (no rename), an intent object:
+1. an intent (`<root>/.lamella/_pending/<uid>.json`) names the object about to be written;
+2. the bytes are uploaded there directly, hashed in the same pass;
+3. the same transaction as above; 4. the intent is removed.
+An intent whose writer died means its bytes are deleted unless the record committed.
+Either way there is never a record without bytes, nor bytes without a record.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 from typing import TYPE_CHECKING, Any
@@ -30,7 +37,8 @@ if TYPE_CHECKING:
     from lamella.models.artifact import Artifact
 
 PENDING_DIR = ".lamella/_pending"
-STALE_AFTER_SECONDS = 3600.0
+STALE_AFTER_SECONDS = 3600.0  # a pending save of another host is abandoned after this long
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "host"
 
 
 def storage_location(root: str, uid: str, suffix: str) -> str:
@@ -41,26 +49,11 @@ def _join(root: str, relative: str) -> str:
     return f"{root.rstrip('/')}/{relative}"
 
 
-# --- intents ---------------------------------------------------------------------------------------
+def _staging_location(root: str, uid: str, suffix: str) -> str:
+    return _join(root, f"{PENDING_DIR}/{uid}~{_HOST}~{os.getpid()}{suffix}")
 
 
-def _intent_location(root: str, uid: str) -> str:
-    return _join(root, f"{PENDING_DIR}/{uid}.json")
-
-
-def _write_intent(root: str, uid: str, targets: list[str]) -> str:
-    from lamella import _storage
-
-    location = _intent_location(root, uid)
-    payload = json.dumps({"uid": uid, "targets": targets, "pid": os.getpid(), "host": socket.gethostname(),
-                          "time": time.time()})
-    if _storage.is_cloud(location):
-        _storage.filesystem(location).pipe_file(location, payload.encode())
-    else:
-        os.makedirs(os.path.dirname(location), exist_ok=True)
-        with open(location, "w") as handle:
-            handle.write(payload)
-    return location
+_STAGED = re.compile(r"^(?P<uid>[0-9A-Za-z]+)~(?P<host>[^~]+)~(?P<pid>\d+)(?P<suffix>.*)$")
 
 
 def _remove_quietly(location: str) -> None:
@@ -82,63 +75,110 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def sweep_pending(instance: Instance) -> int:
-    """Delete the bytes of saves that were interrupted before their record was committed."""
+def _writer_gone(host: str, pid: int, started: float) -> bool:
+    if host == _HOST:
+        return not _pid_alive(pid) or time.time() - started > 24 * 3600
+    return time.time() - started > STALE_AFTER_SECONDS
+
+
+# --- the cloud intent ------------------------------------------------------------------------------
+
+
+def _write_intent(root: str, uid: str, targets: list[str]) -> str:
     from lamella import _storage
 
-    root = instance.storage_root
-    pending = _join(root, PENDING_DIR)
+    location = _join(root, f"{PENDING_DIR}/{uid}.json")
+    payload = json.dumps(
+        {"uid": uid, "targets": targets, "pid": os.getpid(), "host": _HOST, "time": time.time()}
+    )
+    _storage.filesystem(location).pipe_file(location, payload.encode())
+    return location
+
+
+# --- cleaning up after writers that died -----------------------------------------------------------
+
+
+def sweep_pending(instance: Instance) -> int:
+    """Finish or undo the saves of processes that died between copying bytes and committing."""
+    from lamella import _storage
+
+    pending = _join(instance.storage_root, PENDING_DIR)
     if _storage.is_cloud(pending):
-        fs = _storage.filesystem(pending)
-        try:
-            names = [n for n in fs.ls(pending, detail=False) if n.endswith(".json")]
-        except FileNotFoundError:
-            return 0
-        intents = [f"s3://{n}" if not n.startswith("s3://") else n for n in names]
-    else:
-        if not os.path.isdir(pending):
-            return 0
-        intents = [os.path.join(pending, n) for n in os.listdir(pending) if n.endswith(".json")]
+        return _sweep_cloud(instance, pending)
+    if not os.path.isdir(pending):
+        return 0
     from lamella.models.artifact import Artifact
 
-    removed = 0
     session = instance.db.session()
-    for intent in intents:
+    handled = 0
+    for name in os.listdir(pending):
+        path = os.path.join(pending, name)
+        match = _STAGED.match(name)
         try:
-            info = json.loads(_storage.to_path(intent).read_text())
+            started = os.stat(path).st_mtime
+        except FileNotFoundError:
+            continue
+        if match is None:  # a partial temp file of an interrupted copy
+            if time.time() - started > STALE_AFTER_SECONDS:
+                _remove_quietly(path)
+            continue
+        if not _writer_gone(match["host"], int(match["pid"]), started):
+            continue
+        uid, suffix = match["uid"], match["suffix"]
+        committed = session.execute(select(Artifact.id).where(Artifact.uid == uid)).scalar_one_or_none()
+        final = storage_location(instance.storage_root, uid, suffix)
+        if committed is not None and not os.path.exists(final):
+            os.replace(path, final)  # the record committed: finish the save
+        else:
+            _remove_quietly(path)  # no record: undo the save
+        for leftover in os.listdir(pending):  # partial temp files the dead copy left next to it
+            if uid in leftover and leftover != name:
+                _remove_quietly(os.path.join(pending, leftover))
+        handled += 1
+    if handled:
+        logger.info(f"cleaned up {handled} interrupted save(s) in {instance.storage_root}")
+    return handled
+
+
+def _sweep_cloud(instance: Instance, pending: str) -> int:
+    from lamella import _storage
+    from lamella.models.artifact import Artifact
+
+    fs = _storage.filesystem(pending)
+    try:
+        names = [n for n in fs.ls(pending, detail=False) if n.endswith(".json")]
+    except FileNotFoundError:
+        return 0
+    session = instance.db.session()
+    handled = 0
+    for name in names:
+        intent = name if "://" in name else f"{pending.split('://', 1)[0]}://{name}"
+        try:
+            info = json.loads(fs.cat_file(intent))
         except Exception:
             continue
-        age = time.time() - float(info.get("time", 0))
-        same_host = info.get("host") == socket.gethostname()
-        if (same_host and _pid_alive(int(info.get("pid", 0))) and age < 24 * 3600) or (
-            not same_host and age < STALE_AFTER_SECONDS
-        ):
-            continue  # a save in progress
-        uid = info.get("uid")
-        recorded = session.execute(select(Artifact.id).where(Artifact.uid == uid)).scalar_one_or_none()
-        if recorded is None:
+        if not _writer_gone(str(info.get("host")), int(info.get("pid", 0)), float(info.get("time", 0))):
+            continue
+        committed = (
+            session.execute(
+                select(Artifact.id).where(
+                    Artifact.uid.in_([t.rsplit("/", 1)[-1][:20] for t in info["targets"]])
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not committed:
             for target in info.get("targets", []):
                 _remove_quietly(target)
-            if not _storage.is_cloud(pending):  # partial temp files of the interrupted copy
-                for name in os.listdir(pending):
-                    if uid and uid in name and not name.endswith(".json"):
-                        _remove_quietly(os.path.join(pending, name))
-            removed += 1
         _remove_quietly(intent)
-    if removed:
-        logger.info(f"cleaned up {removed} interrupted save(s) in {root}")
-    return removed
+        handled += 1
+    if handled:
+        logger.info(f"cleaned up {handled} interrupted upload(s) in {instance.storage_root}")
+    return handled
 
 
 # --- saving ----------------------------------------------------------------------------------------
-
-
-def _probable_uid(artifact: Artifact, session: Any) -> str | None:
-    """The uid the new version will most likely get; fixed for good inside the write lock."""
-    family = _family_to_extend(artifact, session)
-    if family is None:
-        return None
-    return artifact._next_version_uid(session, family.stem_uid)
 
 
 def _family_to_extend(artifact: Artifact, session: Any) -> Artifact | None:
@@ -146,7 +186,7 @@ def _family_to_extend(artifact: Artifact, session: Any) -> Artifact | None:
 
     revises = artifact.__dict__.get("_revises")
     if revises is not None:
-        return revises  # type: ignore[no-any-return]
+        return revises
     if artifact.key is None:
         return None
     found: Artifact | None = session.execute(
@@ -210,52 +250,66 @@ def _storage_for_match(source: Source, instance: Instance) -> int:
         existing = session.execute(select(Storage.id).where(Storage.root == match.root)).scalar_one_or_none()
         if existing is not None:
             return int(existing)
-        record = Storage(root=match.root, type=match.root.split("://", 1)[0], description="referenced",
-                         created_by_id=instance.user_id)
+        record = Storage(
+            root=match.root,
+            type=match.root.split("://", 1)[0],
+            description="referenced",
+            created_by_id=instance.user_id,
+        )
         session.add(record)
         session.flush()
-        logger.info(f"registered referenced storage {match.root} (read-only: Lamella never deletes its objects)")
+        logger.info(
+            f"registered referenced storage {match.root} (read-only: Lamella never deletes its objects)"
+        )
         return record.id
 
 
 def save_new_artifact(artifact: Artifact) -> Artifact:
+    from lamella import _storage
     from lamella._instance import state
     from lamella.models.artifact import artifact_source
 
     source = artifact_source(artifact)
     if source is None:
-        raise InvalidArgument("this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)")
+        raise InvalidArgument(
+            "this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)"
+        )
     instance = state.current()
-    session = instance.db.session()
+    cloud = _storage.is_cloud(instance.storage_root)
+    written: list[str] = []  # bytes we wrote that are not yet owned by a committed record
     intent: str | None = None
-    target: str | None = None
     try:
         if source.in_storage is not None:
             artifact.storage_id = _storage_for_match(source, instance)
             digest, size, n_files = _hash_in_place(source)
+            staged = None
         else:
             artifact.storage_id = instance.storage_id
-            probable = _probable_uid(artifact, session)
-            if probable is not None:
-                artifact.uid = probable
-            target = storage_location(instance.storage_root, artifact.uid, source.suffix)
-            intent = _write_intent(instance.storage_root, artifact.uid, [target])
-            digest, size, n_files = _store_bytes(source, target)
+            # named by the artifact's own random uid, which no concurrent writer can share
+            if cloud:
+                staged = storage_location(instance.storage_root, artifact.uid, source.suffix)
+                intent = _write_intent(instance.storage_root, artifact.uid, [staged])
+            else:
+                staged = _staging_location(instance.storage_root, artifact.uid, source.suffix)
+            written.append(staged)
+            digest, size, n_files = _store_bytes(source, staged)
         artifact.hash, artifact.size, artifact._hash_type = digest, size, "md5"
         if n_files is not None:
             artifact.n_files = n_files
-        result = _insert_record(artifact, instance, target)
+        result = _insert_record(artifact, instance, staged, written, cloud)
         if result is not artifact:  # same content exists: keep the existing record, drop our copy
-            if target is not None:
-                _remove_quietly(target)
-            logger.info(f"returning the existing artifact with the same hash: {result.uid} (key={result.key!r})")
-        elif target is not None and result.uid not in target:
-            target = storage_location(instance.storage_root, result.uid, source.suffix)
-    except BaseException:
-        if target is not None:
-            _remove_quietly(target)
-        raise
+            logger.info(
+                f"returning the existing artifact with the same hash: {result.uid} (key={result.key!r})"
+            )
+        elif written and not cloud:
+            final = storage_location(instance.storage_root, result.uid, source.suffix)
+            os.replace(written[-1], final)  # committed: roll forward into place
+            written.clear()
+        else:
+            written.clear()
     finally:
+        for location in written:
+            _remove_quietly(location)
         if intent is not None:
             _remove_quietly(intent)
         if source.staged is not None:
@@ -263,9 +317,14 @@ def save_new_artifact(artifact: Artifact) -> Artifact:
     return result
 
 
-def _insert_record(artifact: Artifact, instance: Instance, target: str | None) -> Artifact:
-    from lamella import _storage
+def _insert_record(
+    artifact: Artifact, instance: Instance, staged: str | None, written: list[str], cloud: bool
+) -> Artifact:
+    """Insert under the registry lock; returns the saved record, or the existing one with the same hash.
 
+    A new version gets its number here, and its staged bytes are renamed to match; `written` tracks
+    the bytes' current name so the caller can remove them if the transaction fails.
+    """
     with instance.db.write(*artifact._lock_names()) as session:
         duplicate = _find_duplicate(artifact, session)
         if duplicate is not None:
@@ -276,11 +335,14 @@ def _insert_record(artifact: Artifact, instance: Instance, target: str | None) -
             artifact._demote_family(session, family.stem_uid)
             if artifact.description is None:
                 artifact.description = family.description
-            if final_uid != artifact.uid and target is not None:
-                # another writer took the number we expected: move the bytes to the new name
-                new_target = storage_location(instance.storage_root, final_uid, artifact.suffix)
-                fs = _storage.filesystem(target)
-                fs.mv(target, new_target, recursive=True)
+            if staged is not None and final_uid != artifact.uid:
+                if cloud:
+                    renamed = storage_location(instance.storage_root, final_uid, artifact.suffix or "")
+                    _write_intent(instance.storage_root, artifact.uid, [staged, renamed])
+                else:
+                    renamed = _staging_location(instance.storage_root, final_uid, artifact.suffix or "")
+                _move(staged, renamed)
+                written[-1] = renamed
             artifact.uid = final_uid
         artifact._fill_defaults(instance)
         if artifact.transform_id is None:
@@ -295,6 +357,15 @@ def _insert_record(artifact: Artifact, instance: Instance, target: str | None) -
         session.add(artifact)
         session.flush()
     return artifact
+
+
+def _move(source: str, destination: str) -> None:
+    from lamella import _storage
+
+    if _storage.is_cloud(source):
+        _storage.filesystem(source).mv(source, destination, recursive=True)
+    else:
+        os.replace(source, destination)
 
 
 # --- deleting --------------------------------------------------------------------------------------
@@ -328,7 +399,9 @@ def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None
         return
     if not managed:
         if delete_bytes:
-            logger.warning(f"kept {location}: it lies in referenced storage {storage.root}, which Lamella never deletes")
+            logger.warning(
+                f"kept {location}: it lies in referenced storage {storage.root}, which Lamella never deletes"
+            )
         return
     try:
         _storage.delete(_storage.to_path(location))

@@ -32,7 +32,17 @@ def describe_artifact(artifact: Artifact) -> None:
     kind = "/".join(x for x in (artifact.suffix or "folder", artifact.otype) if x)
     tree = Tree(f"[bold]Artifact[/bold] {kind}")
     general = tree.add("[bold]General[/bold]")
-    for field in ("uid", "key", "description", "kind", "size", "hash", "n_files", "n_observations", "version_tag"):
+    for field in (
+        "uid",
+        "key",
+        "description",
+        "kind",
+        "size",
+        "hash",
+        "n_files",
+        "n_observations",
+        "version_tag",
+    ):
         value = getattr(artifact, field)
         if value is not None:
             general.add(f".{field} = {_fmt(value)}")
@@ -67,7 +77,9 @@ def _add_links(tree: Any, record: SQLRecord) -> None:
         values = getattr(record, name).all().to_list(_label_field(relation.target_model))
         if values:
             labels = labels or tree.add("[bold]Labels[/bold]")
-            labels.add(f".{name} = {', '.join(repr(v) for v in values[:20])}{' …' if len(values) > 20 else ''}")
+            labels.add(
+                f".{name} = {', '.join(repr(v) for v in values[:20])}{' …' if len(values) > 20 else ''}"
+            )
 
 
 def _label_field(model: Any) -> str:

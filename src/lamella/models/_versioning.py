@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Boolean, Index, String, func, select, update
+from sqlalchemy import Boolean, Index, String, func, literal_column, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lamella._uid import base62, decode_version, encode_version
@@ -20,11 +20,17 @@ if TYPE_CHECKING:
 VERSION_CHARS = 4
 
 
+def stem_expression(uid_column: Any, uid_length: int) -> Any:
+    """`substr(uid, 1, n)` with literal arguments, so the planners match it to the expression index."""
+    return func.substr(uid_column, literal_column("1"), literal_column(str(uid_length - VERSION_CHARS)))
+
+
 def latest_version_index(table: str, uid_length: int) -> Any:
     """At most one `is_latest` row per family (same uid stem)."""
 
     def build(cls: Any) -> Index:
-        stem = func.substr(cls.uid, 1, uid_length - VERSION_CHARS)
+        stem = stem_expression(cls.uid, uid_length)
+        Index(f"ix_{table}_stem", stem)  # a family's versions, found without scanning the table
         return Index(
             f"uq_{table}_latest_per_stem",
             stem,
@@ -41,8 +47,9 @@ class IsVersioned:
 
     if TYPE_CHECKING:
         uid: str
+        __table__: Any
     version_tag: Mapped[str | None] = mapped_column(String(30), index=True)
-    is_latest: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    is_latest: Mapped[bool] = mapped_column(Boolean, default=True)
 
     @classmethod
     def _new_uid(cls) -> str:
@@ -63,7 +70,7 @@ class IsVersioned:
 
     @classmethod
     def _stem_expression(cls) -> Any:
-        return func.substr(cls.uid, 1, cls._uid_length - VERSION_CHARS)  # type: ignore[arg-type]
+        return stem_expression(cls.uid, cls._uid_length)
 
     @property
     def versions(self) -> QuerySet[Any]:
@@ -75,7 +82,9 @@ class IsVersioned:
     def _next_version_uid(self, session: Any, stem: str) -> str:
         """The next free uid of the family `stem`; call inside the registry's write lock."""
         cls = type(self)
-        uids = session.execute(select(cls.uid).where(cls._stem_expression() == stem)).scalars().all()
+        uids = (
+            session.execute(select(cls.__table__.c.uid).where(cls._stem_expression() == stem)).scalars().all()
+        )
         if not uids:
             return stem + encode_version(0)
         highest = max(decode_version(uid[-VERSION_CHARS:]) for uid in uids)
@@ -99,7 +108,7 @@ class IsVersioned:
         newest = session.execute(
             select(cls)
             .where(cls._stem_expression() == stem, cls.branch_id != -1)  # type: ignore[attr-defined]
-            .order_by(cls.uid.desc())
+            .order_by(cls.__table__.c.uid.desc())
             .limit(1)
         ).scalar_one_or_none()
         if newest is not None:

@@ -34,14 +34,26 @@ INTERNAL_KIND_PREFIX = "__lamella"  # run reports and environments: reachable fr
 class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
     """A file, folder or in-memory dataset, stored in local or S3 storage, hashed and versioned.
 
-        >>> ln.Artifact("./data/sample.fastq", key="raw/sample.fastq").save()
-        >>> ln.Artifact.from_dataframe(df, key="tables/counts.parquet").save()
+    >>> ln.Artifact("./data/sample.fastq", key="raw/sample.fastq").save()
+    >>> ln.Artifact.from_dataframe(df, key="tables/counts.parquet").save()
     """
 
     __tablename__ = "artifact"
     _uid_length = 20
-    _repr_fields = ("uid", "key", "description", "suffix", "kind", "otype", "size", "hash", "n_files",
-                    "n_observations", "version_tag", "is_latest")
+    _repr_fields = (
+        "uid",
+        "key",
+        "description",
+        "suffix",
+        "kind",
+        "otype",
+        "size",
+        "hash",
+        "n_files",
+        "n_observations",
+        "version_tag",
+        "is_latest",
+    )
     _search_fields = ("key", "description")
     _field_aliases: ClassVar[dict[str, str]] = {}
 
@@ -49,9 +61,9 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
     key: Mapped[str | None] = mapped_column(String(1024), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     storage_id: Mapped[int] = mapped_column(BigInt, ForeignKey("storage.id"), index=True)
-    suffix: Mapped[str] = mapped_column(String(30), default="", index=True)
-    kind: Mapped[str | None] = mapped_column(String(20), index=True)
-    otype: Mapped[str | None] = mapped_column(String(64), index=True)
+    suffix: Mapped[str] = mapped_column(String(30), default="")
+    kind: Mapped[str | None] = mapped_column(String(20))
+    otype: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(BigInteger, index=True)
     hash: Mapped[str | None] = mapped_column(String(22), index=True)
     n_files: Mapped[int | None] = mapped_column(Integer)
@@ -62,7 +74,9 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
     _hash_type: Mapped[str | None] = mapped_column(String(30))
 
     storage: Mapped[Storage] = relationship("Storage", foreign_keys=[storage_id], lazy="select")
-    transform: Mapped[Transform | None] = relationship("Transform", foreign_keys=[transform_id], lazy="select")
+    transform: Mapped[Transform | None] = relationship(
+        "Transform", foreign_keys=[transform_id], lazy="select"
+    )
     schema: Mapped[Schema | None] = relationship("Schema", foreign_keys=[schema_id], lazy="select")
 
     ulabels = ManyToMany("ULabel", "ArtifactULabel", "artifact_id", "ulabel_id")
@@ -121,7 +135,9 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
             key=source.key if source.key is not None else key,
             description=description,
             suffix=source.suffix,
-            kind=kind if kind is not None else ("dataset" if source.otype in ("DataFrame", "AnnData", "MuData") else None),
+            kind=kind
+            if kind is not None
+            else ("dataset" if source.otype in ("DataFrame", "AnnData", "MuData") else None),
             otype=source.otype,
             size=source.size,
             hash=source.hash,
@@ -141,8 +157,16 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
 
     @classmethod
     def from_dataframe(
-        cls, df: Any, *, key: str | None = None, description: str | None = None, revises: Artifact | None = None,
-        run: Any = None, schema: Any = None, format: str | None = None, **kwargs: Any,
+        cls,
+        df: Any,
+        *,
+        key: str | None = None,
+        description: str | None = None,
+        revises: Artifact | None = None,
+        run: Any = None,
+        schema: Any = None,
+        format: str | None = None,
+        **kwargs: Any,
     ) -> Artifact:
         """A DataFrame stored as parquet (or `format="csv"`)."""
         if type(df).__name__ != "DataFrame":
@@ -155,8 +179,15 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
 
     @classmethod
     def from_anndata(
-        cls, adata: Any, *, key: str | None = None, description: str | None = None, revises: Artifact | None = None,
-        run: Any = None, format: str | None = None, **kwargs: Any,
+        cls,
+        adata: Any,
+        *,
+        key: str | None = None,
+        description: str | None = None,
+        revises: Artifact | None = None,
+        run: Any = None,
+        format: str | None = None,
+        **kwargs: Any,
     ) -> Artifact:
         """An AnnData stored as h5ad, or as zarr with `format="zarr"`."""
         if type(adata).__name__ != "AnnData":
@@ -184,7 +215,7 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
     def _lock_names(self) -> tuple[str, ...]:
         return ("lamella:artifact",)
 
-    def save(self, *args: Any, upload: bool | None = None, **kwargs: Any) -> Artifact:  # type: ignore[override]
+    def save(self, *args: Any, upload: bool | None = None, **kwargs: Any) -> Artifact:
         """Store the bytes (copy or upload into the instance's storage) and insert the record, atomically."""
         if self.__dict__.get("id") is not None:
             return super().save()
@@ -195,7 +226,7 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
     def _on_trash(self, session: Any) -> None:
         IsVersioned._on_trash(self, session)
 
-    def delete(self, permanent: bool | None = None, storage: bool | None = None) -> None:  # type: ignore[override]
+    def delete(self, permanent: bool | None = None, storage: bool | None = None) -> None:
         """Move to the trash; `permanent=True` also deletes the stored bytes Lamella manages."""
         from lamella.models._artifact_store import delete_artifact_permanently
 
@@ -233,7 +264,9 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
         return open_artifact(self, **kwargs)
 
     def replace(self, data: Any) -> None:
-        raise InvalidArgument("replace() is not supported; save a new version with ln.Artifact(data, revises=artifact)")
+        raise InvalidArgument(
+            "replace() is not supported; save a new version with ln.Artifact(data, revises=artifact)"
+        )
 
     def describe(self) -> None:
         from lamella.models._describe import describe_artifact

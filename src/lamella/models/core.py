@@ -44,7 +44,7 @@ class Storage(SQLRecord, HasCreatedAt, TracksUpdates):
     uid: Mapped[str] = mapped_column(String(12), unique=True, index=True)
     root: Mapped[str] = mapped_column(String(255), unique=True, index=True)
     description: Mapped[str | None] = mapped_column(Text)
-    type: Mapped[str] = mapped_column(String(30), index=True)
+    type: Mapped[str] = mapped_column(String(30))
     region: Mapped[str | None] = mapped_column(String(64))
     instance_uid: Mapped[str | None] = mapped_column(String(12), index=True)
     created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._query.relations import ManyToMany, ReverseForeignKey
@@ -39,8 +39,8 @@ class Feature(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
     nullable: Mapped[bool] = mapped_column(Boolean, default=True)
     coerce: Mapped[bool] = mapped_column(Boolean, default=False)
     default_value: Mapped[Any | None] = mapped_column(JSONType)
-    is_type: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("feature.id"), index=True)
+    is_type: Mapped[bool] = mapped_column(Boolean, default=False)
+    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("feature.id"))
     type: Mapped[Feature | None] = relationship("Feature", remote_side="Feature.id", foreign_keys=[type_id])
 
     values = ReverseForeignKey("FeatureValue", "feature_id")
@@ -80,8 +80,8 @@ class Schema(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
     description: Mapped[str | None] = mapped_column(Text)
     n: Mapped[int] = mapped_column(Integer, default=0)
     dtype: Mapped[str | None] = mapped_column(String(64))
-    itype: Mapped[str | None] = mapped_column(String(120), index=True)
-    otype: Mapped[str | None] = mapped_column(String(64), index=True)
+    itype: Mapped[str | None] = mapped_column(String(120))
+    otype: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(22), index=True)
     minimal_set: Mapped[bool] = mapped_column(Boolean, default=True)
     ordered_set: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -89,8 +89,8 @@ class Schema(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
     coerce: Mapped[bool] = mapped_column(Boolean, default=False)
     flexible: Mapped[bool | None] = mapped_column(Boolean)
     index_feature_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("feature.id"))
-    is_type: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("schema.id"), index=True)
+    is_type: Mapped[bool] = mapped_column(Boolean, default=False)
+    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("schema.id"))
     type: Mapped[Schema | None] = relationship("Schema", remote_side="Schema.id", foreign_keys=[type_id])
 
     features = ManyToMany("Feature", "SchemaFeature", "schema_id", "feature_id")
@@ -101,3 +101,8 @@ class Schema(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
     @property
     def members(self) -> Any:
         return self.features.all()
+
+
+# members of a type, and a name looked up within its type, use one composite index
+for _model in (Feature, Schema):
+    Index(f"ix_{_model.__tablename__}_type_id_name", _model.type_id, _model.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._query.relations import ManyToMany, ReverseForeignKey
@@ -49,8 +49,8 @@ class ULabel(_NamedRecord):
     description: Mapped[str | None] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(String(255), index=True)
     reference_type: Mapped[str | None] = mapped_column(String(25))
-    is_type: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("ulabel.id"), index=True)
+    is_type: Mapped[bool] = mapped_column(Boolean, default=False)
+    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("ulabel.id"))
     type: Mapped[ULabel | None] = relationship("ULabel", remote_side="ULabel.id", foreign_keys=[type_id])
 
     records = ReverseForeignKey("ULabel", "type_id")
@@ -74,8 +74,8 @@ class Record(_NamedRecord):
     description: Mapped[str | None] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(String(255), index=True)
     reference_type: Mapped[str | None] = mapped_column(String(25))
-    is_type: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("record.id"), index=True)
+    is_type: Mapped[bool] = mapped_column(Boolean, default=False)
+    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("record.id"))
     schema_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("schema.id"), index=True)
     type: Mapped[Record | None] = relationship("Record", remote_side="Record.id", foreign_keys=[type_id])
 
@@ -100,8 +100,8 @@ class Project(_NamedRecord):
     url: Mapped[str | None] = mapped_column(String(255))
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    is_type: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("project.id"), index=True)
+    is_type: Mapped[bool] = mapped_column(Boolean, default=False)
+    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("project.id"))
     type: Mapped[Project | None] = relationship("Project", remote_side="Project.id", foreign_keys=[type_id])
 
     artifacts = ManyToMany("Artifact", "ArtifactProject", "project_id", "artifact_id")
@@ -129,11 +129,18 @@ class Reference(_NamedRecord):
     doi: Mapped[str | None] = mapped_column(String(255), index=True)
     text: Mapped[str | None] = mapped_column(Text)
     date: Mapped[date | None] = mapped_column(Date)
-    is_type: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("reference.id"), index=True)
-    type: Mapped[Reference | None] = relationship("Reference", remote_side="Reference.id", foreign_keys=[type_id])
+    is_type: Mapped[bool] = mapped_column(Boolean, default=False)
+    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("reference.id"))
+    type: Mapped[Reference | None] = relationship(
+        "Reference", remote_side="Reference.id", foreign_keys=[type_id]
+    )
 
     artifacts = ManyToMany("Artifact", "ArtifactReference", "reference_id", "artifact_id")
     collections = ManyToMany("Collection", "CollectionReference", "reference_id", "collection_id")
     transforms = ManyToMany("Transform", "TransformReference", "reference_id", "transform_id")
     records = ManyToMany("Record", "RecordReference", "reference_id", "record_id")
+
+
+# members of a type, and a name looked up within its type, use one composite index
+for _model in (ULabel, Record, Project, Reference):
+    Index(f"ix_{_model.__tablename__}_type_id_name", _model.type_id, _model.name)

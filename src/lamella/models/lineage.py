@@ -40,7 +40,7 @@ class Transform(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksCreat
     uid: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     key: Mapped[str | None] = mapped_column(String(1024), index=True)
     description: Mapped[str | None] = mapped_column(Text, index=False)
-    kind: Mapped[str] = mapped_column(String(20), default="pipeline", index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="pipeline")
     source_code: Mapped[str | None] = mapped_column(Text)
     hash: Mapped[str | None] = mapped_column(String(22), index=True)
     reference: Mapped[str | None] = mapped_column(String(255))
@@ -62,7 +62,9 @@ class Transform(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksCreat
         if "kind" in kwargs and kwargs["kind"] not in TRANSFORM_KINDS:
             from lamella.errors import InvalidArgument
 
-            raise InvalidArgument(f"unknown transform kind {kwargs['kind']!r}; use one of {', '.join(TRANSFORM_KINDS)}")
+            raise InvalidArgument(
+                f"unknown transform kind {kwargs['kind']!r}; use one of {', '.join(TRANSFORM_KINDS)}"
+            )
         super().__init__(**kwargs)
 
     @property
@@ -90,10 +92,12 @@ class Run(SQLRecord, HasCreatedAt, TracksCreator, InBranch):
 
     uid: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     name: Mapped[str | None] = mapped_column(String(150), index=True)
-    transform_id: Mapped[int] = mapped_column(BigInt, ForeignKey("transform.id", ondelete="CASCADE"), index=True)
+    transform_id: Mapped[int] = mapped_column(
+        BigInt, ForeignKey("transform.id", ondelete="CASCADE"), index=True
+    )
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="started", index=True)
+    status: Mapped[str] = mapped_column(String(12), default="started")
     params: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     reference: Mapped[str | None] = mapped_column(String(255))
     reference_type: Mapped[str | None] = mapped_column(String(25))
@@ -104,7 +108,9 @@ class Run(SQLRecord, HasCreatedAt, TracksCreator, InBranch):
 
     transform: Mapped[Transform] = relationship("Transform", foreign_keys=[transform_id], lazy="joined")
     report: Mapped[Artifact | None] = relationship("Artifact", foreign_keys=[report_id], lazy="select")
-    environment: Mapped[Artifact | None] = relationship("Artifact", foreign_keys=[environment_id], lazy="select")
+    environment: Mapped[Artifact | None] = relationship(
+        "Artifact", foreign_keys=[environment_id], lazy="select"
+    )
     initiated_by_run: Mapped[Run | None] = relationship(
         "Run", foreign_keys=[initiated_by_run_id], remote_side="Run.id", lazy="select"
     )

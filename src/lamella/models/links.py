@@ -11,7 +11,9 @@ from lamella.models._base import Base, BigInt, JSONType, utcnow
 
 
 def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Mapped[int]:
-    return mapped_column(BigInt, ForeignKey(f"{target}.id", ondelete="CASCADE"), nullable=nullable, index=index)
+    return mapped_column(
+        BigInt, ForeignKey(f"{target}.id", ondelete="CASCADE"), nullable=nullable, index=index
+    )
 
 
 class _Link(Base):

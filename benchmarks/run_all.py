@@ -1,0 +1,129 @@
+"""Run every Lamella benchmark, each in its own process with its own fresh instance; print one table.
+
+    .venv/bin/python benchmarks/run_all.py [--scale small|full] [--only artifacts,labels] [--skip hash_copy]
+
+Writes benchmarks/results/<bench>-<scale>.json per benchmark, plus summary-<scale>.json and
+summary-<scale>.md (the combined table). A benchmark that fails is reported and the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BENCH_DIR, RESULTS_DIR, SCALES, Row, machine_info, print_table  # noqa: E402
+
+# name -> (script, extra arguments per scale)
+BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
+    "import_init": ("bench_import_init.py", {}),
+    "artifacts": ("bench_artifacts.py", {}),
+    "labels": ("bench_labels.py", {}),
+    "folder": ("bench_folder.py", {}),
+    "big_file": ("bench_big_file.py", {}),
+    "registry_scale": ("bench_registry_scale.py", {}),
+    # the storage layer alone (no instance): copy_and_hash / copy_tree_and_hash vs shutil
+    "hash_copy": ("bench_hash_copy.py", {"small": ["--size-mb", "128", "--files", "1000"],
+                                         "full": ["--size-mb", "1024", "--files", "10000"]}),
+}
+TEXT_ONLY = {"hash_copy"}  # prints its own lines, no JSON
+
+
+def main() -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scale", choices=SCALES, default="small")
+    p.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
+    p.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
+    p.add_argument("--tmp", default=None, help="parent folder of the temp folders")
+    p.add_argument("--timeout", type=float, default=3600, help="seconds per benchmark")
+    args = p.parse_args()
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
+    skip = {n.strip() for n in args.skip.split(",") if n.strip()}
+    unknown = [n for n in [*names, *skip] if n not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    names = [n for n in names if n not in skip]
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    rows: list[Row] = []
+    texts: dict[str, str] = {}
+    failures: dict[str, str] = {}
+    walls: dict[str, float] = {}
+    started = time.time()
+    for name in names:
+        script, extra = BENCHMARKS[name]
+        cmd = [sys.executable, str(BENCH_DIR / script)]
+        json_out = RESULTS_DIR / f"{name}-{args.scale}.json"
+        if name in TEXT_ONLY:
+            cmd += extra.get(args.scale, [])
+            if args.tmp:
+                cmd += ["--dir", args.tmp]
+        else:
+            cmd += ["--scale", args.scale, "--json", str(json_out)]
+            if args.tmp:
+                cmd += ["--tmp", args.tmp]
+        print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
+        t0 = time.time()
+        try:
+            done = subprocess.run(cmd, timeout=args.timeout, text=True, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+            output = done.stdout
+            print(output, end="", flush=True)
+            code = done.returncode
+        except subprocess.TimeoutExpired as e:
+            output = e.stdout if isinstance(e.stdout, str) else (e.stdout or b"").decode(errors="replace")
+            print(output)
+            code = -1
+            failures[name] = f"timed out after {args.timeout:.0f} s"
+        walls[name] = time.time() - t0
+        if code != 0 and name not in failures:
+            failures[name] = f"exit code {code}: " + " | ".join(output.strip().splitlines()[-3:])
+        if name in TEXT_ONLY:
+            texts[name] = output
+        elif code == 0 and json_out.exists():
+            payload = json.loads(json_out.read_text())
+            rows += [Row(**{k: v for k, v in r.items() if k != "verdict"}) for r in payload["rows"]]
+
+    title = f"Lamella benchmarks, scale {args.scale} ({time.strftime('%Y-%m-%d %H:%M')})"
+    print_table(rows, title)
+    for name, text in texts.items():
+        print(f"\n{name} (storage layer alone):\n{text.rstrip()}")
+    for name, reason in failures.items():
+        print(f"\nERROR in {name}: {reason}")
+    targets = [r for r in rows if r.target is not None]
+    passed = sum(r.verdict == "pass" for r in targets)
+    print(f"\n{passed}/{len(targets)} targets met; benchmark walls: "
+          + ", ".join(f"{n} {w:.0f} s" for n, w in walls.items()) + f"; total {time.time() - started:.0f} s")
+
+    summary = {
+        "scale": args.scale,
+        "machine": machine_info(),
+        "walls": walls,
+        "failures": failures,
+        "rows": [{"bench": r.bench, "name": r.name, "n": r.n, "value": r.value, "unit": r.unit,
+                  "target": r.target, "target_text": r.target_text, "verdict": r.verdict, "lamindb": r.lamindb,
+                  "note": r.note} for r in rows],
+        "text": texts,
+    }
+    (RESULTS_DIR / f"summary-{args.scale}.json").write_text(json.dumps(summary, indent=1))
+    md = [f"# {title}", "", f"Machine: {machine_info()}", ""]
+    md.append(print_table(rows, markdown=True, echo=False) if rows else "(no rows)")
+    for name, text in texts.items():
+        md += ["", f"## {name} (storage layer alone)", "", "```", text.rstrip(), "```"]
+    for name, reason in failures.items():
+        md += ["", f"**ERROR in {name}:** {reason}"]
+    md += ["", f"{passed}/{len(targets)} targets met.", ""]
+    (RESULTS_DIR / f"summary-{args.scale}.md").write_text("\n".join(md))
+    print(f"(summary written to {RESULTS_DIR}/summary-{args.scale}.json and .md)")
+    if failures:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
