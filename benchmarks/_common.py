@@ -43,6 +43,38 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[index]
 
 
+PYCACHE_DIR = RESULTS_DIR / ".pycache"
+WARM_FLAG = "LAMELLA_BENCH_WARM"
+
+
+def setup_bytecode(cold: bool = False) -> str:
+    """Run with a warm bytecode cache (the state of any installed package), unless `cold`.
+
+    Sandboxes often set PYTHONDONTWRITEBYTECODE=1, and an editable install has no .pyc files of its
+    own, so every process would compile Lamella's sources again (~0.2 s) while an installed
+    LaminDB reads the .pyc files pip wrote. Here the cache goes to benchmarks/results/.pycache
+    (PYTHONPYCACHEPREFIX: nothing is written next to the sources), for this process and its
+    children, and one warm-up workload fills it. `cold=True` keeps no cache at all instead.
+    """
+    if cold:
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+        os.environ.pop("PYTHONPYCACHEPREFIX", None)
+        sys.dont_write_bytecode = True
+        sys.pycache_prefix = None
+        return "cold (no bytecode cache: every process compiles the sources)"
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE_DIR)
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = str(PYCACHE_DIR)
+    if os.environ.get(WARM_FLAG) != str(PYCACHE_DIR):
+        PYCACHE_DIR.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([sys.executable, str(BENCH_DIR / "_warmup.py")], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"the warm-up workload failed:\n{done.stdout}\n{done.stderr}")
+        os.environ[WARM_FLAG] = str(PYCACHE_DIR)
+    return f"warm (bytecode cache in {PYCACHE_DIR.relative_to(BENCH_DIR.parent)})"
+
+
 def lamella_cli() -> str:
     """The `lamella` executable next to the running interpreter (the venv's), else on PATH."""
     candidate = Path(sys.executable).parent / "lamella"
@@ -275,7 +307,18 @@ def parser(description: str | None) -> argparse.ArgumentParser:
     p.add_argument("--no-json", action="store_true", help="print the table only")
     p.add_argument("--tmp", default=None, help="parent folder of the temp folders (default: the system's)")
     p.add_argument("--keep", action="store_true", help="keep the temp folders")
+    p.add_argument("--cold-bytecode", action="store_true",
+                   help="no .pyc cache: every process compiles lamella's sources (default: warm cache)")
     return p
+
+
+def parse(p: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the arguments and set up the bytecode cache (see setup_bytecode)."""
+    args = p.parse_args()
+    if not getattr(args, "child_register", None):
+        args.bytecode = setup_bytecode(args.cold_bytecode)
+        print(f"bytecode: {args.bytecode}", flush=True)
+    return args
 
 
 def finish(results: Results, args: argparse.Namespace) -> None:

@@ -22,6 +22,7 @@ from _common import (  # noqa: E402
     init_instance,
     median,
     now,
+    parse,
     parser,
     percentile,
     temp_folder,
@@ -33,7 +34,7 @@ from _profiling import profiled  # noqa: E402
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--profile", action="store_true", help="cProfile the timed loop")
-    args = p.parse_args()
+    args = parse(p)
     n = 1_000 if args.scale == "full" else 100
     results = Results("artifacts", args.scale)
     print(f"artifacts one by one (scale {args.scale}, N={n})")

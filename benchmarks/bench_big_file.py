@@ -37,6 +37,7 @@ from _common import (  # noqa: E402
     last_json_line,
     median,
     now,
+    parse,
     parser,
     run_child,
     temp_folder,
@@ -87,7 +88,7 @@ def main() -> None:
                    help="size of the memory test file in GB (default: 10 at full scale, 1 at small)")
     p.add_argument("--skip-memory", action="store_true", help="only the speed test")
     p.add_argument("--child-register", nargs=2, metavar=("PATH", "KEY"), help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = parse(p)
     if args.child_register:
         child_register(*args.child_register)
         return

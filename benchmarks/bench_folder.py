@@ -23,6 +23,7 @@ from _common import (  # noqa: E402
     init_instance,
     median,
     now,
+    parse,
     parser,
     temp_folder,
     write_files,
@@ -34,7 +35,7 @@ def main() -> None:
     p = parser(__doc__)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--profile", action="store_true", help="cProfile the last round")
-    args = p.parse_args()
+    args = parse(p)
     full = args.scale == "full"
     n = 10_000 if full else 1_000
     results = Results("folder", args.scale)

@@ -17,8 +17,10 @@ from _common import (  # noqa: E402
     clean_env,
     finish,
     init_instance,
+    lamella_cli,
     last_json_line,
     median,
+    parse,
     parser,
     run_child,
     temp_folder,
@@ -36,7 +38,7 @@ print(json.dumps({"import": t1 - t0, "first_query": t2 - t1}))
 
 
 def main() -> None:
-    args = parser(__doc__).parse_args()
+    args = parse(parser(__doc__))
     repeat = 7 if args.scale == "full" else 5
     results = Results("import_init", args.scale)
     print(f"import/init benchmark (scale {args.scale}, {repeat} runs each, medians)")
@@ -75,6 +77,29 @@ def main() -> None:
         results.add("first query after import: Artifact.filter().count()", median(first_queries), "s", n=1,
                     note="connect + registries load lazily here", lamindb="0.06 s")
         results.add("import + first query (whole process wall)", median(query_walls), "s", n=1)
+
+        # the same without any bytecode cache (PYTHONDONTWRITEBYTECODE=1, as this sandbox sets it):
+        # every process compiles lamella's sources, which an installed package never does
+        if not args.cold_bytecode:
+            cold = {k: v for k, v in env.items() if k != "PYTHONPYCACHEPREFIX"}
+            cold["PYTHONDONTWRITEBYTECODE"] = "1"
+            cold_inits, cold_queries = [], []
+            for index in range(repeat):
+                folder = tmp / f"cold{index}"
+                folder.mkdir()
+                cold_env = {**cold, "LAMELLA_HOME": str(folder / "home")}
+                code, _, err, wall, _ = run_child([lamella_cli(), "init", "--storage", "./data"], cwd=folder,
+                                                  env=cold_env)
+                if code != 0:
+                    raise SystemExit(err)
+                cold_inits.append(wall)
+                code, out, err, wall, _ = run_child([sys.executable, "-c", IMPORT_CHILD], cwd=folder, env=cold_env)
+                if code != 0:
+                    raise SystemExit(err)
+                cold_queries.append(wall)
+            results.add("no bytecode cache: `lamella init` (CLI wall)", median(cold_inits), "s", n=1,
+                        note="PYTHONDONTWRITEBYTECODE=1: sources compiled in every process")
+            results.add("no bytecode cache: import + first query (process wall)", median(cold_queries), "s", n=1)
     finish(results, args)
 
 

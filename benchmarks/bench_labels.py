@@ -20,6 +20,7 @@ from _common import (  # noqa: E402
     init_instance,
     median,
     now,
+    parse,
     parser,
     percentile,
     temp_folder,
@@ -30,7 +31,7 @@ from _profiling import profiled  # noqa: E402
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--profile", action="store_true", help="cProfile the timed sections")
-    args = p.parse_args()
+    args = parse(p)
     full = args.scale == "full"
     n_single = 1_000 if full else 100
     n_bulk = 10_000 if full else 1_000

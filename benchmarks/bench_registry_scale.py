@@ -29,6 +29,7 @@ from _common import (  # noqa: E402
     init_instance,
     median,
     now,
+    parse,
     parser,
     temp_folder,
     write_files,
@@ -88,7 +89,7 @@ def main() -> None:
                    help="seconds of ln.save insertion before the SQL fill (default 600 at full, 0 = unlimited)")
     p.add_argument("--runs", type=int, default=7, help="runs per query (median reported)")
     p.add_argument("--profile", action="store_true", help="cProfile the first insertion batch and the queries")
-    args = p.parse_args()
+    args = parse(p)
     full = args.scale == "full"
     n = 100_000 if full else 2_000
     budget = args.insert_budget if args.insert_budget is not None else (600.0 if full else 0.0)

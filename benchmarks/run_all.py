@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_DIR, RESULTS_DIR, SCALES, Row, machine_info, print_table  # noqa: E402
+from _common import BENCH_DIR, RESULTS_DIR, SCALES, Row, machine_info, print_table, setup_bytecode  # noqa: E402
 
 # name -> (script, extra arguments per scale)
 BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
@@ -42,6 +42,8 @@ def main() -> None:
     p.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
     p.add_argument("--tmp", default=None, help="parent folder of the temp folders")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per benchmark")
+    p.add_argument("--cold-bytecode", action="store_true",
+                   help="no .pyc cache: every process compiles lamella's sources (default: warm cache)")
     args = p.parse_args()
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     skip = {n.strip() for n in args.skip.split(",") if n.strip()}
@@ -51,6 +53,8 @@ def main() -> None:
     names = [n for n in names if n not in skip]
 
     RESULTS_DIR.mkdir(exist_ok=True)
+    bytecode = setup_bytecode(args.cold_bytecode)  # children inherit the environment (and skip the warm-up)
+    print(f"bytecode: {bytecode}")
     rows: list[Row] = []
     texts: dict[str, str] = {}
     failures: dict[str, str] = {}
@@ -66,6 +70,8 @@ def main() -> None:
                 cmd += ["--dir", args.tmp]
         else:
             cmd += ["--scale", args.scale, "--json", str(json_out)]
+            if args.cold_bytecode:
+                cmd.append("--cold-bytecode")
             if args.tmp:
                 cmd += ["--tmp", args.tmp]
         print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
@@ -104,6 +110,7 @@ def main() -> None:
     summary = {
         "scale": args.scale,
         "machine": machine_info(),
+        "bytecode": bytecode,
         "walls": walls,
         "failures": failures,
         "rows": [{"bench": r.bench, "name": r.name, "n": r.n, "value": r.value, "unit": r.unit,
@@ -112,7 +119,7 @@ def main() -> None:
         "text": texts,
     }
     (RESULTS_DIR / f"summary-{args.scale}.json").write_text(json.dumps(summary, indent=1))
-    md = [f"# {title}", "", f"Machine: {machine_info()}", ""]
+    md = [f"# {title}", "", f"Machine: {machine_info()}", "", f"Bytecode: {bytecode}", ""]
     md.append(print_table(rows, markdown=True, echo=False) if rows else "(no rows)")
     for name, text in texts.items():
         md += ["", f"## {name} (storage layer alone)", "", "```", text.rstrip(), "```"]

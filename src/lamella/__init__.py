@@ -85,9 +85,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella._query import Q as Q
     from lamella._query import QuerySet as QuerySet
     from lamella._storage import UPath as UPath
-    from lamella._tracking.context import context as context
     from lamella._tracking import finish as finish
     from lamella._tracking import track as track
+    from lamella._tracking.context import context as context
     from lamella.models import (
         Artifact as Artifact,
     )

@@ -23,7 +23,9 @@ def _print(tree: Any) -> None:
 
     from rich.console import Console
 
-    Console(file=sys.stdout, soft_wrap=True, highlight=False).print(tree)
+    # a wide virtual terminal when output is captured or piped, so paths are never cut off
+    width = None if sys.stdout.isatty() else 250
+    Console(file=sys.stdout, width=width, highlight=False).print(tree)
 
 
 def describe_artifact(artifact: Artifact) -> None:
