@@ -296,6 +296,15 @@ def machine_info() -> dict[str, Any]:
         info["lamella"] = version("lamella")
     except Exception:
         pass
+    try:  # the sources measured: commit plus whether src/ had uncommitted changes
+        repo = BENCH_DIR.parent
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=repo, capture_output=True, text=True)
+        if head.returncode == 0:
+            changed = len(dirty.stdout.splitlines())
+            info["git"] = head.stdout.strip() + (f" + {changed} uncommitted file(s) in src/" if changed else "")
+    except OSError:
+        pass
     return info
 
 

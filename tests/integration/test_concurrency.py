@@ -194,9 +194,8 @@ import sys, time
 from pathlib import Path
 import lamella as ln
 from lamella._instance import state
-with state.current().db.write("lamella:ulabel") as session:
-    session.add(ln.ULabel(name="held"))
-    session.flush()
+with state.current().db.write("lamella:ulabel"):
+    ln.ULabel(name="held").save()  # joins the open transaction
     Path(sys.argv[1]).touch()
     time.sleep(1.5)
 """

@@ -27,11 +27,24 @@ LABELS = {  # name -> description (None: no description)
 
 @pytest.fixture
 def labels(ln: ModuleType) -> dict[str, Any]:
-    return {name: ln.ULabel(name=name, description=description).save() for name, description in LABELS.items()}
+    return {
+        name: ln.ULabel(name=name, description=description).save() for name, description in LABELS.items()
+    }
 
 
 def names(qs: Any) -> list[str]:
     return sorted(qs.to_list("name"))
+
+
+def check_cases(model: Any, field: str, cases: list[tuple[str, Any, list[Any]]]) -> None:
+    """Runs every (lookup, value, expected) case and reports all mismatches at once."""
+    wrong = []
+    for lookup, value, expected in cases:
+        qs = model.filter(**{lookup: value})
+        got = sorted(qs.to_list(field))
+        if got != sorted(expected) or qs.count() != len(expected):
+            wrong.append(f"{lookup}={value!r}: expected {sorted(expected)}, got {got} (count {qs.count()})")
+    assert not wrong, "\n".join(wrong)
 
 
 @dataclass
@@ -81,56 +94,50 @@ def keys(qs: Any) -> list[str]:
 # ---- string lookups ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("lookup", "value", "expected"),
-    [
-        ("name", "Apple", ["Apple"]),
-        ("name__exact", "apple", []),
-        ("name__iexact", "APPLE", ["Apple"]),
-        ("name__contains", "pple", ["Apple", "apple pie"]),
-        ("name__contains", "PPLE", []),
-        ("name__icontains", "PPLE", ["Apple", "apple pie"]),
-        ("name__startswith", "a", ["a_b", "ab", "apple pie"]),
-        ("name__istartswith", "a", ["Apple", "a_b", "ab", "apple pie"]),
-        ("name__endswith", "e", ["Apple", "apple pie"]),
-        ("name__iendswith", "NANA", ["Banana"]),
-        ("name__in", ["Apple", "Banana", "Cherry"], ["Apple", "Banana"]),
-        ("name__in", [], []),
-        ("name__regex", r"^[A-Z]", ["Apple", "Banana"]),
-        ("name__regex", r"an{1}a$", ["Banana"]),
-        ("name__gt", "b", []),
-        ("name__lt", "B", ["100%", "Apple"]),
-        ("name__range", ("A", "Az"), ["Apple"]),
-        ("description__isnull", True, ["Banana", "x\\y"]),
-        ("description__isnull", False, ["100%", "Apple", "a_b", "ab", "apple pie"]),
-        ("description", None, ["Banana", "x\\y"]),
-        ("description__icontains", "RED", ["Apple"]),
-    ],
-)
-def test_string_lookups(ln: ModuleType, labels: dict[str, Any], lookup: str, value: Any, expected: list[str]) -> None:
-    qs = ln.ULabel.filter(**{lookup: value})
-    assert names(qs) == sorted(expected)
-    assert qs.count() == len(expected)
+STRING_CASES: list[tuple[str, Any, list[Any]]] = [
+    ("name", "Apple", ["Apple"]),
+    ("name__exact", "apple", []),
+    ("name__iexact", "APPLE", ["Apple"]),
+    ("name__contains", "pple", ["Apple", "apple pie"]),
+    ("name__contains", "PPLE", []),
+    ("name__icontains", "PPLE", ["Apple", "apple pie"]),
+    ("name__startswith", "a", ["a_b", "ab", "apple pie"]),
+    ("name__istartswith", "a", ["Apple", "a_b", "ab", "apple pie"]),
+    ("name__endswith", "e", ["Apple", "apple pie"]),
+    ("name__iendswith", "NANA", ["Banana"]),
+    ("name__in", ["Apple", "Banana", "Cherry"], ["Apple", "Banana"]),
+    ("name__in", [], []),
+    ("name__regex", r"^[A-Z]", ["Apple", "Banana"]),
+    ("name__regex", r"an{1}a$", ["Banana"]),
+    ("name__gt", "b", ["x\\y"]),  # "x" sorts after "b"
+    ("name__lt", "B", ["100%", "Apple"]),
+    ("name__range", ("A", "Az"), ["Apple"]),
+    ("description__isnull", True, ["Banana", "x\\y"]),
+    ("description__isnull", False, ["100%", "Apple", "a_b", "ab", "apple pie"]),
+    ("description", None, ["Banana", "x\\y"]),
+    ("description__icontains", "RED", ["Apple"]),
+]
 
 
-@pytest.mark.parametrize(
-    ("lookup", "value", "expected"),
-    [
-        ("name__startswith", "a_", ["a_b"]),  # "_" is not a wildcard
-        ("name__istartswith", "A_", ["a_b"]),
-        ("name__contains", "_", ["a_b"]),
-        ("name__contains", "%", ["100%"]),  # "%" is not a wildcard
-        ("name__icontains", "%", ["100%"]),
-        ("name__endswith", "0%", ["100%"]),
-        ("name__iendswith", "_B", ["a_b"]),
-        ("name__contains", "\\", ["x\\y"]),  # nor is the escape character special
-        ("name__startswith", "x\\", ["x\\y"]),
-    ],
-)
-def test_like_wildcards_are_literal(
-    ln: ModuleType, labels: dict[str, Any], lookup: str, value: str, expected: list[str]
-) -> None:
-    assert names(ln.ULabel.filter(**{lookup: value})) == expected
+def test_string_lookups(ln: ModuleType, labels: dict[str, Any]) -> None:
+    check_cases(ln.ULabel, "name", STRING_CASES)
+
+
+WILDCARD_CASES: list[tuple[str, Any, list[Any]]] = [
+    ("name__startswith", "a_", ["a_b"]),  # "_" is not a wildcard
+    ("name__istartswith", "A_", ["a_b"]),
+    ("name__contains", "_", ["a_b"]),
+    ("name__contains", "%", ["100%"]),  # "%" is not a wildcard
+    ("name__icontains", "%", ["100%"]),
+    ("name__endswith", "0%", ["100%"]),
+    ("name__iendswith", "_B", ["a_b"]),
+    ("name__contains", "\\", ["x\\y"]),  # nor is the escape character special
+    ("name__startswith", "x\\", ["x\\y"]),
+]
+
+
+def test_like_wildcards_are_literal(ln: ModuleType, labels: dict[str, Any]) -> None:
+    check_cases(ln.ULabel, "name", WILDCARD_CASES)
 
 
 def test_text_lookups_reject_non_strings(ln: ModuleType, labels: dict[str, Any]) -> None:
@@ -151,22 +158,21 @@ def test_range_needs_two_values(ln: ModuleType, labels: dict[str, Any]) -> None:
 # ---- numbers, dates, nulls --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("lookup", "value", "expected"),
-    [
-        ("size", 3, [3]),
-        ("size__gt", 3, [4, 5]),
-        ("size__gte", 3, [3, 4, 5]),
-        ("size__lt", 3, [1, 2]),
-        ("size__lte", 3, [1, 2, 3]),
-        ("size__range", (2, 4), [2, 3, 4]),
-        ("size__in", [1, 5, 7], [1, 5]),
-        ("size__isnull", True, []),
-        ("size__isnull", False, [1, 2, 3, 4, 5]),
-    ],
-)
-def test_integer_lookups(ln: ModuleType, world: World, lookup: str, value: Any, expected: list[int]) -> None:
-    assert sorted(ln.Artifact.filter(**{lookup: value}).to_list("size")) == expected
+INTEGER_CASES: list[tuple[str, Any, list[Any]]] = [
+    ("size", 3, [3]),
+    ("size__gt", 3, [4, 5]),
+    ("size__gte", 3, [3, 4, 5]),
+    ("size__lt", 3, [1, 2]),
+    ("size__lte", 3, [1, 2, 3]),
+    ("size__range", (2, 4), [2, 3, 4]),
+    ("size__in", [1, 5, 7], [1, 5]),
+    ("size__isnull", True, []),
+    ("size__isnull", False, [1, 2, 3, 4, 5]),
+]
+
+
+def test_integer_lookups(ln: ModuleType, world: World) -> None:
+    check_cases(ln.Artifact, "size", INTEGER_CASES)
 
 
 def test_id_lookups(ln: ModuleType, world: World) -> None:
@@ -176,21 +182,20 @@ def test_id_lookups(ln: ModuleType, world: World) -> None:
     assert ln.Artifact.filter(id__gt=one.id).count() == 4
 
 
-@pytest.mark.parametrize(
-    ("lookup", "value", "expected"),
-    [
-        ("started_at__gt", "2024-03-01", ["run b"]),
-        ("started_at__gte", "2024-06-01T00:00:00+00:00", ["run b"]),
-        ("started_at__lt", datetime(2024, 3, 1, tzinfo=UTC), ["run a"]),
-        ("started_at__lte", "2024-01-01T00:00:00", ["run a"]),
-        ("started_at__range", ("2023-12-31", "2024-01-02"), ["run a"]),
-        ("started_at", datetime(2024, 6, 1, tzinfo=UTC), ["run b"]),
-        ("finished_at__isnull", True, ["run a", "run b"]),
-        ("finished_at__isnull", False, []),
-    ],
-)
-def test_datetime_lookups(ln: ModuleType, world: World, lookup: str, value: Any, expected: list[str]) -> None:
-    assert names(ln.Run.filter(**{lookup: value})) == expected
+DATETIME_CASES: list[tuple[str, Any, list[Any]]] = [
+    ("started_at__gt", "2024-03-01", ["run b"]),
+    ("started_at__gte", "2024-06-01T00:00:00+00:00", ["run b"]),
+    ("started_at__lt", datetime(2024, 3, 1, tzinfo=UTC), ["run a"]),
+    ("started_at__lte", "2024-01-01T00:00:00", ["run a"]),
+    ("started_at__range", ("2023-12-31", "2024-01-02"), ["run a"]),
+    ("started_at", datetime(2024, 6, 1, tzinfo=UTC), ["run b"]),
+    ("finished_at__isnull", True, ["run a", "run b"]),
+    ("finished_at__isnull", False, []),
+]
+
+
+def test_datetime_lookups(ln: ModuleType, world: World) -> None:
+    check_cases(ln.Run, "name", DATETIME_CASES)
 
 
 def test_datetime_lookup_rejects_a_non_date_string(ln: ModuleType, world: World) -> None:
@@ -201,7 +206,9 @@ def test_datetime_lookup_rejects_a_non_date_string(ln: ModuleType, world: World)
 def test_datetimes_in_other_time_zones_compare_by_instant(ln: ModuleType) -> None:
     transform = ln.Transform(key="t").save()
     plus_two = timezone(timedelta(hours=2))
-    ln.Run(transform, name="ten utc", started_at=datetime(2024, 6, 1, 12, tzinfo=plus_two)).save()  # 10:00 UTC
+    ln.Run(
+        transform, name="ten utc", started_at=datetime(2024, 6, 1, 12, tzinfo=plus_two)
+    ).save()  # 10:00 UTC
     ln.Run(transform, name="noon utc", started_at=datetime(2024, 6, 1, 12, tzinfo=UTC)).save()
     assert names(ln.Run.filter(started_at__gt="2024-06-01T11:00:00+00:00")) == ["noon utc"]
     assert ln.Run.filter(started_at__lt=datetime(2024, 6, 1, 11, tzinfo=UTC)).to_list("name") == ["ten utc"]
@@ -229,7 +236,9 @@ def test_boolean_lookups(ln: ModuleType) -> None:
 def test_foreign_key_traversal(ln: ModuleType, world: World, storage_root: Path) -> None:
     assert keys(ln.Artifact.filter(run__transform__key="pipeline A")) == ["alpha/one.txt", "alpha/two.txt"]
     assert keys(ln.Artifact.filter(run__transform__key__endswith="B")) == ["beta/three.txt"]
-    assert keys(ln.Artifact.filter(run__name__in=["run a", "run b"])) == keys(ln.Artifact.filter(run__isnull=False))
+    assert keys(ln.Artifact.filter(run__name__in=["run a", "run b"])) == keys(
+        ln.Artifact.filter(run__isnull=False)
+    )
     assert ln.Artifact.filter(transform=world.transform_a).count() == 2
     assert ln.Artifact.filter(transform__key__icontains="pipeline").count() == 3
     assert ln.Artifact.filter(run=world.run_b).one().key == "beta/three.txt"
@@ -247,7 +256,10 @@ def test_foreign_key_traversal(ln: ModuleType, world: World, storage_root: Path)
 def test_many_to_many_traversal(ln: ModuleType, world: World) -> None:
     assert keys(ln.Artifact.filter(ulabels=world.red)) == ["alpha/one.txt", "alpha/two.txt"]
     assert keys(ln.Artifact.filter(ulabels__name="green")) == ["alpha/one.txt"]
-    assert keys(ln.Artifact.filter(ulabels__name__in=["green", "blue"])) == ["alpha/one.txt", "beta/three.txt"]
+    assert keys(ln.Artifact.filter(ulabels__name__in=["green", "blue"])) == [
+        "alpha/one.txt",
+        "beta/three.txt",
+    ]
     assert keys(ln.Artifact.filter(ulabels__in=[world.blue])) == ["beta/three.txt"]
     assert keys(ln.Artifact.filter(ulabels__isnull=True)) == ["beta/four.txt", "gamma/five.txt"]
     assert ln.Artifact.filter(ulabels__isnull=False).count() == 3
@@ -281,7 +293,7 @@ def test_traversal_through_an_unknown_field(ln: ModuleType, world: World) -> Non
     with pytest.raises(InvalidArgument, match="'colour'") as info:
         ln.Artifact.filter(run__transform__colour="x").count()
     assert "key" in str(info.value)  # lists the Transform's fields
-    with pytest.raises(InvalidArgument, match="'size'"):
+    with pytest.raises(InvalidArgument, match="'foo'"):
         ln.Artifact.filter(size__foo=1).count()
 
 
@@ -310,8 +322,16 @@ def test_q_or_and_not(ln: ModuleType, world: World) -> None:
 def test_q_negation_across_relations(ln: ModuleType, world: World) -> None:
     Q = ln.Q
     # not linked to red: three, four, five (including those with no labels at all)
-    assert keys(ln.Artifact.filter(~Q(ulabels=world.red))) == ["beta/four.txt", "beta/three.txt", "gamma/five.txt"]
-    assert keys(ln.Artifact.exclude(ulabels__name="red")) == ["beta/four.txt", "beta/three.txt", "gamma/five.txt"]
+    assert keys(ln.Artifact.filter(~Q(ulabels=world.red))) == [
+        "beta/four.txt",
+        "beta/three.txt",
+        "gamma/five.txt",
+    ]
+    assert keys(ln.Artifact.exclude(ulabels__name="red")) == [
+        "beta/four.txt",
+        "beta/three.txt",
+        "gamma/five.txt",
+    ]
     # not made by pipeline A: includes the artifacts without a run
     assert keys(ln.Artifact.exclude(run__transform__key="pipeline A")) == [
         "beta/four.txt",
@@ -448,14 +468,18 @@ def test_to_dataframe(ln: ModuleType, world: World) -> None:
     df = ln.Artifact.filter(key__startswith="alpha/").order_by("key").to_dataframe()
     assert df.index.name == "id"
     assert list(df["key"]) == ["alpha/one.txt", "alpha/two.txt"]
-    assert {"uid", "key", "description", "suffix", "size", "hash", "is_latest", "created_at"} <= set(df.columns)
+    assert {"uid", "key", "description", "suffix", "size", "hash", "is_latest", "created_at"} <= set(
+        df.columns
+    )
     assert not any(column.startswith("_") for column in df.columns)
     assert list(df.index) == [world.artifacts["alpha/one.txt"].id, world.artifacts["alpha/two.txt"].id]
 
 
 def test_to_dataframe_include(ln: ModuleType, world: World) -> None:
-    df = ln.Artifact.filter().order_by("size").to_dataframe(
-        include=["created_by__handle", "run__transform__key", "ulabels__name"]
+    df = (
+        ln.Artifact.filter()
+        .order_by("size")
+        .to_dataframe(include=["created_by__handle", "run__transform__key", "ulabels__name"])
     )
     assert set(df["created_by__handle"]) == {ln.setup.settings.user.handle}
     assert list(df["run__transform__key"])[:3] == ["pipeline A", "pipeline A", "pipeline B"]
@@ -530,7 +554,7 @@ def test_filter_on_an_unknown_field(ln: ModuleType, world: World) -> None:
 
 
 def test_unknown_lookup_operator(ln: ModuleType, world: World) -> None:
-    with pytest.raises(InvalidArgument, match="'key'"):
+    with pytest.raises(InvalidArgument, match="sortof"):
         ln.Artifact.filter(key__sortof="x").count()
 
 
@@ -541,38 +565,48 @@ def test_unknown_lookup_operator(ln: ModuleType, world: World) -> None:
 def param_runs(ln: ModuleType) -> None:
     transform = ln.Transform(key="training").save()
     for name, params in [
-        ("small", {"learning_rate": 0.01, "batch_size": 16, "a": {"b": "x"}, "optimizer": "adam", "debug": True}),
-        ("large", {"learning_rate": 0.1, "batch_size": 64, "a": {"b": "y"}, "optimizer": "sgd", "debug": False}),
+        (
+            "small",
+            {"learning_rate": 0.01, "batch_size": 16, "a": {"b": "x"}, "optimizer": "adam", "debug": True},
+        ),
+        (
+            "large",
+            {"learning_rate": 0.1, "batch_size": 64, "a": {"b": "y"}, "optimizer": "sgd", "debug": False},
+        ),
         ("int lr", {"learning_rate": 1, "batch_size": 32, "a": {"b": "x", "c": 3}}),
         ("none", None),
     ]:
         ln.Run(transform, name=name, params=params).save()
 
 
-@pytest.mark.parametrize(
-    ("lookup", "value", "expected"),
-    [
-        ("params__learning_rate", 0.01, ["small"]),
-        ("params__learning_rate", 1, ["int lr"]),
-        ("params__batch_size", 16, ["small"]),
-        ("params__batch_size__gt", 16, ["int lr", "large"]),
-        ("params__batch_size__lte", 32, ["int lr", "small"]),
-        ("params__batch_size__in", [16, 64], ["large", "small"]),
-        ("params__batch_size__range", (20, 70), ["int lr", "large"]),
-        ("params__a__b", "x", ["int lr", "small"]),
-        ("params__a__c", 3, ["int lr"]),
-        ("params__optimizer", "adam", ["small"]),
-        ("params__optimizer__startswith", "s", ["large"]),
-        ("params__optimizer__in", ["adam", "sgd"], ["large", "small"]),
-        ("params__debug", True, ["small"]),
-        ("params__debug", False, ["large"]),
-        ("params__optimizer__isnull", True, ["int lr", "none"]),
-        ("params__optimizer__isnull", False, ["large", "small"]),
-        ("params__isnull", True, ["none"]),
-    ],
-)
-def test_json_lookups(ln: ModuleType, param_runs: None, lookup: str, value: Any, expected: list[str]) -> None:
-    assert names(ln.Run.filter(**{lookup: value})) == expected
+JSON_CASES: list[tuple[str, Any, list[Any]]] = [
+    ("params__learning_rate", 0.01, ["small"]),
+    ("params__learning_rate", 1, ["int lr"]),
+    ("params__batch_size", 16, ["small"]),
+    ("params__batch_size__gt", 16, ["int lr", "large"]),
+    ("params__batch_size__lte", 32, ["int lr", "small"]),
+    ("params__batch_size__in", [16, 64], ["large", "small"]),
+    ("params__batch_size__range", (20, 70), ["int lr", "large"]),
+    ("params__a__b", "x", ["int lr", "small"]),
+    ("params__a__c", 3, ["int lr"]),
+    ("params__optimizer", "adam", ["small"]),
+    ("params__optimizer__startswith", "s", ["large"]),
+    ("params__optimizer__in", ["adam", "sgd"], ["large", "small"]),
+    ("params__debug", True, ["small"]),
+    ("params__debug", False, ["large"]),
+    ("params__optimizer__isnull", True, ["int lr", "none"]),
+    ("params__optimizer__isnull", False, ["large", "small"]),
+]
+
+
+def test_json_lookups(ln: ModuleType, param_runs: None) -> None:
+    check_cases(ln.Run, "name", JSON_CASES)
+
+
+def test_json_field_isnull_finds_runs_without_params(ln: ModuleType, param_runs: None) -> None:
+    assert names(ln.Run.filter(params__isnull=True)) == ["none"]
+    assert names(ln.Run.filter(params__isnull=False)) == ["int lr", "large", "small"]
+    assert names(ln.Run.filter(params=None)) == ["none"]
 
 
 def test_json_exclude(ln: ModuleType, param_runs: None) -> None:

@@ -18,7 +18,7 @@ def init(storage: str, name: str | None, db: str | None, modules: str | None) ->
     """Create an instance and make it the current one."""
     from lamella._instance.setup import init as init_instance
 
-    init_instance(storage=storage, name=name, db=db, modules=modules)
+    init_instance(storage=storage, name=name, db=db, modules=modules, connect=False)
 
 
 @click.command()

@@ -54,6 +54,13 @@ class InstanceConfig:
     storage_root: str
     db: str | None = None  # a PostgreSQL URL, or None for the embedded SQLite database
     modules: list[str] = field(default_factory=list)
+    # where new artifacts go when it is not the storage the instance was created with
+    # (`ln.settings.storage = ...`); `storage_root` keeps locating the embedded database
+    default_storage: str | None = None
+
+    @property
+    def current_storage_root(self) -> str:
+        return self.default_storage or self.storage_root
 
     @property
     def dialect(self) -> str:
@@ -87,6 +94,7 @@ class InstanceConfig:
             storage_root=data["storage_root"],
             db=data.get("db"),
             modules=list(data.get("modules") or []),
+            default_storage=data.get("default_storage"),
         )
 
     def remove(self) -> None:

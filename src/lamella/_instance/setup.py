@@ -62,8 +62,13 @@ def init(
     name: str | None = None,
     db: str | None = None,
     modules: str | list[str] | None = None,
-) -> state.Instance:
-    """Create an instance (or connect to it if it exists with the same settings) and make it current."""
+    connect: bool = True,
+    announce: bool = True,
+) -> state.Instance | None:
+    """Create an instance (or connect to it if it exists with the same settings) and make it current.
+
+    `connect=False` (the CLI) only creates it: a new SQLite instance then needs no SQLAlchemy at all.
+    """
     from lamella._uid import base62
 
     root = normalize_storage_root(storage)
@@ -80,15 +85,32 @@ def init(
                 f"an instance named {name!r} already exists with storage {existing.storage_root!r}; "
                 f"pick another --name or remove it with `lamella delete {name}`"
             )
-        instance = connect(name, persist=True)
-        return instance
+        if not connect:
+            cfg.set_current_instance(name)
+            logger.info(f"connected lamella: {cfg.read_user().handle}/{name}")
+            return None
+        return _connect(name, persist=True)
     _ensure_storage_reachable(root)
     config = cfg.InstanceConfig(name=name, uid=base62(12), storage_root=root, db=db, modules=module_list)
-    instance = _open(config, create=True)
+    user = cfg.read_user()
+    instance: state.Instance | None = None
+    if config.dialect == "sqlite" and not config.sqlite_path().exists():
+        from lamella._instance.sqlite_snapshot import create_instance_database
+
+        create_instance_database(config, user)
+        if connect:
+            instance = _open(config, create=False)
+    else:
+        instance = _open(config, create=True)
+        if not connect:
+            instance.db.dispose()
+            instance = None
     config.save()
     cfg.set_current_instance(name)
-    state.set_current(instance)
-    logger.info(f"initialized lamella: {instance.user.handle}/{name} (storage {root})")
+    if instance is not None:
+        state.set_current(instance)
+    if announce:
+        logger.info(f"initialized lamella: {user.handle}/{name} (storage {root})")
     return instance
 
 
@@ -100,6 +122,10 @@ def _parse_modules(modules: str | list[str] | None) -> list[str]:
         if item not in KNOWN_MODULES:
             raise InvalidArgument(f"unknown module {item!r}; available modules: {', '.join(KNOWN_MODULES)}")
     return items
+
+
+def _connect(name: str, *, persist: bool = False) -> state.Instance:
+    return connect(name, persist=persist)
 
 
 def connect(name: str, *, persist: bool = False) -> state.Instance:
@@ -135,8 +161,12 @@ def autoconnect() -> state.Instance:
     from lamella._instance import paths
 
     root = paths.home() / "data" / DEFAULT_INSTANCE_NAME
-    instance = init(storage=root, name=DEFAULT_INSTANCE_NAME)
-    logger.info(f"created the default instance {DEFAULT_INSTANCE_NAME!r} with storage {root}")
+    instance = init(storage=root, name=DEFAULT_INSTANCE_NAME, announce=False)
+    assert instance is not None
+    logger.info(
+        f"no instance yet: created the embedded instance {DEFAULT_INSTANCE_NAME!r} with storage {root} "
+        f"(`lamella init --storage PATH` makes others)"
+    )
     return instance
 
 
@@ -167,7 +197,7 @@ def _open(config: cfg.InstanceConfig, *, create: bool) -> state.Instance:
         user=user,
         user_id=user_id,
         storage_id=storage_id,
-        storage_root=config.storage_root,
+        storage_root=config.current_storage_root,
     )
     _sweep_interrupted_saves(instance)
     return instance
@@ -182,7 +212,7 @@ def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserC
     session = database.session()
     user_id = session.execute(select(User.id).where(User.uid == user.uid)).scalar_one_or_none()
     storage_id = session.execute(
-        select(Storage.id).where(Storage.root == config.storage_root)
+        select(Storage.id).where(Storage.root == config.current_storage_root)
     ).scalar_one_or_none()
     has_branches = session.execute(select(Branch.id).where(Branch.id == 1)).scalar_one_or_none()
     if user_id is not None and storage_id is not None and has_branches is not None:
@@ -206,12 +236,12 @@ def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserC
                 session.add(user_row)
                 session.flush()
         storage_row = session.execute(
-            select(Storage).where(Storage.root == config.storage_root)
+            select(Storage).where(Storage.root == config.current_storage_root)
         ).scalar_one_or_none()
         if storage_row is None:
             storage_row = Storage(
-                root=config.storage_root,
-                type="s3" if config.storage_root.startswith("s3://") else "local",
+                root=config.current_storage_root,
+                type="s3" if config.current_storage_root.startswith("s3://") else "local",
                 instance_uid=config.uid,
                 description="default storage",
                 created_by_id=user_row.id,

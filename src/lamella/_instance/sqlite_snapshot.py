@@ -1,0 +1,103 @@
+"""A new SQLite instance from a DDL snapshot, without importing SQLAlchemy.
+
+`lamella init` is the first thing a user runs; creating the tables through SQLAlchemy means
+importing it, declaring every model and compiling ~250 DDL statements, about a second. The same
+statements, rendered once from the models by SQLAlchemy itself, ship in `sqlite_schema.sql`, and
+`init` runs them with the standard library's sqlite3. A unit test renders the snapshot again from
+the models and requires it to be identical, so the two cannot drift apart.
+
+Regenerate after changing a model: `python -m lamella._instance.sqlite_snapshot`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lamella._instance.config import InstanceConfig, UserConfig
+
+SNAPSHOT = Path(__file__).with_name("sqlite_schema.sql")
+
+# rows every instance starts with: the three branches and the default space
+_BASE_ROWS = """\
+INSERT INTO branch (id, uid, name, created_at) VALUES (1, 'main00000000', 'main', '{now}');
+INSERT INTO branch (id, uid, name, created_at) VALUES (0, 'archive00000', 'archive', '{now}');
+INSERT INTO branch (id, uid, name, created_at) VALUES (-1, 'trash0000000', 'trash', '{now}');
+INSERT INTO space (id, uid, name, created_at) VALUES (1, 'all000000000', 'all', '{now}');
+"""
+
+
+def render() -> str:
+    """The DDL SQLAlchemy emits for the models on SQLite, in creation order, plus Alembic's stamp."""
+    from sqlalchemy import create_engine
+
+    from lamella._instance.schema import HEAD_REVISION, create_schema
+
+    engine = create_engine("sqlite://")
+    create_schema(engine)
+    with engine.connect() as connection:
+        statements = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        ).scalars()
+        ddl = ";\n".join(statements) + ";\n"
+    engine.dispose()
+    return ddl + f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD_REVISION}');\n"
+
+
+def _timestamp() -> str:
+    # the format SQLAlchemy's SQLite DateTime type writes and reads
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def create_instance_database(config: InstanceConfig, user: UserConfig) -> None:
+    """Create the embedded database of a new instance with its first rows, in one transaction."""
+    path = config.sqlite_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    now = _timestamp()
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        # executescript commits whatever is pending first, so the transaction opens inside the script
+        # and stays open for the parameterized inserts below
+        connection.executescript("BEGIN IMMEDIATE;\n" + SNAPSHOT.read_text() + _BASE_ROWS.format(now=now))
+        cursor = connection.execute(
+            "INSERT INTO user (uid, handle, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            (user.uid, user.handle, user.name, now, now),
+        )
+        user_id = cursor.lastrowid
+        storage_root = config.current_storage_root
+        connection.execute(
+            "INSERT INTO storage (uid, root, description, type, instance_uid, created_by_id, branch_id, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            (
+                _storage_uid(),
+                storage_root,
+                "default storage",
+                "s3" if storage_root.startswith("s3://") else "local",
+                config.uid,
+                user_id,
+                now,
+                now,
+            ),
+        )
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        raise
+    connection.close()
+
+
+def _storage_uid() -> str:
+    from lamella._uid import base62
+
+    return base62(12)
+
+
+if __name__ == "__main__":
+    SNAPSHOT.write_text(render())
+    print(f"wrote {SNAPSHOT}")

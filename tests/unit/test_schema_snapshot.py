@@ -1,0 +1,46 @@
+"""The SQLite DDL snapshot `lamella init` runs must be exactly what the models produce."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from lamella._instance import sqlite_snapshot
+from lamella._instance.config import InstanceConfig, UserConfig
+
+
+def test_snapshot_matches_the_models() -> None:
+    rendered = sqlite_snapshot.render()
+    shipped = sqlite_snapshot.SNAPSHOT.read_text()
+    assert rendered == shipped, "models changed: run `python -m lamella._instance.sqlite_snapshot`"
+
+
+def test_database_from_snapshot_has_every_table_and_first_rows(tmp_path: Path) -> None:
+    from lamella.models import Base
+
+    config = InstanceConfig(name="snap", uid="abcdefghijkl", storage_root=str(tmp_path / "data"))
+    user = UserConfig(handle="ada", uid="ADA00001")
+    sqlite_snapshot.create_instance_database(config, user)
+    connection = sqlite3.connect(config.sqlite_path())
+    tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert set(Base.metadata.tables) | {"alembic_version"} <= tables
+    assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    assert sorted(connection.execute("SELECT id, name FROM branch")) == [(-1, "trash"), (0, "archive"), (1, "main")]
+    assert connection.execute("SELECT handle, uid FROM user").fetchall() == [("ada", "ADA00001")]
+    root, instance_uid, created_by = connection.execute(
+        "SELECT root, instance_uid, created_by_id FROM storage"
+    ).fetchone()
+    assert (root, instance_uid, created_by) == (str(tmp_path / "data"), "abcdefghijkl", 1)
+    connection.close()
+
+
+def test_failed_creation_leaves_no_database(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config = InstanceConfig(name="broken", uid="abcdefghijkl", storage_root=str(tmp_path / "data"))
+    monkeypatch.setattr(sqlite_snapshot, "_BASE_ROWS", "INSERT INTO no_such_table VALUES (1);")
+    try:
+        sqlite_snapshot.create_instance_database(config, UserConfig(handle="ada", uid="ADA00001"))
+    except sqlite3.OperationalError as e:
+        assert "no_such_table" in str(e)
+    else:
+        raise AssertionError("a broken script must raise")
+    assert not config.sqlite_path().exists()
