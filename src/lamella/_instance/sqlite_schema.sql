@@ -7,9 +7,9 @@ CREATE TABLE user (
 	updated_at DATETIME NOT NULL, 
 	CONSTRAINT pk_user PRIMARY KEY (id)
 );
-CREATE INDEX ix_user_name ON user (name);
-CREATE UNIQUE INDEX ix_user_handle ON user (handle);
 CREATE INDEX ix_user_created_at ON user (created_at);
+CREATE UNIQUE INDEX ix_user_handle ON user (handle);
+CREATE INDEX ix_user_name ON user (name);
 CREATE UNIQUE INDEX ix_user_uid ON user (uid);
 CREATE TABLE space (
 	uid VARCHAR(12) NOT NULL, 
@@ -21,8 +21,8 @@ CREATE TABLE space (
 	CONSTRAINT pk_space PRIMARY KEY (id), 
 	CONSTRAINT fk_space_created_by_id_user FOREIGN KEY(created_by_id) REFERENCES user (id)
 );
-CREATE UNIQUE INDEX ix_space_uid ON space (uid);
 CREATE INDEX ix_space_name ON space (name);
+CREATE UNIQUE INDEX ix_space_uid ON space (uid);
 CREATE TABLE branch (
 	id INTEGER NOT NULL, 
 	uid VARCHAR(12) NOT NULL, 
@@ -51,10 +51,10 @@ CREATE TABLE storage (
 	CONSTRAINT fk_storage_created_by_id_user FOREIGN KEY(created_by_id) REFERENCES user (id), 
 	CONSTRAINT fk_storage_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id)
 );
-CREATE UNIQUE INDEX ix_storage_root ON storage (root);
-CREATE INDEX ix_storage_instance_uid ON storage (instance_uid);
-CREATE UNIQUE INDEX ix_storage_uid ON storage (uid);
 CREATE INDEX ix_storage_created_at ON storage (created_at);
+CREATE INDEX ix_storage_instance_uid ON storage (instance_uid);
+CREATE UNIQUE INDEX ix_storage_root ON storage (root);
+CREATE UNIQUE INDEX ix_storage_uid ON storage (uid);
 CREATE TABLE transform (
 	uid VARCHAR(16) NOT NULL, 
 	"key" VARCHAR(1024), 
@@ -80,13 +80,13 @@ CREATE TABLE transform (
 	CONSTRAINT fk_transform_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_transform_created_at ON transform (created_at);
+CREATE INDEX ix_transform_created_by_id ON transform (created_by_id);
+CREATE INDEX ix_transform_hash ON transform (hash);
+CREATE INDEX ix_transform_key ON transform ("key");
+CREATE INDEX ix_transform_stem ON transform (substr(uid, 1, 12));
 CREATE UNIQUE INDEX ix_transform_uid ON transform (uid);
 CREATE INDEX ix_transform_version_tag ON transform (version_tag);
-CREATE INDEX ix_transform_key ON transform ("key");
-CREATE INDEX ix_transform_hash ON transform (hash);
-CREATE INDEX ix_transform_created_by_id ON transform (created_by_id);
 CREATE UNIQUE INDEX uq_transform_latest_per_stem ON transform (substr(uid, 1, 12)) WHERE is_latest IS 1;
-CREATE INDEX ix_transform_stem ON transform (substr(uid, 1, 12));
 CREATE TABLE run (
 	uid VARCHAR(16) NOT NULL, 
 	name VARCHAR(150), 
@@ -115,14 +115,14 @@ CREATE TABLE run (
 	CONSTRAINT fk_run_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_run_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
-CREATE INDEX ix_run_name ON run (name);
 CREATE INDEX ix_run_created_at ON run (created_at);
-CREATE INDEX ix_run_finished_at ON run (finished_at);
-CREATE INDEX ix_run_transform_id ON run (transform_id);
 CREATE INDEX ix_run_created_by_id ON run (created_by_id);
-CREATE INDEX ix_run_started_at ON run (started_at);
-CREATE UNIQUE INDEX ix_run_uid ON run (uid);
+CREATE INDEX ix_run_finished_at ON run (finished_at);
 CREATE INDEX ix_run_initiated_by_run_id ON run (initiated_by_run_id);
+CREATE INDEX ix_run_name ON run (name);
+CREATE INDEX ix_run_started_at ON run (started_at);
+CREATE INDEX ix_run_transform_id ON run (transform_id);
+CREATE UNIQUE INDEX ix_run_uid ON run (uid);
 CREATE TABLE feature (
 	uid VARCHAR(12) NOT NULL, 
 	name VARCHAR(150) NOT NULL, 
@@ -152,13 +152,13 @@ CREATE TABLE feature (
 	CONSTRAINT fk_feature_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_feature_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
-CREATE INDEX ix_feature_name ON feature (name);
 CREATE INDEX ix_feature_created_at ON feature (created_at);
-CREATE INDEX ix_feature_dtype ON feature (dtype);
 CREATE INDEX ix_feature_created_by_id ON feature (created_by_id);
-CREATE UNIQUE INDEX ix_feature_uid ON feature (uid);
+CREATE INDEX ix_feature_dtype ON feature (dtype);
+CREATE INDEX ix_feature_name ON feature (name);
 CREATE INDEX ix_feature_run_id ON feature (run_id);
 CREATE INDEX ix_feature_type_id_name ON feature (type_id, name);
+CREATE UNIQUE INDEX ix_feature_uid ON feature (uid);
 CREATE TABLE ulabel (
 	uid VARCHAR(8) NOT NULL, 
 	name VARCHAR(150) NOT NULL, 
@@ -181,13 +181,13 @@ CREATE TABLE ulabel (
 	CONSTRAINT fk_ulabel_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_ulabel_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
-CREATE INDEX ix_ulabel_name ON ulabel (name);
+CREATE INDEX ix_ulabel_created_at ON ulabel (created_at);
 CREATE INDEX ix_ulabel_created_by_id ON ulabel (created_by_id);
+CREATE INDEX ix_ulabel_name ON ulabel (name);
 CREATE INDEX ix_ulabel_reference ON ulabel (reference);
+CREATE INDEX ix_ulabel_run_id ON ulabel (run_id);
 CREATE INDEX ix_ulabel_type_id_name ON ulabel (type_id, name);
 CREATE UNIQUE INDEX ix_ulabel_uid ON ulabel (uid);
-CREATE INDEX ix_ulabel_created_at ON ulabel (created_at);
-CREATE INDEX ix_ulabel_run_id ON ulabel (run_id);
 CREATE TABLE project (
 	uid VARCHAR(12) NOT NULL, 
 	name VARCHAR(255) NOT NULL, 
@@ -212,13 +212,13 @@ CREATE TABLE project (
 	CONSTRAINT fk_project_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_project_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
-CREATE INDEX ix_project_created_by_id ON project (created_by_id);
-CREATE UNIQUE INDEX ix_project_uid ON project (uid);
-CREATE INDEX ix_project_run_id ON project (run_id);
-CREATE INDEX ix_project_name ON project (name);
-CREATE INDEX ix_project_type_id_name ON project (type_id, name);
 CREATE INDEX ix_project_abbr ON project (abbr);
 CREATE INDEX ix_project_created_at ON project (created_at);
+CREATE INDEX ix_project_created_by_id ON project (created_by_id);
+CREATE INDEX ix_project_name ON project (name);
+CREATE INDEX ix_project_run_id ON project (run_id);
+CREATE INDEX ix_project_type_id_name ON project (type_id, name);
+CREATE UNIQUE INDEX ix_project_uid ON project (uid);
 CREATE TABLE reference (
 	uid VARCHAR(12) NOT NULL, 
 	name VARCHAR(255) NOT NULL, 
@@ -245,16 +245,16 @@ CREATE TABLE reference (
 	CONSTRAINT fk_reference_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_reference_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
-CREATE INDEX ix_reference_created_by_id ON reference (created_by_id);
+CREATE INDEX ix_reference_abbr ON reference (abbr);
 CREATE INDEX ix_reference_created_at ON reference (created_at);
-CREATE INDEX ix_reference_url ON reference (url);
-CREATE UNIQUE INDEX ix_reference_uid ON reference (uid);
+CREATE INDEX ix_reference_created_by_id ON reference (created_by_id);
+CREATE INDEX ix_reference_doi ON reference (doi);
+CREATE INDEX ix_reference_name ON reference (name);
+CREATE INDEX ix_reference_pubmed_id ON reference (pubmed_id);
 CREATE INDEX ix_reference_run_id ON reference (run_id);
 CREATE INDEX ix_reference_type_id_name ON reference (type_id, name);
-CREATE INDEX ix_reference_name ON reference (name);
-CREATE INDEX ix_reference_doi ON reference (doi);
-CREATE INDEX ix_reference_abbr ON reference (abbr);
-CREATE INDEX ix_reference_pubmed_id ON reference (pubmed_id);
+CREATE UNIQUE INDEX ix_reference_uid ON reference (uid);
+CREATE INDEX ix_reference_url ON reference (url);
 CREATE TABLE transform_ulabel (
 	transform_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -289,8 +289,8 @@ CREATE TABLE transform_reference (
 	CONSTRAINT fk_transform_reference_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_transform_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_transform_reference_transform_id ON transform_reference (transform_id);
 CREATE INDEX ix_transform_reference_reference_id ON transform_reference (reference_id);
+CREATE INDEX ix_transform_reference_transform_id ON transform_reference (transform_id);
 CREATE TABLE run_ulabel (
 	run_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -304,8 +304,8 @@ CREATE TABLE run_ulabel (
 	CONSTRAINT fk_run_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_run_ulabel_feature_id ON run_ulabel (feature_id);
-CREATE INDEX ix_run_ulabel_ulabel_id ON run_ulabel (ulabel_id);
 CREATE INDEX ix_run_ulabel_run_id ON run_ulabel (run_id);
+CREATE INDEX ix_run_ulabel_ulabel_id ON run_ulabel (ulabel_id);
 CREATE TABLE run_project (
 	run_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -316,8 +316,8 @@ CREATE TABLE run_project (
 	CONSTRAINT fk_run_project_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_run_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_project_run_id ON run_project (run_id);
 CREATE INDEX ix_run_project_project_id ON run_project (project_id);
+CREATE INDEX ix_run_project_run_id ON run_project (run_id);
 CREATE TABLE ulabel_parent (
 	child_id INTEGER NOT NULL, 
 	parent_id INTEGER NOT NULL, 
@@ -340,8 +340,8 @@ CREATE TABLE ulabel_project (
 	CONSTRAINT fk_ulabel_project_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_ulabel_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_ulabel_project_ulabel_id ON ulabel_project (ulabel_id);
 CREATE INDEX ix_ulabel_project_project_id ON ulabel_project (project_id);
+CREATE INDEX ix_ulabel_project_ulabel_id ON ulabel_project (ulabel_id);
 CREATE TABLE project_parent (
 	child_id INTEGER NOT NULL, 
 	parent_id INTEGER NOT NULL, 
@@ -368,11 +368,11 @@ CREATE TABLE featurevalue (
 	CONSTRAINT fk_featurevalue_run_id_run FOREIGN KEY(run_id) REFERENCES run (id), 
 	CONSTRAINT fk_featurevalue_created_by_id_user FOREIGN KEY(created_by_id) REFERENCES user (id)
 );
+CREATE INDEX ix_featurevalue_created_at ON featurevalue (created_at);
 CREATE INDEX ix_featurevalue_created_by_id ON featurevalue (created_by_id);
 CREATE INDEX ix_featurevalue_feature_id ON featurevalue (feature_id);
-CREATE INDEX ix_featurevalue_run_id ON featurevalue (run_id);
-CREATE INDEX ix_featurevalue_created_at ON featurevalue (created_at);
 CREATE INDEX ix_featurevalue_hash ON featurevalue (hash);
+CREATE INDEX ix_featurevalue_run_id ON featurevalue (run_id);
 CREATE TABLE schema (
 	uid VARCHAR(16) NOT NULL, 
 	name VARCHAR(150), 
@@ -405,13 +405,13 @@ CREATE TABLE schema (
 	CONSTRAINT fk_schema_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_schema_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
-CREATE UNIQUE INDEX ix_schema_uid ON schema (uid);
-CREATE INDEX ix_schema_hash ON schema (hash);
+CREATE INDEX ix_schema_created_at ON schema (created_at);
 CREATE INDEX ix_schema_created_by_id ON schema (created_by_id);
-CREATE INDEX ix_schema_type_id_name ON schema (type_id, name);
+CREATE INDEX ix_schema_hash ON schema (hash);
 CREATE INDEX ix_schema_name ON schema (name);
 CREATE INDEX ix_schema_run_id ON schema (run_id);
-CREATE INDEX ix_schema_created_at ON schema (created_at);
+CREATE INDEX ix_schema_type_id_name ON schema (type_id, name);
+CREATE UNIQUE INDEX ix_schema_uid ON schema (uid);
 CREATE TABLE run_featurevalue (
 	run_id INTEGER NOT NULL, 
 	featurevalue_id INTEGER NOT NULL, 
@@ -422,8 +422,8 @@ CREATE TABLE run_featurevalue (
 	CONSTRAINT fk_run_featurevalue_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_run_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_featurevalue_run_id ON run_featurevalue (run_id);
 CREATE INDEX ix_run_featurevalue_featurevalue_id ON run_featurevalue (featurevalue_id);
+CREATE INDEX ix_run_featurevalue_run_id ON run_featurevalue (run_id);
 CREATE TABLE schema_feature (
 	schema_id INTEGER NOT NULL, 
 	feature_id INTEGER NOT NULL, 
@@ -449,8 +449,8 @@ CREATE TABLE schema_component (
 	CONSTRAINT fk_schema_component_composite_id_schema FOREIGN KEY(composite_id) REFERENCES schema (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_schema_component_component_id_schema FOREIGN KEY(component_id) REFERENCES schema (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_schema_component_composite_id ON schema_component (composite_id);
 CREATE INDEX ix_schema_component_component_id ON schema_component (component_id);
+CREATE INDEX ix_schema_component_composite_id ON schema_component (composite_id);
 CREATE TABLE artifact (
 	uid VARCHAR(20) NOT NULL, 
 	"key" VARCHAR(1024), 
@@ -485,19 +485,19 @@ CREATE TABLE artifact (
 	CONSTRAINT fk_artifact_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_artifact_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
-CREATE INDEX ix_artifact_storage_id ON artifact (storage_id);
+CREATE INDEX ix_artifact_created_at ON artifact (created_at);
+CREATE INDEX ix_artifact_created_by_id ON artifact (created_by_id);
 CREATE INDEX ix_artifact_hash ON artifact (hash);
-CREATE UNIQUE INDEX uq_artifact_latest_per_stem ON artifact (substr(uid, 1, 16)) WHERE is_latest IS 1;
+CREATE INDEX ix_artifact_key ON artifact ("key");
+CREATE INDEX ix_artifact_run_id ON artifact (run_id);
+CREATE INDEX ix_artifact_schema_id ON artifact (schema_id);
 CREATE INDEX ix_artifact_size ON artifact (size);
+CREATE INDEX ix_artifact_stem ON artifact (substr(uid, 1, 16));
+CREATE INDEX ix_artifact_storage_id ON artifact (storage_id);
+CREATE INDEX ix_artifact_transform_id ON artifact (transform_id);
 CREATE UNIQUE INDEX ix_artifact_uid ON artifact (uid);
 CREATE INDEX ix_artifact_version_tag ON artifact (version_tag);
-CREATE INDEX ix_artifact_schema_id ON artifact (schema_id);
-CREATE INDEX ix_artifact_transform_id ON artifact (transform_id);
-CREATE INDEX ix_artifact_created_by_id ON artifact (created_by_id);
-CREATE INDEX ix_artifact_created_at ON artifact (created_at);
-CREATE INDEX ix_artifact_run_id ON artifact (run_id);
-CREATE INDEX ix_artifact_stem ON artifact (substr(uid, 1, 16));
-CREATE INDEX ix_artifact_key ON artifact ("key");
+CREATE UNIQUE INDEX uq_artifact_latest_per_stem ON artifact (substr(uid, 1, 16)) WHERE is_latest IS 1;
 CREATE TABLE record (
 	uid VARCHAR(16) NOT NULL, 
 	name VARCHAR(150), 
@@ -522,14 +522,14 @@ CREATE TABLE record (
 	CONSTRAINT fk_record_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_record_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
-CREATE INDEX ix_record_run_id ON record (run_id);
-CREATE INDEX ix_record_reference ON record (reference);
 CREATE INDEX ix_record_created_at ON record (created_at);
-CREATE UNIQUE INDEX ix_record_uid ON record (uid);
-CREATE INDEX ix_record_type_id_name ON record (type_id, name);
-CREATE INDEX ix_record_name ON record (name);
 CREATE INDEX ix_record_created_by_id ON record (created_by_id);
+CREATE INDEX ix_record_name ON record (name);
+CREATE INDEX ix_record_reference ON record (reference);
+CREATE INDEX ix_record_run_id ON record (run_id);
 CREATE INDEX ix_record_schema_id ON record (schema_id);
+CREATE INDEX ix_record_type_id_name ON record (type_id, name);
+CREATE UNIQUE INDEX ix_record_uid ON record (uid);
 CREATE TABLE run_input_artifact (
 	run_id INTEGER NOT NULL, 
 	artifact_id INTEGER NOT NULL, 
@@ -540,8 +540,8 @@ CREATE TABLE run_input_artifact (
 	CONSTRAINT fk_run_input_artifact_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_run_input_artifact_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_input_artifact_run_id ON run_input_artifact (run_id);
 CREATE INDEX ix_run_input_artifact_artifact_id ON run_input_artifact (artifact_id);
+CREATE INDEX ix_run_input_artifact_run_id ON run_input_artifact (run_id);
 CREATE TABLE artifact_ulabel (
 	artifact_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -554,8 +554,8 @@ CREATE TABLE artifact_ulabel (
 	CONSTRAINT fk_artifact_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_ulabel_feature_id ON artifact_ulabel (feature_id);
 CREATE INDEX ix_artifact_ulabel_artifact_id ON artifact_ulabel (artifact_id);
+CREATE INDEX ix_artifact_ulabel_feature_id ON artifact_ulabel (feature_id);
 CREATE INDEX ix_artifact_ulabel_ulabel_id ON artifact_ulabel (ulabel_id);
 CREATE TABLE artifact_record (
 	artifact_id INTEGER NOT NULL, 
@@ -569,9 +569,9 @@ CREATE TABLE artifact_record (
 	CONSTRAINT fk_artifact_record_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_record_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_record_record_id ON artifact_record (record_id);
-CREATE INDEX ix_artifact_record_feature_id ON artifact_record (feature_id);
 CREATE INDEX ix_artifact_record_artifact_id ON artifact_record (artifact_id);
+CREATE INDEX ix_artifact_record_feature_id ON artifact_record (feature_id);
+CREATE INDEX ix_artifact_record_record_id ON artifact_record (record_id);
 CREATE TABLE artifact_project (
 	artifact_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -584,9 +584,9 @@ CREATE TABLE artifact_project (
 	CONSTRAINT fk_artifact_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_project_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_project_project_id ON artifact_project (project_id);
-CREATE INDEX ix_artifact_project_feature_id ON artifact_project (feature_id);
 CREATE INDEX ix_artifact_project_artifact_id ON artifact_project (artifact_id);
+CREATE INDEX ix_artifact_project_feature_id ON artifact_project (feature_id);
+CREATE INDEX ix_artifact_project_project_id ON artifact_project (project_id);
 CREATE TABLE artifact_reference (
 	artifact_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
@@ -624,8 +624,8 @@ CREATE TABLE record_project (
 	CONSTRAINT fk_record_project_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_record_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_record_project_record_id ON record_project (record_id);
 CREATE INDEX ix_record_project_project_id ON record_project (project_id);
+CREATE INDEX ix_record_project_record_id ON record_project (record_id);
 CREATE TABLE record_reference (
 	record_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
@@ -651,8 +651,8 @@ CREATE TABLE record_record (
 	CONSTRAINT fk_record_record_value_id_record FOREIGN KEY(value_id) REFERENCES record (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_record_record_feature_id ON record_record (feature_id);
-CREATE INDEX ix_record_record_value_id ON record_record (value_id);
 CREATE INDEX ix_record_record_record_id ON record_record (record_id);
+CREATE INDEX ix_record_record_value_id ON record_record (value_id);
 CREATE TABLE record_ulabel (
 	record_id INTEGER NOT NULL, 
 	feature_id INTEGER NOT NULL, 
@@ -666,8 +666,8 @@ CREATE TABLE record_ulabel (
 	CONSTRAINT fk_record_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_record_ulabel_feature_id ON record_ulabel (feature_id);
-CREATE INDEX ix_record_ulabel_ulabel_id ON record_ulabel (ulabel_id);
 CREATE INDEX ix_record_ulabel_record_id ON record_ulabel (record_id);
+CREATE INDEX ix_record_ulabel_ulabel_id ON record_ulabel (ulabel_id);
 CREATE TABLE record_json (
 	record_id INTEGER NOT NULL, 
 	feature_id INTEGER NOT NULL, 
@@ -733,15 +733,15 @@ CREATE TABLE collection (
 	CONSTRAINT fk_collection_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_collection_created_at ON collection (created_at);
-CREATE INDEX ix_collection_transform_id ON collection (transform_id);
-CREATE INDEX ix_collection_stem ON collection (substr(uid, 1, 16));
-CREATE INDEX ix_collection_run_id ON collection (run_id);
 CREATE INDEX ix_collection_created_by_id ON collection (created_by_id);
-CREATE UNIQUE INDEX uq_collection_latest_per_stem ON collection (substr(uid, 1, 16)) WHERE is_latest IS 1;
-CREATE UNIQUE INDEX ix_collection_uid ON collection (uid);
-CREATE INDEX ix_collection_key ON collection ("key");
 CREATE INDEX ix_collection_hash ON collection (hash);
+CREATE INDEX ix_collection_key ON collection ("key");
+CREATE INDEX ix_collection_run_id ON collection (run_id);
+CREATE INDEX ix_collection_stem ON collection (substr(uid, 1, 16));
+CREATE INDEX ix_collection_transform_id ON collection (transform_id);
+CREATE UNIQUE INDEX ix_collection_uid ON collection (uid);
 CREATE INDEX ix_collection_version_tag ON collection (version_tag);
+CREATE UNIQUE INDEX uq_collection_latest_per_stem ON collection (substr(uid, 1, 16)) WHERE is_latest IS 1;
 CREATE TABLE run_input_collection (
 	run_id INTEGER NOT NULL, 
 	collection_id INTEGER NOT NULL, 
@@ -752,8 +752,8 @@ CREATE TABLE run_input_collection (
 	CONSTRAINT fk_run_input_collection_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_run_input_collection_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_input_collection_run_id ON run_input_collection (run_id);
 CREATE INDEX ix_run_input_collection_collection_id ON run_input_collection (collection_id);
+CREATE INDEX ix_run_input_collection_run_id ON run_input_collection (run_id);
 CREATE TABLE collection_artifact (
 	collection_id INTEGER NOT NULL, 
 	artifact_id INTEGER NOT NULL, 
@@ -765,8 +765,8 @@ CREATE TABLE collection_artifact (
 	CONSTRAINT fk_collection_artifact_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_collection_artifact_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_collection_artifact_collection_id ON collection_artifact (collection_id);
 CREATE INDEX ix_collection_artifact_artifact_id ON collection_artifact (artifact_id);
+CREATE INDEX ix_collection_artifact_collection_id ON collection_artifact (collection_id);
 CREATE TABLE collection_ulabel (
 	collection_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -779,9 +779,9 @@ CREATE TABLE collection_ulabel (
 	CONSTRAINT fk_collection_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_collection_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_collection_ulabel_ulabel_id ON collection_ulabel (ulabel_id);
 CREATE INDEX ix_collection_ulabel_collection_id ON collection_ulabel (collection_id);
 CREATE INDEX ix_collection_ulabel_feature_id ON collection_ulabel (feature_id);
+CREATE INDEX ix_collection_ulabel_ulabel_id ON collection_ulabel (ulabel_id);
 CREATE TABLE collection_project (
 	collection_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -792,8 +792,8 @@ CREATE TABLE collection_project (
 	CONSTRAINT fk_collection_project_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_collection_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_collection_project_project_id ON collection_project (project_id);
 CREATE INDEX ix_collection_project_collection_id ON collection_project (collection_id);
+CREATE INDEX ix_collection_project_project_id ON collection_project (project_id);
 CREATE TABLE collection_reference (
 	collection_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
@@ -804,7 +804,7 @@ CREATE TABLE collection_reference (
 	CONSTRAINT fk_collection_reference_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_collection_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_collection_reference_reference_id ON collection_reference (reference_id);
 CREATE INDEX ix_collection_reference_collection_id ON collection_reference (collection_id);
+CREATE INDEX ix_collection_reference_reference_id ON collection_reference (reference_id);
 CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
 INSERT INTO alembic_version (version_num) VALUES ('0001');

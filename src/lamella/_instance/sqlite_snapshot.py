@@ -39,8 +39,12 @@ def render() -> str:
     engine = create_engine("sqlite://")
     create_schema(engine)
     with engine.connect() as connection:
+        # each table in creation order, then its indexes by name (SQLAlchemy keeps indexes in a set)
         statements = connection.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            "SELECT s.sql FROM sqlite_master AS s JOIN sqlite_master AS t "
+            "ON t.type = 'table' AND t.name = s.tbl_name "
+            "WHERE s.sql IS NOT NULL AND s.name NOT LIKE 'sqlite_%' "
+            "ORDER BY t.rowid, s.type != 'table', s.name"
         ).scalars()
         ddl = ";\n".join(statements) + ";\n"
     engine.dispose()
