@@ -327,7 +327,7 @@ def test_settings_storage_can_switch_to_another_folder(ln: ModuleType, tmp_path:
 def test_a_broken_settings_file_is_reported(home: Path) -> None:
     home.mkdir(parents=True)
     (home / "settings.json").write_text("{not json")
-    with pytest.raises(InvalidArgument, match="settings.json"):
+    with pytest.raises(InvalidArgument, match=r"settings\.json"):
         cfg.current_instance_name()
 
 

@@ -371,7 +371,9 @@ def test_link_carries_the_feature(ln: ModuleType, artifact: Any) -> None:
     artifact.ulabels.add(t_cell, feature=feature)
     session = state.current().db.session()
     rows = session.execute(
-        select(ArtifactULabel.ulabel_id, ArtifactULabel.feature_id).where(ArtifactULabel.artifact_id == artifact.id)
+        select(ArtifactULabel.ulabel_id, ArtifactULabel.feature_id).where(
+            ArtifactULabel.artifact_id == artifact.id
+        )
     ).all()
     assert [tuple(r) for r in rows] == [(t_cell.id, feature.id)]
     # the same label without a feature is a second link, but the label is listed once
@@ -388,7 +390,9 @@ def test_feature_on_a_link_without_feature_column(ln: ModuleType) -> None:
         transform.ulabels.add(label, feature=feature)
 
 
-def test_manager_rejects_unsaved_records_and_wrong_types(ln: ModuleType, tmp_path: Path, artifact: Any) -> None:
+def test_manager_rejects_unsaved_records_and_wrong_types(
+    ln: ModuleType, tmp_path: Path, artifact: Any
+) -> None:
     with pytest.raises(InvalidArgument, match="save"):
         artifact.ulabels.add(ln.ULabel(name="unsaved"))
     with pytest.raises(InvalidArgument, match="ULabel"):
@@ -493,3 +497,18 @@ def test_view_limit_and_registries(ln: ModuleType, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "label-2" in out and "label-1" not in out
     assert "the project" not in out
+
+
+# ---- failed writes ----------------------------------------------------------------------------------
+
+
+def test_a_failed_write_raises_its_own_error(ln: ModuleType) -> None:
+    first = ln.ULabel(name="first").save()
+    with pytest.raises(Exception) as info:
+        ln.ULabel(name="second", uid=first.uid).save()  # breaks the unique uid
+    message = str(info.value)
+    assert "UNIQUE" in message or isinstance(info.value, ln.errors.IntegrityError), message
+    assert "cannot rollback" not in message
+    # nothing was written and the next write works
+    assert ln.ULabel.filter().to_list("name") == ["first"]
+    assert ln.ULabel(name="third").save().id is not None

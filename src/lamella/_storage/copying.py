@@ -184,7 +184,10 @@ def _pump(
         chunk = pipeline.POOLED_CHUNK_SIZE
         return pipeline.simple_hash(source.readinto, sink.write, advance=advance, chunk_size=chunk)
     if size <= pipeline.CHUNK_SIZE:
-        return pipeline.simple_hash(source.readinto, sink.write, advance=advance)
+        # a buffer the size of the file (+1 to see the end in one read): allocating a full chunk
+        # for a 1 KB file costs more than copying it
+        chunk = max(size + 1, 4096)
+        return pipeline.simple_hash(source.readinto, sink.write, advance=advance, chunk_size=chunk)
     return pipeline.stream_hash(source.readinto, sink.write, advance=advance)
 
 

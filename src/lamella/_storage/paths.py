@@ -67,8 +67,10 @@ def local_str(location: Location) -> str:
 
 
 def to_local_path(location: Location) -> Path:
-    """Absolute, user-expanded, resolved local path."""
-    return Path(os.path.expanduser(local_str(location))).resolve()
+    """Absolute, user-expanded, normalized local path (symlinks kept: see `to_path`)."""
+    # resolve() stats every component; internal paths are absolute already and this runs several
+    # times per saved file, so only user input (to_path) pays for resolving symlinks
+    return Path(os.path.abspath(os.path.expanduser(local_str(location))))
 
 
 def _s3_options() -> dict[str, Any]:
@@ -145,7 +147,7 @@ def remote_fs_path(location: Location) -> tuple[AbstractFileSystem, str]:
 def to_path(location: str | os.PathLike[str]) -> Path | UPath:
     """A local absolute `pathlib.Path`, or a `upath.UPath` with Lamella's connection options for the cloud."""
     if not is_cloud(location):
-        return to_local_path(location)
+        return to_local_path(location).resolve()
     from upath import UPath
 
     text = location_str(location)

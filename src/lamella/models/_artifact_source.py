@@ -87,14 +87,37 @@ def _path_source(location: str) -> Source:
     return source
 
 
-def _match_storage(location: str, is_cloud: bool) -> StorageMatch | None:
+_ROOTS_TTL_SECONDS = 2.0  # other processes may register storage locations; look again after this
+_roots_cache: dict[str, tuple[float, list[tuple[int, str]]]] = {}
+
+
+def _storage_roots(instance: Any) -> list[tuple[int, str]]:
+    import time
+
     from sqlalchemy import select
 
-    from lamella._instance import state
     from lamella.models.core import Storage
 
-    session = state.current().db.session()
-    roots = session.execute(select(Storage.id, Storage.root)).all()
+    cached = _roots_cache.get(instance.config.uid)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < _ROOTS_TTL_SECONDS:
+        return cached[1]
+    session = instance.db.session()
+    roots = [(int(i), str(r)) for i, r in session.execute(select(Storage.id, Storage.root)).all()]
+    _roots_cache[instance.config.uid] = (now, roots)
+    return roots
+
+
+def forget_storage_roots() -> None:
+    """Called when this process registers a storage location."""
+    _roots_cache.clear()
+
+
+def _match_storage(location: str, is_cloud: bool) -> StorageMatch | None:
+    from lamella._instance import state
+
+    instance = state.current()
+    roots = _storage_roots(instance)
     best: tuple[int, str] | None = None
     for storage_id, root in roots:
         prefix = root.rstrip("/") + "/"

@@ -24,6 +24,7 @@ import os
 import re
 import socket
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -182,6 +183,7 @@ def _sweep_cloud(instance: Instance, pending: str) -> int:
 
 
 def _family_to_extend(artifact: Artifact, session: Any) -> Artifact | None:
+    """The latest version this artifact revises: `revises=`, or the latest one under the same key."""
     from lamella.models.artifact import Artifact as ArtifactModel
 
     revises = artifact.__dict__.get("_revises")
@@ -189,31 +191,32 @@ def _family_to_extend(artifact: Artifact, session: Any) -> Artifact | None:
         return revises
     if artifact.key is None:
         return None
-    found: Artifact | None = session.execute(
-        select(ArtifactModel)
-        .where(
-            ArtifactModel.key == artifact.key,
-            ArtifactModel.is_latest.is_(True),
-            ArtifactModel.branch_id != -1,
-            ArtifactModel.storage_id == artifact.storage_id,
+    table = ArtifactModel.__table__.c
+    found = session.execute(
+        select(table.id).where(
+            table.key == artifact.key,
+            table.is_latest.is_(True),
+            table.branch_id != -1,
+            table.storage_id == artifact.storage_id,
         )
-        .limit(1)
-    ).scalar_one_or_none()
-    return found
+    ).first()
+    return None if found is None else session.get(ArtifactModel, found[0])
 
 
 def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
+    """The first artifact outside the trash with the same content (hash and suffix)."""
+    from sqlalchemy import func
+
     from lamella.models.artifact import Artifact as ArtifactModel
 
     if artifact.hash is None:
         return None
-    condition = [ArtifactModel.hash == artifact.hash, ArtifactModel.branch_id != -1]
+    table = ArtifactModel.__table__.c
+    condition = [table.hash == artifact.hash, table.branch_id != -1]
     if artifact.suffix is not None:
-        condition.append(ArtifactModel.suffix == artifact.suffix)
-    found: Artifact | None = session.execute(
-        select(ArtifactModel).where(*condition).order_by(ArtifactModel.id).limit(1)
-    ).scalar_one_or_none()
-    return found
+        condition.append(table.suffix == artifact.suffix)
+    found = session.execute(select(func.min(table.id)).where(*condition)).scalar()
+    return None if found is None else session.get(ArtifactModel, found)
 
 
 def _store_bytes(source: Source, target: str) -> tuple[str, int, int | None]:
@@ -258,73 +261,101 @@ def _storage_for_match(source: Source, instance: Instance) -> int:
         )
         session.add(record)
         session.flush()
+        from lamella.models._artifact_source import forget_storage_roots
+
+        forget_storage_roots()
         logger.info(
             f"registered referenced storage {match.root} (read-only: Lamella never deletes its objects)"
         )
         return record.id
 
 
+@dataclass
+class _Staged:
+    """One artifact between its bytes being written and its record being committed."""
+
+    artifact: Artifact
+    source: Source
+    location: str | None = None  # where its bytes are now (None: registered in place)
+    intent: str | None = None
+    owned: bool = False  # the bytes at `location` belong to a committed record
+
+
 def save_new_artifact(artifact: Artifact) -> Artifact:
+    return save_new_artifacts([artifact])[0]
+
+
+def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
+    """Stage every artifact's bytes, insert all records in one transaction, then put bytes in place.
+
+    Returns the saved records; an artifact whose content exists already comes back as that record.
+    """
     from lamella import _storage
     from lamella._instance import state
     from lamella.models.artifact import artifact_source
 
-    source = artifact_source(artifact)
-    if source is None:
-        raise InvalidArgument(
-            "this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)"
-        )
     instance = state.current()
     cloud = _storage.is_cloud(instance.storage_root)
-    written: list[str] = []  # bytes we wrote that are not yet owned by a committed record
-    intent: str | None = None
+    staged: list[_Staged] = []
     try:
-        if source.in_storage is not None:
-            artifact.storage_id = _storage_for_match(source, instance)
-            digest, size, n_files = _hash_in_place(source)
-            staged = None
-        else:
-            artifact.storage_id = instance.storage_id
-            # named by the artifact's own random uid, which no concurrent writer can share
-            if cloud:
-                staged = storage_location(instance.storage_root, artifact.uid, source.suffix)
-                intent = _write_intent(instance.storage_root, artifact.uid, [staged])
-            else:
-                staged = _staging_location(instance.storage_root, artifact.uid, source.suffix)
-            written.append(staged)
-            digest, size, n_files = _store_bytes(source, staged)
-        artifact.hash, artifact.size, artifact._hash_type = digest, size, "md5"
-        if n_files is not None:
-            artifact.n_files = n_files
-        result = _insert_record(artifact, instance, staged, written, cloud)
-        if result is not artifact:  # same content exists: keep the existing record, drop our copy
-            logger.info(
-                f"returning the existing artifact with the same hash: {result.uid} (key={result.key!r})"
-            )
-        elif written and not cloud:
-            final = storage_location(instance.storage_root, result.uid, source.suffix)
-            os.replace(written[-1], final)  # committed: roll forward into place
-            written.clear()
-        else:
-            written.clear()
+        for artifact in artifacts:
+            source = artifact_source(artifact)
+            if source is None:
+                raise InvalidArgument(
+                    "this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)"
+                )
+            item = _Staged(artifact, source)
+            staged.append(item)
+            _stage_bytes(item, instance, cloud)
+        with instance.db.write(*artifacts[0]._lock_names()):
+            results = [_insert_record(item, instance, cloud) for item in staged]
+        for item, result in zip(staged, results, strict=True):
+            if result is not item.artifact:  # same content exists: keep that record, drop our copy
+                logger.info(
+                    f"returning the existing artifact with the same hash: {result.uid} (key={result.key!r})"
+                )
+            elif item.location is not None:
+                item.owned = True  # committed: from here on the sweep rolls forward, never back
+                if not cloud:
+                    os.replace(
+                        item.location, storage_location(instance.storage_root, result.uid, item.source.suffix)
+                    )
+        return results
     finally:
-        for location in written:
-            _remove_quietly(location)
-        if intent is not None:
-            _remove_quietly(intent)
-        if source.staged is not None:
-            _remove_quietly(str(source.staged))
-    return result
+        for item in staged:
+            if item.location is not None and not item.owned:
+                _remove_quietly(item.location)
+            if item.intent is not None:
+                _remove_quietly(item.intent)
+            if item.source.staged is not None:
+                _remove_quietly(str(item.source.staged))
 
 
-def _insert_record(
-    artifact: Artifact, instance: Instance, staged: str | None, written: list[str], cloud: bool
-) -> Artifact:
-    """Insert under the registry lock; returns the saved record, or the existing one with the same hash.
+def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
+    artifact, source = item.artifact, item.source
+    if source.in_storage is not None:
+        artifact.storage_id = _storage_for_match(source, instance)
+        digest, size, n_files = _hash_in_place(source)
+    else:
+        artifact.storage_id = instance.storage_id
+        # named by the artifact's own random uid, which no concurrent writer can share
+        if cloud:
+            item.location = storage_location(instance.storage_root, artifact.uid, source.suffix)
+            item.intent = _write_intent(instance.storage_root, artifact.uid, [item.location])
+        else:
+            item.location = _staging_location(instance.storage_root, artifact.uid, source.suffix)
+        digest, size, n_files = _store_bytes(source, item.location)
+    artifact.hash, artifact.size, artifact._hash_type = digest, size, "md5"
+    if n_files is not None:
+        artifact.n_files = n_files
 
-    A new version gets its number here, and its staged bytes are renamed to match; `written` tracks
-    the bytes' current name so the caller can remove them if the transaction fails.
+
+def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
+    """Insert one record inside the registry's write lock; returns it, or the existing one with the same hash.
+
+    A new version gets its number here, and its staged bytes are renamed to match.
     """
+    artifact = item.artifact
     with instance.db.write(*artifact._lock_names()) as session:
         duplicate = _find_duplicate(artifact, session)
         if duplicate is not None:
@@ -335,14 +366,15 @@ def _insert_record(
             artifact._demote_family(session, family.stem_uid)
             if artifact.description is None:
                 artifact.description = family.description
-            if staged is not None and final_uid != artifact.uid:
+            if item.location is not None and final_uid != artifact.uid:
+                suffix = artifact.suffix or ""
                 if cloud:
-                    renamed = storage_location(instance.storage_root, final_uid, artifact.suffix or "")
-                    _write_intent(instance.storage_root, artifact.uid, [staged, renamed])
+                    renamed = storage_location(instance.storage_root, final_uid, suffix)
+                    _write_intent(instance.storage_root, artifact.uid, [item.location, renamed])
                 else:
-                    renamed = _staging_location(instance.storage_root, final_uid, artifact.suffix or "")
-                _move(staged, renamed)
-                written[-1] = renamed
+                    renamed = _staging_location(instance.storage_root, final_uid, suffix)
+                _move(item.location, renamed)
+                item.location = renamed
             artifact.uid = final_uid
         artifact._fill_defaults(instance)
         if artifact.transform_id is None:

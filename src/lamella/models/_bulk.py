@@ -23,7 +23,11 @@ def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
     instance = state.current()
     for model, group in by_model.items():
         if issubclass(model, Artifact):
-            saved.extend(record.save() for record in group)
+            from lamella.models._artifact_store import save_new_artifacts
+
+            new_artifacts = [r for r in group if r.__dict__.get("id") is None]
+            results = iter(save_new_artifacts(new_artifacts) if new_artifacts else [])
+            saved.extend(r.save() if r.__dict__.get("id") is not None else next(results) for r in group)
             continue
         new = [r for r in group if r.__dict__.get("id") is None]
         existing = [r for r in group if r.__dict__.get("id") is not None]

@@ -37,6 +37,9 @@ def switch_default_storage(root: str | Path) -> None:
         elif record.instance_uid != instance.config.uid:
             raise InvalidArgument(f"{normalized} is managed by another instance ({record.instance_uid})")
         storage_id = record.id
+    from lamella.models._artifact_source import forget_storage_roots
+
+    forget_storage_roots()
     instance.config.default_storage = None if normalized == instance.config.storage_root else normalized
     instance.config.save()
     instance.storage_root, instance.storage_id = normalized, storage_id

@@ -1,0 +1,331 @@
+"""Alembic migrations against real databases: they build the schema the models describe, and
+instances on an older schema are told to migrate (and can be)."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
+
+import lamella as ln
+from lamella._instance import schema
+from lamella.errors import NotConnected
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
+
+STEM_INDEXES = {
+    "ix_artifact_stem",
+    "uq_artifact_latest_per_stem",
+    "ix_collection_stem",
+    "uq_collection_latest_per_stem",
+    "ix_transform_stem",
+    "uq_transform_latest_per_stem",
+}
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+psycopg://" + url.split("://", 1)[1] if url.startswith("postgresql://") else url
+
+
+@pytest.fixture
+def empty_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The SQLAlchemy URL of an empty database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        yield sqlalchemy_url(str(request.getfixturevalue("fresh_pg_db")))
+
+
+@pytest.fixture
+def engine_for() -> Iterator[Any]:
+    engines: list[Engine] = []
+
+    def make(url: str) -> Engine:
+        engine = create_engine(sqlalchemy_url(url))
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(schema.alembic_config(url), revision)  # type: ignore[arg-type]
+
+
+def schema_differences(engine: Engine) -> list[Any]:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from lamella.models import Base
+
+    with engine.connect() as connection, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # expression-based indexes cannot be reflected: compared below
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def index_definitions(engine: Engine) -> dict[str, str]:
+    """Every index by name with its full definition, as the database reports it."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+            ).all()
+        else:
+            rows = connection.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+            ).all()
+    return {name: " ".join(str(sql).split()) for name, sql in rows}
+
+
+def revision_of(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return schema.current_revision(connection)
+
+
+# --- the migrations build the models' schema -------------------------------------------------------
+
+
+def test_alembic_head_is_the_revision_lamella_expects() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(schema.alembic_config("sqlite://"))  # type: ignore[arg-type]
+    assert scripts.get_heads() == [schema.HEAD_REVISION]
+    assert set(schema.KNOWN_REVISIONS) == {rev.revision for rev in scripts.walk_revisions()}
+
+
+def test_upgrade_head_on_an_empty_database_gives_the_models_schema(
+    empty_db: str, engine_for: Any, backend: str
+) -> None:
+    upgrade(empty_db)
+    engine = engine_for(empty_db)
+    assert revision_of(engine) == schema.HEAD_REVISION
+    assert schema_differences(engine) == []
+
+    indexes = index_definitions(engine)
+    assert STEM_INDEXES <= set(indexes)
+    latest = indexes["uq_artifact_latest_per_stem"]
+    assert "UNIQUE" in latest and "is_latest" in latest and "WHERE" in latest
+    assert inspect(engine).has_table("artifact")
+
+
+def test_migrations_and_models_create_the_same_indexes(
+    empty_db: str, engine_for: Any, backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Expression indexes escape autogenerate: compare their definitions between the two paths."""
+    upgrade(empty_db)
+    migrated = index_definitions(engine_for(empty_db))
+    if backend == "sqlite":
+        models_url = f"sqlite:///{tmp_path / 'models.db'}"
+    else:
+        from psycopg import connect
+
+        server = str(request.getfixturevalue("postgres_url"))
+        with connect(server, autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "models_copy"')
+        request.addfinalizer(lambda: _drop(server, "models_copy"))
+        models_url = sqlalchemy_url(server.rsplit("/", 1)[0] + "/models_copy")
+    models = engine_for(models_url)
+    schema.create_schema(models)
+    assert index_definitions(models) == migrated
+
+
+def _drop(server: str, name: str) -> None:
+    from psycopg import connect
+
+    with connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_new_instance_has_the_models_schema(
+    backend: str, db_url: str | None, tmp_path: Path, engine_for: Any
+) -> None:
+    """`init` builds the schema without replaying migrations; it must be the one migrations build."""
+    instance = ln.setup.init(storage=tmp_path / "data", name=f"fresh-{backend}", db=db_url)
+    assert instance is not None
+    engine = engine_for(instance.config.url())
+    assert revision_of(engine) == schema.HEAD_REVISION
+    assert schema_differences(engine) == []
+
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    if backend == "sqlite":
+        upgrade(reference)
+        assert index_definitions(engine) == index_definitions(engine_for(reference))
+    else:
+        assert STEM_INDEXES <= set(index_definitions(engine))
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_db: str, engine_for: Any) -> None:
+    from alembic import command
+
+    upgrade(empty_db)
+    command.downgrade(schema.alembic_config(empty_db), "base")  # type: ignore[arg-type]
+    engine = engine_for(empty_db)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    upgrade(empty_db)
+    assert schema_differences(engine) == []
+
+
+def test_the_latest_version_index_is_enforced(empty_db: str, engine_for: Any, backend: str) -> None:
+    """Two latest versions of one family are rejected by the database itself."""
+    from sqlalchemy.exc import IntegrityError
+
+    upgrade(empty_db)
+    engine = engine_for(empty_db)
+    true = "1" if backend == "sqlite" else "true"
+    now = "'2025-01-01 00:00:00'"
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO branch (id, uid, name, created_at) VALUES (1, 'main00000000', 'main', {now})"))
+        connection.execute(text(f"INSERT INTO space (id, uid, name, created_at) VALUES (1, 'all000000000', 'all', {now})"))
+        connection.execute(
+            text(f"INSERT INTO \"user\" (id, uid, handle, created_at, updated_at) VALUES (1, 'u0000000', 'u', {now}, {now})")
+        )
+
+    def transform(uid: str, latest: bool) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO transform (uid, key, kind, is_latest, created_by_id, branch_id, space_id, "
+                    f"created_at, updated_at) VALUES (:uid, 'k', 'script', {true if latest else '0' if backend == 'sqlite' else 'false'}, "
+                    f"1, 1, 1, {now}, {now})"
+                ),
+                {"uid": uid},
+            )
+
+    transform("abcdefghijkl0000", latest=False)
+    transform("abcdefghijkl0001", latest=True)
+    with pytest.raises(IntegrityError):
+        transform("abcdefghijkl0002", latest=True)
+    transform("mnopqrstuvwx0000", latest=True)  # another family has its own latest version
+
+
+# --- `lamella migrate` and older schemas -----------------------------------------------------------
+
+
+def test_migrate_on_an_up_to_date_instance_says_so(
+    backend: str, db_url: str | None, tmp_path: Path, children: Any
+) -> None:
+    args = ["init", "--storage", str(tmp_path / "data"), "--name", f"mig-{backend}"]
+    if db_url is not None:
+        args += ["--db", db_url]
+    created = children.cli(*args)
+    assert created.returncode == 0, created.stdout + created.stderr
+    for _ in range(2):
+        proc = children.cli("migrate")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "up to date" in proc.stdout
+        assert schema.HEAD_REVISION in proc.stdout
+    assert ln.setup.migrate() == (schema.HEAD_REVISION, schema.HEAD_REVISION)
+
+
+@pytest.fixture
+def newer_lamella(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Pretend this Lamella ships a revision 0002 (which adds a table), one newer than the databases."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    (migrations / "versions" / "0002_test_marker.py").write_text(
+        '"""test marker\n\nRevision ID: 0002\nRevises: 0001\n"""\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        "def upgrade():\n"
+        '    op.create_table("zz_test_marker", sa.Column("id", sa.Integer, primary_key=True))\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_table("zz_test_marker")\n'
+    )
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
+    monkeypatch.setattr(schema, "HEAD_REVISION", "0002")
+    monkeypatch.setattr(schema, "KNOWN_REVISIONS", ("0001", "0002"))
+    return "0002"
+
+
+def _disconnect_process() -> None:
+    from lamella._instance import state
+
+    instance = state.peek()
+    state.set_current(None)
+    if instance is not None:
+        instance.db.dispose()
+
+
+def test_an_older_schema_asks_for_migrate_and_migrate_upgrades_it(
+    backend: str, db_url: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_for: Any
+) -> None:
+    name = f"old-{backend}"
+    instance = ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
+    assert instance is not None
+    url = instance.config.url()
+    ln.ULabel(name="kept across the migration").save()
+    _disconnect_process()
+
+    # a newer Lamella meets the database
+    migrations = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    (migrations / "versions" / "0002_test_marker.py").write_text(
+        '"""test marker\n\nRevision ID: 0002\nRevises: 0001\n"""\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        "def upgrade():\n"
+        '    op.create_table("zz_test_marker", sa.Column("id", sa.Integer, primary_key=True))\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_table("zz_test_marker")\n'
+    )
+    monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
+    monkeypatch.setattr(schema, "HEAD_REVISION", "0002")
+    monkeypatch.setattr(schema, "KNOWN_REVISIONS", ("0001", "0002"))
+
+    with pytest.raises(NotConnected, match="lamella migrate"):
+        ln.connect(name)
+    with pytest.raises(NotConnected, match="lamella migrate"):
+        ln.ULabel.filter().count()  # autoconnect says the same
+
+    assert ln.setup.migrate() == ("0001", "0002")
+    engine = engine_for(url)
+    assert revision_of(engine) == "0002"
+    assert inspect(engine).has_table("zz_test_marker")
+    ln.connect(name)
+    assert ln.ULabel.filter(name="kept across the migration").count() == 1
+    assert ln.setup.migrate() == ("0002", "0002")
+
+
+def test_a_newer_schema_asks_to_upgrade_lamella(
+    backend: str, db_url: str | None, tmp_path: Path, children: Any, engine_for: Any
+) -> None:
+    name = f"new-{backend}"
+    instance = ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
+    assert instance is not None
+    url = instance.config.url()
+    _disconnect_process()
+    with engine_for(url).begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+
+    with pytest.raises(NotConnected, match="newer Lamella"):
+        ln.connect(name)
+    proc = children.cli("connect", name)
+    assert proc.returncode == 1
+    assert "newer Lamella" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_database_without_the_schema_is_not_mistaken_for_an_instance(
+    backend: str, db_url: str | None, tmp_path: Path, engine_for: Any
+) -> None:
+    name = f"gone-{backend}"
+    instance = ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
+    assert instance is not None
+    url = instance.config.url()
+    _disconnect_process()
+    with engine_for(url).begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+    with pytest.raises(NotConnected, match="no Lamella schema"):
+        ln.connect(name)

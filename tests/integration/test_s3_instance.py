@@ -1,0 +1,381 @@
+"""An instance whose default storage is a prefix in an S3 bucket (moto's server speaks the S3 protocol)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import lamella as ln
+from lamella.errors import InvalidArgument, LamellaError
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
+
+BUCKET = "lamella-test"
+OTHER_BUCKET = "other-bucket"
+MiB = 2**20
+
+
+def md5_hash(data: bytes) -> str:
+    """Lamella's hash: the md5 digest in url-safe base64 without padding (22 characters)."""
+    return base64.urlsafe_b64encode(hashlib.md5(data).digest()).decode().rstrip("=")
+
+
+@pytest.fixture
+def s3(s3_endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=s3_endpoint)
+
+
+def keys_under(s3: Any, prefix: str, bucket: str = BUCKET) -> list[str]:
+    paginator = s3.get_paginator("list_objects_v2")
+    return sorted(obj["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix) for obj in page.get("Contents", []))
+
+
+def body(s3: Any, key: str, bucket: str = BUCKET) -> bytes:
+    return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+class Cloud:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix  # the key prefix in the bucket, no slashes around it
+        self.root = f"s3://{BUCKET}/{prefix}"
+
+    def key_of(self, artifact: Any) -> str:
+        return f"{self.prefix}/.lamella/{artifact.uid}{artifact.suffix}"
+
+
+@pytest.fixture
+def cloud(s3: Any) -> Iterator[Cloud]:
+    prefix = f"inst-{uuid.uuid4().hex[:10]}"
+    ln.setup.init(storage=f"s3://{BUCKET}/{prefix}/", name="cloudy")
+    yield Cloud(prefix)
+    for key in keys_under(s3, prefix + "/"):
+        s3.delete_object(Bucket=BUCKET, Key=key)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every download into the cache, by remote location."""
+    from lamella._storage import cache as cache_module
+
+    seen: list[str] = []
+    original = cache_module._download
+
+    def counting(remote: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(remote)
+        return original(remote, *args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "_download", counting)
+    return seen
+
+
+def small_df() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"gene": ["CD8A", "CD4", "CD3E"], "count": [1, 2, 3]})
+
+
+# --- the instance ----------------------------------------------------------------------------------
+
+
+def test_init_on_a_bucket_prefix(cloud: Cloud, lamella_home: str) -> None:
+    assert ln.setup.settings.instance.name == "cloudy"
+    assert str(ln.settings.storage.root) == cloud.root  # the trailing slash is dropped
+    assert ln.settings.storage.type == "s3"
+    storage = ln.Storage.get(root=cloud.root)
+    assert storage.type == "s3"
+    # the embedded database lives on this machine, not in the bucket
+    assert (Path(lamella_home) / "instances" / "cloudy" / "lamella.db").is_file()
+
+
+def test_init_on_a_missing_bucket_fails_clearly(s3_endpoint: str) -> None:
+    with pytest.raises(LamellaError, match="no-such-bucket"):
+        ln.setup.init(storage="s3://no-such-bucket-lamella/x", name="nobucket")
+    assert all(c.name != "nobucket" for c in ln.setup.list_instances())
+
+
+def test_cli_init_on_s3_then_use_from_python(s3: Any, children: Any) -> None:
+    prefix = f"cli-{uuid.uuid4().hex[:8]}"
+    proc = children.cli("init", "--storage", f"s3://{BUCKET}/{prefix}", "--name", "cli-cloud")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    artifact = ln.Artifact.from_dataframe(small_df(), key="t/cli.parquet").save()
+    assert keys_under(s3, f"{prefix}/") == [f"{prefix}/.lamella/{artifact.uid}.parquet"]
+
+
+# --- saving and reading back -----------------------------------------------------------------------
+
+
+def test_dataframe_is_uploaded_under_the_prefix(cloud: Cloud, s3: Any) -> None:
+    import pandas as pd
+
+    df = small_df()
+    artifact = ln.Artifact.from_dataframe(df, key="tables/counts.parquet").save()
+    assert str(artifact.path) == f"{cloud.root}/.lamella/{artifact.uid}.parquet"
+    assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]  # no intent file left behind
+    head = s3.head_object(Bucket=BUCKET, Key=cloud.key_of(artifact))
+    assert head["ContentLength"] == artifact.size
+    assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    assert ln.Artifact.get(key="tables/counts.parquet").storage.type == "s3"
+    pd.testing.assert_frame_equal(artifact.load(), df)
+    pd.testing.assert_frame_equal(ln.Artifact.get(artifact.uid).load(), df)
+
+
+def test_new_versions_on_s3_keep_one_object_each(cloud: Cloud, s3: Any) -> None:
+    import pandas as pd
+
+    v1 = ln.Artifact.from_dataframe(pd.DataFrame({"a": [1]}), key="t/v.parquet").save()
+    v2 = ln.Artifact.from_dataframe(pd.DataFrame({"a": [2]}), key="t/v.parquet").save()
+    assert v2.stem_uid == v1.stem_uid and v2.uid.endswith("0001")
+    assert keys_under(s3, cloud.prefix + "/") == sorted([cloud.key_of(v1), cloud.key_of(v2)])
+    assert v1.load()["a"].tolist() == [1] and v2.load()["a"].tolist() == [2]
+
+
+def test_cache_downloads_once(cloud: Cloud, downloads: list[str]) -> None:
+    artifact = ln.Artifact.from_dataframe(small_df(), key="tables/cached.parquet").save()
+    first = Path(str(artifact.cache()))
+    assert first.is_file()
+    assert first.resolve().is_relative_to(ln.settings.cache_dir.resolve())
+    assert md5_hash(first.read_bytes()) == artifact.hash
+    stat = first.stat()
+    n_downloads = len(downloads)
+    assert n_downloads <= 1
+
+    second = Path(str(artifact.cache()))
+    assert second == first
+    assert len(downloads) == n_downloads, "the second cache() downloaded again"
+    assert (second.stat().st_ino, second.stat().st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
+    # load() and a fresh record read the same cached copy
+    ln.Artifact.get(artifact.uid).load()
+    assert len(downloads) == n_downloads
+
+
+def test_cache_downloads_again_after_the_cached_copy_changed(cloud: Cloud, downloads: list[str]) -> None:
+    artifact = ln.Artifact.from_dataframe(small_df(), key="tables/tampered.parquet").save()
+    local = Path(str(artifact.cache()))
+    good = local.read_bytes()
+    n_downloads = len(downloads)
+    local.write_bytes(b"not parquet at all")
+    again = Path(str(artifact.cache()))
+    assert again.read_bytes() == good
+    assert len(downloads) == n_downloads + 1
+    local.unlink()
+    assert Path(str(artifact.cache())).read_bytes() == good
+    assert len(downloads) == n_downloads + 2
+
+
+def test_cache_follows_an_object_that_changed_in_the_bucket(cloud: Cloud, s3: Any, downloads: list[str]) -> None:
+    """The same object registered again after it was overwritten: the cache serves the new bytes."""
+    key = f"{cloud.prefix}/raw/table.csv"
+    location = f"s3://{BUCKET}/{key}"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"a,b\n1,2\n")
+    old = ln.Artifact(location, description="raw table").save()
+    assert Path(str(old.cache())).read_bytes() == b"a,b\n1,2\n"
+    n_downloads = len(downloads)
+
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"a,b\n1,2\n3,4\n")
+    new = ln.Artifact(location, description="raw table").save()
+    assert new.hash == md5_hash(b"a,b\n1,2\n3,4\n") != old.hash
+    assert Path(str(new.cache())).read_bytes() == b"a,b\n1,2\n3,4\n"
+    assert len(downloads) == n_downloads + 1
+    assert new.load().shape == (2, 2)
+
+
+def test_changed_object_is_never_served_under_the_old_hash(cloud: Cloud, s3: Any) -> None:
+    key = f"{cloud.prefix}/raw/changed.csv"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"x\n1\n")
+    artifact = ln.Artifact(f"s3://{BUCKET}/{key}", description="will change").save()
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"x\n2\n")
+    with pytest.raises(LamellaError, match="hash"):
+        artifact.cache()
+
+
+def test_open_gives_a_pyarrow_dataset(cloud: Cloud) -> None:
+    import pyarrow.dataset as pads
+
+    df = small_df()
+    artifact = ln.Artifact.from_dataframe(df, key="tables/streamed.parquet").save()
+    dataset = artifact.open()
+    assert isinstance(dataset, pads.Dataset)
+    assert dataset.count_rows() == len(df)
+    assert dataset.schema.names[:2] == ["gene", "count"]
+    assert dataset.to_table(filter=pads.field("count") > 1).num_rows == 2
+
+
+def test_folder_is_uploaded_file_by_file_and_cached(cloud: Cloud, s3: Any, tmp_path: Path, downloads: list[str]) -> None:
+    folder = tmp_path / "imgs"
+    (folder / "sub").mkdir(parents=True)
+    contents = {f"{i}.bin": bytes([i]) * (1000 + i) for i in range(4)}
+    contents["sub/deep.txt"] = b"nested"
+    for rel, data in contents.items():
+        (folder / rel).write_bytes(data)
+
+    artifact = ln.Artifact(folder, key="images/batch1").save()
+    assert artifact.n_files == 5
+    assert artifact.size == sum(len(d) for d in contents.values())
+    base = f"{cloud.prefix}/.lamella/{artifact.uid}/"
+    assert keys_under(s3, cloud.prefix + "/") == sorted(base + rel for rel in contents)
+    for rel, data in contents.items():
+        assert body(s3, base + rel) == data
+
+    local = Path(str(artifact.cache()))
+    assert local.is_dir() and local.resolve().is_relative_to(ln.settings.cache_dir.resolve())
+    found = {str(p.relative_to(local)): p.read_bytes() for p in local.rglob("*") if p.is_file()}
+    assert found == contents
+    n_downloads = len(downloads)
+    assert Path(str(artifact.cache())) == local
+    assert len(downloads) == n_downloads
+
+    artifact.delete(permanent=True)
+    assert keys_under(s3, cloud.prefix + "/") == []
+
+
+# --- data that already lies in a bucket ------------------------------------------------------------
+
+
+def test_object_under_the_prefix_is_registered_in_place(cloud: Cloud, s3: Any) -> None:
+    data = b"a,b\n1,2\n"
+    key = f"{cloud.prefix}/raw/existing.csv"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    before = keys_under(s3, "")
+    artifact = ln.Artifact(f"s3://{BUCKET}/{key}", description="already there").save()
+    assert keys_under(s3, "") == before, "registering in place copied or added objects"
+    assert artifact.key == "raw/existing.csv"
+    assert str(artifact.path) == f"s3://{BUCKET}/{key}"
+    assert artifact.storage_id == ln.settings.storage.id
+    assert artifact.size == len(data)
+    assert artifact.hash == md5_hash(data)
+    assert artifact.load().shape == (1, 2)
+
+    # a permanent delete of data registered in the instance's own storage removes it
+    artifact.delete(permanent=True)
+    assert key not in keys_under(s3, cloud.prefix + "/")
+
+
+def test_multipart_object_in_place_gets_the_md5_of_its_content(cloud: Cloud, s3: Any) -> None:
+    from boto3.s3.transfer import TransferConfig
+
+    data = bytes(range(256)) * (6 * MiB // 256 + 1)
+    key = f"{cloud.prefix}/raw/big.bin"
+    config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+    s3.upload_fileobj(io.BytesIO(data), BUCKET, key, Config=config)
+    assert "-" in s3.head_object(Bucket=BUCKET, Key=key)["ETag"]  # a multipart ETag is not an md5
+    artifact = ln.Artifact(f"s3://{BUCKET}/{key}", description="big").save()
+    assert artifact.size == len(data)
+    assert artifact.hash == md5_hash(data)
+
+
+def test_managed_files_cannot_be_registered_again(cloud: Cloud) -> None:
+    artifact = ln.Artifact.from_dataframe(small_df(), key="tables/x.parquet").save()
+    with pytest.raises(InvalidArgument):
+        ln.Artifact(str(artifact.path), description="again").save()
+
+
+@pytest.fixture
+def other_bucket(s3: Any) -> str:
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if OTHER_BUCKET not in existing:
+        s3.create_bucket(Bucket=OTHER_BUCKET)
+    return OTHER_BUCKET
+
+
+@pytest.mark.parametrize("storage_flag", [None, True])
+def test_object_in_another_bucket_is_referenced_and_never_deleted(
+    cloud: Cloud, s3: Any, other_bucket: str, storage_flag: bool | None
+) -> None:
+    key = f"iris/{uuid.uuid4().hex[:8]}/meta.csv"
+    data = b"x,y\n3,4\n"
+    s3.put_object(Bucket=other_bucket, Key=key, Body=data)
+    artifact = ln.Artifact(f"s3://{other_bucket}/{key}", description="referenced").save()
+    assert artifact.storage.root == f"s3://{other_bucket}"
+    assert artifact.storage_id != ln.settings.storage.id
+    assert artifact.key == key and artifact.hash == md5_hash(data)
+    assert {s.root for s in ln.Storage.filter()} >= {cloud.root, f"s3://{other_bucket}"}
+    assert keys_under(s3, cloud.prefix + "/") == []  # nothing copied into the instance
+    assert artifact.load().shape == (1, 2)
+
+    artifact.delete(permanent=True, storage=storage_flag)
+    assert ln.Artifact.filter(uid=artifact.uid).count() == 0
+    assert body(s3, key, bucket=other_bucket) == data, "a referenced object was deleted"
+
+
+def test_delete_to_trash_keeps_the_object_permanent_delete_removes_it(cloud: Cloud, s3: Any) -> None:
+    artifact = ln.Artifact.from_dataframe(small_df(), key="tables/gone.parquet").save()
+    key = cloud.key_of(artifact)
+    artifact.delete()
+    assert key in keys_under(s3, cloud.prefix + "/")
+    assert ln.Artifact.filter(key="tables/gone.parquet").count() == 0
+    artifact.delete(permanent=True)
+    assert keys_under(s3, cloud.prefix + "/") == []
+    assert ln.Artifact.filter(uid=artifact.uid, branch_id=None).count() == 0
+
+
+# --- failures leave nothing behind -----------------------------------------------------------------
+
+
+def test_failing_upload_leaves_no_record_and_no_object(
+    cloud: Cloud, s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lamella._storage import copying
+
+    source = tmp_path / "big.bin"
+    source.write_bytes(bytes(range(256)) * (12 * MiB // 256))
+    monkeypatch.setattr(copying, "UPLOAD_PART_SIZE", 5 * MiB)  # so the upload is multipart
+    written = [0]
+    original_write = copying._RemoteSink.write
+
+    def failing_write(self: Any, data: Any) -> None:
+        if written[0] > 6 * MiB:  # at least one part is already on the server
+            raise ConnectionError("network gone midway")
+        written[0] += len(data)
+        original_write(self, data)
+
+    monkeypatch.setattr(copying._RemoteSink, "write", failing_write)
+    with pytest.raises(Exception, match="network gone midway"):
+        ln.Artifact(source, key="big/big.bin").save()
+    assert written[0] > 6 * MiB
+    assert ln.Artifact.filter(key="big/big.bin").count() == 0
+    assert ln.Artifact.filter().count() == 0
+    assert keys_under(s3, cloud.prefix + "/") == []
+    uploads = s3.list_multipart_uploads(Bucket=BUCKET, Prefix=cloud.prefix + "/").get("Uploads", [])
+    assert uploads == [], "the multipart upload was not aborted"
+
+    monkeypatch.undo()
+    saved = ln.Artifact(source, key="big/big.bin").save()
+    assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(saved)]
+
+
+def test_failing_database_write_removes_the_uploaded_object(
+    cloud: Cloud, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lamella.models import _artifact_store
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(_artifact_store, "_insert_record_locked", broken)
+    with pytest.raises(RuntimeError, match="database went away"):
+        ln.Artifact.from_dataframe(small_df(), key="tables/lost.parquet").save()
+    assert keys_under(s3, cloud.prefix + "/") == []
+    assert ln.Artifact.filter().count() == 0
+
+
+def test_save_into_a_removed_bucket_fails_without_a_record(s3: Any) -> None:
+    bucket = f"doomed-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    ln.setup.init(storage=f"s3://{bucket}/data", name="doomed")
+    for key in keys_under(s3, "", bucket=bucket):
+        s3.delete_object(Bucket=bucket, Key=key)
+    s3.delete_bucket(Bucket=bucket)
+    with pytest.raises(LamellaError):
+        ln.Artifact.from_dataframe(small_df(), key="tables/nowhere.parquet").save()
+    assert ln.Artifact.filter().count() == 0
+    # the instance still answers queries and saves labels
+    assert ln.ULabel(name="still works").save().id is not None
