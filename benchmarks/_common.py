@@ -345,6 +345,9 @@ def run_child(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | 
 
     The peak RSS comes from wait4() on the child itself, so earlier children do not leak into it
     (unlike getrusage(RUSAGE_CHILDREN), which is the maximum over all children ever waited for).
+    Caveat: Linux starts a child's ru_maxrss at the RSS its parent had when the child exec'd (the
+    old mm's high-water mark is carried over), so a big parent inflates it; the child's own
+    VmHWM (/proc/self/status) does not have that problem.
     """
     out_file = tempfile.TemporaryFile()
     err_file = tempfile.TemporaryFile()

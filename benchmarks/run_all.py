@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +32,29 @@ BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
                                          "full": ["--size-mb", "1024", "--files", "10000"]}),
 }
 TEXT_ONLY = {"hash_copy"}  # prints its own lines, no JSON
+
+
+def _run_streaming(cmd: list[str], timeout: float) -> tuple[int, str, bool]:
+    """Run `cmd`, echoing its output line by line; returns (exit code, output, timed out)."""
+    proc = subprocess.Popen(cmd, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    lines = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    return (code if not timed_out.is_set() else -1), "".join(lines), timed_out.is_set()
 
 
 def main() -> None:
@@ -62,7 +86,7 @@ def main() -> None:
     started = time.time()
     for name in names:
         script, extra = BENCHMARKS[name]
-        cmd = [sys.executable, str(BENCH_DIR / script)]
+        cmd = [sys.executable, "-u", str(BENCH_DIR / script)]
         json_out = RESULTS_DIR / f"{name}-{args.scale}.json"
         if name in TEXT_ONLY:
             cmd += extra.get(args.scale, [])
@@ -74,18 +98,10 @@ def main() -> None:
                 cmd.append("--cold-bytecode")
             if args.tmp:
                 cmd += ["--tmp", args.tmp]
-        print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
+        print(f"\n=== {name}: {' '.join(cmd[2:])}", flush=True)
         t0 = time.time()
-        try:
-            done = subprocess.run(cmd, timeout=args.timeout, text=True, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT)
-            output = done.stdout
-            print(output, end="", flush=True)
-            code = done.returncode
-        except subprocess.TimeoutExpired as e:
-            output = e.stdout if isinstance(e.stdout, str) else (e.stdout or b"").decode(errors="replace")
-            print(output)
-            code = -1
+        code, output, timed_out = _run_streaming(cmd, args.timeout)
+        if timed_out:
             failures[name] = f"timed out after {args.timeout:.0f} s"
         walls[name] = time.time() - t0
         if code != 0 and name not in failures:

@@ -66,7 +66,10 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name in _DEPRECATED:
-        _new, module_name = _DEPRECATED[name]
+        import warnings
+
+        new, module_name = _DEPRECATED[name]
+        warnings.warn(f"ln.{name} is deprecated; use ln.{new}", DeprecationWarning, stacklevel=2)
         module = importlib.import_module(module_name)
         return getattr(module, name)
     raise AttributeError(f"module 'lamella' has no attribute {name!r}")

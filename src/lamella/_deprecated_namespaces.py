@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,7 +9,6 @@ from typing import Any
 def _namespace(old: str) -> Any:
     from lamella import examples
 
-    warnings.warn(f"ln.{old} is deprecated; use ln.examples", DeprecationWarning, stacklevel=3)
     return SimpleNamespace(datasets=examples.datasets)
 
 

@@ -7,8 +7,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,7 +83,9 @@ def _pg_bin(name: str) -> str:
     import glob
     import shutil
 
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
+    )
     if found is None:
         pytest.skip(f"{name} not found: install PostgreSQL (apt-get install postgresql)")
     return found
@@ -131,9 +136,7 @@ def _server_url(url: str, database: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + database
 
 
-@pytest.fixture
-def fresh_pg_db(postgres_url: str) -> Iterator[str]:
-    """A new, empty database on the session's server for one test; dropped afterwards."""
+def _create_database(postgres_url: str) -> str:
     import uuid
 
     import psycopg
@@ -141,10 +144,24 @@ def fresh_pg_db(postgres_url: str) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield _server_url(postgres_url, name)
-    _reset_lamella_state()
+    return _server_url(postgres_url, name)
+
+
+def _drop_database(postgres_url: str, url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_pg_db(postgres_url: str) -> Iterator[str]:
+    """A new, empty database on the session's server for one test; dropped afterwards."""
+    url = _create_database(postgres_url)
+    yield url
+    _reset_lamella_state()
+    _drop_database(postgres_url, url)
 
 
 # --- process state ---------------------------------------------------------------------------------
@@ -221,7 +238,12 @@ class Children:
         return child_env(self.home, **extra)
 
     def python(
-        self, code: str, *args: str, cwd: str | os.PathLike[str] | None = None, timeout: float = 120, check: bool = True
+        self,
+        code: str,
+        *args: str,
+        cwd: str | os.PathLike[str] | None = None,
+        timeout: float = 120,
+        check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
         """Run `code`; by default fail the test (showing the output) on a non-zero exit."""
         proc = subprocess.run(
@@ -266,3 +288,91 @@ class Children:
 @pytest.fixture
 def children(lamella_home: str) -> Children:
     return Children(lamella_home)
+
+
+# --- one instance shared by the tests of a module --------------------------------------------------
+
+
+@dataclass
+class SharedInstance:
+    """An instance set up once (e.g. by expensive concurrent workers) and only read by several tests."""
+
+    home: str
+    name: str
+    storage: Path
+    backend: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def children(self) -> Children:
+        """Child processes that use this instance's LAMELLA_HOME."""
+        return Children(self.home)
+
+
+@contextmanager
+def lamella_process(home: str) -> Iterator[None]:
+    """This process with LAMELLA_HOME=home and no instance connected, on entry and on exit."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAMELLA_HOME", home)
+        patch.delenv("LAMELLA_CACHE_DIR", raising=False)
+        _reset_lamella_state()
+        try:
+            yield
+        finally:
+            _reset_lamella_state()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_instance_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[Callable[[SharedInstance], None]], SharedInstance]]:
+    """Per backend: `factory(setup)` inits an instance in its own LAMELLA_HOME and runs `setup` once.
+
+    `setup(shared)` runs with the instance connected and may fill `shared.data`; later calls of
+    the factory in the same module return the same instance.
+    """
+    backend = str(request.param)
+    made: dict[str, SharedInstance] = {}
+    databases: list[str] = []
+    postgres = str(request.getfixturevalue("postgres_url")) if backend == "postgresql" else None
+
+    def factory(setup: Callable[[SharedInstance], None]) -> SharedInstance:
+        if "it" in made:
+            return made["it"]
+        import lamella as ln
+
+        base = tmp_path_factory.mktemp(f"shared-{backend}")
+        shared = SharedInstance(
+            home=str(base / "home"), name=f"shared-{backend}", storage=base / "data", backend=backend
+        )
+        db = None
+        if postgres is not None:
+            db = _create_database(postgres)
+            databases.append(db)
+        with lamella_process(shared.home):
+            ln.setup.init(storage=shared.storage, name=shared.name, db=db)
+            setup(shared)
+        made["it"] = shared
+        return shared
+
+    yield factory
+    _reset_lamella_state()
+    for db in databases:
+        assert postgres is not None
+        _drop_database(postgres, db)
+
+
+@pytest.fixture
+def connect_shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[SharedInstance], None]]:
+    """`connect_shared(shared)` points this test's process at a shared instance and connects to it."""
+
+    def connect(shared: SharedInstance) -> None:
+        import lamella as ln
+
+        monkeypatch.setenv("LAMELLA_HOME", shared.home)
+        monkeypatch.delenv("LAMELLA_CACHE_DIR", raising=False)
+        _reset_lamella_state()
+        ln.connect(shared.name)
+
+    yield connect
+    _reset_lamella_state()

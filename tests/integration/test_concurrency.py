@@ -1,12 +1,16 @@
 """Several processes writing to one instance at the same time, on SQLite and on PostgreSQL.
 
 Each worker is a separate interpreter. Workers connect first, then wait at a gate until all of them
-are ready, so their writes really overlap instead of running one after the other.
+are ready, so their writes really overlap instead of running one after the other. Starting Python
+with pandas dominates the cost, so one batch of workers per backend does everything at once
+(`ln.track()` of the same script, new versions of one key, labels with the same names) and the
+tests below each check one aspect of the result.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,13 +23,19 @@ from lamella._uid import decode_version
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
 
-# argv: worker index, gate folder, then the mode's own arguments
-PRELUDE = r"""
+N_WORKERS = 5
+N_SAVES = 5
+N_NAMES = 4
+KEY = "shared/results.parquet"
+
+# argv: worker index, gate folder, number of saves, number of label names
+WORKER = r"""
 import json, sys, time
 from pathlib import Path
+import pandas as pd
 import lamella as ln
 
-index, gate = int(sys.argv[1]), Path(sys.argv[2])
+index, gate, n_saves, n_names = int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 ln.ULabel.filter().count()  # connect (and import the models) before the start signal
 (gate / f"ready-{index}").touch()
 deadline = time.time() + 60
@@ -33,57 +43,31 @@ while not (gate / "go").exists():
     if time.time() > deadline:
         sys.exit("no start signal")
     time.sleep(0.005)
-"""
 
-VERSIONS_WORKER = (
-    PRELUDE
-    + r"""
-import pandas as pd
-n_saves = int(sys.argv[3])
-saved = []
+run = ln.track()  # every worker tracks the same script at the same moment
+saved, labels = [], {}
 for step in range(n_saves):
     df = pd.DataFrame({"worker": [index], "step": [step]})
-    artifact = ln.Artifact.from_dataframe(df, key="shared/results.parquet", description=f"worker {index}").save()
+    artifact = ln.Artifact.from_dataframe(df, key=sys.argv[5], description=f"worker {index}").save()
     saved.append({"uid": artifact.uid, "worker": index, "step": step})
-print(json.dumps(saved))
-"""
-)
-
-LABELS_WORKER = (
-    PRELUDE
-    + r"""
-n_names = int(sys.argv[3])
-ids = {}
-for j in range(n_names):
-    name = f"label-{j}"
-    ids[name] = ln.ULabel(name=name).save().id
-    ids["shared-" + name] = ln.ULabel(name="shared").save().id
-print(json.dumps(ids))
-"""
-)
-
-TRACK_WORKER = (
-    PRELUDE
-    + r"""
-run = ln.track()
+    name = f"label-{step % n_names}"
+    labels[name] = ln.ULabel(name=name).save().id
+    labels["shared"] = ln.ULabel(name="shared").save().id
 ln.ULabel(name=f"made-by-{index}").save()
 ln.finish()
-print(json.dumps({"run": run.uid, "transform": run.transform.uid}))
+print(json.dumps({"run": run.uid, "transform": run.transform.uid, "saved": saved, "labels": labels}))
 """
-)
 
 
-def run_workers(
-    children: Any, tmp_path: Path, source: str, n_workers: int, *args: str, timeout: float = 120
-) -> list[Any]:
+def run_workers(children: Any, folder: Path, n_workers: int, *args: str, timeout: float = 180) -> list[Any]:
     """Start the workers, release them together, and return what each printed (as JSON)."""
-    script = tmp_path / "worker.py"
-    script.write_text(source)
-    gate = tmp_path / "gate"
+    script = folder / "worker.py"
+    script.write_text(WORKER)
+    gate = folder / "gate"
     gate.mkdir()
-    procs = [children.popen(script, str(i), str(gate), *args, cwd=tmp_path) for i in range(n_workers)]
+    procs = [children.popen(script, str(i), str(gate), *args, cwd=folder) for i in range(n_workers)]
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while len(list(gate.glob("ready-*"))) < n_workers:
             finished = [p for p in procs if p.poll() is not None]
             if finished:
@@ -106,28 +90,35 @@ def run_workers(
 
 
 @pytest.fixture
-def shared_instance(backend: str, db_url: str | None, tmp_path: Path) -> Path:
-    storage = tmp_path / "shared-data"
-    ln.setup.init(storage=storage, name=f"shared-{backend}", db=db_url)
-    return storage
+def workers(shared_instance_factory: Any, connect_shared: Any) -> Any:
+    """One batch of concurrent workers per backend; the test gets the shared instance, connected."""
+
+    def setup(shared: Any) -> None:
+        shared.data["results"] = run_workers(
+            shared.children, shared.storage.parent, N_WORKERS, str(N_SAVES), str(N_NAMES), KEY
+        )
+
+    shared = shared_instance_factory(setup)
+    connect_shared(shared)
+    return shared
 
 
 def stored_files(storage: Path) -> list[str]:
     """Every file Lamella keeps under the storage root, except the embedded database."""
     managed = storage / ".lamella"
     return sorted(
-        str(p.relative_to(managed)) for p in managed.rglob("*") if p.is_file() and not p.name.startswith("lamella.db")
+        str(p.relative_to(managed))
+        for p in managed.rglob("*")
+        if p.is_file() and not p.name.startswith("lamella.db")
     )
 
 
-def test_concurrent_new_versions_of_one_key(shared_instance: Path, tmp_path: Path, children: Any) -> None:
-    n_workers, n_saves = 5, 5
-    results = run_workers(children, tmp_path, VERSIONS_WORKER, n_workers, str(n_saves))
-    reported = [item for worker in results for item in worker]
-    total = n_workers * n_saves
+def test_concurrent_new_versions_of_one_key(workers: Any) -> None:
+    reported = [item for result in workers.data["results"] for item in result["saved"]]
+    total = N_WORKERS * N_SAVES
     assert len({item["uid"] for item in reported}) == total, "two saves returned the same uid"
 
-    versions = list(ln.Artifact.filter(key="shared/results.parquet"))
+    versions = list(ln.Artifact.filter(key=KEY))
     assert len(versions) == total
     assert {a.uid for a in versions} == {item["uid"] for item in reported}
     assert len({a.stem_uid for a in versions}) == 1, "the saves split into several version families"
@@ -138,8 +129,11 @@ def test_concurrent_new_versions_of_one_key(shared_instance: Path, tmp_path: Pat
     assert decode_version(latest[0].uid[-4:]) == total - 1
     assert ln.Artifact.get(versions[0].stem_uid).uid == latest[0].uid
 
+
+def test_concurrent_versions_have_their_own_bytes(workers: Any) -> None:
+    reported = [item for result in workers.data["results"] for item in result["saved"]]
+    by_uid = {a.uid: a for a in ln.Artifact.filter(key=KEY)}
     # every record's bytes are where its path says, and they are the bytes that worker saved
-    by_uid = {a.uid: a for a in versions}
     for item in reported:
         artifact = by_uid[item["uid"]]
         path = Path(str(artifact.path))
@@ -148,25 +142,23 @@ def test_concurrent_new_versions_of_one_key(shared_instance: Path, tmp_path: Pat
         assert artifact.description == f"worker {item['worker']}"
         df = artifact.load()
         assert (df["worker"].tolist(), df["step"].tolist()) == ([item["worker"]], [item["step"]])
+    # nothing else was left behind: no pending saves, no temporary copies
+    assert stored_files(workers.storage) == sorted(f"{uid}.parquet" for uid in by_uid)
 
-    # nothing else was left behind: no pending intents, no temporary copies
-    assert stored_files(shared_instance) == sorted(f"{uid}.parquet" for uid in by_uid)
 
-
-def test_concurrent_saves_of_the_same_label_name_make_one_row(shared_instance: Path, tmp_path: Path, children: Any) -> None:
-    n_workers, n_names = 5, 6
-    results = run_workers(children, tmp_path, LABELS_WORKER, n_workers, str(n_names))
-    for j in range(n_names):
+def test_concurrent_saves_of_the_same_label_name_make_one_row(workers: Any) -> None:
+    results = workers.data["results"]
+    for j in range(N_NAMES):
         assert ln.ULabel.filter(name=f"label-{j}").count() == 1
-        assert len({ids[f"label-{j}"] for ids in results}) == 1, "workers got different records for one name"
+        assert len({r["labels"][f"label-{j}"] for r in results}) == 1, "workers got different records"
     assert ln.ULabel.filter(name="shared").count() == 1
-    assert len({ids[key] for ids in results for key in ids if key.startswith("shared-")}) == 1
-    assert ln.ULabel.filter().count() == n_names + 1
+    assert len({r["labels"]["shared"] for r in results}) == 1
+    assert ln.ULabel.filter(name__startswith="made-by-").count() == N_WORKERS
+    assert ln.ULabel.filter().count() == N_NAMES + 1 + N_WORKERS
 
 
-def test_concurrent_track_of_one_script(shared_instance: Path, tmp_path: Path, children: Any) -> None:
-    n_workers = 5
-    results = run_workers(children, tmp_path, TRACK_WORKER, n_workers)
+def test_concurrent_track_of_one_script(workers: Any) -> None:
+    results = workers.data["results"]
     transforms = ln.Transform.filter(key="worker.py")
     assert transforms.count() == 1, [t.uid for t in transforms]
     transform = transforms.one()
@@ -174,44 +166,55 @@ def test_concurrent_track_of_one_script(shared_instance: Path, tmp_path: Path, c
     assert {r["transform"] for r in results} == {transform.uid}
 
     runs = ln.Run.filter(transform__key="worker.py")
-    assert runs.count() == n_workers
+    assert runs.count() == N_WORKERS
     assert {r.uid for r in runs} == {r["run"] for r in results}
     assert ln.Run.filter(transform__key="worker.py", finished_at__isnull=True).count() == 0
     assert {r.status for r in runs} == {"completed"}
-    # each worker's label links to its own run
-    for i in range(n_workers):
-        label = ln.ULabel.get(name=f"made-by-{i}")
-        assert label.run is not None and label.run.uid in {r["run"] for r in results}
-    assert len({ln.ULabel.get(name=f"made-by-{i}").run_id for i in range(n_workers)}) == n_workers
+    # each worker's records link to its own run
+    run_ids = {ln.ULabel.get(name=f"made-by-{i}").run_id for i in range(N_WORKERS)}
+    assert len(run_ids) == N_WORKERS and None not in run_ids
+    for result in results:
+        run = ln.Run.get(result["run"])
+        assert {a.description for a in ln.Artifact.filter(run=run)} == {
+            f"worker {result['saved'][0]['worker']}"
+        }
 
 
 def test_a_writer_waits_for_the_open_transaction_of_another_process(
-    shared_instance: Path, tmp_path: Path, children: Any
+    backend: str, db_url: str | None, tmp_path: Path, children: Any
 ) -> None:
     """A write transaction held open by one process delays, but does not break, the others."""
+    ln.setup.init(storage=tmp_path / "data", name=f"wait-{backend}", db=db_url)
     holder = r"""
 import sys, time
 from pathlib import Path
 import lamella as ln
 from lamella._instance import state
+holding, release = Path(sys.argv[1]), Path(sys.argv[2])
 with state.current().db.write("lamella:ulabel"):
     ln.ULabel(name="held").save()  # joins the open transaction
-    Path(sys.argv[1]).touch()
-    time.sleep(1.5)
+    holding.touch()
+    deadline = time.time() + 30
+    while not release.exists() and time.time() < deadline:
+        time.sleep(0.01)
 """
-    marker = tmp_path / "holding"
+    holding, release = tmp_path / "holding", tmp_path / "release"
     script = tmp_path / "holder.py"
     script.write_text(holder)
-    proc = children.popen(script, str(marker))
+    proc = children.popen(script, str(holding), str(release))
     try:
         deadline = time.monotonic() + 30
-        while not marker.exists():
+        while not holding.exists():
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.01)
+        assert ln.ULabel.filter(name="held").count() == 0  # not committed yet, and reading is not blocked
+        timer = threading.Timer(1.0, release.touch)  # the other process commits one second from now
         started = time.monotonic()
+        timer.start()
         ln.ULabel(name="waiting").save()
         waited = time.monotonic() - started
+        timer.join()
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, out + err
     finally:
@@ -219,7 +222,4 @@ with state.current().db.write("lamella:ulabel"):
             proc.kill()
             proc.wait()
     assert ln.ULabel.filter(name__in=["held", "waiting"]).count() == 2
-    assert waited > 0.5, "the save did not wait for the other process's transaction"
-    # the reader in this process was never blocked and sees the committed row
-    assert ln.ULabel.get(name="held").id is not None
-
+    assert waited > 0.9, "the save did not wait for the other process's transaction"

@@ -108,14 +108,18 @@ def leftovers(storage: Path) -> list[str]:
     if not managed.exists():
         return []
     return sorted(
-        str(p.relative_to(managed)) for p in managed.rglob("*") if p.is_file() and not p.name.startswith("lamella.db")
+        str(p.relative_to(managed))
+        for p in managed.rglob("*")
+        if p.is_file() and not p.name.startswith("lamella.db")
     )
 
 
 class Child:
     """A child process saving one artifact, to be stopped at a pause point."""
 
-    def __init__(self, children: Any, tmp_path: Path, mode: str, source: str, key: str, threshold: int = 0) -> None:
+    def __init__(
+        self, children: Any, tmp_path: Path, mode: str, source: str, key: str, threshold: int = 0
+    ) -> None:
         script = tmp_path / "child_save.py"
         script.write_text(CHILD)
         self.signals = tmp_path / f"signals-{uuid.uuid4().hex[:6]}"
@@ -129,7 +133,9 @@ class Child:
         while not (self.signals / tag).exists():
             if self.proc.poll() is not None:
                 out, err = self.proc.communicate()
-                pytest.fail(f"the child ended ({self.proc.returncode}) before reaching {tag!r}:\n{out}\n{err}")
+                pytest.fail(
+                    f"the child ended ({self.proc.returncode}) before reaching {tag!r}:\n{out}\n{err}"
+                )
             if time.monotonic() > deadline:
                 self.kill()
                 pytest.fail(f"the child did not reach {tag!r} within {timeout} s")
@@ -190,7 +196,9 @@ def test_killed_while_copying_leaves_nothing(sqlite_instance: Path, tmp_path: Pa
     assert ln.Artifact.filter().count() == 0
 
 
-def test_killed_while_copying_a_large_file_for_real(sqlite_instance: Path, tmp_path: Path, children: Any) -> None:
+def test_killed_while_copying_a_large_file_for_real(
+    sqlite_instance: Path, tmp_path: Path, children: Any
+) -> None:
     """No hooks: a 320 MB copy, killed as soon as its first bytes appear in the storage."""
     source = big_file(tmp_path / "huge.bin", 320 * MiB)
     script = tmp_path / "plain_save.py"
@@ -220,9 +228,7 @@ def test_killed_while_copying_a_large_file_for_real(sqlite_instance: Path, tmp_p
         assert leftovers(sqlite_instance) == [], "the interrupted copy left files behind"
 
 
-def test_killed_before_the_commit_leaves_nothing(
-    local_instance: Path, tmp_path: Path, children: Any, backend: str
-) -> None:
+def test_killed_before_the_commit_leaves_nothing(local_instance: Path, tmp_path: Path, children: Any) -> None:
     source = tmp_path / "table.csv"
     source.write_text("a,b\n1,2\n")
     child = Child(children, tmp_path, "before-commit", str(source), "tables/table.csv")
@@ -240,7 +246,7 @@ def test_killed_before_the_commit_leaves_nothing(
 
 
 def test_killed_right_after_the_commit_keeps_record_and_bytes(
-    local_instance: Path, tmp_path: Path, children: Any, backend: str
+    local_instance: Path, tmp_path: Path, children: Any
 ) -> None:
     source = tmp_path / "table.csv"
     source.write_text("a,b\n3,4\n")
@@ -384,7 +390,9 @@ def s3_instance(s3: Any) -> Iterator[str]:
 
 
 def bucket_keys(s3: Any, prefix: str) -> list[str]:
-    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "/").get("Contents", []))
+    return sorted(
+        o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "/").get("Contents", [])
+    )
 
 
 def test_s3_killed_while_uploading_leaves_no_object(
@@ -397,6 +405,9 @@ def test_s3_killed_while_uploading_leaves_no_object(
 
     assert inspect_in_fresh_process(children) == []
     assert bucket_keys(s3, s3_instance) == [], "the interrupted upload left objects behind"
+    # the parts already sent are not objects, but the bucket keeps (and bills) them until aborted
+    uploads = s3.list_multipart_uploads(Bucket=BUCKET, Prefix=s3_instance + "/").get("Uploads", [])
+    assert [u["Key"] for u in uploads] == [], "the interrupted multipart upload was never aborted"
 
 
 def test_s3_killed_before_the_commit_leaves_no_object(

@@ -36,7 +36,9 @@ def names(records: Any) -> set[str]:
 # --- the instance ----------------------------------------------------------------------------------
 
 
-def test_cli_init_with_db_makes_a_postgresql_instance(fresh_pg_db: str, children: Any, tmp_path: Path) -> None:
+def test_cli_init_with_db_makes_a_postgresql_instance(
+    fresh_pg_db: str, children: Any, tmp_path: Path
+) -> None:
     url = with_password(fresh_pg_db, "s3cr3t-pw")
     storage = tmp_path / "team-data"
     proc = children.cli("init", "--storage", str(storage), "--db", url, "--name", "team")
@@ -68,7 +70,7 @@ def test_init_rejects_a_non_postgresql_db_url(tmp_path: Path) -> None:
         ln.setup.init(storage=tmp_path / "data", name="bad", db="mysql://user@localhost/db")
 
 
-def test_init_with_an_unreachable_server_raises_not_connected(tmp_path: Path, postgres_url: str) -> None:
+def test_init_with_an_unreachable_server_raises_not_connected(tmp_path: Path) -> None:
     import socket
 
     with socket.socket() as sock:
@@ -78,7 +80,7 @@ def test_init_with_an_unreachable_server_raises_not_connected(tmp_path: Path, po
     with pytest.raises(NotConnected) as info:
         ln.setup.init(storage=tmp_path / "data", name="nowhere", db=url)
     assert ":pw@" not in str(info.value)
-    assert ln.setup.list_instances() == [] or all(c.name != "nowhere" for c in ln.setup.list_instances())
+    assert all(c.name != "nowhere" for c in ln.setup.list_instances())
 
 
 def test_init_twice_connects_to_the_same_instance(fresh_pg_db: str, tmp_path: Path) -> None:
@@ -112,7 +114,9 @@ class World:
             transform=self.t_a,
             params={"learning_rate": 0.01, "batch_size": 32, "optimizer": "adam", "nested": {"depth": 3}},
         ).save()
-        self.r2 = ln.Run(transform=self.t_a, params={"learning_rate": 0.1, "batch_size": 8, "optimizer": "sgd"}).save()
+        self.r2 = ln.Run(
+            transform=self.t_a, params={"learning_rate": 0.1, "batch_size": 8, "optimizer": "sgd"}
+        ).save()
         self.r3 = ln.Run(transform=self.t_b, params={"learning_rate": 0.001, "batch_size": 16}).save()
         self.r4 = ln.Run(transform=self.t_b).save()
 
@@ -129,10 +133,16 @@ class World:
 
 
 @pytest.fixture
-def world(backend: str, db_url: str | None, tmp_path: Path) -> World:
-    ln.setup.init(storage=tmp_path / "data", name=f"q-{backend}", db=db_url)
-    assert ln.setup.settings.instance.dialect == backend
-    return World(tmp_path)
+def world(shared_instance_factory: Any, connect_shared: Any) -> World:
+    """The same records on SQLite and on PostgreSQL, made once per backend; the tests only read them."""
+
+    def setup(shared: Any) -> None:
+        assert ln.setup.settings.instance.dialect == shared.backend
+        shared.data["world"] = World(shared.storage.parent)
+
+    shared = shared_instance_factory(setup)
+    connect_shared(shared)
+    return shared.data["world"]  # type: ignore[no-any-return]
 
 
 def test_like_lookups_treat_underscore_and_percent_literally(world: World) -> None:
@@ -158,7 +168,10 @@ def test_case_insensitive_lookups(world: World) -> None:
 def test_in_with_lists_and_querysets(world: World) -> None:
     pipeline_a_runs = ln.Run.filter(transform__key="pipeline_a")
     assert uids(ln.Artifact.filter(run__in=pipeline_a_runs)) == {world.a1.uid, world.a2.uid}
-    assert names(ln.ULabel.filter(id__in=ln.ULabel.filter(name__startswith="raw"))) == {"raw_data", "rawXdata"}
+    assert names(ln.ULabel.filter(id__in=ln.ULabel.filter(name__startswith="raw"))) == {
+        "raw_data",
+        "rawXdata",
+    }
     assert names(ln.ULabel.filter(name__in=["beta", "gamma"])) == {"beta"}
     assert ln.ULabel.filter(name__in=[]).count() == 0
     assert uids(ln.Artifact.filter(key__in=["a_b/one.txt", "plain/four.txt"])) == {world.a1.uid, world.a4.uid}
@@ -233,7 +246,11 @@ def test_q_objects_combine_and_negate(world: World) -> None:
 
 def test_exclude_keeps_null_rows(world: World) -> None:
     assert uids(ln.Artifact.exclude(description="first")) == {world.a2.uid, world.a3.uid, world.a4.uid}
-    assert uids(ln.Artifact.exclude(description__icontains="one")) == {world.a1.uid, world.a2.uid, world.a3.uid}
+    assert uids(ln.Artifact.exclude(description__icontains="one")) == {
+        world.a1.uid,
+        world.a2.uid,
+        world.a3.uid,
+    }
     assert uids(ln.Artifact.exclude(description__isnull=True)) == {world.a1.uid, world.a3.uid, world.a4.uid}
     assert uids(ln.Artifact.exclude(run__transform__key="pipeline_a")) == {world.a3.uid, world.a4.uid}
     assert uids(ln.Artifact.filter(key__startswith="a").exclude(description="first")) == {world.a2.uid}
@@ -259,6 +276,21 @@ def test_unknown_fields_raise_with_the_valid_ones(world: World) -> None:
         ln.Artifact.filter(nonexistent_field="x").count()
     with pytest.raises(DoesNotExist):
         ln.Artifact.get(key="no/such.txt")
+
+
+def test_a_uniqueness_violation_is_reported_as_an_integrity_error(
+    backend: str, db_url: str | None, tmp_path: Path
+) -> None:
+    from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+    from lamella.errors import IntegrityError
+
+    ln.setup.init(storage=tmp_path / "data", name=f"unique-{backend}", db=db_url)
+    first = ln.ULabel(name="first").save()
+    with pytest.raises((IntegrityError, SAIntegrityError)):
+        ln.ULabel(name="second", uid=first.uid).save()
+    assert names(ln.ULabel.filter()) == {"first"}
+    assert ln.ULabel(name="third").save().id is not None  # the failed transaction was rolled back
 
 
 # --- artifacts on PostgreSQL -----------------------------------------------------------------------

@@ -36,7 +36,11 @@ def s3(s3_endpoint: str) -> Any:
 
 def keys_under(s3: Any, prefix: str, bucket: str = BUCKET) -> list[str]:
     paginator = s3.get_paginator("list_objects_v2")
-    return sorted(obj["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix) for obj in page.get("Contents", []))
+    return sorted(
+        obj["Key"]
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+        for obj in page.get("Contents", [])
+    )
 
 
 def body(s3: Any, key: str, bucket: str = BUCKET) -> bytes:
@@ -171,7 +175,9 @@ def test_cache_downloads_again_after_the_cached_copy_changed(cloud: Cloud, downl
     assert len(downloads) == n_downloads + 2
 
 
-def test_cache_follows_an_object_that_changed_in_the_bucket(cloud: Cloud, s3: Any, downloads: list[str]) -> None:
+def test_cache_follows_an_object_that_changed_in_the_bucket(
+    cloud: Cloud, s3: Any, downloads: list[str]
+) -> None:
     """The same object registered again after it was overwritten: the cache serves the new bytes."""
     key = f"{cloud.prefix}/raw/table.csv"
     location = f"s3://{BUCKET}/{key}"
@@ -209,7 +215,9 @@ def test_open_gives_a_pyarrow_dataset(cloud: Cloud) -> None:
     assert dataset.to_table(filter=pads.field("count") > 1).num_rows == 2
 
 
-def test_folder_is_uploaded_file_by_file_and_cached(cloud: Cloud, s3: Any, tmp_path: Path, downloads: list[str]) -> None:
+def test_folder_is_uploaded_file_by_file_and_cached(
+    cloud: Cloud, s3: Any, tmp_path: Path, downloads: list[str]
+) -> None:
     folder = tmp_path / "imgs"
     (folder / "sub").mkdir(parents=True)
     contents = {f"{i}.bin": bytes([i]) * (1000 + i) for i in range(4)}
@@ -355,12 +363,12 @@ def test_failing_upload_leaves_no_record_and_no_object(
 def test_failing_database_write_removes_the_uploaded_object(
     cloud: Cloud, s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lamella.models import _artifact_store
+    from lamella.models.artifact import Artifact
 
-    def broken(*args: Any, **kwargs: Any) -> Any:
+    def broken(self: Any, instance: Any) -> None:  # runs inside the write transaction, after the upload
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(_artifact_store, "_insert_record_locked", broken)
+    monkeypatch.setattr(Artifact, "_fill_defaults", broken)
     with pytest.raises(RuntimeError, match="database went away"):
         ln.Artifact.from_dataframe(small_df(), key="tables/lost.parquet").save()
     assert keys_under(s3, cloud.prefix + "/") == []

@@ -81,6 +81,23 @@ def test_artifact_from_a_file(ln: ModuleType, tmp_path: Path, storage_root: Path
     assert ln.Artifact.get(key="raw/reads.fastq") == artifact
 
 
+def test_saved_fields_are_in_the_database(
+    ln: ModuleType, tmp_path: Path, frame: pd.DataFrame, forget_connection: Callable[[], None]
+) -> None:
+    artifact = ln.Artifact.from_dataframe(frame, key="tables/t.parquet", description="persisted").save()
+    fields = ("uid", "key", "description", "suffix", "kind", "otype", "size", "hash", "n_observations",
+              "is_latest", "storage_id", "created_by_id")  # fmt: skip
+    expected = {field: getattr(artifact, field) for field in fields}
+    path = str(artifact.path)
+    forget_connection()  # as a new process would
+    ln.setup.connect("data")
+    fresh = ln.Artifact.get(expected["uid"])
+    assert fresh is not artifact
+    assert {field: getattr(fresh, field) for field in fields} == expected
+    assert str(fresh.path) == path
+    pd.testing.assert_frame_equal(fresh.load(), frame)
+
+
 def test_artifact_from_a_string_path_and_an_empty_file(ln: ModuleType, tmp_path: Path) -> None:
     source = write(tmp_path / "empty.txt", b"")
     artifact = ln.Artifact(str(source), description="nothing in it").save()
@@ -187,6 +204,7 @@ def test_update_the_description(ln: ModuleType, tmp_path: Path) -> None:
     uid, stored = artifact.uid, Path(str(artifact.path))
     artifact.description = "new"
     assert artifact.save() is artifact
+    assert ln.Artifact.filter(uid=uid).to_list("description") == ["new"]  # read back from the database
     again = ln.Artifact.get(uid)
     assert again.description == "new"
     assert again.uid == uid and Path(str(again.path)) == stored

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -319,9 +318,23 @@ def test_settings_override_restores_values(ln: ModuleType, tmp_path: Path) -> No
     assert ln.settings.cache_dir == before
 
 
-def test_settings_storage_can_switch_to_another_folder(ln: ModuleType, tmp_path: Path) -> None:
+def test_settings_storage_can_switch_to_another_folder(
+    ln: ModuleType, tmp_path: Path, storage_root: Path, forget_connection: Callable[[], None]
+) -> None:
+    source = tmp_path / "a.txt"
+    source.write_text("first")
+    before = ln.Artifact(source, key="a.txt").save()
     ln.settings.storage = tmp_path / "more"
     assert Path(str(ln.settings.storage.root)) == (tmp_path / "more").resolve()
+    source.write_text("second")
+    after = ln.Artifact(source, key="b.txt").save()
+    assert Path(str(after.path)).is_relative_to((tmp_path / "more").resolve())
+    assert after.storage.root == str((tmp_path / "more").resolve())
+    assert before.load() == "first" and after.load() == "second"
+    forget_connection()  # the choice persists for the next process
+    ln.setup.connect("data")
+    assert ln.settings.storage.root_as_str == str((tmp_path / "more").resolve())
+    assert ln.Storage.filter().count() == 2
 
 
 def test_a_broken_settings_file_is_reported(home: Path) -> None:
@@ -443,7 +456,3 @@ def test_migrations_build_the_same_schema_as_the_models(
         return {name: " ".join((sql or "").split()).lower() for name, sql in rows}
 
     assert indexes(tmp_path / "migrated.db") == indexes(_db_file(storage_root))
-
-
-def test_python_version_is_supported() -> None:
-    assert sys.version_info >= (3, 11)

@@ -140,6 +140,11 @@ def test_like_wildcards_are_literal(ln: ModuleType, labels: dict[str, Any]) -> N
     check_cases(ln.ULabel, "name", WILDCARD_CASES)
 
 
+def test_iregex_ignores_case(ln: ModuleType, labels: dict[str, Any]) -> None:
+    assert names(ln.ULabel.filter(name__iregex=r"^A")) == ["Apple", "a_b", "ab", "apple pie"]
+    assert names(ln.ULabel.filter(name__iregex=r"BANANA")) == ["Banana"]
+
+
 def test_text_lookups_reject_non_strings(ln: ModuleType, labels: dict[str, Any]) -> None:
     with pytest.raises(InvalidArgument, match="startswith"):
         ln.ULabel.filter(name__startswith=3).count()

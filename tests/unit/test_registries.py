@@ -230,6 +230,7 @@ def test_update_a_record(ln: ModuleType) -> None:
     created, updated = label.created_at, label.updated_at
     label.description = "now with a description"
     label.save()
+    assert ln.ULabel.filter(uid=label.uid).to_list("description") == ["now with a description"]
     again = ln.ULabel.get(label.uid)
     assert again.description == "now with a description"
     assert again.created_at == created
@@ -351,6 +352,21 @@ def test_set_replaces_the_links(ln: ModuleType, artifact: Any) -> None:
     assert artifact.ulabels.to_list("name") == ["a"]
     artifact.ulabels.set([])
     assert artifact.ulabels.count() == 0
+
+
+def test_set_with_a_queryset_of_the_same_relation(ln: ModuleType, artifact: Any) -> None:
+    a, b = (ln.ULabel(name=n).save() for n in ("a", "b"))
+    artifact.ulabels.add(a, b)
+    artifact.ulabels.set(artifact.ulabels.filter(name="a"))  # keep only "a"
+    assert artifact.ulabels.to_list("name") == ["a"]
+
+
+def test_add_the_labels_of_another_record(ln: ModuleType, tmp_path: Path, artifact: Any) -> None:
+    a, b = (ln.ULabel(name=n).save() for n in ("a", "b"))
+    artifact.ulabels.add(a, b)
+    other = ln.Artifact(_file(tmp_path, "o.txt", "o"), key="o.txt").save()
+    other.ulabels.add(artifact.ulabels)  # a manager works like a list
+    assert sorted(other.ulabels.to_list("name")) == ["a", "b"]
 
 
 def test_manager_filter_and_first(ln: ModuleType, artifact: Any) -> None:
@@ -512,3 +528,16 @@ def test_a_failed_write_raises_its_own_error(ln: ModuleType) -> None:
     # nothing was written and the next write works
     assert ln.ULabel.filter().to_list("name") == ["first"]
     assert ln.ULabel(name="third").save().id is not None
+
+
+def test_deleting_a_referenced_record_is_an_integrity_error(ln: ModuleType, tmp_path: Path) -> None:
+    cell_type = ln.ULabel(name="CellType", is_type=True).save()
+    ln.ULabel(name="T cell", type=cell_type).save()
+    with pytest.raises(ln.errors.IntegrityError, match="CellType"):
+        cell_type.delete(permanent=True)
+    assert ln.ULabel.filter(branch_id=None).count() == 2
+    run = ln.Run(ln.Transform(key="t").save()).save()
+    ln.Artifact(_file(tmp_path, "out.txt", "out"), key="out.txt", run=run).save()
+    with pytest.raises(ln.errors.IntegrityError):
+        run.delete(permanent=True)
+    assert ln.Run.filter(branch_id=None).count() == 1

@@ -95,6 +95,7 @@ def test_version_property_and_tag(ln: ModuleType, tmp_path: Path) -> None:
     v1.version = "1.0"
     v1.save()
     assert ln.Artifact.get(v1.uid).version == "1.0"
+    assert ln.Artifact.filter(uid=v1.uid).to_list("version_tag") == ["1.0"]  # read back from the database
 
 
 def test_revises_without_a_key(ln: ModuleType) -> None:

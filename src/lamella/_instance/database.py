@@ -53,6 +53,18 @@ def create_engine_for(config: InstanceConfig) -> Engine:
     return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
+def _raise_as_lamella_error(error: BaseException) -> None:
+    from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+    if isinstance(error, SAIntegrityError):
+        from lamella.errors import IntegrityError
+
+        raise IntegrityError(
+            f"the write was refused and nothing was saved: {error.orig}; "
+            f"a value that must be unique is taken, or a record still points at the one being deleted"
+        ) from error
+
+
 def advisory_lock_id(name: str) -> int:
     """A stable signed 32-bit number for a lock name (crc32 is the same in every process)."""
     value = zlib.crc32(name.encode())
@@ -104,12 +116,15 @@ class Database:
             yield session
             session.flush()
             connection.exec_driver_sql("COMMIT")
-        except BaseException:
+        except BaseException as error:
             try:
                 connection.exec_driver_sql("ROLLBACK")
+            except Exception:
+                pass  # a failed flush may have rolled back already; the original error is what matters
             finally:
                 session.info["write_depth"] = 0
                 session.rollback()  # new objects become transient again, changed ones are reloaded
+            _raise_as_lamella_error(error)
             raise
         session.info["write_depth"] = 0
         session.commit()  # ends SQLAlchemy's bookkeeping of the unit of work; the data is already committed

@@ -191,7 +191,7 @@ def _coerce(column: Any, value: Any) -> Any:
         return [_coerce(column, v) for v in value]
     if hasattr(value, "__table__") and hasattr(value, "id"):
         return _ids(value)
-    column_type = column.type
+    column_type = getattr(column.type, "impl", column.type)  # see through TypeDecorators
     if isinstance(value, str) and isinstance(column_type, DateTime):
         try:
             return datetime.fromisoformat(value)
@@ -255,7 +255,8 @@ def _operator(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op == "regex":
         return column.regexp_match(_text(op, value))
     if op == "iregex":
-        return column.regexp_match(_text(op, value), flags="i")
+        # an embedded (?i) works on both SQLite (Python's re) and PostgreSQL (ARE options)
+        return column.regexp_match("(?i)" + _text(op, value))
     raise InvalidArgument(f"unknown lookup __{op}; use one of {', '.join(sorted(OPERATORS))}")
 
 

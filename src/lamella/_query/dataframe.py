@@ -14,9 +14,14 @@ if TYPE_CHECKING:
     from lamella._query.queryset import QuerySet
 
 
-def queryset_to_dataframe(qs: QuerySet[Any], include: str | list[str] | None = None, **kwargs: Any) -> Any:
+def queryset_to_dataframe(
+    qs: QuerySet[Any], include: str | list[str] | None = None, *, limit: int | None = None, **kwargs: Any
+) -> Any:
+    """Rows of `qs` (all of them, or the first `limit`) as a DataFrame indexed by id."""
     import pandas as pd
 
+    if limit is not None:
+        qs = qs[:limit]
     model = qs.model
     columns = [c for c in model.__table__.c if not c.key.startswith("_")]
     result = qs._session().execute(qs._statement(*columns)).all()

@@ -171,9 +171,10 @@ class LinkManager(_ManagerBase):
     def set(self, records: Iterable[Any]) -> None:
         from lamella._instance import state
 
+        wanted = _flatten((records,))  # evaluate first: the QuerySet may read this very relation
         with state.current().db.write():
             self.clear()
-            self.add(*list(records))
+            self.add(*wanted)
 
 
 class ReverseManager(_ManagerBase):

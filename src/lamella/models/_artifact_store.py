@@ -404,8 +404,6 @@ def _move(source: str, destination: str) -> None:
 
 
 def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None) -> None:
-    from sqlalchemy.exc import IntegrityError as SAIntegrityError
-
     from lamella import _storage
     from lamella._instance import state
     from lamella.errors import IntegrityError
@@ -416,16 +414,12 @@ def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None
     location = str(artifact.path)
     try:
         with instance.db.write(*artifact._lock_names()) as session:
-            if artifact.is_latest:
-                artifact.is_latest = False
-                session.add(artifact)
-                session.flush()
-                artifact._elect_latest(session)
+            artifact._on_delete_permanently(session)
             session.delete(artifact)
-    except SAIntegrityError as e:
+    except IntegrityError as e:
         raise IntegrityError(
-            f"cannot delete artifact {artifact.uid}: other records still point at it ({e.orig}); "
-            f"delete or relink them first"
+            f"cannot delete artifact {artifact.uid}: other records still point at it "
+            f"({getattr(e.__cause__, 'orig', e)}); delete or relink them first"
         ) from e
     if delete_bytes is False:
         return

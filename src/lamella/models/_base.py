@@ -38,12 +38,39 @@ class JSONType(TypeDecorator[Any]):
     impl = JSON
     cache_ok = True
 
+    def __init__(self) -> None:
+        super().__init__(none_as_null=True)  # Python None is SQL NULL, so `params__isnull=True` finds it
+
     def load_dialect_impl(self, dialect: Any) -> Any:
         if dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import JSONB
 
-            return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(JSON())
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(JSON(none_as_null=True))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and always returned timezone-aware (UTC).
+
+    SQLite has no time zones: without this, 12:00+02:00 would be stored as 12:00 and compare wrong.
+    Naive datetimes from users are taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, not {value!r}")
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 BigInt = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
@@ -261,7 +288,7 @@ class SQLRecord(Base):
         name = self.__dict__.get(self._name_field)
         if not isinstance(name, str):
             return None
-        return type(self)._find_existing_by_name(name, {"type_id": self.__dict__.get("type_id")})
+        return type(self)._find_existing_by_name(name, {"type_id": type_id_of(self)})
 
     def _before_insert(self, session: Any) -> None:
         """Hook for registries that compute fields at insert time (versions, hashes)."""
@@ -286,19 +313,22 @@ class SQLRecord(Base):
     def _on_trash(self, session: Any) -> None:
         """Hook: what else changes when a record moves to the trash (e.g. the latest version)."""
 
-    def _delete_permanently(self) -> None:
-        from sqlalchemy.exc import IntegrityError as SAIntegrityError
+    def _on_delete_permanently(self, session: Any) -> None:
+        """Hook: what else changes when a record is deleted for good (e.g. the latest version)."""
 
+    def _delete_permanently(self) -> None:
         from lamella._instance import state
         from lamella.errors import IntegrityError
 
+        described = repr(self)  # a failed write expires the object; name it while we can
         try:
             with state.current().db.write(*self._lock_names()) as session:
-                self._on_trash(session)
+                self._on_delete_permanently(session)
                 session.delete(self)
-        except SAIntegrityError as e:
+        except IntegrityError as e:
             raise IntegrityError(
-                f"cannot delete {self!r}: other records still point at it ({e.orig}); delete or relink those first"
+                f"cannot delete {described}: other records still point at it "
+                f"({getattr(e.__cause__, 'orig', e)}); delete or relink those first"
             ) from e
 
     def restore(self) -> None:
@@ -335,6 +365,14 @@ class SQLRecord(Base):
 _NAME_LOOKUP_SQL: dict[tuple[str, str], str] = {}
 
 
+def type_id_of(record: Any) -> int | None:
+    """The record's type id, also when only the `type=` relationship is set (before a flush)."""
+    record_type = record.__dict__.get("type")
+    if record_type is not None:
+        return record_type.__dict__.get("id")
+    return record.__dict__.get("type_id")
+
+
 def lookup_id_by_name(session: Any, dialect: str, model: Any, name: str, type_id: int | None) -> int | None:
     """The id of the record named `name` (within `type_id`) in the main branch, or None.
 
@@ -365,11 +403,11 @@ def lookup_id_by_name(session: Any, dialect: str, model: Any, name: str, type_id
 
 
 class HasCreatedAt:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class TracksUpdates:
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class TracksCreator:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lamella._logging import logger
+from lamella.models._base import type_id_of
 
 
 def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
@@ -62,7 +63,7 @@ def _drop_names_created_meanwhile(model: type, records: list[Any], session: Any)
             taken.add((row[0], row[1] if has_type else None))
     keep, seen = [], set()
     for record in records:
-        key = (record.__dict__.get(name_field), record.__dict__.get("type_id") if has_type else None)
+        key = (record.__dict__.get(name_field), type_id_of(record) if has_type else None)
         if key in taken or (key[0] is not None and key in seen):
             continue
         seen.add(key)
@@ -107,12 +108,24 @@ def _insert_many(model: Any, records: list[Any], session: Any) -> None:
 
     if not records:
         return
-    if any(r.__dict__.get(name) is not None for r in records for name in r.__mapper__.relationships):
-        session.add_all(records)  # relationships set as objects: let the ORM resolve them
-        return
+    mapper = model.__mapper__
+    # a to-one relationship set as an object (`type=cell_type`) is written as its foreign key
+    to_one = [
+        (rel.key, next(iter(rel.local_columns)).key)
+        for rel in mapper.relationships
+        if rel.direction.name == "MANYTOONE"
+    ]
+    for record in records:
+        for relationship_key, fk_key in to_one:
+            related = record.__dict__.get(relationship_key)
+            if related is None:
+                continue
+            if related.__dict__.get("id") is None:
+                session.add_all(records)  # the related record is new too: let the ORM order the inserts
+                return
+            record.__dict__[fk_key] = related.id
     table = model.__table__
     columns = [c for c in table.c if c.key != "id"]
-    mapper = model.__mapper__
     attributes = [(c.key, mapper.get_property_by_column(c).key, c) for c in columns]
     ids = _reserve_ids(model, len(records), session)
     rows = []

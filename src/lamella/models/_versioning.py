@@ -99,17 +99,17 @@ class IsVersioned:
             .execution_options(synchronize_session="fetch")
         )
 
-    def _elect_latest(self, session: Any) -> None:
+    def _elect_latest(self, session: Any, *, excluding: int | None = None) -> None:
         """Make the newest version outside the trash the latest one (after a delete or restore)."""
         cls = type(self)
         stem = self.stem_uid
         session.flush()
         self._demote_family(session, stem)
+        conditions = [cls._stem_expression() == stem, cls.branch_id != -1]  # type: ignore[attr-defined]
+        if excluding is not None:
+            conditions.append(cls.__table__.c.id != excluding)
         newest = session.execute(
-            select(cls)
-            .where(cls._stem_expression() == stem, cls.branch_id != -1)  # type: ignore[attr-defined]
-            .order_by(cls.__table__.c.uid.desc())
-            .limit(1)
+            select(cls).where(*conditions).order_by(cls.__table__.c.uid.desc()).limit(1)
         ).scalar_one_or_none()
         if newest is not None:
             newest.is_latest = True
@@ -124,3 +124,10 @@ class IsVersioned:
 
     def _on_restore(self, session: Any) -> None:
         self._elect_latest(session)
+
+    def _on_delete_permanently(self, session: Any) -> None:
+        if self.is_latest:
+            self.is_latest = False
+            session.add(self)
+            session.flush()
+            self._elect_latest(session, excluding=self.__dict__.get("id"))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lamella._query.relations import ReverseForeignKey
-from lamella.models._base import BigInt, HasCreatedAt, SQLRecord, TracksUpdates, utcnow
+from lamella.models._base import BigInt, HasCreatedAt, SQLRecord, TracksUpdates, UTCDateTime, utcnow
 
 
 class User(SQLRecord, HasCreatedAt, TracksUpdates):
@@ -74,7 +74,7 @@ class Space(SQLRecord):
     uid: Mapped[str] = mapped_column(String(12), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
     description: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))
 
 
@@ -91,5 +91,5 @@ class Branch(SQLRecord):
     uid: Mapped[str] = mapped_column(String(12), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
     description: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))

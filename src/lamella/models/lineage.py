@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._query.relations import ManyToMany, ReverseForeignKey
@@ -17,6 +17,7 @@ from lamella.models._base import (
     SQLRecord,
     TracksCreator,
     TracksUpdates,
+    UTCDateTime,
     utcnow,
 )
 from lamella.models._versioning import IsVersioned, latest_version_index
@@ -95,8 +96,8 @@ class Run(SQLRecord, HasCreatedAt, TracksCreator, InBranch):
     transform_id: Mapped[int] = mapped_column(
         BigInt, ForeignKey("transform.id", ondelete="CASCADE"), index=True
     )
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(12), default="started")
     params: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     reference: Mapped[str | None] = mapped_column(String(255))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lamella.models._base import Base, BigInt, JSONType, utcnow
+from lamella.models._base import Base, BigInt, JSONType, UTCDateTime, utcnow
 
 
 def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Mapped[int]:
@@ -19,7 +19,7 @@ def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Mapped[in
 class _Link(Base):
     __abstract__ = True
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 # --- lineage ----------------------------------------------------------------------------------------
