@@ -114,16 +114,23 @@ def sweep_pending(instance: Instance) -> int:
     handled = 0
     for name in os.listdir(pending):
         path = os.path.join(pending, name)
-        match = _STAGED.match(name)
         try:
             started = os.stat(path).st_mtime
         except FileNotFoundError:
             continue
-        if match is None:  # a partial temp file of an interrupted copy
+        # the copy writes into a hidden partial sibling (".<staged name>.<random>.lamella-part")
+        # and renames it to the staged name when complete
+        partial = name.startswith(".")
+        match = _STAGED.match(name.lstrip("."))
+        if match is None:  # not ours to judge by name: remove only when clearly abandoned
             if time.time() - started > STALE_AFTER_SECONDS:
                 _remove_quietly(path)
             continue
         if not _writer_gone(match["host"], int(match["pid"]), started):
+            continue  # a save in progress
+        handled += 1
+        if partial:
+            _remove_quietly(path)  # an interrupted copy: never complete, never committed
             continue
         uid, suffix = match["uid"], match["suffix"]
         committed = session.execute(select(Artifact.id).where(Artifact.uid == uid)).scalar_one_or_none()
@@ -132,10 +139,6 @@ def sweep_pending(instance: Instance) -> int:
             os.replace(path, final)  # the record committed: finish the save
         else:
             _remove_quietly(path)  # no record: undo the save
-        for leftover in os.listdir(pending):  # partial temp files the dead copy left next to it
-            if uid in leftover and leftover != name:
-                _remove_quietly(os.path.join(pending, leftover))
-        handled += 1
     if handled:
         logger.info(f"cleaned up {handled} interrupted save(s) in {instance.storage_root}")
     return handled
@@ -172,11 +175,27 @@ def _sweep_cloud(instance: Instance, pending: str) -> int:
         if not committed:
             for target in info.get("targets", []):
                 _remove_quietly(target)
+                _abort_multipart_uploads(target)
         _remove_quietly(intent)
         handled += 1
     if handled:
         logger.info(f"cleaned up {handled} interrupted upload(s) in {instance.storage_root}")
     return handled
+
+
+def _abort_multipart_uploads(location: str) -> None:
+    """A killed upload leaves its parts in the bucket (invisible, but stored and billed): abort them."""
+    from lamella import _storage
+
+    bucket, _, key = location.split("://", 1)[1].partition("/")
+    fs = _storage.filesystem(location)
+    try:
+        listing = fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=key)
+        for upload in listing.get("Uploads", []):
+            if upload.get("Key") == key:
+                fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload["UploadId"])
+    except Exception as e:  # not S3, or no permission to list uploads: nothing more we can do
+        logger.debug(f"could not abort multipart uploads of {location}: {e}")
 
 
 # --- saving ----------------------------------------------------------------------------------------
@@ -341,7 +360,16 @@ def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
         # named by the artifact's own random uid, which no concurrent writer can share
         if cloud:
             item.location = storage_location(instance.storage_root, artifact.uid, source.suffix)
-            item.intent = _write_intent(instance.storage_root, artifact.uid, [item.location])
+            try:
+                item.intent = _write_intent(instance.storage_root, artifact.uid, [item.location])
+            except OSError as e:
+                from lamella.errors import StorageError
+
+                item.location = None
+                raise StorageError(
+                    f"cannot write to storage {instance.storage_root}: {e}; check that the bucket exists "
+                    f"and your credentials allow writing"
+                ) from e
         else:
             item.location = _staging_location(instance.storage_root, artifact.uid, source.suffix)
         digest, size, n_files = _store_bytes(source, item.location)
