@@ -45,6 +45,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "settings": ("lamella._instance.settings", "settings"),
     "setup": ("lamella._instance.setup_facade", ""),
     "track": ("lamella._tracking", "track"),
+    "tracked": ("lamella._tracking", "tracked"),
     "view": ("lamella.models", "view"),
 }
 
@@ -90,6 +91,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella._storage import UPath as UPath
     from lamella._tracking import finish as finish
     from lamella._tracking import track as track
+    from lamella._tracking import tracked as tracked
     from lamella._tracking.context import context as context
     from lamella.models import (
         Artifact as Artifact,

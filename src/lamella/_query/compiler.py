@@ -96,6 +96,9 @@ def _resolve(
     if name == "pk":
         name = "id"
     mapper = model.__mapper__
+    relations = getattr(model, "_relations", {})
+    if name not in mapper.attrs and name not in relations and f"{name}s" in relations:
+        name = f"{name}s"  # the singular spelling of a to-many relation: `project=p` for `projects`
     if name in mapper.column_attrs:
         column = getattr(model, name)
         if rest:

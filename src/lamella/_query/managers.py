@@ -49,6 +49,15 @@ class _ManagerBase:
     def order_by(self, *fields: str) -> QuerySet[Any]:
         return self.all().order_by(*fields)
 
+    def __getattr__(self, name: str) -> Any:
+        # one(), one_or_none(), last(), search(), lookup(), delete(), ...: whatever a QuerySet offers
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.all(), name)
+
+    def __getitem__(self, item: int | slice) -> Any:
+        return self.all()[item]
+
     def __iter__(self) -> Iterator[Any]:
         return iter(self.all())
 

@@ -129,7 +129,10 @@ class QuerySet(Generic[T]):
 
     def _fetch(self) -> list[T]:
         if self._cache is None:
-            self._cache = list(self._session().execute(self._statement()).scalars().all())
+            # populate_existing: a record this process loaded before comes back with the values in the
+            # database now, which other processes may have changed (as a Django user expects)
+            statement = self._statement().execution_options(populate_existing=True)
+            self._cache = list(self._session().execute(statement).scalars().all())
         return self._cache
 
     def __iter__(self) -> Iterator[T]:

@@ -1,16 +1,17 @@
-"""The run context: which transform and run the code that is executing belongs to.
+"""The run context: which transform and run the executing code belongs to.
 
-`ln.track()` makes the calling script a Transform (key = file name, kind "script", source code and
-its hash stored; changed source makes a new version) and starts a Run; records saved meanwhile link
-to that run. `ln.finish()` marks the run finished.
+`ln.track()` makes the calling script or notebook a Transform and starts a Run; records saved
+meanwhile link to that run (and to its project). `ln.finish()` completes it: finished_at, status,
+the environment, the report (what a script printed) and, for notebooks, the final source.
+Function runs (`@ln.tracked()`) live in a context variable, so threads and asyncio tasks each see
+their own.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import inspect
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,28 +20,36 @@ from lamella._logging import logger
 from lamella.errors import InvalidArgument
 
 if TYPE_CHECKING:
-    from lamella.models import Artifact, Run, Transform
+    from lamella._tracking.report import ScriptCapture
+    from lamella.models import Artifact, Project, Run, Transform
 
 
 class Context:
-    """`ln.context.transform` and `ln.context.run` of the current process."""
+    """`ln.context.transform`, `ln.context.run` and `ln.context.project` of the current process."""
 
     def __init__(self) -> None:
         self.transform: Transform | None = None
         self.run: Run | None = None
+        self.project: Project | None = None
         self._instance_uid: str | None = None
+        self._capture: ScriptCapture | None = None
+        self._notebook: Path | None = None
 
     def __repr__(self) -> str:
         return f"Context(transform={self.transform!r}, run={self.run!r})"
 
 
 context = Context()
+_function_run: ContextVar[Run | None] = ContextVar("lamella_function_run", default=None)
 
 
 def current_run() -> Run | None:
-    run = context.run
+    """The run new records link to: the innermost tracked function's, else the script's (until finished)."""
+    run = _function_run.get()
     if run is None:
-        return None
+        run = context.run
+        if run is None or run.__dict__.get("finished_at") is not None:
+            return None
     from lamella._instance import state
 
     instance = state.peek()
@@ -49,8 +58,8 @@ def current_run() -> Run | None:
     return run
 
 
-def _content_hash(text: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.md5(text.encode()).digest()).decode()[:22]
+def current_project() -> Project | None:
+    return context.project if current_run() is not None else None
 
 
 def _calling_script() -> Path | None:
@@ -66,104 +75,184 @@ def _calling_script() -> Path | None:
     return Path(main_file).resolve() if main_file else None
 
 
-def _script_transform(path: Path) -> Transform:
-    from sqlalchemy import select
+def _resolve_project(project: Any) -> Project | None:
+    from lamella.models import Project
 
-    from lamella._instance import state
-    from lamella.models import Transform
+    if project is None:
+        return None
+    if isinstance(project, Project):
+        return project if project.__dict__.get("id") is not None else project.save()
+    if isinstance(project, str):
+        return Project(name=project).save()
+    raise InvalidArgument(f"project= takes a Project or a project name, not {type(project).__name__}")
 
-    source = path.read_text(errors="replace")
-    digest = _content_hash(source)
-    key = path.name
-    instance = state.current()
-    with instance.db.write("lamella:transform") as session:
-        same = session.execute(
-            select(Transform)
-            .where(Transform.key == key, Transform.hash == digest, Transform.branch_id != -1)
-            .order_by(Transform.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if same is not None:
-            return same
-        latest = session.execute(
-            select(Transform)
-            .where(Transform.key == key, Transform.is_latest.is_(True), Transform.branch_id != -1)
-            .limit(1)
-        ).scalar_one_or_none()
-        transform = Transform(key=key, kind="script", source_code=source, hash=digest)
-        if latest is not None:
-            transform.uid = transform._next_version_uid(session, latest.stem_uid)
-            transform._demote_family(session, latest.stem_uid)
-            logger.info(
-                f"source of {key} changed: new version {transform.uid} of transform {latest.stem_uid}"
+
+def _detect_transform() -> tuple[Transform, Path | None]:
+    from lamella._tracking import notebook
+    from lamella._tracking.transforms import transform_for_source
+
+    if notebook.in_notebook():
+        path = notebook.find_running_notebook()
+        if path is None:
+            raise InvalidArgument(
+                "could not find this notebook's file; save it in the working folder, or pass a transform: "
+                "ln.track(ln.Transform(key='my_analysis.ipynb', kind='notebook'))"
             )
-        transform._fill_defaults(instance)
-        session.add(transform)
-        session.flush()
-        return transform
+        file = notebook.load_notebook_file(path)
+        transform, _ = transform_for_source(path.name, "notebook", file.source, description=file.title)
+        return transform, path
+    script = _calling_script()
+    if script is None or not script.exists():
+        raise InvalidArgument(
+            "could not find the script to track; pass a transform: ln.track(ln.Transform(key='my pipeline'))"
+        )
+    transform, _ = transform_for_source(script.name, "script", script.read_text(errors="replace"))
+    return transform, None
 
 
 def track(
     transform: Transform | str | None = None,
     *,
     params: dict[str, Any] | None = None,
-    project: Any = None,
+    project: Project | str | None = None,
     new_run: bool | None = None,
 ) -> Run:
-    """Start a run of the calling script (or of `transform`) and make it the context of new records."""
+    """Start a run of the calling script or notebook (or of `transform`); new records link to it.
+
+    `params` are stored on the run (queryable: `ln.Run.filter(params__learning_rate=0.01)`);
+    `project` links the transform, the run and every record the run creates to a project.
+    """
     from lamella._instance import state
+    from lamella._tracking.jsonable import to_jsonable
+    from lamella._tracking.redact import redact_params
     from lamella.models import Run, Transform
 
     instance = state.current()
+    if params is not None and not isinstance(params, dict):
+        raise InvalidArgument(f"params must be a dict, not {type(params).__name__}")
+    if context._capture is not None:  # a second track() in the same process: close the first run's capture
+        context._capture.stop()
+        context._capture = None
+    notebook_path: Path | None = None
     if transform is None:
-        script = _calling_script()
-        if script is None or not script.exists():
-            raise InvalidArgument(
-                "could not find the script to track; pass a transform: ln.track(ln.Transform(key='my pipeline'))"
-            )
-        record = _script_transform(script)
+        record, notebook_path = _detect_transform()
     elif isinstance(transform, str):
         record = Transform.get(transform)
     elif isinstance(transform, Transform):
         record = transform if transform.__dict__.get("id") is not None else transform.save()
     else:
         raise InvalidArgument(f"track() takes a Transform or a transform uid, not {type(transform).__name__}")
-    if params is not None and not isinstance(params, dict):
-        raise InvalidArgument(f"params must be a dict, not {type(params).__name__}")
-    run = Run(transform=record, params=params, started_at=datetime.now(UTC), status="started")
+    project_record = _resolve_project(project)
+    stored_params = redact_params(to_jsonable(params)) if params is not None else None
+    run = Run(transform=record, params=stored_params, started_at=datetime.now(UTC), status="started")
     run.save()
-    context.transform, context.run = record, run
+    if project_record is not None:
+        record.projects.add(project_record)
+        run.projects.add(project_record)
+    context.transform, context.run, context.project = record, run, project_record
     context._instance_uid = instance.config.uid
+    context._notebook = notebook_path
+    if notebook_path is None and record.kind == "script":
+        from lamella._tracking.report import ScriptCapture
+
+        context._capture = ScriptCapture(_log_path(run), on_exit=_on_script_exit)
     logger.info(f"started Run('{run.uid[:8]}...') of Transform('{record.uid}') {record.key!r}")
     return run
 
 
+def _log_path(run: Run) -> Path:
+    from lamella._instance.settings import settings
+
+    return settings.cache_dir / "run_logs" / f"{run.uid}.log"
+
+
+def _complete(run: Run, status: str) -> None:
+    """Record how the run ended, with its environment and report."""
+    from lamella._instance.settings import settings
+    from lamella._tracking.environment import save_environment
+
+    capture, context._capture = context._capture, None
+    if capture is not None:
+        capture.stop()
+    report: Artifact | None = None
+    if capture is not None and capture.log_path.exists():
+        from lamella._tracking.report import save_report
+
+        report = save_report(capture.log_path, run.uid)
+        capture.log_path.unlink(missing_ok=True)
+    elif context._notebook is not None:
+        report = _notebook_finish(run)
+    environment = save_environment(settings.cache_dir / "environments" / run.uid)
+    run.finished_at = datetime.now(UTC)
+    run.status = status
+    run.environment_id = environment.id
+    if report is not None:
+        run.report_id = report.id
+    run.save()
+
+
+def _notebook_finish(run: Run) -> Artifact | None:
+    """Store the notebook's final source; for an interactively run, saved notebook also an HTML report."""
+    from lamella._instance.settings import settings
+    from lamella._tracking import notebook
+    from lamella._tracking.report import save_report
+    from lamella._tracking.transforms import update_source
+
+    path = context._notebook
+    if path is None or not path.exists() or context.transform is None:
+        return None
+    file = notebook.load_notebook_file(path)
+    update_source(context.transform, file.source)
+    if not file.has_outputs:
+        return None  # executed headless (nbconvert --execute): outputs are not on disk yet
+    folder = settings.cache_dir / "run_logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    html = notebook.html_report(path, folder / f"{run.uid}.html")
+    if html is None:
+        return None
+    try:
+        return save_report(html, run.uid)
+    finally:
+        html.unlink(missing_ok=True)
+
+
+def _on_script_exit(status: str | None) -> None:
+    """From the exception hook (errored/aborted) or interpreter exit (status None: not finished)."""
+    run = context.run
+    if run is None or run.__dict__.get("finished_at") is not None:
+        return
+    if status is None:
+        capture, context._capture = context._capture, None
+        if capture is not None:
+            from lamella._tracking.report import save_report
+
+            capture.stop()
+            report = save_report(capture.log_path, run.uid)
+            capture.log_path.unlink(missing_ok=True)
+            run.report_id = report.id
+            run.save()
+        return
+    _complete(run, status)
+    logger.info(f"run {run.uid[:8]}... {status}; its output is in run.report")
+
+
 def finish() -> None:
-    """Mark the current run finished."""
+    """Complete the current run: finished_at, status "completed", environment, report, notebook source."""
     run = context.run
     if run is None:
         raise InvalidArgument("no run to finish: call ln.track() first")
-    run.finished_at = datetime.now(UTC)
-    run.status = "completed"
-    run.save()
-    logger.info(
-        f"finished Run('{run.uid[:8]}...') after {(run.finished_at - _aware(run.started_at)).total_seconds():.1f} s"
-    )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if run.__dict__.get("finished_at") is not None:
+        logger.info(f"run {run.uid[:8]}... was finished already")
+        return
+    _complete(run, "completed")
+    started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
+    assert run.finished_at is not None
+    elapsed = (run.finished_at - started).total_seconds()
+    logger.info(f"finished Run('{run.uid[:8]}...') after {elapsed:.1f} s")
 
 
 def track_input(artifact: Artifact, is_run_input: bool | None) -> None:
-    """Link an artifact that the current run read as one of its inputs."""
-    from lamella._instance.settings import settings
+    """Link an artifact the current run read (load, cache, open) as one of its inputs."""
+    from lamella._tracking.inputs import link_input
 
-    run = current_run()
-    if run is None or is_run_input is False:
-        return
-    if is_run_input is None and not settings.track_run_inputs:
-        return
-    if artifact.run_id == run.id:
-        return  # the run made it; reading it back is not an input
-    run.input_artifacts.add(artifact)
+    link_input(artifact, is_run_input)

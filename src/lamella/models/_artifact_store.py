@@ -219,7 +219,7 @@ def _family_to_extend(artifact: Artifact, session: Any) -> Artifact | None:
             table.storage_id == artifact.storage_id,
         )
     ).first()
-    return None if found is None else session.get(ArtifactModel, found[0])
+    return None if found is None else session.get(ArtifactModel, found[0], populate_existing=True)
 
 
 def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
@@ -235,7 +235,7 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
     if artifact.suffix is not None:
         condition.append(table.suffix == artifact.suffix)
     found = session.execute(select(func.min(table.id)).where(*condition)).scalar()
-    return None if found is None else session.get(ArtifactModel, found)
+    return None if found is None else session.get(ArtifactModel, found, populate_existing=True)
 
 
 def _store_bytes(source: Source, target: str) -> tuple[str, int, int | None]:
@@ -416,6 +416,10 @@ def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
         artifact.is_latest = True
         session.add(artifact)
         session.flush()
+        if not (artifact.kind or "").startswith("__lamella"):
+            from lamella._tracking.projects import link_to_current_project
+
+            link_to_current_project([artifact])
     return artifact
 
 

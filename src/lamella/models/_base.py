@@ -248,6 +248,7 @@ class SQLRecord(Base):
             "run_id" in table_columns
             and self.__dict__.get("run_id") is None
             and self.__dict__.get("run") is None
+            and not self.__dict__.get("_skip_run")
         ):
             from lamella._tracking.context import current_run
 
@@ -268,7 +269,8 @@ class SQLRecord(Base):
 
         instance = state.current()
         with instance.db.write(*self._lock_names()) as session:
-            if self.__dict__.get("id") is None:
+            inserting = self.__dict__.get("id") is None
+            if inserting:
                 existing = self._existing_under_lock()
                 if existing is not None:
                     return existing
@@ -278,6 +280,10 @@ class SQLRecord(Base):
                 setattr(self, "updated_at", utcnow())
             session.add(self)
             session.flush()
+            if inserting:
+                from lamella._tracking.projects import link_to_current_project
+
+                link_to_current_project([self])
         self._after_save()
         return self
 
@@ -358,8 +364,20 @@ class SQLRecord(Base):
 
         describe_record(self)
 
-    def view_parents(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("view_parents() arrives with lineage graphs")
+    def view_parents(self, field: str | None = None, distance: int = 5, return_graph: bool = False) -> Any:
+        """The record's ancestors in its hierarchy (registries with `parents`: ULabel, Record, Project)."""
+        from lamella._tracking import graph
+
+        if "parents" not in self._relations:
+            raise InvalidArgument(
+                f"{type(self).__name__} has no hierarchy; view_parents() works for ULabel, Record, Project"
+            )
+        self._require_saved("view the parents of")
+        digraph = graph.parents_graph(self, field=field, distance=distance)
+        if return_graph:
+            return digraph
+        graph.show(digraph, f"parents_{self.uid}")
+        return None
 
 
 _NAME_LOOKUP_SQL: dict[tuple[str, str], str] = {}

@@ -40,6 +40,9 @@ def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
             _insert_many(model, new, session)
             session.add_all(existing)
             session.flush()
+            from lamella._tracking.projects import link_to_current_project
+
+            link_to_current_project(new)
         saved.extend(group)
     return saved
 

@@ -215,6 +215,12 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
     def _lock_names(self) -> tuple[str, ...]:
         return ("lamella:artifact",)
 
+    def _fill_defaults(self, instance: Any) -> None:
+        internal = (self.kind or "").startswith(INTERNAL_KIND_PREFIX)
+        if internal and self.__dict__.get("run_id") is None and self.__dict__.get("run") is None:
+            self.__dict__["_skip_run"] = True
+        super()._fill_defaults(instance)
+
     def save(self, *args: Any, upload: bool | None = None, **kwargs: Any) -> Artifact:
         """Store the bytes (copy or upload into the instance's storage) and insert the record, atomically."""
         if self.__dict__.get("id") is not None:
@@ -272,6 +278,17 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
         from lamella.models._describe import describe_artifact
 
         describe_artifact(self)
+
+    def view_lineage(self, return_graph: bool = False, **kwargs: Any) -> Any:
+        """The upstream graph of runs and data that led here; returned, displayed, or written to a file."""
+        from lamella._tracking import graph
+
+        self._require_saved("view the lineage of")
+        digraph = graph.data_lineage(self)
+        if return_graph:
+            return digraph
+        graph.show(digraph, f"lineage_{self.uid}")
+        return None
 
     @property
     def n_objects(self) -> int | None:

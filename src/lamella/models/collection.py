@@ -54,5 +54,16 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
     def _lock_names(self) -> tuple[str, ...]:
         return ("lamella:collection",)
 
+    def view_lineage(self, return_graph: bool = False, **kwargs: Any) -> Any:
+        """The upstream graph of runs and data that led here; returned, displayed, or written to a file."""
+        from lamella._tracking import graph
+
+        self._require_saved("view the lineage of")
+        digraph = graph.data_lineage(self)
+        if return_graph:
+            return digraph
+        graph.show(digraph, f"lineage_{self.uid}")
+        return None
+
 
 latest_version_index("collection", 20)(Collection)

@@ -72,6 +72,17 @@ class Transform(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksCreat
     def name(self) -> str | None:
         return self.description or self.key
 
+    def view_lineage(self, return_graph: bool = False, **kwargs: Any) -> Any:
+        """Transforms upstream of this one (whose runs made the data this one's runs read)."""
+        from lamella._tracking import graph
+
+        self._require_saved("view the lineage of")
+        digraph = graph.transform_lineage(self)
+        if return_graph:
+            return digraph
+        graph.show(digraph, f"transforms_{self.uid}")
+        return None
+
     @property
     def latest_run(self) -> Run | None:
         return Run.filter(transform=self).order_by("-started_at").first()

@@ -1,0 +1,137 @@
+"""`@ln.tracked()`: every call of a function is a Run of the function's Transform.
+
+The run's params are the call's arguments (defaults included); `initiated_by_run` is the run that
+was current when the function was called (a script's, or an enclosing tracked function's). The
+current run lives in a context variable, so nested calls, threads and asyncio tasks each see
+their own. An exception marks the run errored and propagates unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# (instance uid, function) -> transform id: one transform lookup per function and process
+_transform_ids: dict[tuple[str, Any], int] = {}
+
+
+def _function_key(func: Callable[..., Any]) -> str:
+    try:
+        file = Path(inspect.getsourcefile(func) or "").name
+    except TypeError:
+        file = ""
+    qualname = getattr(func, "__qualname__", getattr(func, "__name__", "function"))
+    return f"{file}:{qualname}" if file else qualname
+
+
+def _function_source(func: Callable[..., Any]) -> str:
+    try:
+        return inspect.getsource(func)
+    except (OSError, TypeError):
+        return f"# source of {_function_key(func)} is not available\n"
+
+
+def _transform_id(func: Callable[..., Any]) -> int:
+    from lamella._instance import state
+    from lamella._tracking.transforms import transform_for_source
+
+    instance = state.current()
+    cache_key = (instance.config.uid, func)
+    transform_id = _transform_ids.get(cache_key)
+    if transform_id is None:
+        transform, _ = transform_for_source(_function_key(func), "function", _function_source(func))
+        transform_id = _transform_ids[cache_key] = transform.id
+    return transform_id
+
+
+def _params(signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    from lamella._tracking.jsonable import to_jsonable
+    from lamella._tracking.redact import redact_params
+
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
+        return {}
+    bound.apply_defaults()
+    params = {}
+    for name, value in bound.arguments.items():
+        kind = signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            params.update(value)
+        else:
+            params[name] = value
+    return redact_params(to_jsonable(params))
+
+
+def _start(
+    func: Callable[..., Any], signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    from lamella._tracking.context import current_run
+    from lamella.models import Run
+
+    parent = current_run()
+    run = Run(
+        transform_id=_transform_id(func),
+        params=_params(signature, args, kwargs),
+        started_at=datetime.now(UTC),
+        status="started",
+        initiated_by_run_id=parent.id if parent is not None else None,
+    )
+    return run.save()
+
+
+def _end(run: Any, status: str) -> None:
+    run.finished_at = datetime.now(UTC)
+    run.status = status
+    run.save()
+
+
+def tracked(uid: str | None = None) -> Callable[[F], F]:
+    """Track each call of the decorated function (sync or async) as a run."""
+
+    def decorator(func: F) -> F:
+        from lamella._tracking.context import _function_run
+
+        signature = inspect.signature(func)
+
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                run = _start(func, signature, args, kwargs)
+                token = _function_run.set(run)
+                try:
+                    result = await func(*args, **kwargs)
+                except BaseException as error:
+                    _end(run, "aborted" if isinstance(error, KeyboardInterrupt) else "errored")
+                    raise
+                finally:
+                    _function_run.reset(token)
+                _end(run, "completed")
+                return result
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            run = _start(func, signature, args, kwargs)
+            token = _function_run.set(run)
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as error:
+                _end(run, "aborted" if isinstance(error, KeyboardInterrupt) else "errored")
+                raise
+            finally:
+                _function_run.reset(token)
+            _end(run, "completed")
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

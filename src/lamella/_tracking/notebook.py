@@ -1,0 +1,178 @@
+"""Jupyter notebooks: finding the running notebook's file, its title, and its code as percent-format Python."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class NotebookFile:
+    path: Path
+    title: str | None
+    source: str  # percent-format Python: what ran, readable and diffable
+    has_outputs: bool
+
+
+def in_notebook() -> bool:
+    """True inside an IPython kernel (Jupyter, nbconvert --execute), False in scripts and plain IPython."""
+    import sys
+
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except Exception:
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _executed_inputs() -> list[str]:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        history = shell.user_ns.get("In", []) if shell is not None else []
+    except Exception:
+        return []
+    return [cell.strip() for cell in history if isinstance(cell, str) and cell.strip()]
+
+
+def _candidates() -> list[Path]:
+    """Where the kernel's notebook may be: what the front end tells the kernel, else the working folder."""
+    named = []
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        namespace = shell.user_ns if shell is not None else {}
+    except Exception:
+        namespace = {}
+    for value in (
+        namespace.get("__session__"),  # Jupyter Server (ipykernel >= 6.?) sets the notebook path here
+        namespace.get("__vsc_ipynb_file__"),  # VS Code
+        os.environ.get("JPY_SESSION_NAME"),  # Jupyter Server >= 2 for kernels it starts
+    ):
+        if isinstance(value, str) and value.endswith(".ipynb"):
+            named.append(Path(value))
+    if named:
+        return named
+    return sorted(Path.cwd().glob("*.ipynb"))
+
+
+def find_running_notebook() -> Path | None:
+    """The notebook this kernel runs. Without a hint from the front end (nbconvert --execute), the
+    notebook in the working folder whose code cells contain what this kernel has executed."""
+    candidates = [p for p in _candidates() if p.exists()]
+    if len(candidates) <= 1:
+        return candidates[0].resolve() if candidates else None
+    executed = _executed_inputs()
+    best: tuple[int, Path] | None = None
+    for path in candidates:
+        try:
+            cells = {c.strip() for c in code_cells(read_notebook(path))}
+        except (OSError, ValueError):
+            continue
+        score = sum(1 for cell in executed if cell in cells)
+        if best is None or score > best[0]:
+            best = (score, path)
+    return best[1].resolve() if best is not None and best[0] > 0 else None
+
+
+def read_notebook(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict) or "cells" not in data:
+        raise ValueError(f"{path} is not a Jupyter notebook")
+    return data
+
+
+def _cell_source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def code_cells(notebook: dict[str, Any]) -> list[str]:
+    return [_cell_source(c) for c in notebook["cells"] if c.get("cell_type") == "code"]
+
+
+def title_of(notebook: dict[str, Any]) -> str | None:
+    """The text of the first level-1 heading (`# Title`) in a markdown cell."""
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") != "markdown":
+            continue
+        for line in _cell_source(cell).splitlines():
+            if line.startswith("# "):
+                return line[2:].strip() or None
+    return None
+
+
+def to_percent_format(notebook: dict[str, Any]) -> str:
+    """Code cells as `# %%` blocks, markdown cells as commented `# %% [markdown]` blocks."""
+    blocks = []
+    for cell in notebook["cells"]:
+        text = _cell_source(cell).rstrip("\n")
+        if cell.get("cell_type") == "code":
+            blocks.append(f"# %%\n{text}")
+        elif cell.get("cell_type") == "markdown":
+            commented = "\n".join(f"# {line}" if line else "#" for line in text.splitlines())
+            blocks.append(f"# %% [markdown]\n{commented}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def from_percent_format(source: str) -> dict[str, Any]:
+    """The inverse of `to_percent_format`: a notebook (nbformat 4 JSON) with the cells, no outputs."""
+    cells: list[dict[str, Any]] = []
+    kind: str | None = None
+    lines: list[str] = []
+
+    def flush() -> None:
+        if kind is None:
+            return
+        text = "\n".join(lines).strip("\n")
+        if kind == "markdown":
+            text = "\n".join(
+                line[2:] if line.startswith("# ") else line.lstrip("#") for line in text.splitlines()
+            )
+            cells.append({"cell_type": "markdown", "metadata": {}, "source": text})
+        else:
+            cells.append(
+                {"cell_type": "code", "metadata": {}, "source": text, "outputs": [], "execution_count": None}
+            )
+
+    for line in source.splitlines():
+        if line.startswith("# %%"):
+            flush()
+            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
+        else:
+            lines.append(line)
+    flush()
+    return {
+        "cells": cells,
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def load_notebook_file(path: Path) -> NotebookFile:
+    notebook = read_notebook(path)
+    has_outputs = any(c.get("outputs") for c in notebook["cells"] if c.get("cell_type") == "code")
+    return NotebookFile(
+        path=path, title=title_of(notebook), source=to_percent_format(notebook), has_outputs=has_outputs
+    )
+
+
+def html_report(path: Path, destination: Path) -> Path | None:
+    """The notebook with its outputs as HTML (needs nbconvert); None when nbconvert is missing."""
+    try:
+        from nbconvert import HTMLExporter
+    except ImportError:
+        return None
+    body, _ = HTMLExporter().from_filename(str(path))
+    destination.write_text(body)
+    return destination
