@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from lamella._cli import instance_info, instance_lifecycle, user
+from lamella._cli import instance_info, instance_lifecycle, transform_source, user
 
 # exit codes: 1 a Lamella error the user can fix, 2 a usage error (click's default), 130 interrupted
 EXIT_LAMELLA_ERROR = 1
@@ -46,6 +46,8 @@ for command in (
     instance_info.info,
     instance_info.list_,
     user.login,
+    transform_source.save,
+    transform_source.load,
 ):
     cli.add_command(command)
 
