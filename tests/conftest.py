@@ -28,9 +28,18 @@ def reset_process_state() -> None:
     state.set_current(None)
     if current is not None:
         current.db.dispose()
+    capture, context._capture = context._capture, None
+    if capture is not None:  # a script run's stdout/stderr tee and exception hook
+        capture.stop()
     context.transform = None
     context.run = None
+    context.project = None
+    context._notebook = None
     context._instance_uid = None
+    from lamella._tracking import decorator, inputs
+
+    inputs._linked.clear()
+    decorator._transform_ids.clear()
     settings._cache_dir = None
     settings.track_run_inputs = True
     try:
@@ -129,5 +138,23 @@ def run_python(home: Path, tmp_path: Path) -> Callable[..., subprocess.Completed
         return subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
         )
+
+    return run
+
+
+@pytest.fixture
+def run_script(home: Path, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Writes `source` to `tmp_path/name` and runs it as a script (`python name`) with this test's LAMELLA_HOME."""
+
+    def run(name: str, source: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+        (tmp_path / name).write_text(source)
+        env = {**os.environ, "LAMELLA_HOME": str(home)}
+        env.pop("LAMELLA_CACHE_DIR", None)
+        result = subprocess.run(
+            [sys.executable, name], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        )
+        if check:
+            assert result.returncode == 0, (name, result.stdout, result.stderr)
+        return result
 
     return run

@@ -12,9 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
-    String,
     TypeDecorator,
-    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -449,10 +447,6 @@ class InBranch:
     space_id: Mapped[int] = mapped_column(Integer, ForeignKey("space.id"), default=1)
 
 
-def short_string(length: int) -> Any:
-    return String(length)
-
-
 __all__ = [
     "Base",
     "BigInt",
@@ -463,6 +457,7 @@ __all__ = [
     "TracksCreator",
     "TracksRun",
     "TracksUpdates",
-    "func",
+    "UTCDateTime",
+    "type_id_of",
     "utcnow",
 ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._query.relations import ManyToMany
+from lamella.errors import InvalidArgument
 from lamella.models._base import BigInt, HasCreatedAt, InBranch, SQLRecord, TracksRun, TracksUpdates
 from lamella.models._versioning import IsVersioned, latest_version_index
 
@@ -42,17 +45,110 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
     references = ManyToMany("Reference", "CollectionReference", "collection_id", "reference_id")
     input_of_runs = ManyToMany("Run", "RunInputCollection", "collection_id", "run_id")
 
-    def __init__(self, artifacts: Any = None, *, key: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        artifacts: Any = None,
+        *,
+        key: str | None = None,
+        description: str | None = None,
+        revises: Collection | None = None,
+        **kwargs: Any,
+    ) -> None:
         if self.__dict__.pop("_lamella_existing", False):
             return
-        if key is not None:
-            kwargs["key"] = key
-        super().__init__(**kwargs)
-        if artifacts is not None:
-            self.__dict__["_pending_artifacts"] = list(artifacts)
+        if artifacts is None:  # loading from the database or a plain field-by-field construction
+            super().__init__(**({"key": key, "description": description} | kwargs))
+            return
+        from lamella.models.artifact import Artifact
+
+        members = [artifacts] if isinstance(artifacts, Artifact) else list(artifacts)
+        if not members:
+            raise InvalidArgument("a collection needs at least one artifact")
+        for member in members:
+            if not isinstance(member, Artifact):
+                raise InvalidArgument(f"a collection holds artifacts, not {type(member).__name__}")
+            member._require_saved("collect")
+        if revises is not None:
+            key = key if key is not None else revises.key
+            description = description if description is not None else revises.description
+        if key is None and description is None:
+            raise InvalidArgument(
+                "a collection needs a key or a description: Collection(artifacts, key='...')"
+            )
+        # the same artifacts in the same order are the same collection
+        digest = hashlib.md5("".join(m.hash or m.uid for m in members).encode()).digest()
+        content_hash = base64.urlsafe_b64encode(digest).decode()[:22]
+        super().__init__(key=key, description=description, hash=content_hash, **kwargs)
+        self.__dict__["_members"] = members
+        self.__dict__["_revises"] = revises
 
     def _lock_names(self) -> tuple[str, ...]:
         return ("lamella:collection",)
+
+    def save(self, *args: Any, **kwargs: Any) -> Collection:
+        """Insert the collection and link its artifacts in order; the same artifacts return the existing one."""
+        if self.__dict__.get("id") is not None or "_members" not in self.__dict__:
+            return super().save()
+        from sqlalchemy import select
+
+        from lamella._instance import state
+        from lamella._tracking.projects import link_to_current_project
+        from lamella.models.links import CollectionArtifact
+
+        instance = state.current()
+        table = Collection.__table__.c
+        with instance.db.write(*self._lock_names()) as session:
+            same = session.execute(
+                select(table.id).where(table.hash == self.hash, table.branch_id != -1)
+            ).first()
+            if same is not None:
+                existing = session.get(Collection, same[0], populate_existing=True)
+                assert existing is not None
+                return existing
+            family = self.__dict__.get("_revises")
+            if family is None and self.key is not None:
+                latest = session.execute(
+                    select(table.id).where(
+                        table.key == self.key, table.is_latest.is_(True), table.branch_id != -1
+                    )
+                ).first()
+                family = session.get(Collection, latest[0]) if latest is not None else None
+            if family is not None:
+                self.uid = self._next_version_uid(session, family.stem_uid)
+                self._demote_family(session, family.stem_uid)
+            self._fill_defaults(instance)
+            if self.run_id is not None and self.transform_id is None:
+                from lamella.models.lineage import Run
+
+                run = session.get(Run, self.run_id)
+                self.transform_id = run.transform_id if run is not None else None
+            session.add(self)
+            session.flush()
+            session.add_all(
+                CollectionArtifact(collection_id=self.id, artifact_id=member.id, position=position)
+                for position, member in enumerate(self.__dict__["_members"])
+            )
+            session.flush()
+            link_to_current_project([self])
+        return self
+
+    @property
+    def ordered_artifacts(self) -> list[Any]:
+        """The artifacts in the order they were given."""
+        from sqlalchemy import select
+
+        from lamella._instance import state
+        from lamella.models.artifact import Artifact
+        from lamella.models.links import CollectionArtifact
+
+        session = state.current().db.session()
+        statement = (
+            select(Artifact)
+            .join(CollectionArtifact, CollectionArtifact.artifact_id == Artifact.id)
+            .where(CollectionArtifact.collection_id == self.id)
+            .order_by(CollectionArtifact.position)
+        )
+        return list(session.execute(statement).scalars())
 
     def view_lineage(self, return_graph: bool = False, **kwargs: Any) -> Any:
         """The upstream graph of runs and data that led here; returned, displayed, or written to a file."""
