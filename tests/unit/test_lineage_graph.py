@@ -24,7 +24,10 @@ def node(source: str, uid: str) -> str:
 
 def has_edge(source: str, tail_uid: str, head_uid: str) -> bool:
     tail, head = node(source, tail_uid), node(source, head_uid)
-    return re.search(rf'^\s*"?{re.escape(tail)}"?\s*->\s*"?{re.escape(head)}"?', source, re.MULTILINE) is not None
+    return (
+        re.search(rf'^\s*"?{re.escape(tail)}"?\s*->\s*"?{re.escape(head)}"?', source, re.MULTILINE)
+        is not None
+    )
 
 
 @pytest.fixture
@@ -36,7 +39,9 @@ def three_steps(ln: ModuleType) -> dict[str, Any]:
 
     found["ingest_run"] = ln.track(ln.Transform(key="ingest.py", kind="script"))
     cleaned = found["raw"].load().dropna()
-    found["cleaned"] = ln.Artifact.from_dataframe(cleaned.assign(clean=True), key="clean/batch1.parquet").save()
+    found["cleaned"] = ln.Artifact.from_dataframe(
+        cleaned.assign(clean=True), key="clean/batch1.parquet"
+    ).save()
     ln.finish()
 
     found["normalize_run"] = ln.track(ln.Transform(key="normalize.py", kind="script"))
@@ -45,7 +50,9 @@ def three_steps(ln: ModuleType) -> dict[str, Any]:
     found["normalized"] = ln.Artifact.from_dataframe(data, key="norm/batch1.parquet").save()
     ln.finish()
 
-    found["config"] = ln.Artifact.from_dataframe(pd.DataFrame({"lr": [0.01]}), key="config/train.parquet").save()
+    found["config"] = ln.Artifact.from_dataframe(
+        pd.DataFrame({"lr": [0.01]}), key="config/train.parquet"
+    ).save()
     found["train_run"] = ln.track(ln.Transform(key="train.py", kind="script"))
     found["normalized"].load()
     found["config"].load()
@@ -239,7 +246,9 @@ def test_view_parents_of_projects_and_records(ln: ModuleType) -> None:
     assert "donor 1" in sample.view_parents(return_graph=True).source
 
 
-def test_view_parents_writes_a_file(ln: ModuleType, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_view_parents_writes_a_file(
+    ln: ModuleType, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     ln.settings.cache_dir = tmp_path / "cache"
     child = ln.ULabel(name="child").save()
     child.parents.add(ln.ULabel(name="parent").save())

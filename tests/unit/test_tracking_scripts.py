@@ -44,7 +44,7 @@ def pipeline(ln: ModuleType, key: str = "My pipeline") -> Any:
 # ---- the script as a transform ----------------------------------------------------------------------
 
 
-def test_a_script_becomes_a_transform_with_its_source_run_and_report(
+def test_a_script_becomes_a_transform_with_its_source_run_report_and_project(
     ln: ModuleType, run_script: Script
 ) -> None:
     source = """import sys
@@ -54,7 +54,7 @@ import lamella as ln
 import pandas as pd
 
 print("before track() is not part of the run")
-ln.track()
+ln.track(params={"learning_rate": 0.01, "batch_size": 32}, project="Cancer Drug Screen 2025")
 print("normalized 3 rows")
 sys.stderr.write("a warning on stderr\\n")
 warnings.warn("careful with batch 2")
@@ -76,13 +76,20 @@ ln.finish()
     assert run.transform == transform
     assert run.status == "completed"
     assert run.finished_at is not None and run.started_at <= run.finished_at
-    assert run.params is None
     assert run.created_by.handle == ln.setup.settings.user.handle
     assert ln.Run.filter(transform=transform, status="completed").one() == run
+    assert run.params == {"learning_rate": 0.01, "batch_size": 32}
+    assert ln.Run.filter(params__batch_size__gt=16).one() == run
 
     # what it printed, on stdout and stderr, is the run's report
     report = text_of(run.report)
-    for expected in ("normalized 3 rows", "a warning on stderr", "careful with batch 2", "line 0", "line 1999"):
+    for expected in (
+        "normalized 3 rows",
+        "a warning on stderr",
+        "careful with batch 2",
+        "line 0",
+        "line 1999",
+    ):
         assert expected in report, expected
     assert "before track()" not in report
 
@@ -96,6 +103,12 @@ ln.finish()
     assert ln.Artifact.filter(kind="__lamella_report__").one().id == run.report.id
     assert ln.Artifact.filter(kind="__lamella_env__").one().id == run.environment.id
     assert "pandas==" in text_of(run.environment)
+
+    # the project collects the transform, the run and its outputs (not the hidden report)
+    project = ln.Project.get(name="Cancer Drug Screen 2025")
+    assert ln.Transform.filter(projects=project).one() == transform
+    assert ln.Run.filter(projects=project).one() == run
+    assert ln.Artifact.filter(projects=project).one() == output
 
 
 def test_unchanged_source_reuses_the_transform_changed_source_makes_a_version(
@@ -347,7 +360,7 @@ def test_the_environment_is_stored_once_and_shared(ln: ModuleType) -> None:
     assert first.environment is not None
     assert first.environment.id == second.environment.id  # identical environments are stored once
     text = text_of(first.environment)
-    assert "pandas==" in text and f"lamella==" in text
+    assert "pandas==" in text and "lamella==" in text
     assert platform.python_version() in text
     assert ln.Artifact.filter().count() == 0  # the environment is not user data
     assert ln.Artifact.filter(kind="__lamella_env__").one().id == first.environment.id
@@ -357,7 +370,9 @@ def test_the_environment_is_stored_once_and_shared(ln: ModuleType) -> None:
 
 
 def test_a_failing_script_is_errored_and_keeps_its_output(ln: ModuleType, run_script: Script) -> None:
-    source = 'import lamella as ln\nln.track()\nprint("about to fail")\nraise RuntimeError("boom: empty input")\n'
+    source = (
+        'import lamella as ln\nln.track()\nprint("about to fail")\nraise RuntimeError("boom: empty input")\n'
+    )
     result = run_script("fails.py", source, check=False)
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "RuntimeError: boom: empty input" in result.stderr
@@ -464,21 +479,3 @@ def test_a_tracked_function_called_after_finish_does_not_join_the_project(ln: Mo
     make_label("after finish")
     project = ln.Project.get(name="Screen")
     assert ln.ULabel.filter(projects=project).to_list("name") == ["during the run"]
-
-
-def test_a_project_script_links_its_outputs(ln: ModuleType, run_script: Script) -> None:
-    source = """import lamella as ln
-import pandas as pd
-
-ln.track(params={"learning_rate": 0.01, "batch_size": 32}, project="Cancer Drug Screen 2025")
-ln.Artifact.from_dataframe(pd.DataFrame({"a": [1]}), key="out.parquet").save()
-ln.finish()
-"""
-    run_script("project_script.py", source)
-    project = ln.Project.get(name="Cancer Drug Screen 2025")
-    transform = ln.Transform.get(key="project_script.py")
-    run = transform.runs.one()
-    assert run.params == {"learning_rate": 0.01, "batch_size": 32}
-    assert ln.Run.filter(params__batch_size__gt=16, projects=project).one() == run
-    assert ln.Transform.filter(projects=project).one() == transform
-    assert ln.Artifact.filter(projects=project).one().key == "out.parquet"

@@ -40,26 +40,37 @@ class Context:
 
 
 context = Context()
-_function_run: ContextVar[Run | None] = ContextVar("lamella_function_run", default=None)
+# the innermost tracked function's run and the uid of the instance it lives in
+_function_run: ContextVar[tuple[Run, str] | None] = ContextVar("lamella_function_run", default=None)
+
+
+def _connected_uid() -> str | None:
+    from lamella._instance import state
+
+    instance = state.peek()
+    return instance.config.uid if instance is not None else None
+
+
+def _script_run() -> Run | None:
+    """The run of `ln.track()`, while it is not finished and its instance is the connected one."""
+    run = context.run
+    if run is None or run.__dict__.get("finished_at") is not None:
+        return None
+    return run if context._instance_uid == _connected_uid() else None
 
 
 def current_run() -> Run | None:
     """The run new records link to: the innermost tracked function's, else the script's (until finished)."""
-    run = _function_run.get()
-    if run is None:
-        run = context.run
-        if run is None or run.__dict__.get("finished_at") is not None:
-            return None
-    from lamella._instance import state
-
-    instance = state.peek()
-    if instance is None or instance.config.uid != context._instance_uid:
-        return None  # tracked in another instance; records here get no run
-    return run
+    function_run = _function_run.get()
+    if function_run is not None:
+        run, instance_uid = function_run
+        return run if instance_uid == _connected_uid() else None
+    return _script_run()
 
 
 def current_project() -> Project | None:
-    return context.project if current_run() is not None else None
+    """The project of `ln.track(project=...)`, while that run is going on."""
+    return context.project if _script_run() is not None else None
 
 
 def _calling_script() -> Path | None:
@@ -152,12 +163,20 @@ def track(
     context.transform, context.run, context.project = record, run, project_record
     context._instance_uid = instance.config.uid
     context._notebook = notebook_path
-    if notebook_path is None and record.kind == "script":
+    if notebook_path is None and _running_a_script():
         from lamella._tracking.report import ScriptCapture
 
         context._capture = ScriptCapture(_log_path(run), on_exit=_on_script_exit)
     logger.info(f"started Run('{run.uid[:8]}...') of Transform('{record.uid}') {record.key!r}")
     return run
+
+
+def _running_a_script() -> bool:
+    """True when the interpreter runs a script file (not a notebook, REPL or `python -c`)."""
+    from lamella._tracking.notebook import in_notebook
+
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return bool(main_file) and not in_notebook()
 
 
 def _log_path(run: Run) -> Path:

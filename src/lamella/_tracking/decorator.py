@@ -37,7 +37,7 @@ def _function_source(func: Callable[..., Any]) -> str:
         return f"# source of {_function_key(func)} is not available\n"
 
 
-def _transform_id(func: Callable[..., Any]) -> int:
+def _transform_id(func: Callable[..., Any], uid: str | None) -> int:
     from lamella._instance import state
     from lamella._tracking.transforms import transform_for_source
 
@@ -45,9 +45,32 @@ def _transform_id(func: Callable[..., Any]) -> int:
     cache_key = (instance.config.uid, func)
     transform_id = _transform_ids.get(cache_key)
     if transform_id is None:
-        transform, _ = transform_for_source(_function_key(func), "function", _function_source(func))
+        if uid is not None:
+            transform = _pinned_transform(func, uid)
+        else:
+            transform, _ = transform_for_source(_function_key(func), "function", _function_source(func))
         transform_id = _transform_ids[cache_key] = transform.id
     return transform_id
+
+
+def _pinned_transform(func: Callable[..., Any], uid: str) -> Any:
+    """`@ln.tracked(uid=...)`: the transform with that uid, created with it on first use."""
+    from lamella._tracking.redact import redact_text
+    from lamella._tracking.transforms import source_hash
+    from lamella.errors import DoesNotExist, InvalidArgument
+    from lamella.models import Transform
+
+    if len(uid) != Transform._uid_length:
+        raise InvalidArgument(f"tracked(uid={uid!r}): a transform uid has {Transform._uid_length} characters")
+    try:
+        return Transform.get(uid)
+    except DoesNotExist:
+        source = redact_text(_function_source(func))
+        transform = Transform(
+            key=_function_key(func), kind="function", source_code=source, hash=source_hash(source)
+        )
+        transform.uid = uid
+        return transform.save()
 
 
 def _params(signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -70,20 +93,25 @@ def _params(signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[st
 
 
 def _start(
-    func: Callable[..., Any], signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
+    func: Callable[..., Any],
+    uid: str | None,
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> tuple[Any, str]:
+    from lamella._instance import state
     from lamella._tracking.context import current_run
     from lamella.models import Run
 
     parent = current_run()
     run = Run(
-        transform_id=_transform_id(func),
+        transform_id=_transform_id(func, uid),
         params=_params(signature, args, kwargs),
         started_at=datetime.now(UTC),
         status="started",
         initiated_by_run_id=parent.id if parent is not None else None,
     )
-    return run.save()
+    return run.save(), state.current().config.uid
 
 
 def _end(run: Any, status: str) -> None:
@@ -93,7 +121,7 @@ def _end(run: Any, status: str) -> None:
 
 
 def tracked(uid: str | None = None) -> Callable[[F], F]:
-    """Track each call of the decorated function (sync or async) as a run."""
+    """Track each call of the decorated function (sync or async) as a run; `uid` pins its transform."""
 
     def decorator(func: F) -> F:
         from lamella._tracking.context import _function_run
@@ -104,8 +132,8 @@ def tracked(uid: str | None = None) -> Callable[[F], F]:
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                run = _start(func, signature, args, kwargs)
-                token = _function_run.set(run)
+                run, instance_uid = _start(func, uid, signature, args, kwargs)
+                token = _function_run.set((run, instance_uid))
                 try:
                     result = await func(*args, **kwargs)
                 except BaseException as error:
@@ -120,8 +148,8 @@ def tracked(uid: str | None = None) -> Callable[[F], F]:
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            run = _start(func, signature, args, kwargs)
-            token = _function_run.set(run)
+            run, instance_uid = _start(func, uid, signature, args, kwargs)
+            token = _function_run.set((run, instance_uid))
             try:
                 result = func(*args, **kwargs)
             except BaseException as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,20 @@ def _candidates() -> list[Path]:
             named.append(Path(value))
     if named:
         return named
+    launched = _notebooks_on_parent_command_line()
+    if launched:
+        return launched
     return sorted(Path.cwd().glob("*.ipynb"))
+
+
+def _notebooks_on_parent_command_line() -> list[Path]:
+    """`jupyter nbconvert --execute analysis.ipynb` names the notebook on the kernel's parent's command line."""
+    try:
+        raw = Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
+    except OSError:
+        return []
+    arguments = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    return [Path(a) for a in arguments if a.endswith(".ipynb") and Path(a).exists()]
 
 
 def find_running_notebook() -> Path | None:
@@ -72,16 +86,17 @@ def find_running_notebook() -> Path | None:
     if len(candidates) <= 1:
         return candidates[0].resolve() if candidates else None
     executed = _executed_inputs()
-    best: tuple[int, Path] | None = None
+    scores: list[tuple[int, Path]] = []
     for path in candidates:
         try:
             cells = {c.strip() for c in code_cells(read_notebook(path))}
         except (OSError, ValueError):
             continue
-        score = sum(1 for cell in executed if cell in cells)
-        if best is None or score > best[0]:
-            best = (score, path)
-    return best[1].resolve() if best is not None and best[0] > 0 else None
+        scores.append((sum(1 for cell in executed if cell in cells), path))
+    scores.sort(key=lambda item: -item[0])
+    if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[0][0] == scores[1][0]):
+        return None  # no match, or several notebooks match equally well: refuse to guess
+    return scores[0][1].resolve()
 
 
 def read_notebook(path: Path) -> dict[str, Any]:
@@ -134,14 +149,22 @@ def from_percent_format(source: str) -> dict[str, Any]:
         if kind is None:
             return
         text = "\n".join(lines).strip("\n")
+        cell_id = uuid.uuid4().hex[:8]  # nbformat 4.5 requires cell ids
         if kind == "markdown":
             text = "\n".join(
                 line[2:] if line.startswith("# ") else line.lstrip("#") for line in text.splitlines()
             )
-            cells.append({"cell_type": "markdown", "metadata": {}, "source": text})
+            cells.append({"id": cell_id, "cell_type": "markdown", "metadata": {}, "source": text})
         else:
             cells.append(
-                {"cell_type": "code", "metadata": {}, "source": text, "outputs": [], "execution_count": None}
+                {
+                    "id": cell_id,
+                    "cell_type": "code",
+                    "metadata": {},
+                    "source": text,
+                    "outputs": [],
+                    "execution_count": None,
+                }
             )
 
     for line in source.splitlines():

@@ -1,22 +1,41 @@
 """Keep secrets out of stored source code and params.
 
 A token or password pasted into a script would otherwise be copied into the database, into every
-backup of it, and into anything that displays transforms. Values are replaced, names are kept, so
-the code still reads naturally: `password = "***"`.
+backup of it, and into anything that displays transforms. String values are replaced, names are
+kept, so the code still reads naturally: `password = "***"`. A name is secret when one of its parts
+(split at `_` and camelCase) is a secret word: `db_password`, `apiKey`, `GITHUB_TOKEN` are;
+`tokenizer`, `author`, `max_tokens` are not.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
 REDACTED = "***"
 
-# names whose values are secrets: api_key, aws_secret_access_key, password, token, ...
-_SECRET_NAME = r"(?:[A-Za-z0-9_]*?(?:pass(?:word|wd)?|secret|token|api_?key|access_?key|private_?key|credential|auth)[A-Za-z0-9_]*)"
+_SECRET_PARTS = {
+    "password",
+    "authorization",
+    "passwd",
+    "pwd",
+    "secret",
+    "secrets",
+    "token",
+    "credential",
+    "credentials",
+    "auth",
+}
+_SECRET_PAIRS = {
+    ("api", "key"),
+    ("access", "key"),
+    ("private", "key"),
+    ("secret", "key"),
+    ("client", "secret"),
+}
 _ASSIGNMENT = re.compile(
-    rf"""(?P<name>\b{_SECRET_NAME}\b["']?\s*(?:=|:)\s*)(?P<quote>["'])(?P<value>[^"'\n]{{4,}})(?P=quote)""",
-    re.IGNORECASE,
+    r"""(?P<name>\b[A-Za-z_][A-Za-z0-9_]*)(?P<sep>["']?\s*(?:=|:)\s*)(?P<quote>["'])(?P<value>[^"'\n]{4,})(?P=quote)"""
 )
 # well-known token formats, wherever they appear
 _TOKENS = [
@@ -27,22 +46,40 @@ _TOKENS = [
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWTs
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password@ in URLs
 ]
-_SECRET_KEY = re.compile(rf"^{_SECRET_NAME}$", re.IGNORECASE)
+
+
+def _parts(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [p for p in spaced.lower().split("_") if p]
+
+
+def is_secret_name(name: str) -> bool:
+    parts = _parts(name)
+    if any(part in _SECRET_PARTS for part in parts):
+        return True
+    if any(part in ("apikey", "accesskey", "privatekey", "secretkey") for part in parts):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(parts))
 
 
 def redact_text(text: str) -> str:
-    text = _ASSIGNMENT.sub(lambda m: f"{m['name']}{m['quote']}{REDACTED}{m['quote']}", text)
+    def replace(match: re.Match[str]) -> str:
+        if not is_secret_name(match["name"]):
+            return match[0]
+        return f"{match['name']}{match['sep']}{match['quote']}{REDACTED}{match['quote']}"
+
+    text = _ASSIGNMENT.sub(replace, text)
     for pattern in _TOKENS:
         text = pattern.sub(REDACTED, text)
     return text
 
 
 def redact_params(params: Any) -> Any:
-    """A copy of params with secret-looking keys and token-looking strings replaced."""
+    """A copy of params with the string values of secret-named keys, and token-like strings, replaced."""
     if isinstance(params, dict):
         return {
             key: REDACTED
-            if isinstance(key, str) and _SECRET_KEY.match(key) and value
+            if isinstance(key, str) and isinstance(value, str) and value and is_secret_name(key)
             else redact_params(value)
             for key, value in params.items()
         }
