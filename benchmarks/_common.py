@@ -171,6 +171,12 @@ def write_big_file(path: Path, size_bytes: int) -> None:
             index += 1
 
 
+def settle(seconds: float = 0.3) -> None:
+    """Flush dirty pages to disk and pause, so writeback of earlier steps does not land in a timing."""
+    os.sync()
+    time.sleep(seconds)
+
+
 def free_bytes(path: str | Path) -> int:
     return shutil.disk_usage(path).free
 
@@ -209,8 +215,19 @@ class Results:
         self.rows: list[Row] = []
         self.started = time.time()
 
-    def add(self, name: str, value: float | None, unit: str, *, n: int | None = None, target: float | None = None,
-            target_text: str = "", lamindb: str = "", note: str = "", **extra: Any) -> Row:
+    def add(
+        self,
+        name: str,
+        value: float | None,
+        unit: str,
+        *,
+        n: int | None = None,
+        target: float | None = None,
+        target_text: str = "",
+        lamindb: str = "",
+        note: str = "",
+        **extra: Any,
+    ) -> Row:
         if target is not None and not target_text:
             target_text = f"< {fmt(target)} {unit}"
         row = Row(self.bench, name, n, value, unit, target, target_text, lamindb, note, extra)
@@ -258,8 +275,16 @@ def fmt(value: float | None) -> str:
 def print_table(rows: Sequence[Row], title: str = "", *, markdown: bool = False, echo: bool = True) -> str:
     header = ["bench", "measurement", "N", "value", "target", "verdict", "LaminDB", "note"]
     body = [
-        [r.bench, r.name, f"{r.n:,}" if r.n else "", f"{fmt(r.value)} {r.unit}", r.target_text, r.verdict,
-         r.lamindb, r.note]
+        [
+            r.bench,
+            r.name,
+            f"{r.n:,}" if r.n else "",
+            f"{fmt(r.value)} {r.unit}",
+            r.target_text,
+            r.verdict,
+            r.lamindb,
+            r.note,
+        ]
         for r in rows
     ]
     if markdown:
@@ -267,9 +292,13 @@ def print_table(rows: Sequence[Row], title: str = "", *, markdown: bool = False,
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in body]
         text = "\n".join(lines)
     else:
-        widths = [max(len(h), *(len(line[i]) for line in body)) if body else len(h) for i, h in enumerate(header)]
+        widths = [
+            max(len(h), *(len(line[i]) for line in body)) if body else len(h) for i, h in enumerate(header)
+        ]
+
         def render(cells: Sequence[str]) -> str:
             return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
         lines = [render(header), render(["-" * w for w in widths])] + [render(line) for line in body]
         text = "\n".join(lines)
     if echo:
@@ -298,11 +327,17 @@ def machine_info() -> dict[str, Any]:
         pass
     try:  # the sources measured: commit plus whether src/ had uncommitted changes
         repo = BENCH_DIR.parent
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=repo, capture_output=True, text=True)
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "src"], cwd=repo, capture_output=True, text=True
+        )
         if head.returncode == 0:
             changed = len(dirty.stdout.splitlines())
-            info["git"] = head.stdout.strip() + (f" + {changed} uncommitted file(s) in src/" if changed else "")
+            info["git"] = head.stdout.strip() + (
+                f" + {changed} uncommitted file(s) in src/" if changed else ""
+            )
     except OSError:
         pass
     return info
@@ -311,13 +346,20 @@ def machine_info() -> dict[str, Any]:
 def parser(description: str | None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scale", choices=SCALES, default="small", help="workload sizes (default: small)")
-    p.add_argument("--json", dest="json_out", default=None,
-                   help="where to write the JSON results (default: benchmarks/results/<bench>-<scale>.json)")
+    p.add_argument(
+        "--json",
+        dest="json_out",
+        default=None,
+        help="where to write the JSON results (default: benchmarks/results/<bench>-<scale>.json)",
+    )
     p.add_argument("--no-json", action="store_true", help="print the table only")
     p.add_argument("--tmp", default=None, help="parent folder of the temp folders (default: the system's)")
     p.add_argument("--keep", action="store_true", help="keep the temp folders")
-    p.add_argument("--cold-bytecode", action="store_true",
-                   help="no .pyc cache: every process compiles lamella's sources (default: warm cache)")
+    p.add_argument(
+        "--cold-bytecode",
+        action="store_true",
+        help="no .pyc cache: every process compiles lamella's sources (default: warm cache)",
+    )
     return p
 
 
@@ -339,8 +381,13 @@ def finish(results: Results, args: argparse.Namespace) -> None:
 # --- child processes ----------------------------------------------------------------------------
 
 
-def run_child(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-              timeout: float | None = None) -> tuple[int, str, str, float, float]:
+def run_child(
+    cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> tuple[int, str, str, float, float]:
     """Run `cmd`; return (exit code, stdout, stderr, wall seconds, peak RSS of that child in MB).
 
     The peak RSS comes from wait4() on the child itself, so earlier children do not leak into it
@@ -349,26 +396,25 @@ def run_child(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | 
     old mm's high-water mark is carried over), so a big parent inflates it; the child's own
     VmHWM (/proc/self/status) does not have that problem.
     """
-    out_file = tempfile.TemporaryFile()
-    err_file = tempfile.TemporaryFile()
-    start = now()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out_file, stderr=err_file)
-    deadline = None if timeout is None else start + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if deadline is not None and now() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.005)
-    wall = now() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out_file.seek(0)
-    err_file.seek(0)
-    stdout = out_file.read().decode(errors="replace")
-    stderr = err_file.read().decode(errors="replace")
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        start = now()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out_file, stderr=err_file)
+        deadline = None if timeout is None else start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline is not None and now() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.005)
+        wall = now() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out_file.seek(0)
+        err_file.seek(0)
+        stdout = out_file.read().decode(errors="replace")
+        stderr = err_file.read().decode(errors="replace")
     return proc.returncode, stdout, stderr, wall, usage.ru_maxrss / 1024
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import clean_env, lamella_cli  # noqa: E402
+from _common import clean_env, lamella_cli
 
 
 def main() -> None:
@@ -23,8 +23,9 @@ def main() -> None:
     compileall.compile_dir(str(Path(lamella.__file__).parent), quiet=2)
     with tempfile.TemporaryDirectory(prefix="lamella-bench-warmup-") as tmp:
         env = clean_env(Path(tmp) / "home")
-        subprocess.run([lamella_cli(), "init", "--storage", "./data"], cwd=tmp, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [lamella_cli(), "init", "--storage", "./data"], cwd=tmp, env=env, check=True, capture_output=True
+        )
         os.environ.update(env)
         os.chdir(tmp)
         import lamella as ln

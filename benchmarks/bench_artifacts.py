@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     RESULTS_DIR,
     Results,
     finish,
@@ -28,7 +28,7 @@ from _common import (  # noqa: E402
     temp_folder,
     write_files,
 )
-from _profiling import profiled  # noqa: E402
+from _profiling import profiled
 
 
 def main() -> None:
@@ -48,8 +48,13 @@ def main() -> None:
         import_s = now() - start
         start = now()
         ln.Artifact(str(paths[0]), key="warmup/f.txt").save()
-        results.add("warm-up: first Artifact(...).save() of the process", now() - start, "s", n=1,
-                    note=f"lazy imports + connect; `import lamella` itself {import_s * 1000:.0f} ms")
+        results.add(
+            "warm-up: first Artifact(...).save() of the process",
+            now() - start,
+            "s",
+            n=1,
+            note=f"lazy imports + connect; `import lamella` itself {import_s * 1000:.0f} ms",
+        )
 
         times = []
         with profiled(args.profile, RESULTS_DIR / f"artifacts-{args.scale}.prof"):
@@ -60,9 +65,16 @@ def main() -> None:
                 times.append(now() - start)
             total = now() - total_start
         ms = [t * 1000 for t in times]
-        results.add("Artifact(1 KB file, key=...).save() one by one", 1000 * total / n, "ms/item", n=n, target=3.0,
-                    lamindb="13.5 ms", note=f"p50 {median(ms):.2f} ms, p95 {percentile(ms, 95):.2f} ms, "
-                    f"max {max(ms):.1f} ms; total {total:.2f} s")
+        results.add(
+            "Artifact(1 KB file, key=...).save() one by one",
+            1000 * total / n,
+            "ms/item",
+            n=n,
+            target=3.0,
+            lamindb="13.5 ms",
+            note=f"p50 {median(ms):.2f} ms, p95 {percentile(ms, 95):.2f} ms, "
+            f"max {max(ms):.1f} ms; total {total:.2f} s",
+        )
 
         # the same artifacts queried back (cheap sanity check that all rows are there)
         start = now()

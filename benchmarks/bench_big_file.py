@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     Results,
     finish,
     free_bytes,
@@ -43,6 +43,7 @@ from _common import (  # noqa: E402
     parse,
     parser,
     run_child,
+    settle,
     temp_folder,
     write_big_file,
 )
@@ -81,14 +82,19 @@ def child_register(path: str, key: str) -> None:
                     hwm_mb = int(line.split()[1]) / 1024
     except OSError:
         pass
-    print(json.dumps({"seconds": seconds, "hash": artifact.hash, "size": artifact.size, "vm_hwm_mb": hwm_mb}))
+    payload = {"seconds": seconds, "hash": artifact.hash, "size": artifact.size, "vm_hwm_mb": hwm_mb}
+    print(json.dumps({**payload, "path": str(artifact.path)}))
 
 
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--memory-gb", type=float, default=None,
-                   help="size of the memory test file in GB (default: 10 at full scale, 1 at small)")
+    p.add_argument(
+        "--memory-gb",
+        type=float,
+        default=None,
+        help="size of the memory test file in GB (default: 10 at full scale, 1 at small)",
+    )
     p.add_argument("--skip-memory", action="store_true", help="only the speed test")
     p.add_argument("--child-register", nargs=2, metavar=("PATH", "KEY"), help=argparse.SUPPRESS)
     args = parse(p)
@@ -111,6 +117,7 @@ def main() -> None:
         baseline_dst = instance.storage / "baseline.copy"
         copies, md5s, ours = [], [], []
         for round_index in range(args.rounds):
+            settle()
             start = now()
             shutil.copyfile(big, baseline_dst)
             copies.append(now() - start)
@@ -120,32 +127,58 @@ def main() -> None:
             md5s.append(seconds)
 
             touch_front(big, round_index)
+            settle()
             start = now()
             artifact = ln.Artifact(str(big), key=f"bench/big{round_index}.bin").save()
             ours.append(now() - start)
             expected, _ = md5_b64(big)
             if artifact.hash != expected or artifact.size != size:
-                raise SystemExit(f"hash/size mismatch: {artifact.hash} vs full md5 {expected}, size {artifact.size}")
+                raise SystemExit(
+                    f"hash/size mismatch: {artifact.hash} vs full md5 {expected}, size {artifact.size}"
+                )
             stored = Path(str(artifact.path))
             try:
                 artifact.delete(permanent=True)
             except Exception as e:  # keep going; the temp folder goes at the end anyway
                 print(f"  (could not delete the artifact: {e}; removing its bytes)")
                 stored.unlink(missing_ok=True)
-            print(f"  round {round_index}: copyfile {copies[-1]:.3f} s, md5 {md5s[-1]:.3f} s, "
-                  f"lamella {ours[-1]:.3f} s", flush=True)
+            print(
+                f"  round {round_index}: copyfile {copies[-1]:.3f} s, md5 {md5s[-1]:.3f} s, "
+                f"lamella {ours[-1]:.3f} s",
+                flush=True,
+            )
         mb = size / MiB
-        results.add("baseline: shutil.copyfile", median(copies), "s", n=1,
-                    note=f"{mb / median(copies):,.0f} MiB/s; runs {', '.join(f'{t:.2f}' for t in copies)}")
-        results.add("baseline: full hashlib.md5 read", median(md5s), "s", n=1,
-                    note=f"{mb / median(md5s):,.0f} MiB/s")
-        results.add(f"Artifact({size // MiB} MiB file, key=...).save(): hash + copy", median(ours), "s", n=1,
-                    note=f"{mb / median(ours):,.0f} MiB/s; runs {', '.join(f'{t:.2f}' for t in ours)}; "
-                    "hash = full md5 (checked)")
-        results.add("  ratio hash+copy / copyfile", median(ours) / median(copies), "x", target=1.15,
-                    target_text="≤ 1.15 x")
-        results.add("  ratio hash+copy / md5 read alone", median(ours) / median(md5s), "x",
-                    note="md5 is single-threaded: this ratio is the overhead over the hashing floor")
+        results.add(
+            "baseline: shutil.copyfile",
+            median(copies),
+            "s",
+            n=1,
+            note=f"{mb / median(copies):,.0f} MiB/s; runs {', '.join(f'{t:.2f}' for t in copies)}",
+        )
+        results.add(
+            "baseline: full hashlib.md5 read", median(md5s), "s", n=1, note=f"{mb / median(md5s):,.0f} MiB/s"
+        )
+        results.add(
+            f"Artifact({size // MiB} MiB file, key=...).save(): hash + copy",
+            median(ours),
+            "s",
+            n=1,
+            note=f"{mb / median(ours):,.0f} MiB/s; runs {', '.join(f'{t:.2f}' for t in ours)}; "
+            "hash = full md5 (checked)",
+        )
+        results.add(
+            "  ratio hash+copy / copyfile",
+            median(ours) / median(copies),
+            "x",
+            target=1.15,
+            target_text="≤ 1.15 x",
+        )
+        results.add(
+            "  ratio hash+copy / md5 read alone",
+            median(ours) / median(md5s),
+            "x",
+            note="md5 is single-threaded: this ratio is the overhead over the hashing floor",
+        )
         big.unlink()
     finish(results, args)
 
@@ -171,31 +204,50 @@ def _memory(results: Results, args: argparse.Namespace, instance: Any, tmp: Path
     print(f"memory test: {size / 1e9:.1f} GB file ({free / 1e9:.0f} GB free)", flush=True)
     env = dict(os.environ)
     small = _small_file(tmp)
-    code, out, err, wall, wait4_small = run_child(
-        [sys.executable, __file__, "--child-register", str(small), "memory/small.txt"], cwd=instance.folder, env=env)
+    code, out, err, _wall, wait4_small = run_child(
+        [sys.executable, __file__, "--child-register", str(small), "memory/small.txt"],
+        cwd=instance.folder,
+        env=env,
+    )
     if code != 0:
         raise SystemExit(err)
     hwm_small = last_json_line(out).get("vm_hwm_mb")
-    results.add("peak RSS: child registering a 1 KB file (baseline)", hwm_small, "MB", n=1,
-                note=f"interpreter + lamella + connect; wait4 ru_maxrss {wait4_small:.0f} MB")
+    results.add(
+        "peak RSS: child registering a 1 KB file (baseline)",
+        hwm_small,
+        "MB",
+        n=1,
+        note=f"interpreter + lamella + connect; wait4 ru_maxrss {wait4_small:.0f} MB",
+    )
 
     big = tmp / "huge.bin"
     start = now()
     write_big_file(big, size)
     print(f"  wrote {size / 1e9:.1f} GB in {now() - start:.1f} s", flush=True)
-    code, out, err, wall, wait4_big = run_child(
-        [sys.executable, __file__, "--child-register", str(big), "memory/huge.bin"], cwd=instance.folder, env=env)
+    code, out, err, _wall, wait4_big = run_child(
+        [sys.executable, __file__, "--child-register", str(big), "memory/huge.bin"],
+        cwd=instance.folder,
+        env=env,
+    )
     if code != 0:
         raise SystemExit(err)
     data = last_json_line(out)
     if data["size"] != size:
         raise SystemExit(f"size mismatch: {data['size']} != {size}")
     hwm = data.get("vm_hwm_mb")
-    results.add(f"peak RSS: child hashing + copying a {size / 1e9:.1f} GB file", hwm, "MB", n=1, target=150,
-                note=note + f"VmHWM of the child; wait4 ru_maxrss {wait4_big:.0f} MB; "
-                f"+{(hwm or 0) - (hwm_small or 0):.0f} MB over the baseline; save took {data['seconds']:.1f} s "
-                f"({size / MiB / data['seconds']:,.0f} MiB/s, file just written)")
+    results.add(
+        f"peak RSS: child hashing + copying a {size / 1e9:.1f} GB file",
+        hwm,
+        "MB",
+        n=1,
+        target=150,
+        note=note + f"VmHWM of the child; wait4 ru_maxrss {wait4_big:.0f} MB; "
+        f"+{(hwm or 0) - (hwm_small or 0):.0f} MB over the baseline; save took {data['seconds']:.1f} s "
+        f"({size / MiB / data['seconds']:,.0f} MiB/s, file just written)",
+    )
     big.unlink()
+    Path(data["path"]).unlink(missing_ok=True)  # the stored copy: free its page cache and disk space
+    settle()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     Results,
     clean_env,
     finish,
@@ -49,8 +49,15 @@ def main() -> None:
         for index in range(repeat):
             instance = init_instance(tmp / f"init{index}", activate=False)
             init_walls.append(instance.init_seconds)
-        results.add("`lamella init --storage ./data` (CLI wall)", median(init_walls), "s", n=1, target=0.5,
-                    lamindb="2.1 s", note=f"median of {repeat}; min {min(init_walls):.3f} s")
+        results.add(
+            "`lamella init --storage ./data` (CLI wall)",
+            median(init_walls),
+            "s",
+            n=1,
+            target=0.5,
+            lamindb="2.1 s",
+            note=f"median of {repeat}; min {min(init_walls):.3f} s",
+        )
 
         instance = init_instance(tmp / "main", activate=False)
         env = clean_env(instance.home)
@@ -58,11 +65,15 @@ def main() -> None:
         for _ in range(repeat):
             code, _, err, wall, _ = run_child([sys.executable, "-c", "pass"], cwd=instance.folder, env=env)
             pass_walls.append(wall)
-            code, _, err, wall, _ = run_child([sys.executable, "-c", "import lamella"], cwd=instance.folder, env=env)
+            code, _, err, wall, _ = run_child(
+                [sys.executable, "-c", "import lamella"], cwd=instance.folder, env=env
+            )
             if code != 0:
                 raise SystemExit(err)
             import_walls.append(wall)
-            code, out, err, wall, _ = run_child([sys.executable, "-c", IMPORT_CHILD], cwd=instance.folder, env=env)
+            code, out, err, wall, _ = run_child(
+                [sys.executable, "-c", IMPORT_CHILD], cwd=instance.folder, env=env
+            )
             if code != 0:
                 raise SystemExit(err)
             data = last_json_line(out)
@@ -70,12 +81,30 @@ def main() -> None:
             first_queries.append(data["first_query"])
             query_walls.append(wall)
         results.add("python -c pass (interpreter start, wall)", median(pass_walls), "s", n=1)
-        results.add("`import lamella` timed in process (fresh interpreter)", median(import_times), "s", n=1,
-                    target=0.15, lamindb="0.87 s")
-        results.add("`python -c 'import lamella'` (whole process wall)", median(import_walls), "s", n=1,
-                    target=0.15, lamindb="0.90 s")
-        results.add("first query after import: Artifact.filter().count()", median(first_queries), "s", n=1,
-                    note="connect + registries load lazily here", lamindb="0.06 s")
+        results.add(
+            "`import lamella` timed in process (fresh interpreter)",
+            median(import_times),
+            "s",
+            n=1,
+            target=0.15,
+            lamindb="0.87 s",
+        )
+        results.add(
+            "`python -c 'import lamella'` (whole process wall)",
+            median(import_walls),
+            "s",
+            n=1,
+            target=0.15,
+            lamindb="0.90 s",
+        )
+        results.add(
+            "first query after import: Artifact.filter().count()",
+            median(first_queries),
+            "s",
+            n=1,
+            note="connect + registries load lazily here",
+            lamindb="0.06 s",
+        )
         results.add("import + first query (whole process wall)", median(query_walls), "s", n=1)
 
         # the same without any bytecode cache (PYTHONDONTWRITEBYTECODE=1, as this sandbox sets it):
@@ -88,18 +117,28 @@ def main() -> None:
                 folder = tmp / f"cold{index}"
                 folder.mkdir()
                 cold_env = {**cold, "LAMELLA_HOME": str(folder / "home")}
-                code, _, err, wall, _ = run_child([lamella_cli(), "init", "--storage", "./data"], cwd=folder,
-                                                  env=cold_env)
+                code, _, err, wall, _ = run_child(
+                    [lamella_cli(), "init", "--storage", "./data"], cwd=folder, env=cold_env
+                )
                 if code != 0:
                     raise SystemExit(err)
                 cold_inits.append(wall)
-                code, out, err, wall, _ = run_child([sys.executable, "-c", IMPORT_CHILD], cwd=folder, env=cold_env)
+                code, out, err, wall, _ = run_child(
+                    [sys.executable, "-c", IMPORT_CHILD], cwd=folder, env=cold_env
+                )
                 if code != 0:
                     raise SystemExit(err)
                 cold_queries.append(wall)
-            results.add("no bytecode cache: `lamella init` (CLI wall)", median(cold_inits), "s", n=1,
-                        note="PYTHONDONTWRITEBYTECODE=1: sources compiled in every process")
-            results.add("no bytecode cache: import + first query (process wall)", median(cold_queries), "s", n=1)
+            results.add(
+                "no bytecode cache: `lamella init` (CLI wall)",
+                median(cold_inits),
+                "s",
+                n=1,
+                note="PYTHONDONTWRITEBYTECODE=1: sources compiled in every process",
+            )
+            results.add(
+                "no bytecode cache: import + first query (process wall)", median(cold_queries), "s", n=1
+            )
     finish(results, args)
 
 

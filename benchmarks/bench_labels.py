@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     RESULTS_DIR,
     Results,
     finish,
@@ -25,7 +25,7 @@ from _common import (  # noqa: E402
     percentile,
     temp_folder,
 )
-from _profiling import profiled  # noqa: E402
+from _profiling import profiled
 
 
 def main() -> None:
@@ -43,8 +43,13 @@ def main() -> None:
 
         start = now()
         ln.ULabel(name="warmup").save()
-        results.add("warm-up: first ULabel(...).save() of the process", now() - start, "s", n=1,
-                    note="lazy imports + connect")
+        results.add(
+            "warm-up: first ULabel(...).save() of the process",
+            now() - start,
+            "s",
+            n=1,
+            note="lazy imports + connect",
+        )
 
         times = []
         with profiled(args.profile, RESULTS_DIR / f"labels-single-{args.scale}.prof"):
@@ -55,9 +60,15 @@ def main() -> None:
                 times.append(now() - start)
             total = now() - total_start
         ms = [t * 1000 for t in times]
-        results.add("ULabel(name=...).save() one by one", 1000 * total / n_single, "ms/item", n=n_single,
-                    target=2.0, lamindb="15.5 ms",
-                    note=f"p50 {median(ms):.2f} ms, p95 {percentile(ms, 95):.2f} ms; total {total:.2f} s")
+        results.add(
+            "ULabel(name=...).save() one by one",
+            1000 * total / n_single,
+            "ms/item",
+            n=n_single,
+            target=2.0,
+            lamindb="15.5 ms",
+            note=f"p50 {median(ms):.2f} ms, p95 {percentile(ms, 95):.2f} ms; total {total:.2f} s",
+        )
 
         with profiled(args.profile, RESULTS_DIR / f"labels-bulk-{args.scale}.prof"):
             start = now()
@@ -67,13 +78,31 @@ def main() -> None:
             ln.save(labels)
             save = now() - start
         bulk_target = 0.5 * n_bulk / 10_000
-        results.add("ULabel(name=...) constructed for a bulk save", construct, "s", n=n_bulk,
-                    note=f"{1000 * construct / n_bulk:.3f} ms/item", lamindb="56 s at 10,000")
-        results.add("  ln.save(list of ULabels)", save, "s", n=n_bulk,
-                    note=f"{1000 * save / n_bulk:.3f} ms/item", lamindb="1.2 s at 10,000")
-        results.add("ULabels constructed + ln.save(list), total", construct + save, "s", n=n_bulk,
-                    target=bulk_target, lamindb="14.6 s at 10,000",
-                    target_text=f"< {bulk_target:g} s" + ("" if full else " (0.5 s × N/10,000)"))
+        results.add(
+            "ULabel(name=...) constructed for a bulk save",
+            construct,
+            "s",
+            n=n_bulk,
+            note=f"{1000 * construct / n_bulk:.3f} ms/item",
+            lamindb="56 s at 10,000",
+        )
+        results.add(
+            "  ln.save(list of ULabels)",
+            save,
+            "s",
+            n=n_bulk,
+            note=f"{1000 * save / n_bulk:.3f} ms/item",
+            lamindb="1.2 s at 10,000",
+        )
+        results.add(
+            "ULabels constructed + ln.save(list), total",
+            construct + save,
+            "s",
+            n=n_bulk,
+            target=bulk_target,
+            lamindb="14.6 s at 10,000",
+            target_text=f"< {bulk_target:g} s" + ("" if full else " (0.5 s × N/10,000)"),
+        )
 
         count = ln.ULabel.filter(name__startswith="bulk-").count()
         if count != n_bulk:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     RESULTS_DIR,
     Results,
     finish,
@@ -34,7 +34,7 @@ from _common import (  # noqa: E402
     temp_folder,
     write_files,
 )
-from _profiling import profiled  # noqa: E402
+from _profiling import profiled
 
 BATCH = 1_000
 PREFIX = "bench/scale/"
@@ -55,7 +55,7 @@ def fill_with_sql(db_path: Path, start: int, stop: int) -> float:
         template = connection.execute(
             "SELECT * FROM artifact WHERE key LIKE ? ORDER BY id DESC LIMIT 1", (PREFIX + "%",)
         ).fetchone()
-        columns = [c for c in template.keys() if c != "id"]
+        columns = [c for c in template.keys() if c != "id"]  # noqa: SIM118 - sqlite3.Row
         base = {c: template[c] for c in columns}
         placeholders = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO artifact ({', '.join(columns)}) VALUES ({placeholders})"
@@ -85,17 +85,25 @@ def timed(function, runs: int) -> tuple[float, list[float], object]:  # type: ig
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--insert-budget", type=float, default=None,
-                   help="seconds of ln.save insertion before the SQL fill (default 600 at full, 0 = unlimited)")
+    p.add_argument(
+        "--insert-budget",
+        type=float,
+        default=None,
+        help="seconds of ln.save insertion before the SQL fill (default 600 at full, 0 = unlimited)",
+    )
     p.add_argument("--runs", type=int, default=7, help="runs per query (median reported)")
-    p.add_argument("--profile", action="store_true", help="cProfile the first insertion batch and the queries")
+    p.add_argument(
+        "--profile", action="store_true", help="cProfile the first insertion batch and the queries"
+    )
     args = parse(p)
     full = args.scale == "full"
     n = 100_000 if full else 2_000
     budget = args.insert_budget if args.insert_budget is not None else (600.0 if full else 0.0)
     results = Results("registry_scale", args.scale)
-    print(f"registry of {n:,} artifacts (scale {args.scale}, insertion budget "
-          f"{'unlimited' if not budget else f'{budget:.0f} s'})")
+    print(
+        f"registry of {n:,} artifacts (scale {args.scale}, insertion budget "
+        f"{'unlimited' if not budget else f'{budget:.0f} s'})"
+    )
     with temp_folder("scale", args.tmp, args.keep) as tmp:
         instance = init_instance(tmp)
         start = now()
@@ -125,33 +133,69 @@ def main() -> None:
                 elapsed = now() - insert_start
                 recent = 1000 * (elapsed - last_elapsed) / (inserted - last_mark)
                 per_10k.append(round(recent, 2))
-                print(f"  {inserted:,} inserted in {elapsed:.1f} s ({1000 * elapsed / inserted:.2f} ms each; "
-                      f"the last {inserted - last_mark:,}: {recent:.2f} ms each)", flush=True)
+                print(
+                    f"  {inserted:,} inserted in {elapsed:.1f} s ({1000 * elapsed / inserted:.2f} ms each; "
+                    f"the last {inserted - last_mark:,}: {recent:.2f} ms each)",
+                    flush=True,
+                )
                 last_mark, last_elapsed = inserted, elapsed
-        results.add("Artifact(tiny file, key=...) constructed, batches of 1,000", 1000 * construct_s / inserted,
-                    "ms/item", n=inserted, note=f"total {construct_s:.1f} s", lamindb="4.8 ms")
-        results.add("  ln.save(list of Artifacts) per batch", 1000 * save_s / inserted, "ms/item", n=inserted,
-                    note=f"total {save_s:.1f} s", lamindb="4.5 ms")
-        results.add("bulk insertion, construct + ln.save", 1000 * (construct_s + save_s) / inserted, "ms/item",
-                    n=inserted, note=f"total {construct_s + save_s:.1f} s; ms each per 10,000 rows: "
-                    + ", ".join(f"{v:g}" for v in per_10k), lamindb="9.3 ms", ms_each_per_10k=per_10k)
+        results.add(
+            "Artifact(tiny file, key=...) constructed, batches of 1,000",
+            1000 * construct_s / inserted,
+            "ms/item",
+            n=inserted,
+            note=f"total {construct_s:.1f} s",
+            lamindb="4.8 ms",
+        )
+        results.add(
+            "  ln.save(list of Artifacts) per batch",
+            1000 * save_s / inserted,
+            "ms/item",
+            n=inserted,
+            note=f"total {save_s:.1f} s",
+            lamindb="4.5 ms",
+        )
+        results.add(
+            "bulk insertion, construct + ln.save",
+            1000 * (construct_s + save_s) / inserted,
+            "ms/item",
+            n=inserted,
+            note=f"total {construct_s + save_s:.1f} s; ms each per 10,000 rows: "
+            + ", ".join(f"{v:g}" for v in per_10k),
+            lamindb="9.3 ms",
+            ms_each_per_10k=per_10k,
+        )
         fill_note = ""
         if inserted < n:
             fill_s = fill_with_sql(Path(instance.storage) / ".lamella" / "lamella.db", inserted, n)
             fill_note = f"{inserted:,} rows via ln.save, {n - inserted:,} via SQL fill (budget spent)"
-            results.add("  SQL fill of the remaining rows (not Lamella; setup only)", fill_s, "s", n=n - inserted,
-                        note=fill_note)
+            results.add(
+                "  SQL fill of the remaining rows (not Lamella; setup only)",
+                fill_s,
+                "s",
+                n=n - inserted,
+                note=fill_note,
+            )
 
         with profiled(args.profile, RESULTS_DIR / f"scale-queries-{args.scale}.prof"):
             first_start = now()
             first_count = ln.Artifact.filter(key__startswith=PREFIX).count()
             first = now() - first_start
-            count_s, count_runs, count = timed(lambda: ln.Artifact.filter(key__startswith=PREFIX).count(), args.runs)
+            count_s, _runs, count = timed(
+                lambda: ln.Artifact.filter(key__startswith=PREFIX).count(), args.runs
+            )
             if count != n or first_count != n:
                 raise SystemExit(f"count() returned {count}, expected {n}")
-            results.add("Artifact.filter(key__startswith=...).count() over all rows", 1000 * count_s, "ms", n=n,
-                        target=20.0, note=f"median of {args.runs}; first call {1000 * first:.1f} ms"
-                        + (f"; {fill_note}" if fill_note else ""), lamindb="1.5 ms at 2,000 rows")
+            results.add(
+                "Artifact.filter(key__startswith=...).count() over all rows",
+                1000 * count_s,
+                "ms",
+                n=n,
+                target=20.0,
+                note=f"median of {args.runs}; first call {1000 * first:.1f} ms"
+                + (f"; {fill_note}" if fill_note else ""),
+                lamindb="1.5 ms at 2,000 rows",
+            )
 
             rng = random.Random(0)
             keys = [key_of(rng.randrange(n)) for _ in range(args.runs * 3)]
@@ -162,14 +206,26 @@ def main() -> None:
                 get_times.append(now() - start)
                 if artifact.key != key:
                     raise SystemExit(f"get(key={key!r}) returned {artifact.key!r}")
-            results.add("Artifact.get(key=...) among all rows", 1000 * median(get_times), "ms", n=n, target=1.0,
-                        note=f"median of {len(keys)} random keys; max {1000 * max(get_times):.2f} ms",
-                        lamindb="2.8 ms")
+            results.add(
+                "Artifact.get(key=...) among all rows",
+                1000 * median(get_times),
+                "ms",
+                n=n,
+                target=1.0,
+                note=f"median of {len(keys)} random keys; max {1000 * max(get_times):.2f} ms",
+                lamindb="2.8 ms",
+            )
 
             batch_prefix = f"{PREFIX}b{(n // BATCH) // 2:03d}/"
             df_s, _, df = timed(lambda: ln.Artifact.filter(key__startswith=batch_prefix).to_dataframe(), 3)
-            results.add("Artifact.filter(key__startswith=<one batch>).to_dataframe()", 1000 * df_s, "ms",
-                        n=len(df), note="median of 3", lamindb="16 ms")  # type: ignore[arg-type]
+            results.add(
+                "Artifact.filter(key__startswith=<one batch>).to_dataframe()",
+                1000 * df_s,
+                "ms",
+                n=len(df),
+                note="median of 3",
+                lamindb="16 ms",
+            )  # type: ignore[arg-type]
     finish(results, args)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_DIR, RESULTS_DIR, SCALES, Row, machine_info, print_table, setup_bytecode  # noqa: E402
+from _common import BENCH_DIR, RESULTS_DIR, SCALES, Row, machine_info, print_table, setup_bytecode
 
 # name -> (script, extra arguments per scale)
 BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
@@ -27,9 +27,12 @@ BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
     "folder": ("bench_folder.py", {}),
     "big_file": ("bench_big_file.py", {}),
     "registry_scale": ("bench_registry_scale.py", {}),
+    "tracking": ("bench_tracking.py", {}),
     # the storage layer alone (no instance): copy_and_hash / copy_tree_and_hash vs shutil
-    "hash_copy": ("bench_hash_copy.py", {"small": ["--size-mb", "128", "--files", "1000"],
-                                         "full": ["--size-mb", "1024", "--files", "10000"]}),
+    "hash_copy": (
+        "bench_hash_copy.py",
+        {"small": ["--size-mb", "128", "--files", "1000"], "full": ["--size-mb", "1024", "--files", "10000"]},
+    ),
 }
 TEXT_ONLY = {"hash_copy"}  # prints its own lines, no JSON
 
@@ -66,8 +69,11 @@ def main() -> None:
     p.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
     p.add_argument("--tmp", default=None, help="parent folder of the temp folders")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per benchmark")
-    p.add_argument("--cold-bytecode", action="store_true",
-                   help="no .pyc cache: every process compiles lamella's sources (default: warm cache)")
+    p.add_argument(
+        "--cold-bytecode",
+        action="store_true",
+        help="no .pyc cache: every process compiles lamella's sources (default: warm cache)",
+    )
     args = p.parse_args()
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
     skip = {n.strip() for n in args.skip.split(",") if n.strip()}
@@ -120,8 +126,11 @@ def main() -> None:
         print(f"\nERROR in {name}: {reason}")
     targets = [r for r in rows if r.target is not None]
     passed = sum(r.verdict == "pass" for r in targets)
-    print(f"\n{passed}/{len(targets)} targets met; benchmark walls: "
-          + ", ".join(f"{n} {w:.0f} s" for n, w in walls.items()) + f"; total {time.time() - started:.0f} s")
+    print(
+        f"\n{passed}/{len(targets)} targets met; benchmark walls: "
+        + ", ".join(f"{n} {w:.0f} s" for n, w in walls.items())
+        + f"; total {time.time() - started:.0f} s"
+    )
 
     summary = {
         "scale": args.scale,
@@ -129,9 +138,21 @@ def main() -> None:
         "bytecode": bytecode,
         "walls": walls,
         "failures": failures,
-        "rows": [{"bench": r.bench, "name": r.name, "n": r.n, "value": r.value, "unit": r.unit,
-                  "target": r.target, "target_text": r.target_text, "verdict": r.verdict, "lamindb": r.lamindb,
-                  "note": r.note} for r in rows],
+        "rows": [
+            {
+                "bench": r.bench,
+                "name": r.name,
+                "n": r.n,
+                "value": r.value,
+                "unit": r.unit,
+                "target": r.target,
+                "target_text": r.target_text,
+                "verdict": r.verdict,
+                "lamindb": r.lamindb,
+                "note": r.note,
+            }
+            for r in rows
+        ],
         "text": texts,
     }
     (RESULTS_DIR / f"summary-{args.scale}.json").write_text(json.dumps(summary, indent=1))

@@ -9,7 +9,7 @@ their own.
 
 from __future__ import annotations
 
-import inspect
+import os
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -76,11 +76,12 @@ def current_project() -> Project | None:
 def _calling_script() -> Path | None:
     """The script file of the first frame outside Lamella (the user's code)."""
     package_dir = str(Path(__file__).resolve().parents[1])
-    for frame_info in inspect.stack()[2:]:
-        filename = frame_info.filename
-        if filename.startswith("<") or str(Path(filename).resolve()).startswith(package_dir):
-            continue
-        return Path(filename).resolve()
+    frame = sys._getframe(1)  # walking frames directly: inspect.stack() reads every frame's source
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<") and not os.path.realpath(filename).startswith(package_dir):
+            return Path(filename).resolve()
+        frame = frame.f_back  # type: ignore[assignment]
     main = sys.modules.get("__main__")
     main_file = getattr(main, "__file__", None)
     return Path(main_file).resolve() if main_file else None
