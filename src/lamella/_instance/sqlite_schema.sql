@@ -80,7 +80,6 @@ CREATE TABLE transform (
 	CONSTRAINT fk_transform_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_transform_created_at ON transform (created_at);
-CREATE INDEX ix_transform_created_by_id ON transform (created_by_id);
 CREATE INDEX ix_transform_hash ON transform (hash);
 CREATE INDEX ix_transform_key ON transform ("key");
 CREATE INDEX ix_transform_stem ON transform (substr(uid, 1, 12));
@@ -116,7 +115,6 @@ CREATE TABLE run (
 	CONSTRAINT fk_run_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_run_created_at ON run (created_at);
-CREATE INDEX ix_run_created_by_id ON run (created_by_id);
 CREATE INDEX ix_run_finished_at ON run (finished_at);
 CREATE INDEX ix_run_initiated_by_run_id ON run (initiated_by_run_id);
 CREATE INDEX ix_run_name ON run (name);
@@ -153,7 +151,6 @@ CREATE TABLE feature (
 	CONSTRAINT fk_feature_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_feature_created_at ON feature (created_at);
-CREATE INDEX ix_feature_created_by_id ON feature (created_by_id);
 CREATE INDEX ix_feature_dtype ON feature (dtype);
 CREATE INDEX ix_feature_name ON feature (name);
 CREATE INDEX ix_feature_run_id ON feature (run_id);
@@ -182,7 +179,6 @@ CREATE TABLE ulabel (
 	CONSTRAINT fk_ulabel_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_ulabel_created_at ON ulabel (created_at);
-CREATE INDEX ix_ulabel_created_by_id ON ulabel (created_by_id);
 CREATE INDEX ix_ulabel_name ON ulabel (name);
 CREATE INDEX ix_ulabel_reference ON ulabel (reference);
 CREATE INDEX ix_ulabel_run_id ON ulabel (run_id);
@@ -214,7 +210,6 @@ CREATE TABLE project (
 );
 CREATE INDEX ix_project_abbr ON project (abbr);
 CREATE INDEX ix_project_created_at ON project (created_at);
-CREATE INDEX ix_project_created_by_id ON project (created_by_id);
 CREATE INDEX ix_project_name ON project (name);
 CREATE INDEX ix_project_run_id ON project (run_id);
 CREATE INDEX ix_project_type_id_name ON project (type_id, name);
@@ -247,7 +242,6 @@ CREATE TABLE reference (
 );
 CREATE INDEX ix_reference_abbr ON reference (abbr);
 CREATE INDEX ix_reference_created_at ON reference (created_at);
-CREATE INDEX ix_reference_created_by_id ON reference (created_by_id);
 CREATE INDEX ix_reference_doi ON reference (doi);
 CREATE INDEX ix_reference_name ON reference (name);
 CREATE INDEX ix_reference_pubmed_id ON reference (pubmed_id);
@@ -369,7 +363,6 @@ CREATE TABLE featurevalue (
 	CONSTRAINT fk_featurevalue_created_by_id_user FOREIGN KEY(created_by_id) REFERENCES user (id)
 );
 CREATE INDEX ix_featurevalue_created_at ON featurevalue (created_at);
-CREATE INDEX ix_featurevalue_created_by_id ON featurevalue (created_by_id);
 CREATE INDEX ix_featurevalue_feature_id ON featurevalue (feature_id);
 CREATE INDEX ix_featurevalue_hash ON featurevalue (hash);
 CREATE INDEX ix_featurevalue_run_id ON featurevalue (run_id);
@@ -406,7 +399,6 @@ CREATE TABLE schema (
 	CONSTRAINT fk_schema_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_schema_created_at ON schema (created_at);
-CREATE INDEX ix_schema_created_by_id ON schema (created_by_id);
 CREATE INDEX ix_schema_hash ON schema (hash);
 CREATE INDEX ix_schema_name ON schema (name);
 CREATE INDEX ix_schema_run_id ON schema (run_id);
@@ -486,14 +478,12 @@ CREATE TABLE artifact (
 	CONSTRAINT fk_artifact_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_artifact_created_at ON artifact (created_at);
-CREATE INDEX ix_artifact_created_by_id ON artifact (created_by_id);
 CREATE INDEX ix_artifact_hash ON artifact (hash);
-CREATE INDEX ix_artifact_key ON artifact ("key");
+CREATE INDEX ix_artifact_key_branch_kind ON artifact ("key", branch_id, kind);
 CREATE INDEX ix_artifact_run_id ON artifact (run_id);
 CREATE INDEX ix_artifact_schema_id ON artifact (schema_id);
 CREATE INDEX ix_artifact_size ON artifact (size);
 CREATE INDEX ix_artifact_stem ON artifact (substr(uid, 1, 16));
-CREATE INDEX ix_artifact_storage_id ON artifact (storage_id);
 CREATE INDEX ix_artifact_transform_id ON artifact (transform_id);
 CREATE UNIQUE INDEX ix_artifact_uid ON artifact (uid);
 CREATE INDEX ix_artifact_version_tag ON artifact (version_tag);
@@ -523,7 +513,6 @@ CREATE TABLE record (
 	CONSTRAINT fk_record_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_record_created_at ON record (created_at);
-CREATE INDEX ix_record_created_by_id ON record (created_by_id);
 CREATE INDEX ix_record_name ON record (name);
 CREATE INDEX ix_record_reference ON record (reference);
 CREATE INDEX ix_record_run_id ON record (run_id);
@@ -733,7 +722,6 @@ CREATE TABLE collection (
 	CONSTRAINT fk_collection_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
 CREATE INDEX ix_collection_created_at ON collection (created_at);
-CREATE INDEX ix_collection_created_by_id ON collection (created_by_id);
 CREATE INDEX ix_collection_hash ON collection (hash);
 CREATE INDEX ix_collection_key ON collection ("key");
 CREATE INDEX ix_collection_run_id ON collection (run_id);

@@ -427,7 +427,7 @@ class TracksUpdates:
 
 
 class TracksCreator:
-    created_by_id: Mapped[int] = mapped_column(BigInt, ForeignKey("user.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(BigInt, ForeignKey("user.id"))  # few values: not indexed
 
     @declared_attr
     def created_by(cls) -> Mapped[User]:

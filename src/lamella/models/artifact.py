@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._query.relations import ManyToMany
@@ -58,9 +58,10 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
     _field_aliases: ClassVar[dict[str, str]] = {}
 
     uid: Mapped[str] = mapped_column(String(20), unique=True, index=True)
-    key: Mapped[str | None] = mapped_column(String(1024), index=True)
+    key: Mapped[str | None] = mapped_column(String(1024))  # indexed with branch and kind, below
     description: Mapped[str | None] = mapped_column(Text)
-    storage_id: Mapped[int] = mapped_column(BigInt, ForeignKey("storage.id"), index=True)
+    # not indexed: a handful of values; without statistics SQLite would pick it over the key index
+    storage_id: Mapped[int] = mapped_column(BigInt, ForeignKey("storage.id"))
     suffix: Mapped[str] = mapped_column(String(30), default="")
     kind: Mapped[str | None] = mapped_column(String(20))
     otype: Mapped[str | None] = mapped_column(String(64))
@@ -305,6 +306,9 @@ class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, I
 
 
 latest_version_index("artifact", 20)(Artifact)
+# key lookups and prefix counts with the default filters (main branch, no internal kinds) read only this
+# index, never the table: `filter(key__startswith=...).count()` over 100,000 rows stays in milliseconds
+Index("ix_artifact_key_branch_kind", Artifact.key, Artifact.branch_id, Artifact.kind)
 
 
 def artifact_source(artifact: Artifact) -> Source | None:

@@ -122,7 +122,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("transform", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_transform_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_transform_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_transform_hash"), ["hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_transform_key"), ["key"], unique=False)
         batch_op.create_index(batch_op.f("ix_transform_uid"), ["uid"], unique=True)
@@ -167,7 +166,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("run", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_run_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_run_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_run_finished_at"), ["finished_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_run_initiated_by_run_id"), ["initiated_by_run_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_run_name"), ["name"], unique=False)
@@ -217,7 +215,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("feature", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_feature_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_feature_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_feature_dtype"), ["dtype"], unique=False)
         batch_op.create_index(batch_op.f("ix_feature_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_feature_run_id"), ["run_id"], unique=False)
@@ -254,7 +251,6 @@ def upgrade() -> None:
     with op.batch_alter_table("project", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_project_abbr"), ["abbr"], unique=False)
         batch_op.create_index(batch_op.f("ix_project_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_project_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_project_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_project_run_id"), ["run_id"], unique=False)
         batch_op.create_index("ix_project_type_id_name", ["type_id", "name"], unique=False)
@@ -292,7 +288,6 @@ def upgrade() -> None:
     with op.batch_alter_table("reference", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_reference_abbr"), ["abbr"], unique=False)
         batch_op.create_index(batch_op.f("ix_reference_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_reference_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reference_doi"), ["doi"], unique=False)
         batch_op.create_index(batch_op.f("ix_reference_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_reference_pubmed_id"), ["pubmed_id"], unique=False)
@@ -328,7 +323,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ulabel", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ulabel_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_ulabel_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ulabel_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_ulabel_reference"), ["reference"], unique=False)
         batch_op.create_index(batch_op.f("ix_ulabel_run_id"), ["run_id"], unique=False)
@@ -365,7 +359,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("featurevalue", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_featurevalue_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_featurevalue_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_featurevalue_feature_id"), ["feature_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_featurevalue_hash"), ["hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_featurevalue_run_id"), ["run_id"], unique=False)
@@ -480,7 +473,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("schema", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_schema_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_schema_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_schema_hash"), ["hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_schema_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_schema_run_id"), ["run_id"], unique=False)
@@ -664,13 +656,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("artifact", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_artifact_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_artifact_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_artifact_hash"), ["hash"], unique=False)
-        batch_op.create_index(batch_op.f("ix_artifact_key"), ["key"], unique=False)
+        batch_op.create_index("ix_artifact_key_branch_kind", ["key", "branch_id", "kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_artifact_run_id"), ["run_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_artifact_schema_id"), ["schema_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_artifact_size"), ["size"], unique=False)
-        batch_op.create_index(batch_op.f("ix_artifact_storage_id"), ["storage_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_artifact_transform_id"), ["transform_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_artifact_uid"), ["uid"], unique=True)
         batch_op.create_index(batch_op.f("ix_artifact_version_tag"), ["version_tag"], unique=False)
@@ -704,7 +694,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_record_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_record_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_record_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_record_reference"), ["reference"], unique=False)
         batch_op.create_index(batch_op.f("ix_record_run_id"), ["run_id"], unique=False)
@@ -1041,7 +1030,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("collection", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_collection_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_collection_created_by_id"), ["created_by_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_collection_hash"), ["hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_collection_key"), ["key"], unique=False)
         batch_op.create_index(batch_op.f("ix_collection_run_id"), ["run_id"], unique=False)
@@ -1497,7 +1485,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_collection_run_id"))
         batch_op.drop_index(batch_op.f("ix_collection_key"))
         batch_op.drop_index(batch_op.f("ix_collection_hash"))
-        batch_op.drop_index(batch_op.f("ix_collection_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_collection_created_at"))
 
     op.drop_table("collection")
@@ -1557,7 +1544,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_record_run_id"))
         batch_op.drop_index(batch_op.f("ix_record_reference"))
         batch_op.drop_index(batch_op.f("ix_record_name"))
-        batch_op.drop_index(batch_op.f("ix_record_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_record_created_at"))
 
     op.drop_table("record")
@@ -1565,13 +1551,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_artifact_version_tag"))
         batch_op.drop_index(batch_op.f("ix_artifact_uid"))
         batch_op.drop_index(batch_op.f("ix_artifact_transform_id"))
-        batch_op.drop_index(batch_op.f("ix_artifact_storage_id"))
         batch_op.drop_index(batch_op.f("ix_artifact_size"))
         batch_op.drop_index(batch_op.f("ix_artifact_schema_id"))
         batch_op.drop_index(batch_op.f("ix_artifact_run_id"))
-        batch_op.drop_index(batch_op.f("ix_artifact_key"))
+        batch_op.drop_index("ix_artifact_key_branch_kind")
         batch_op.drop_index(batch_op.f("ix_artifact_hash"))
-        batch_op.drop_index(batch_op.f("ix_artifact_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_artifact_created_at"))
 
     op.drop_table("artifact")
@@ -1606,7 +1590,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_schema_run_id"))
         batch_op.drop_index(batch_op.f("ix_schema_name"))
         batch_op.drop_index(batch_op.f("ix_schema_hash"))
-        batch_op.drop_index(batch_op.f("ix_schema_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_schema_created_at"))
 
     op.drop_table("schema")
@@ -1630,7 +1613,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_featurevalue_run_id"))
         batch_op.drop_index(batch_op.f("ix_featurevalue_hash"))
         batch_op.drop_index(batch_op.f("ix_featurevalue_feature_id"))
-        batch_op.drop_index(batch_op.f("ix_featurevalue_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_featurevalue_created_at"))
 
     op.drop_table("featurevalue")
@@ -1640,7 +1622,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ulabel_run_id"))
         batch_op.drop_index(batch_op.f("ix_ulabel_reference"))
         batch_op.drop_index(batch_op.f("ix_ulabel_name"))
-        batch_op.drop_index(batch_op.f("ix_ulabel_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_ulabel_created_at"))
 
     op.drop_table("ulabel")
@@ -1652,7 +1633,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reference_pubmed_id"))
         batch_op.drop_index(batch_op.f("ix_reference_name"))
         batch_op.drop_index(batch_op.f("ix_reference_doi"))
-        batch_op.drop_index(batch_op.f("ix_reference_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_reference_created_at"))
         batch_op.drop_index(batch_op.f("ix_reference_abbr"))
 
@@ -1662,7 +1642,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_project_type_id_name")
         batch_op.drop_index(batch_op.f("ix_project_run_id"))
         batch_op.drop_index(batch_op.f("ix_project_name"))
-        batch_op.drop_index(batch_op.f("ix_project_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_project_created_at"))
         batch_op.drop_index(batch_op.f("ix_project_abbr"))
 
@@ -1673,7 +1652,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_feature_run_id"))
         batch_op.drop_index(batch_op.f("ix_feature_name"))
         batch_op.drop_index(batch_op.f("ix_feature_dtype"))
-        batch_op.drop_index(batch_op.f("ix_feature_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_feature_created_at"))
 
     op.drop_table("feature")
@@ -1684,7 +1662,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_run_name"))
         batch_op.drop_index(batch_op.f("ix_run_initiated_by_run_id"))
         batch_op.drop_index(batch_op.f("ix_run_finished_at"))
-        batch_op.drop_index(batch_op.f("ix_run_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_run_created_at"))
 
     op.drop_table("run")
@@ -1693,7 +1670,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_transform_uid"))
         batch_op.drop_index(batch_op.f("ix_transform_key"))
         batch_op.drop_index(batch_op.f("ix_transform_hash"))
-        batch_op.drop_index(batch_op.f("ix_transform_created_by_id"))
         batch_op.drop_index(batch_op.f("ix_transform_created_at"))
 
     op.drop_table("transform")
