@@ -8,16 +8,17 @@ BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _N = len(BASE62)
 
 
+# byte -> character for bytes below 248 (= 4 * 62); the others are dropped so all 62 are equally likely
+_TABLE = bytes(BASE62[b % _N].encode()[0] for b in range(248)) + bytes(8)
+_DROP = bytes(range(248, 256))
+
+
 def base62(n_chars: int) -> str:
-    """A random base62 string; bytes >= 248 are rejected so every character is equally likely."""
-    out: list[str] = []
-    while len(out) < n_chars:
-        for byte in os.urandom(n_chars * 2):
-            if byte < 248:  # 248 = 4 * 62
-                out.append(BASE62[byte % _N])
-                if len(out) == n_chars:
-                    break
-    return "".join(out)
+    """A random base62 string (uniform: bytes that would bias the mapping are dropped, in C)."""
+    out = os.urandom(n_chars + 8).translate(_TABLE, _DROP)
+    while len(out) < n_chars:  # 8 spare bytes make this rare
+        out += os.urandom(n_chars).translate(_TABLE, _DROP)
+    return out[:n_chars].decode()
 
 
 def encode_version(number: int, width: int = 4) -> str:
