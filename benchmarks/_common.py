@@ -214,6 +214,7 @@ class Results:
         self.scale = scale
         self.rows: list[Row] = []
         self.started = time.time()
+        self.pressure_start = pressure()
 
     def add(
         self,
@@ -236,7 +237,8 @@ class Results:
         return row
 
     def print_table(self, title: str | None = None) -> None:
-        print_table(self.rows, title or f"{self.bench} (scale {self.scale})")
+        load = f"; machine pressure at start {self.pressure_start}, at end {pressure()}"
+        print_table(self.rows, title or f"{self.bench} (scale {self.scale}{load})")
 
     def dump(self, json_out: str | None) -> None:
         payload = {
@@ -244,6 +246,8 @@ class Results:
             "scale": self.scale,
             "machine": machine_info(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.started)),
+            "pressure_start": self.pressure_start,
+            "pressure_end": pressure(),
             "wall_seconds": round(time.time() - self.started, 2),
             "rows": [{**asdict(r), "verdict": r.verdict} for r in self.rows],
         }
@@ -306,6 +310,24 @@ def print_table(rows: Sequence[Row], title: str = "", *, markdown: bool = False,
             print(f"\n{title}")
         print(text, flush=True)
     return text
+
+
+def pressure() -> str:
+    """How busy the machine is: load average and the share of time tasks waited for CPU / IO (PSI).
+
+    Other work on a shared machine moves these benchmarks a lot (file creation above all); a high
+    `io` share means the numbers of that run are pessimistic.
+    """
+    parts = [f"load {os.getloadavg()[0]:.1f}"]
+    for kind in ("cpu", "io"):
+        try:
+            with open(f"/proc/pressure/{kind}") as handle:
+                some = handle.readline().split()
+            avg10 = next(p for p in some if p.startswith("avg10=")).split("=")[1]
+            parts.append(f"{kind} {float(avg10):.0f}%")
+        except (OSError, StopIteration, ValueError):
+            pass
+    return ", ".join(parts)
 
 
 def machine_info() -> dict[str, Any]:

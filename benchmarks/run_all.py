@@ -89,6 +89,7 @@ def main() -> None:
     texts: dict[str, str] = {}
     failures: dict[str, str] = {}
     walls: dict[str, float] = {}
+    pressures: dict[str, str] = {}
     started = time.time()
     for name in names:
         script, extra = BENCHMARKS[name]
@@ -116,6 +117,7 @@ def main() -> None:
             texts[name] = output
         elif code == 0 and json_out.exists():
             payload = json.loads(json_out.read_text())
+            pressures[name] = f"{payload.get('pressure_start', '?')} → {payload.get('pressure_end', '?')}"
             rows += [Row(**{k: v for k, v in r.items() if k != "verdict"}) for r in payload["rows"]]
 
     title = f"Lamella benchmarks, scale {args.scale} ({time.strftime('%Y-%m-%d %H:%M')})"
@@ -124,6 +126,10 @@ def main() -> None:
         print(f"\n{name} (storage layer alone):\n{text.rstrip()}")
     for name, reason in failures.items():
         print(f"\nERROR in {name}: {reason}")
+    if pressures:
+        print("\nmachine pressure during each benchmark (start → end; high io/cpu = pessimistic numbers):")
+        for name, text in pressures.items():
+            print(f"  {name}: {text}")
     targets = [r for r in rows if r.target is not None]
     passed = sum(r.verdict == "pass" for r in targets)
     print(
@@ -132,11 +138,14 @@ def main() -> None:
         + f"; total {time.time() - started:.0f} s"
     )
 
+    # a subset (--only/--skip) gets its own file, so it never overwrites the summary of a whole run
+    stem = f"summary-{args.scale}" + ("" if names == list(BENCHMARKS) else "-partial")
     summary = {
         "scale": args.scale,
         "machine": machine_info(),
         "bytecode": bytecode,
         "walls": walls,
+        "pressure": pressures,
         "failures": failures,
         "rows": [
             {
@@ -155,16 +164,19 @@ def main() -> None:
         ],
         "text": texts,
     }
-    (RESULTS_DIR / f"summary-{args.scale}.json").write_text(json.dumps(summary, indent=1))
+    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(summary, indent=1))
     md = [f"# {title}", "", f"Machine: {machine_info()}", "", f"Bytecode: {bytecode}", ""]
     md.append(print_table(rows, markdown=True, echo=False) if rows else "(no rows)")
     for name, text in texts.items():
         md += ["", f"## {name} (storage layer alone)", "", "```", text.rstrip(), "```"]
     for name, reason in failures.items():
         md += ["", f"**ERROR in {name}:** {reason}"]
+    if pressures:
+        md += ["", "Machine pressure during each benchmark (start → end):", ""]
+        md += [f"- {name}: {text}" for name, text in pressures.items()]
     md += ["", f"{passed}/{len(targets)} targets met.", ""]
-    (RESULTS_DIR / f"summary-{args.scale}.md").write_text("\n".join(md))
-    print(f"(summary written to {RESULTS_DIR}/summary-{args.scale}.json and .md)")
+    (RESULTS_DIR / f"{stem}.md").write_text("\n".join(md))
+    print(f"(summary written to {RESULTS_DIR}/{stem}.json and .md)")
     if failures:
         sys.exit(1)
 

@@ -704,3 +704,32 @@ ln.Artifact({str(source)!r}, key="a.txt").save()
     assert ln.Artifact.filter(branch_id=None).count() == 0
     assert managed_files() == []
     assert ln.Artifact(source, key="a.txt").save().key == "a.txt"
+
+
+def test_bulk_save_returns_the_existing_record_for_a_duplicate_and_saves_each_new_one_once(
+    ln: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "one.txt").write_text("one")
+    (tmp_path / "two.txt").write_text("two")
+    (tmp_path / "again.txt").write_text("existing")
+    (tmp_path / "existing.txt").write_text("existing")
+    existing = ln.Artifact(str(tmp_path / "existing.txt"), key="bulk/existing.txt").save()
+    batch = [
+        ln.Artifact(str(tmp_path / "one.txt"), key="bulk/one.txt"),
+        ln.Artifact(str(tmp_path / "two.txt"), key="bulk/two.txt"),
+        ln.Artifact(str(tmp_path / "again.txt"), key="bulk/again.txt"),
+    ]
+    updates: list[str] = []
+    from lamella.models._base import SQLRecord
+
+    original = SQLRecord.save
+
+    def counting_save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        updates.append(self.uid)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLRecord, "save", counting_save)
+    saved = ln.save(batch)
+    assert [a.key for a in saved] == ["bulk/one.txt", "bulk/two.txt", "bulk/existing.txt"]
+    assert saved[2] == existing and saved[2].id == existing.id
+    assert updates == []  # new artifacts are inserted once, not saved again afterwards

@@ -28,9 +28,10 @@ def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
         if issubclass(model, Artifact):
             from lamella.models._artifact_store import save_new_artifacts
 
-            new_artifacts = [r for r in group if r.__dict__.get("id") is None]
+            is_new = [r.__dict__.get("id") is None for r in group]  # before saving gives them ids
+            new_artifacts = [r for r, new in zip(group, is_new, strict=True) if new]
             results = iter(save_new_artifacts(new_artifacts) if new_artifacts else [])
-            saved.extend(r.save() if r.__dict__.get("id") is not None else next(results) for r in group)
+            saved.extend(next(results) if new else r.save() for r, new in zip(group, is_new, strict=True))
             continue
         new = [r for r in group if r.__dict__.get("id") is None]
         existing = [r for r in group if r.__dict__.get("id") is not None]
