@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lamella.models import links  # noqa: F401  (link tables must be defined before queries run)
 from lamella.models._base import Base, SQLRecord
-from lamella.models._bulk import save, view
+from lamella.models._bulk import save
+from lamella.models._view import view
 from lamella.models.artifact import Artifact
 from lamella.models.collection import Collection
 from lamella.models.core import Branch, Space, Storage, User

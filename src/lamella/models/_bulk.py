@@ -1,4 +1,4 @@
-"""`ln.save(records)` for many records in one transaction, and `ln.view()` of the latest records."""
+"""`ln.save(records)`: many records in one transaction per registry."""
 
 from __future__ import annotations
 
@@ -226,52 +226,3 @@ def _executemany_sqlite(connection: Any, table: Any, rows: list[dict[str, Any]])
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.executemany(sql, values)
-
-
-def view(limit: int = 5, registries: list[str] | None = None) -> None:
-    """Print the latest records of every registry that has any."""
-    import sys
-
-    from rich.console import Console
-
-    from lamella.models import (
-        Artifact,
-        Collection,
-        Feature,
-        Project,
-        Record,
-        Reference,
-        Run,
-        Schema,
-        Storage,
-        Transform,
-        ULabel,
-        User,
-    )
-
-    console = Console(file=sys.stdout, highlight=False)
-    models: list[Any] = [
-        Artifact,
-        Collection,
-        Transform,
-        Run,
-        ULabel,
-        Record,
-        Feature,
-        Schema,
-        Project,
-        Reference,
-        Storage,
-        User,
-    ]
-    for model in models:
-        if registries is not None and model.__name__ not in registries:
-            continue
-        qs = model.filter().order_by("-id")
-        total = qs.count()
-        if total == 0:
-            continue
-        df = qs[:limit].to_dataframe()
-        console.print(f"[bold]{model.__name__}[/bold] ({total} in all, latest {min(limit, total)})")
-        console.print(df.to_string(max_colwidth=40))
-        console.print()
