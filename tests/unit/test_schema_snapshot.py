@@ -25,7 +25,11 @@ def test_database_from_snapshot_has_every_table_and_first_rows(tmp_path: Path) -
     tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert set(Base.metadata.tables) | {"alembic_version"} <= tables
     assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
-    assert sorted(connection.execute("SELECT id, name FROM branch")) == [(-1, "trash"), (0, "archive"), (1, "main")]
+    assert sorted(connection.execute("SELECT id, name FROM branch")) == [
+        (-1, "trash"),
+        (0, "archive"),
+        (1, "main"),
+    ]
     assert connection.execute("SELECT handle, uid FROM user").fetchall() == [("ada", "ADA00001")]
     root, instance_uid, created_by = connection.execute(
         "SELECT root, instance_uid, created_by_id FROM storage"
