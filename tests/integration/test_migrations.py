@@ -236,22 +236,23 @@ def test_migrate_on_an_up_to_date_instance_says_so(
 
 @pytest.fixture
 def newer_lamella(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Pretend this Lamella ships a revision 0002 (which adds a table), one newer than the databases."""
+    """Pretend this Lamella ships a revision 0099 (which adds a table), one newer than the databases."""
     migrations = tmp_path / "migrations"
     shutil.copytree(schema.MIGRATIONS_DIR, migrations, ignore=shutil.ignore_patterns("__pycache__"))
-    (migrations / "versions" / "0002_test_marker.py").write_text(
-        '"""test marker\n\nRevision ID: 0002\nRevises: 0001\n"""\n'
+    head = schema.HEAD_REVISION
+    (migrations / "versions" / "0099_test_marker.py").write_text(
+        f'"""test marker\n\nRevision ID: 0099\nRevises: {head}\n"""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f'revision = "0099"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n\n\n'
         "def upgrade():\n"
         '    op.create_table("zz_test_marker", sa.Column("id", sa.Integer, primary_key=True))\n\n\n'
         "def downgrade():\n"
         '    op.drop_table("zz_test_marker")\n'
     )
     monkeypatch.setattr(schema, "MIGRATIONS_DIR", migrations)
-    monkeypatch.setattr(schema, "HEAD_REVISION", "0002")
-    monkeypatch.setattr(schema, "KNOWN_REVISIONS", ("0001", "0002"))
-    return "0002"
+    monkeypatch.setattr(schema, "HEAD_REVISION", "0099")
+    monkeypatch.setattr(schema, "KNOWN_REVISIONS", (*schema.KNOWN_REVISIONS, "0099"))
+    return head
 
 
 def _disconnect_process() -> None:
@@ -274,20 +275,20 @@ def test_an_older_schema_asks_for_migrate_and_migrate_upgrades_it(
     _disconnect_process()
 
     # a newer Lamella meets the database (patched in only now, so `init` stamped the real head)
-    request.getfixturevalue("newer_lamella")
+    head = request.getfixturevalue("newer_lamella")
 
     with pytest.raises(NotConnected, match="lamella migrate"):
         ln.connect(name)
     with pytest.raises(NotConnected, match="lamella migrate"):
         ln.ULabel.filter().count()  # autoconnect says the same
 
-    assert ln.setup.migrate() == ("0001", "0002")
+    assert ln.setup.migrate() == (head, "0099")
     engine = engine_for(url)
-    assert revision_of(engine) == "0002"
+    assert revision_of(engine) == "0099"
     assert inspect(engine).has_table("zz_test_marker")
     ln.connect(name)
     assert ln.ULabel.filter(name="kept across the migration").count() == 1
-    assert ln.setup.migrate() == ("0002", "0002")
+    assert ln.setup.migrate() == ("0099", "0099")
 
 
 def test_a_newer_schema_asks_to_upgrade_lamella(

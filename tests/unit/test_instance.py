@@ -383,8 +383,8 @@ def test_an_older_schema_asks_for_lamella_migrate(
 ) -> None:
     forget_connection()
     # this Lamella is one revision ahead of the database
-    monkeypatch.setattr(schema, "HEAD_REVISION", "0002")
-    monkeypatch.setattr(schema, "KNOWN_REVISIONS", (*schema.KNOWN_REVISIONS, "0002"))
+    monkeypatch.setattr(schema, "HEAD_REVISION", "0099")
+    monkeypatch.setattr(schema, "KNOWN_REVISIONS", (*schema.KNOWN_REVISIONS, "0099"))
     with pytest.raises(NotConnected, match="lamella migrate") as info:
         ln.setup.connect("data")
     assert "'data'" in str(info.value)

@@ -46,6 +46,8 @@ def _make(ln: ModuleType, registry: str, tmp_path: Path) -> Any:
         return ln.User.filter().one()
     if registry == "Schema":
         return ln.Schema(name="a schema").save()
+    if registry == "Feature":
+        return ln.Feature(name="a Feature", dtype=float).save()
     return getattr(ln, registry)(name=f"a {registry}").save()
 
 

@@ -24,7 +24,9 @@ def test_database_from_snapshot_has_every_table_and_first_rows(tmp_path: Path) -
     connection = sqlite3.connect(config.sqlite_path())
     tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert set(Base.metadata.tables) | {"alembic_version"} <= tables
-    assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    from lamella._instance.schema import HEAD_REVISION
+
+    assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
     assert sorted(connection.execute("SELECT id, name FROM branch")) == [
         (-1, "trash"),
         (0, "archive"),

@@ -160,6 +160,7 @@ CREATE TABLE ulabel (
 	uid VARCHAR(8) NOT NULL, 
 	name VARCHAR(150) NOT NULL, 
 	description TEXT, 
+	synonyms TEXT, 
 	reference VARCHAR(255), 
 	reference_type VARCHAR(25), 
 	is_type BOOLEAN NOT NULL, 
@@ -188,6 +189,7 @@ CREATE TABLE project (
 	uid VARCHAR(12) NOT NULL, 
 	name VARCHAR(255) NOT NULL, 
 	description TEXT, 
+	synonyms TEXT, 
 	abbr VARCHAR(32), 
 	url VARCHAR(255), 
 	start_date DATE, 
@@ -492,6 +494,7 @@ CREATE TABLE record (
 	uid VARCHAR(16) NOT NULL, 
 	name VARCHAR(150), 
 	description TEXT, 
+	synonyms TEXT, 
 	reference VARCHAR(255), 
 	reference_type VARCHAR(25), 
 	is_type BOOLEAN NOT NULL, 
@@ -795,4 +798,4 @@ CREATE TABLE collection_reference (
 CREATE INDEX ix_collection_reference_collection_id ON collection_reference (collection_id);
 CREATE INDEX ix_collection_reference_reference_id ON collection_reference (reference_id);
 CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
-INSERT INTO alembic_version (version_num) VALUES ('0001');
+INSERT INTO alembic_version (version_num) VALUES ('0002');

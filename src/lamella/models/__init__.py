@@ -9,9 +9,10 @@ from lamella.models._view import view
 from lamella.models.artifact import Artifact
 from lamella.models.collection import Collection
 from lamella.models.core import Branch, Space, Storage, User
-from lamella.models.features import Feature, FeatureValue, Schema
+from lamella.models.features import Feature, FeatureValue
 from lamella.models.labels import Project, Record, Reference, ULabel
 from lamella.models.lineage import Run, Transform
+from lamella.models.schema import Schema
 
 FeatureSet = Schema  # old name, kept as an alias
 

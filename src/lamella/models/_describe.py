@@ -66,6 +66,7 @@ def describe_artifact(artifact: Artifact) -> None:
     else:
         provenance.add("no run: saved outside ln.track()")
     if artifact.id is not None:
+        add_features(tree, artifact)
         _add_links(tree, artifact)
     _print(tree)
 
@@ -84,6 +85,36 @@ def _add_links(tree: Any, record: SQLRecord) -> None:
             )
 
 
+def add_features(tree: Any, record: Any) -> None:
+    """A "Features" branch: feature sets by slot, then each feature's dtype and values."""
+    from rich.markup import escape
+
+    manager = record.features
+    slots = manager.slots
+    if slots:
+        sets = tree.add("[bold]Feature sets[/bold]")
+        for slot, schema in slots.items():
+            names = [f.name for f in schema.features.all()[:30]] if schema.itype in (None, "Feature") else []
+            title = f"{slot}: {escape(schema.name or schema.uid)} ({schema.n} {schema.itype or 'Feature'})"
+            branch = sets.add(title)
+            if names:
+                branch.add(escape(", ".join(names) + (" …" if schema.n > len(names) else "")))
+    values = manager.get_values()
+    if not values:
+        return
+    dtypes = _dtypes_by_name(list(values))
+    branch = tree.add("[bold]Features[/bold]")
+    for name, value in values.items():
+        shown = ", ".join(_fmt(v) for v in value) if isinstance(value, list) else _fmt(value)
+        branch.add(escape(f"{name} ({dtypes.get(name, '?')}) = {shown}"))
+
+
+def _dtypes_by_name(names: list[str]) -> dict[str, str]:
+    from lamella.models._feature_stores import features_by_name
+
+    return {name: feature.dtype for name, feature in features_by_name(names).items()}
+
+
 def _label_field(model: Any) -> str:
     return "name" if "name" in model.__table__.c else "uid"
 
@@ -100,5 +131,9 @@ def describe_record(record: SQLRecord) -> None:
         if value is not None:
             general.add(f".{column.key} = {_fmt(value)}")
     if record.__dict__.get("id") is not None:
+        from lamella.models._labels import HasFeatures
+
+        if isinstance(record, HasFeatures):
+            add_features(tree, record)
         _add_links(tree, record)
     _print(tree)

@@ -17,6 +17,7 @@ from lamella.models._base import (
     TracksRun,
     TracksUpdates,
 )
+from lamella.models._labels import HasFeatures
 from lamella.models._versioning import IsVersioned, latest_version_index
 
 if TYPE_CHECKING:
@@ -24,14 +25,14 @@ if TYPE_CHECKING:
 
     from lamella.models._artifact_source import Source
     from lamella.models.core import Storage
-    from lamella.models.features import Schema
     from lamella.models.lineage import Transform
+    from lamella.models.schema import Schema
 
 ARTIFACT_KINDS = ("dataset", "model")
 INTERNAL_KIND_PREFIX = "__lamella"  # run reports and environments: reachable from runs, hidden from queries
 
 
-class Artifact(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
+class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
     """A file, folder or in-memory dataset, stored in local or S3 storage, hashed and versioned.
 
     >>> ln.Artifact("./data/sample.fastq", key="raw/sample.fastq").save()

@@ -47,6 +47,33 @@ class Feature(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
     schemas = ManyToMany("Schema", "SchemaFeature", "feature_id", "schema_id")
     features = ReverseForeignKey("Feature", "type_id")
 
+    def __init__(self, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+        from lamella.models._feature_defs import init_feature
+
+        init_feature(self, name, dtype, kwargs)
+
+    @classmethod
+    def from_dataframe(cls, df: Any, field: Any = None, *, mute: bool = False) -> list[Feature]:
+        """One feature per column, dtypes inferred; existing features are returned as they are."""
+        from lamella.models._feature_defs import features_from_dataframe
+
+        return features_from_dataframe(cls, df)
+
+    from_df = from_dataframe  # old name
+
+    @classmethod
+    def from_dict(cls, dictionary: dict[str, Any], *, str_as_cat: bool = False) -> list[Feature]:
+        """One feature per key, dtypes inferred from the values."""
+        from lamella.models._feature_defs import features_from_dict
+
+        return features_from_dict(cls, dictionary, str_as_cat=str_as_cat)
+
+    @property
+    def parsed_dtype(self) -> Any:
+        from lamella.models._dtypes import parse
+
+        return parse(self.dtype)
+
 
 class FeatureValue(SQLRecord, HasCreatedAt, TracksRun):
     """A value of a feature, stored once per (feature, value) and linked to artifacts and runs."""
@@ -68,41 +95,5 @@ class FeatureValue(SQLRecord, HasCreatedAt, TracksRun):
         return hash(("FeatureValue", self.__dict__.get("feature_id"), self.__dict__.get("hash")))
 
 
-class Schema(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
-    """A set of features (or of another registry's records) that a dataset should match."""
-
-    __tablename__ = "schema"
-    _uid_length = 16
-    _repr_fields = ("uid", "name", "n", "itype", "otype", "dtype", "is_type")
-
-    uid: Mapped[str] = mapped_column(String(16), unique=True, index=True)
-    name: Mapped[str | None] = mapped_column(String(150), index=True)
-    description: Mapped[str | None] = mapped_column(Text)
-    n: Mapped[int] = mapped_column(Integer, default=0)
-    dtype: Mapped[str | None] = mapped_column(String(64))
-    itype: Mapped[str | None] = mapped_column(String(120))
-    otype: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(22), index=True)
-    minimal_set: Mapped[bool] = mapped_column(Boolean, default=True)
-    ordered_set: Mapped[bool] = mapped_column(Boolean, default=False)
-    maximal_set: Mapped[bool] = mapped_column(Boolean, default=False)
-    coerce: Mapped[bool] = mapped_column(Boolean, default=False)
-    flexible: Mapped[bool | None] = mapped_column(Boolean)
-    index_feature_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("feature.id"))
-    is_type: Mapped[bool] = mapped_column(Boolean, default=False)
-    type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("schema.id"))
-    type: Mapped[Schema | None] = relationship("Schema", remote_side="Schema.id", foreign_keys=[type_id])
-
-    features = ManyToMany("Feature", "SchemaFeature", "schema_id", "feature_id")
-    components = ManyToMany("Schema", "SchemaComponent", "composite_id", "component_id")
-    artifacts = ManyToMany("Artifact", "ArtifactSchema", "schema_id", "artifact_id")
-    validated_artifacts = ReverseForeignKey("Artifact", "schema_id")
-
-    @property
-    def members(self) -> Any:
-        return self.features.all()
-
-
 # members of a type, and a name looked up within its type, use one composite index
-for _model in (Feature, Schema):
-    Index(f"ix_{_model.__tablename__}_type_id_name", _model.type_id, _model.name)
+Index("ix_feature_type_id_name", Feature.type_id, Feature.name)

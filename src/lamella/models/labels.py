@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._query.relations import ManyToMany, ReverseForeignKey
 from lamella.models._base import BigInt, HasCreatedAt, InBranch, SQLRecord, TracksRun, TracksUpdates
+from lamella.models._labels import HasFeatures
 
 
 class _NamedRecord(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
@@ -47,12 +48,14 @@ class ULabel(_NamedRecord):
     uid: Mapped[str] = mapped_column(String(8), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(150), index=True)
     description: Mapped[str | None] = mapped_column(Text)
+    synonyms: Mapped[str | None] = mapped_column(Text)  # separated by '|'
     reference: Mapped[str | None] = mapped_column(String(255), index=True)
     reference_type: Mapped[str | None] = mapped_column(String(25))
     is_type: Mapped[bool] = mapped_column(Boolean, default=False)
     type_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("ulabel.id"))
     type: Mapped[ULabel | None] = relationship("ULabel", remote_side="ULabel.id", foreign_keys=[type_id])
 
+    ulabels = ReverseForeignKey("ULabel", "type_id")  # the members of a type
     records = ReverseForeignKey("ULabel", "type_id")
     artifacts = ManyToMany("Artifact", "ArtifactULabel", "ulabel_id", "artifact_id")
     collections = ManyToMany("Collection", "CollectionULabel", "ulabel_id", "collection_id")
@@ -63,7 +66,7 @@ class ULabel(_NamedRecord):
     projects = ManyToMany("Project", "ULabelProject", "ulabel_id", "project_id")
 
 
-class Record(_NamedRecord):
+class Record(HasFeatures, _NamedRecord):
     """A metadata record (sample, donor, experiment...): typed, with feature values, in a hierarchy."""
 
     __tablename__ = "record"
@@ -72,6 +75,7 @@ class Record(_NamedRecord):
     uid: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     name: Mapped[str | None] = mapped_column(String(150), index=True)
     description: Mapped[str | None] = mapped_column(Text)
+    synonyms: Mapped[str | None] = mapped_column(Text)  # separated by '|'
     reference: Mapped[str | None] = mapped_column(String(255), index=True)
     reference_type: Mapped[str | None] = mapped_column(String(25))
     is_type: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -96,6 +100,7 @@ class Project(_NamedRecord):
     uid: Mapped[str] = mapped_column(String(12), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(255), index=True)
     description: Mapped[str | None] = mapped_column(Text)
+    synonyms: Mapped[str | None] = mapped_column(Text)  # separated by '|'
     abbr: Mapped[str | None] = mapped_column(String(32), index=True)
     url: Mapped[str | None] = mapped_column(String(255))
     start_date: Mapped[date | None] = mapped_column(Date)

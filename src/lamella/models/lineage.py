@@ -20,6 +20,7 @@ from lamella.models._base import (
     UTCDateTime,
     utcnow,
 )
+from lamella.models._labels import HasFeatures
 from lamella.models._versioning import IsVersioned, latest_version_index
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class Transform(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksCreat
 latest_version_index("transform", 16)(Transform)
 
 
-class Run(SQLRecord, HasCreatedAt, TracksCreator, InBranch):
+class Run(HasFeatures, SQLRecord, HasCreatedAt, TracksCreator, InBranch):
     """One execution of a transform, with its parameters, inputs, outputs, report and environment."""
 
     __tablename__ = "run"
