@@ -200,7 +200,7 @@ def _fail(feature_name: str, dtype: Dtype, value: Any, hint: str = "") -> Valida
     expected = dtype.base if not dtype.is_list else f"list of {dtype.base}"
     return ValidationError(
         f"feature {feature_name!r} has dtype {dtype.text!r}, but got {value!r} "
-        f"({type(value).__name__}); pass a {expected} value{hint}"
+        f"({type(value).__name__}); pass {'an' if expected[0] in 'aeiou' else 'a'} {expected} value{hint}"
     )
 
 

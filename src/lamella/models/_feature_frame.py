@@ -32,30 +32,33 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
     feature_ids = None if wanted is None else [f.id for f in wanted]
     owner_ids = qs.id_subquery()
     session = qs._session()
+    connection = session.connection()
+    raw_json = connection.dialect.name == "sqlite"  # decode JSON text once per distinct value, below
     rows: list[tuple[int, int, Any]] = []
     if store.value_link is not None:
         from lamella.models.features import FeatureValue
 
         link = store.value_link
         owner = getattr(link, store.owner_key)
+        values = FeatureValue.__table__
         statement = (
-            select(owner, FeatureValue.feature_id, FeatureValue.value)
-            .join(FeatureValue, FeatureValue.id == link.featurevalue_id)
+            select(owner, values.c.feature_id, _json_column(values.c.value, raw_json))
+            .join(values, values.c.id == link.featurevalue_id)
             .where(owner.in_(owner_ids))
             .order_by(link.id)
         )
         if feature_ids is not None:
-            statement = statement.where(FeatureValue.feature_id.in_(feature_ids))
-        rows.extend(session.execute(statement).all())
+            statement = statement.where(values.c.feature_id.in_(feature_ids))
+        rows.extend(_decoded(connection.execute(statement), raw_json))
     else:
         from lamella.models.links import RecordJson
 
-        statement = select(RecordJson.record_id, RecordJson.feature_id, RecordJson.value).where(
-            RecordJson.record_id.in_(owner_ids)
-        )
+        statement = select(
+            RecordJson.record_id, RecordJson.feature_id, _json_column(RecordJson.__table__.c.value, raw_json)
+        ).where(RecordJson.record_id.in_(owner_ids))
         if feature_ids is not None:
             statement = statement.where(RecordJson.feature_id.in_(feature_ids))
-        rows.extend(session.execute(statement.order_by(RecordJson.id)).all())
+        rows.extend(_decoded(connection.execute(statement.order_by(RecordJson.id)), raw_json))
     for registry, cat_link in store.cat_links():
         link = cat_link.link
         owner = getattr(link, cat_link.owner_key)
@@ -68,7 +71,7 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
         )
         if feature_ids is not None:
             statement = statement.where(link.feature_id.in_(feature_ids))
-        rows.extend(session.execute(statement).all())
+        rows.extend(connection.execute(statement).all())
     if wanted is None:
         present = {feature_id for _, feature_id, _ in rows}
         wanted = (
@@ -95,6 +98,31 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
         column = columns[feature.id]
         df[feature.name] = [_plain(column.get(i)) for i in df.index]
     return df
+
+
+def _json_column(column: Any, raw: bool) -> Any:
+    from sqlalchemy import Text, type_coerce
+
+    return type_coerce(column, Text) if raw else column
+
+
+def _decoded(result: Any, raw: bool) -> list[tuple[int, int, Any]]:
+    rows = result.all()
+    if not raw:
+        return rows
+    import json
+
+    cache: dict[str, Any] = {}
+    decoded = []
+    for owner_id, feature_id, text in rows:
+        if not isinstance(text, str):  # SQLite's NUMERIC affinity of JSON columns stores numbers as numbers
+            value = text
+        else:
+            value = cache.get(text, cache)
+            if value is cache:
+                value = cache[text] = json.loads(text)
+        decoded.append((owner_id, feature_id, value))
+    return decoded
 
 
 class _Several(list[Any]):

@@ -80,17 +80,35 @@ def value_hash(stored: Any) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:22]
 
 
-def features_by_name(names: list[str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FeatureInfo:
+    """The fields of a feature that validation and queries need, read without building ORM objects."""
+
+    id: int
+    name: str
+    dtype: str | None
+    type_id: int | None
+
+
+def features_by_name(names: list[str]) -> dict[str, FeatureInfo]:
     """Saved features of the main branch by name (the untyped one wins when a name repeats)."""
+    from sqlalchemy import select
+
+    from lamella._instance import state
     from lamella.models.features import Feature
 
-    found: dict[str, Any] = {}
+    table = Feature.__table__
+    connection = state.current().db.session().connection()
+    found: dict[str, FeatureInfo] = {}
     for start in range(0, len(names), 10_000):
         chunk = names[start : start + 10_000]
-        rows = Feature.filter(name__in=chunk).order_by("id")
-        for feature in rows:
-            if feature.name not in found or (
-                found[feature.name].type_id is not None and feature.type_id is None
-            ):
+        statement = (
+            select(table.c.id, table.c.name, table.c.dtype, table.c.type_id)
+            .where(table.c.name.in_(chunk), table.c.branch_id == 1)
+            .order_by(table.c.id)
+        )
+        for row in connection.execute(statement):
+            feature = FeatureInfo(*row)
+            if feature.name not in found or (found[feature.name].type_id is not None and feature.type_id is None):
                 found[feature.name] = feature
     return found

@@ -94,7 +94,7 @@ class FeaturesManager:
             for item in prepared:
                 value = item.stored[0] if len(item.stored) == 1 else item.stored
                 rows.append({"record_id": owner_id, "feature_id": item.feature.id, "value": value})
-            session.execute(insert(RecordJson), rows)
+            session.connection().execute(insert(RecordJson.__table__), rows)
             return
         from lamella.models.features import FeatureValue
 
@@ -102,14 +102,17 @@ class FeaturesManager:
         for item in prepared:
             for stored in item.stored:
                 wanted[(item.feature.id, value_hash(stored))] = stored
-        ids = _feature_value_ids(session, wanted)
+        connection = session.connection()
+        ids = _feature_value_ids(connection, wanted)
         missing = [key for key in wanted if key not in ids]
         if missing:
             from lamella._tracking.context import current_run
+            from lamella.models._base import utcnow
 
             run = current_run()
-            session.execute(
-                insert(FeatureValue),
+            created_at = utcnow()
+            connection.execute(
+                insert(FeatureValue.__table__),
                 [
                     {
                         "feature_id": key[0],
@@ -117,11 +120,12 @@ class FeaturesManager:
                         "value": wanted[key],
                         "created_by_id": instance.user_id,
                         "run_id": run.id if run is not None else None,
+                        "created_at": created_at,
                     }
                     for key in missing
                 ],
             )
-            ids.update(_feature_value_ids(session, {key: wanted[key] for key in missing}))
+            ids.update(_feature_value_ids(connection, {key: wanted[key] for key in missing}))
         link = self.store.value_link
         rows = [{self.store.owner_key: owner_id, "featurevalue_id": ids[key]} for key in wanted]
         _insert_ignoring_duplicates(session, instance.db.dialect, link, rows)
@@ -196,10 +200,11 @@ class FeaturesManager:
             raise ValidationError(f"there is no feature named {item!r}")
         return found[str(item)]
 
-    def _prepare(self, values: dict[str, Any], action: str) -> list[_Prepared]:
+    def _prepare(self, values: dict[str, Any], action: str, *, require_saved: bool = True) -> list[_Prepared]:
         from lamella.models.features import Feature
 
-        self._owner_id(action)
+        if require_saved:
+            self._owner_id(action)
         if not isinstance(values, dict):
             raise InvalidArgument(
                 f"pass feature values as a dict {{name: value}}, not {type(values).__name__}"
@@ -415,16 +420,17 @@ def _is_queryset(value: Any) -> bool:
     return type(value).__name__ == "QuerySet"
 
 
-def _feature_value_ids(session: Any, wanted: dict[tuple[int, str], Any]) -> dict[tuple[int, str], int]:
+def _feature_value_ids(connection: Any, wanted: dict[tuple[int, str], Any]) -> dict[tuple[int, str], int]:
     from lamella.models.features import FeatureValue
 
+    table = FeatureValue.__table__
     hashes = list({key[1] for key in wanted})
     ids: dict[tuple[int, str], int] = {}
     for start in range(0, len(hashes), 10_000):
-        statement = select(FeatureValue.id, FeatureValue.feature_id, FeatureValue.hash).where(
-            FeatureValue.hash.in_(hashes[start : start + 10_000])
+        statement = select(table.c.id, table.c.feature_id, table.c.hash).where(
+            table.c.hash.in_(hashes[start : start + 10_000])
         )
-        for value_id, feature_id, hash_ in session.execute(statement):
+        for value_id, feature_id, hash_ in connection.execute(statement):
             if (feature_id, hash_) in wanted:
                 ids[(feature_id, hash_)] = value_id
     return ids
@@ -437,7 +443,7 @@ def _insert_ignoring_duplicates(session: Any, dialect: str, link: Any, rows: lis
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    session.execute(dialect_insert(link).on_conflict_do_nothing(), rows)
+    session.connection().execute(dialect_insert(link.__table__).on_conflict_do_nothing(), rows)
 
 
 def _suggest_dtype(value: Any) -> str:

@@ -90,6 +90,15 @@ class Record(HasFeatures, _NamedRecord):
     projects = ManyToMany("Project", "RecordProject", "record_id", "project_id")
     references = ManyToMany("Reference", "RecordReference", "record_id", "reference_id")
 
+    @classmethod
+    def from_dataframe(cls, df: Any, *, type: Record | None = None, name_field: str = "name") -> list[Record]:
+        """One saved record per row of a sample sheet (name from `name_field` or the index), columns as feature values."""
+        from lamella.models._record_sheets import records_from_dataframe
+
+        return records_from_dataframe(cls, df, record_type=type, name_field=name_field)
+
+    from_df = from_dataframe
+
 
 class Project(_NamedRecord):
     """A project that groups transforms, runs, artifacts, collections and records."""
