@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from lamella._query.relations import MODELS
 from lamella._uid import base62
 from lamella.errors import InvalidArgument
+from lamella.models._validation import CanCurate
 
 if TYPE_CHECKING:
     from lamella._query.queryset import QuerySet
@@ -94,7 +95,7 @@ class Base(DeclarativeBase):
         MODELS[cls.__name__] = cls
 
 
-class SQLRecord(Base):
+class SQLRecord(CanCurate, Base):
     """A registry: a table whose rows users create, query, describe and delete."""
 
     __abstract__ = True

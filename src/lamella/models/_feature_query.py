@@ -202,6 +202,10 @@ def _scalar(column: Any, dtype: Dtype) -> Any:
         if dtype.base == "bool":
             return case((func.jsonb_typeof(column) == "boolean", text == "true"), else_=None)
         return text
+    if numeric:
+        # SQLite gives JSON columns NUMERIC affinity: numbers are stored as numbers and compare (and
+        # use indexes) without json_extract, which costs more than the rest of the query
+        return case((func.typeof(column) == "text", func.json_extract(column, "$")), else_=column)
     return func.json_extract(column, "$")
 
 
