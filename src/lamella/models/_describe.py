@@ -109,7 +109,7 @@ def add_features(tree: Any, record: Any) -> None:
         branch.add(escape(f"{name} ({dtypes.get(name, '?')}) = {shown}"))
 
 
-def _dtypes_by_name(names: list[str]) -> dict[str, str]:
+def _dtypes_by_name(names: list[str]) -> dict[str, str | None]:
     from lamella.models._feature_stores import features_by_name
 
     return {name: feature.dtype for name, feature in features_by_name(names).items()}

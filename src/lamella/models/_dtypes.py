@@ -135,7 +135,7 @@ def _target_of(dtype: Any) -> CatTarget | None:
     if isinstance(dtype, SQLRecord) and getattr(dtype, "is_type", False):
         if dtype.__dict__.get("id") is None:
             raise InvalidArgument(f"save the type {dtype!r} before using it as a dtype")
-        return CatTarget(_registry_name(type(dtype)), type_name=dtype.name)
+        return CatTarget(_registry_name(type(dtype)), type_name=getattr(dtype, "name", None))
     return None
 
 

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal, literal_column, not_, or_, select, true
+from sqlalchemy import (
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from lamella.errors import InvalidArgument, ValidationError
@@ -205,7 +218,8 @@ def _scalar(column: Any, dtype: Dtype) -> Any:
     if numeric:
         # SQLite gives JSON columns NUMERIC affinity: numbers are stored as numbers and compare (and
         # use indexes) without json_extract, which costs more than the rest of the query
-        return case((func.typeof(column) == "text", func.json_extract(column, "$")), else_=column)
+        stored = case((func.typeof(column) == "text", func.json_extract(column, "$")), else_=column)
+        return type_coerce(stored, Float)  # bind the compared value as a number, not as JSON text
     return func.json_extract(column, "$")
 
 

@@ -40,7 +40,7 @@ class ValueStore:
         owner_name, target_name = self.owner.__name__, target.__name__
         if owner_name == "Record" and target_name == "Record":
             return CatLink(MODELS["RecordRecord"], "record_id", "value_id")
-        link = MODELS.get(f"{owner_name}{target_name}")
+        link: Any = MODELS.get(f"{owner_name}{target_name}")
         if link is None or "feature_id" not in link.__table__.c:
             return None
         return CatLink(link, self.owner_key, f"{target.__tablename__}_id")

@@ -94,7 +94,7 @@ class FeaturesManager:
             for item in prepared:
                 value = item.stored[0] if len(item.stored) == 1 else item.stored
                 rows.append({"record_id": owner_id, "feature_id": item.feature.id, "value": value})
-            session.connection().execute(insert(RecordJson.__table__), rows)
+            session.connection().execute(insert(RecordJson), rows)
             return
         from lamella.models.features import FeatureValue
 
@@ -112,7 +112,7 @@ class FeaturesManager:
             run = current_run()
             created_at = utcnow()
             connection.execute(
-                insert(FeatureValue.__table__),
+                insert(FeatureValue),
                 [
                     {
                         "feature_id": key[0],
@@ -382,7 +382,7 @@ class FeaturesManager:
             .where(ArtifactSchema.artifact_id == owner_id)
             .order_by(ArtifactSchema.id)
         ).all()
-        return {slot: schema for slot, schema in rows}
+        return {str(slot): schema for slot, schema in rows}
 
     def add_schema(self, schema: Schema, slot: str) -> None:
         """Link a saved schema as the feature set of `slot`."""
@@ -439,11 +439,16 @@ def _feature_value_ids(connection: Any, wanted: dict[tuple[int, str], Any]) -> d
 def _insert_ignoring_duplicates(session: Any, dialect: str, link: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    statement: Any
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement = postgresql_insert(link.__table__).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    session.connection().execute(dialect_insert(link.__table__).on_conflict_do_nothing(), rows)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(link.__table__).on_conflict_do_nothing()
+    session.connection().execute(statement, rows)
 
 
 def _suggest_dtype(value: Any) -> str:

@@ -76,10 +76,10 @@ class LabelsManager:
             else:
                 manager.add(*items)
 
-    def _relation_names(self) -> dict[type, str]:
+    def _relation_names(self) -> dict[Any, str]:
         from lamella._query.relations import ManyToMany
 
-        names: dict[type, str] = {}
+        names: dict[Any, str] = {}
         for name, relation in type(self.owner)._relations.items():
             if isinstance(relation, ManyToMany) and not name.startswith("_"):
                 target = relation.target_model
