@@ -45,11 +45,13 @@ class FeaturesManager:
     def add_values(self, values: dict[str, Any], *, schema: Schema | None = None) -> None:
         """Annotate with `{feature name: value}`; values are validated against each feature's dtype."""
         prepared = self._prepare(values, "add values to")
+        _check_schema(schema, prepared)
         self._write(prepared, replace=self.store.value_link is None)
 
     def set_values(self, values: dict[str, Any], *, schema: Schema | None = None) -> None:
         """Like `add_values`, but first drops the values these features had."""
         prepared = self._prepare(values, "set values of")
+        _check_schema(schema, prepared)
         self._write(prepared, replace=True)
 
     def remove_values(self, feature: Any = None, *, value: Any = None) -> None:
@@ -254,11 +256,18 @@ class FeaturesManager:
             if isinstance(value, str):
                 names.append(value)
                 continue
-            match = next((t for t, registry in targets if isinstance(value, registry)), None)
+            match = next(
+                (
+                    t
+                    for t, registry in targets
+                    if isinstance(value, registry) and _has_type(value, t.type_name)
+                ),
+                None,
+            )
             if match is None:
                 return [
                     f"feature {item.feature.name!r} ({item.dtype.text}) takes "
-                    f"{' or '.join(r.__name__ for _, r in targets)} records, not {type(value).__name__}"
+                    f"{' or '.join(t.text for t, _ in targets)} records, not {value!r}"
                 ]
             if value.__dict__.get("id") is None:
                 return [
@@ -414,6 +423,28 @@ class FeaturesManager:
         tree = Tree(f"[bold]{type(self.owner).__name__}[/bold] {self.owner.__dict__.get('uid', '')}")
         add_features(tree, self.owner)
         _print(tree)
+
+
+def _has_type(record: Any, type_name: str | None) -> bool:
+    if type_name is None:
+        return True
+    record_type = getattr(record, "type", None)
+    return record_type is not None and getattr(record_type, "name", None) == type_name
+
+
+def _check_schema(schema: Any, prepared: list[_Prepared]) -> None:
+    """With `schema=`, every value must be of one of its features (and it must be saved)."""
+    if schema is None:
+        return
+    if schema.__dict__.get("id") is None:
+        raise InvalidArgument(f"save the schema before validating values with it: {schema!r}.save()")
+    allowed = set(schema.features.all().to_list("id"))
+    outside = [item.feature.name for item in prepared if item.feature.id not in allowed]
+    if outside:
+        raise ValidationError(
+            f"{', '.join(repr(n) for n in outside)} not in schema {schema.name or schema.uid!r}; "
+            "add the features to the schema or leave these values out"
+        )
 
 
 def _is_queryset(value: Any) -> bool:
