@@ -52,7 +52,7 @@ def fill_values_with_sql(
     next_value = connection.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM featurevalue").fetchone()[0]
     for index in range(n_artifacts):
         for feature_id in feature_ids:
-            value = round(rng.uniform(0, 40), 6)
+            value = 40 * (index + rng.random()) / n_artifacts  # spread over [0, 40), distinct per feature
             text = json.dumps(value)
             digest = base64.urlsafe_b64encode(hashlib.md5(text.encode()).digest()).decode()[:22]
             values.append((next_value, feature_id, text, digest, "2026-01-01 00:00:00", user_id))
