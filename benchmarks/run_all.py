@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
     "big_file": ("bench_big_file.py", {}),
     "registry_scale": ("bench_registry_scale.py", {}),
     "tracking": ("bench_tracking.py", {}),
+    "curation": ("bench_curation.py", {}),
     "features": ("bench_features.py", {}),
     # the storage layer alone (no instance): copy_and_hash / copy_tree_and_hash vs shutil
     "hash_copy": (

@@ -38,6 +38,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "User": ("lamella.models", "User"),
     "connect": ("lamella._instance.setup", "connect"),
     "context": ("lamella._tracking", "context"),
+    "curators": ("lamella.curators", ""),
     "errors": ("lamella.errors", ""),
     "examples": ("lamella.examples", ""),
     "finish": ("lamella._tracking", "finish"),

@@ -21,7 +21,7 @@ def test_all_is_sorted_and_unique() -> None:
 def test_all_names_the_documented_api() -> None:
     expected = {
         "Artifact", "Collection", "Feature", "Project", "Q", "QuerySet", "Record", "Reference", "Run",
-        "Schema", "Storage", "Transform", "ULabel", "User", "connect", "context", "errors", "examples",
+        "Schema", "Storage", "Transform", "ULabel", "User", "connect", "context", "curators", "errors", "examples",
         "finish", "save", "settings", "setup", "track", "view", "__version__",
     }  # fmt: skip
     missing = expected - set(lamella.__all__)

@@ -16,6 +16,7 @@ from lamella.models._base import type_id_of
 def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
     """Save many records at once: one transaction per registry, artifacts one by one (their bytes first)."""
     from lamella._instance import state
+    from lamella.models._base import SQLRecord
     from lamella.models.artifact import Artifact
 
     items = list(records)
@@ -30,8 +31,25 @@ def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
 
             is_new = [r.__dict__.get("id") is None for r in group]  # before saving gives them ids
             new_artifacts = [r for r, new in zip(group, is_new, strict=True) if new]
-            results = iter(save_new_artifacts(new_artifacts) if new_artifacts else [])
+            # artifacts made with a schema (from_dataframe(df, schema=...)) are annotated once stored
+            curators = [r.__dict__.pop("_lamella_curator", None) for r in new_artifacts]
+            try:
+                stored = save_new_artifacts(new_artifacts) if new_artifacts else []
+            except BaseException:
+                for artifact, curator in zip(new_artifacts, curators, strict=True):
+                    if curator is not None:
+                        artifact.__dict__["_lamella_curator"] = curator
+                raise
+            for artifact, curator in zip(stored, curators, strict=True):
+                if curator is not None:
+                    curator._annotate(artifact)
+            results = iter(stored)
             saved.extend(next(results) if new else r.save() for r, new in zip(group, is_new, strict=True))
+            continue
+        if (
+            getattr(model, "save", None) is not SQLRecord.save
+        ):  # registries whose save() writes more than their row
+            saved.extend(record.save() for record in group)
             continue
         new = [r for r in group if r.__dict__.get("id") is None]
         existing = [r for r in group if r.__dict__.get("id") is not None]

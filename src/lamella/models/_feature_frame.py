@@ -122,9 +122,10 @@ def _pivot(
     if several.any():
         lists = frame[several].groupby(["owner", "feature"], sort=False)["value"].agg(list).reset_index()
         frame = pd.concat([frame[~several], lists], ignore_index=True)
-    result = {}
+    result: dict[int, Any] = {}
     for feature_id, group in frame.groupby("feature", sort=False):
-        result[int(feature_id)] = pd.Series(group["value"].to_numpy(), index=group["owner"].to_numpy())
+        key: Any = feature_id
+        result[int(key)] = pd.Series(group["value"].to_numpy(), index=group["owner"].to_numpy())
     return result
 
 

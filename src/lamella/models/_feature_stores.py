@@ -109,6 +109,8 @@ def features_by_name(names: list[str]) -> dict[str, FeatureInfo]:
         )
         for row in connection.execute(statement):
             feature = FeatureInfo(*row)
-            if feature.name not in found or (found[feature.name].type_id is not None and feature.type_id is None):
+            if feature.name not in found or (
+                found[feature.name].type_id is not None and feature.type_id is None
+            ):
                 found[feature.name] = feature
     return found

@@ -88,6 +88,7 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
     collections = ManyToMany("Collection", "CollectionArtifact", "artifact_id", "collection_id")
     input_of_runs = ManyToMany("Run", "RunInputArtifact", "artifact_id", "run_id")
     feature_sets = ManyToMany("Schema", "ArtifactSchema", "artifact_id", "schema_id")
+    schemas = ManyToMany("Schema", "ArtifactSchema", "artifact_id", "schema_id")  # the same, newer name
     _feature_values = ManyToMany("FeatureValue", "ArtifactFeatureValue", "artifact_id", "featurevalue_id")
 
     # --- construction ---------------------------------------------------------------------------
@@ -173,9 +174,19 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         """A DataFrame stored as parquet (or `format="csv"`)."""
         if type(df).__name__ != "DataFrame":
             raise InvalidArgument(f"from_dataframe() takes a pandas DataFrame, not {type(df).__name__}")
-        if schema is not None:
+        curator = None
+        if schema is not None:  # validate now; the feature sets and labels are linked on save()
+            from lamella.curators import DataFrameCurator
+
+            curator = DataFrameCurator(df, schema)
+            curator.validate()
             kwargs["schema"] = schema
-        return cls(df, key=key, description=description, revises=revises, run=run, format=format, **kwargs)
+        artifact = cls(
+            df, key=key, description=description, revises=revises, run=run, format=format, **kwargs
+        )
+        if curator is not None:
+            artifact.__dict__["_lamella_curator"] = curator
+        return artifact
 
     from_df = from_dataframe  # old spelling
 
@@ -188,13 +199,26 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         description: str | None = None,
         revises: Artifact | None = None,
         run: Any = None,
+        schema: Any = None,
         format: str | None = None,
         **kwargs: Any,
     ) -> Artifact:
         """An AnnData stored as h5ad, or as zarr with `format="zarr"`."""
         if type(adata).__name__ != "AnnData":
             raise InvalidArgument(f"from_anndata() takes an AnnData object, not {type(adata).__name__}")
-        return cls(adata, key=key, description=description, revises=revises, run=run, format=format, **kwargs)
+        curator = None
+        if schema is not None:  # validate now; the feature sets and labels are linked on save()
+            from lamella.curators import AnnDataCurator
+
+            curator = AnnDataCurator(adata, schema)
+            curator.validate()
+            kwargs["schema"] = schema
+        artifact = cls(
+            adata, key=key, description=description, revises=revises, run=run, format=format, **kwargs
+        )
+        if curator is not None:
+            artifact.__dict__["_lamella_curator"] = curator
+        return artifact
 
     @classmethod
     def from_dir(cls, path: Any, *, key: str | None = None, run: Any = None) -> list[Artifact]:
@@ -229,7 +253,16 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             return super().save()
         from lamella.models._artifact_store import save_new_artifact
 
-        return save_new_artifact(self)
+        curator = self.__dict__.pop("_lamella_curator", None)  # from_dataframe(..., schema=) or a curator
+        try:
+            saved = save_new_artifact(self)
+        except BaseException:
+            if curator is not None:
+                self.__dict__["_lamella_curator"] = curator
+            raise
+        if curator is not None:
+            curator._annotate(saved)
+        return saved
 
     def _on_trash(self, session: Any) -> None:
         IsVersioned._on_trash(self, session)

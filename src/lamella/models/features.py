@@ -68,6 +68,10 @@ class Feature(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
 
         return features_from_dict(cls, dictionary, str_as_cat=str_as_cat)
 
+    def with_config(self, optional: bool = False) -> tuple[Feature, dict[str, Any]]:
+        """This feature with its settings in one schema: `ln.Schema([f.with_config(optional=True)])`."""
+        return self, {"optional": optional}
+
     @property
     def parsed_dtype(self) -> Any:
         from lamella.models._dtypes import parse
