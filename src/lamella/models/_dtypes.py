@@ -96,6 +96,11 @@ def normalize(dtype: Any) -> str:
 def parse(dtype: Any) -> Dtype:
     if isinstance(dtype, str):
         return _parse_text(dtype.strip())
+    if isinstance(dtype, list | tuple):  # several registries: [ln.ULabel, bt.CellType]
+        targets = tuple(t for item in dtype for t in parse(item).targets)
+        if not targets:
+            raise InvalidArgument(f"dtype={dtype!r}: a list of registries must name at least one")
+        return _cat(targets)
     if dtype in _PYTHON_TYPES:
         return _parse_text(_PYTHON_TYPES[dtype])
     if dtype is list:
@@ -109,11 +114,6 @@ def parse(dtype: Any) -> Dtype:
         return Dtype(f"list[{inner.text}]", inner.base, True, inner.targets)
     if isinstance(dtype, type) and issubclass(dtype, PurePath):
         return _parse_text("path")
-    if isinstance(dtype, list | tuple):  # several registries: [ln.ULabel, bt.CellType]
-        targets = tuple(t for item in dtype for t in parse(item).targets)
-        if not targets:
-            raise InvalidArgument(f"dtype={dtype!r}: a list of registries must name at least one")
-        return _cat(targets)
     target = _target_of(dtype)
     if target is not None:
         return _cat((target,))
@@ -254,7 +254,7 @@ def _check_scalar(name: str, dtype: Dtype, value: Any) -> Any:
     if base == "dict":
         if isinstance(value, dict):
             _require_json(name, dtype, value)
-            return value
+            return _sorted_keys(value)
         raise _fail(name, dtype, value)
     if base == "path":
         if isinstance(value, PurePath) or (isinstance(value, str) and value):
@@ -267,6 +267,15 @@ def _check_scalar(name: str, dtype: Dtype, value: Any) -> Any:
             return value
         raise _fail(name, dtype, value, " like 'https://example.org/x'")
     raise _fail(name, dtype, value)
+
+
+def _sorted_keys(value: Any) -> Any:
+    """Dicts with sorted keys, recursively: one stored form per value (PostgreSQL's JSONB reorders anyway)."""
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value
 
 
 def _unwrap_numpy(value: Any) -> Any:
@@ -295,6 +304,8 @@ def to_python(dtype: Dtype, stored: Any) -> Any:
 
 
 def _scalar_to_python(base: str, stored: Any) -> Any:
+    if base == "float" and isinstance(stored, int) and not isinstance(stored, bool):
+        return float(stored)  # SQLite stores a whole float (4.0) as the integer 4
     if isinstance(stored, str):
         if base == "date":
             return date.fromisoformat(stored)

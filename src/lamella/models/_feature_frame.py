@@ -89,7 +89,10 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
         convert = _converter(feature.dtype)
         if convert is not None:
             series = series.map(convert)
-        df[feature.name] = series.reindex(df.index).infer_objects()
+        column = series.reindex(df.index).infer_objects()
+        if feature.dtype == "float" and column.dtype == "int64":
+            column = column.astype("float64")  # SQLite returns whole floats (4.0) as integers
+        df[feature.name] = column
     return df
 
 
@@ -106,7 +109,7 @@ def _pivot(
 
     if not rows and not labels:
         return {}
-    frame = pd.DataFrame.from_records(rows, columns=["owner", "feature", "value"])
+    frame = _frame(rows)
     frame = frame[frame["feature"].isin(feature_ids)]
     if raw_json and len(frame):
         # SQLite keeps JSON numbers as numbers (NUMERIC affinity); everything else is JSON text
@@ -116,7 +119,7 @@ def _pivot(
             decoded = {text: json.loads(text) for text in pd.unique(texts)}
             frame.loc[is_text, "value"] = texts.map(decoded)
     if labels:
-        label_frame = pd.DataFrame.from_records(labels, columns=["owner", "feature", "value"])
+        label_frame = _frame(labels)
         frame = pd.concat([frame, label_frame[label_frame["feature"].isin(feature_ids)]], ignore_index=True)
     several = frame.duplicated(["owner", "feature"], keep=False)
     if several.any():
@@ -127,6 +130,14 @@ def _pivot(
         key: Any = feature_id
         result[int(key)] = pd.Series(group["value"].to_numpy(), index=group["owner"].to_numpy())
     return result
+
+
+def _frame(rows: list[Any]) -> Any:
+    """Rows as a DataFrame whose values stay Python objects: ints mixed with floats are not upcast."""
+    import pandas as pd
+
+    owners, features, values = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
+    return pd.DataFrame({"owner": owners, "feature": features, "value": pd.Series(values, dtype=object)})
 
 
 def _json_column(column: Any, raw: bool) -> Any:

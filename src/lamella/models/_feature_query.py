@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     Float,
+    Text,
     and_,
     case,
     cast,
@@ -52,9 +53,7 @@ def feature_condition(
         return None
     store = store_for(owner)
     dtype = parse(feature.dtype)
-    if op == "isnull":
-        if rest:
-            raise InvalidArgument(f"{name}__...__isnull: use {name}__isnull=True/False")
+    if op == "isnull" and not rest:
         owners = _owners_with_any_value(store, feature.id, dtype)
         has_value = owner.id.in_(owners)
         condition = not_(has_value) if value else has_value
@@ -166,14 +165,16 @@ def _value_condition(name: str, dtype: Dtype, column: Any, hash_column: Any, op:
     from lamella._query.compiler import leaf
 
     if op in ("exact", "in"):
-        values = list(value) if op == "in" else [value]
-        if op == "in" and (isinstance(value, str) or not hasattr(value, "__iter__")):
+        if op == "in" and (isinstance(value, str | dict) or not hasattr(value, "__iter__")):
             raise InvalidArgument(f"the lookup {name}__in takes a list, not {value!r}")
+        values = list(value) if op == "in" else [value]
         normalized = [_normalize(name, dtype, v) for v in values]
         if dtype.is_list:
             return or_(*[_list_contains(column, v) for v in normalized]) if normalized else literal(False)
-        if hash_column is not None and dtype.base not in ("num", "dict"):
+        if hash_column is not None and dtype.base != "num":
             return hash_column.in_([value_hash(v) for v in normalized])
+        if dtype.base == "dict":
+            return or_(*[_json_equals(column, v) for v in normalized])
         scalar = _scalar(column, dtype)
         return scalar.in_(normalized) if len(normalized) != 1 else scalar == normalized[0]
     if dtype.is_list:
@@ -209,7 +210,7 @@ def _scalar(column: Any, dtype: Dtype) -> Any:
     """The JSON value as an SQL scalar: a number for numeric dtypes, text otherwise."""
     numeric = dtype.base in ("int", "float", "num")
     if _dialect() == "postgresql":
-        text = column.op("#>>")(literal_column("'{}'"))
+        text = column.op("#>>", return_type=Text)(literal_column("'{}'"))
         if numeric:
             return case((func.jsonb_typeof(column) == "number", cast(text, Float)), else_=None)
         if dtype.base == "bool":
@@ -221,6 +222,18 @@ def _scalar(column: Any, dtype: Dtype) -> Any:
         stored = case((func.typeof(column) == "text", func.json_extract(column, "$")), else_=column)
         return type_coerce(stored, Float)  # bind the compared value as a number, not as JSON text
     return func.json_extract(column, "$")
+
+
+def _json_equals(column: Any, value: Any) -> Any:
+    """A whole JSON value equals `value` (dict keys are stored sorted, see _dtypes)."""
+    import json
+
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if _dialect() == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        return column == cast(literal(text), JSONB)
+    return func.json(column) == func.json(literal(text))
 
 
 def _list_contains(column: Any, element: Any) -> Any:

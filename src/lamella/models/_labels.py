@@ -62,19 +62,18 @@ class LabelsManager:
                 )
         relation_names = self._relation_names()
         for registry, items in by_registry.items():
+            if feature is not None and self.store.cat_link(registry) is not None:
+                from lamella.models._feature_values import FeaturesManager
+
+                FeaturesManager(self.owner).add_values({feature.name: items})
+                continue
             name = relation_names.get(registry)
             if name is None:
                 raise InvalidArgument(
                     f"{type(self.owner).__name__} cannot be labeled with {registry.__name__} records"
+                    + ("" if feature is None else f" for feature {feature.name!r}")
                 )
-            manager = getattr(self.owner, name)
-            if feature is not None and self.store.cat_link(registry) is not None:
-                from lamella.models._feature_values import FeaturesManager
-
-                values = {feature.name: items}
-                FeaturesManager(self.owner).add_values(values)
-            else:
-                manager.add(*items)
+            getattr(self.owner, name).add(*items)
 
     def _relation_names(self) -> dict[Any, str]:
         from lamella._query.relations import ManyToMany
