@@ -124,6 +124,7 @@ class Database:
             finally:
                 session.info["write_depth"] = 0
                 session.rollback()  # new objects become transient again, changed ones are reloaded
+                _keep_ids(session)
             _raise_as_lamella_error(error)
             raise
         session.info["write_depth"] = 0
@@ -144,3 +145,20 @@ class Database:
         if session is not None:
             session.close()
         self.engine.dispose()
+
+
+def _keep_ids(session: Session) -> None:
+    """After a rollback, records that were saved before it keep their id in view.
+
+    SQLAlchemy's rollback (also the one a failed flush does by itself) expires every loaded object,
+    and "is it saved?" checks read the id without triggering a reload: without this, a user's saved
+    schema would look unsaved after any failed write. The id comes from the identity key, which
+    survives expiry; records inserted by the failed transaction are no longer in the session.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    for obj in list(session.identity_map.values()):
+        state = inspect(obj)
+        if "id" not in obj.__dict__ and state.key is not None and "id" in state.mapper.columns:
+            set_committed_value(obj, "id", state.key[1][0])
