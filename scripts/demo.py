@@ -43,7 +43,29 @@ print("latest under the key:", ln.Artifact.get(key="my_datasets/rnaseq1.parquet"
 print("DataFrames:", ln.Artifact.filter(otype="DataFrame").count())
 print("keys under iris_studies/:", ln.Artifact.filter(key__startswith="iris_studies/").to_list("key"))
 
-print("# 5. describe")
-artifact_v2.describe()
-print("loaded back:", artifact_v2.load().loc["sample2", "perturbation"])
+print("\n# 5. features and labels: annotate, then find datasets by what they measured")
+ln.Feature(name="temperature", dtype=float).save()
+ln.Feature(name="assay", dtype=ln.ULabel).save()
+ln.ULabel(name="RNA-seq").save()
+folder.features.add_values({"temperature": 21.6, "assay": "RNA-seq"})
+print("warm RNA-seq:", ln.Artifact.filter(temperature__gt=20, assay="RNA-seq").to_list("key"))
+
+print("\n# 6. curation: validate a DataFrame against a schema, save it annotated")
+perturbation = ln.ULabel(name="Perturbation", is_type=True).save()
+ln.save([ln.ULabel(name=name, type=perturbation) for name in ["DMSO", "IFNG"]])
+schema = ln.Schema(
+    name="rnaseq columns",
+    features=[ln.Feature(name="perturbation", dtype="cat[ULabel[Perturbation]]").save()],
+).save()
+try:
+    ln.curators.DataFrameCurator(ln.examples.datasets.small_dataset1(with_typo=True), schema).validate()
+except ln.errors.ValidationError as error:
+    print(f"the typo is caught:\n{error}")
+# the fixed DataFrame is version 2 saved above: the same content is annotated, not stored twice
+curated = ln.curators.DataFrameCurator(df, schema).save_artifact(key="my_datasets/rnaseq1.parquet")
+print("datasets with IFNG:", ln.Artifact.filter(perturbation="IFNG").to_list("key"))
+
+print("\n# 7. describe")
+curated.describe()
+print("loaded back:", curated.load().loc["sample2", "perturbation"])
 ln.finish()
