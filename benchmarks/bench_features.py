@@ -17,7 +17,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import RESULTS_DIR, Results, finish, init_instance, median, now, parse, parser, percentile, temp_folder
+from _common import (
+    RESULTS_DIR,
+    Results,
+    finish,
+    init_instance,
+    median,
+    now,
+    parse,
+    parser,
+    percentile,
+    temp_folder,
+)
 from _profiling import profiled
 
 
@@ -35,7 +46,9 @@ def fill_values_with_sql(
     connection.row_factory = sqlite3.Row
     template = connection.execute("SELECT * FROM artifact ORDER BY id DESC LIMIT 1").fetchone()
     columns = [c for c in template.keys() if c != "id"]  # noqa: SIM118 - sqlite3.Row
-    insert_artifact = f"INSERT INTO artifact ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    insert_artifact = (
+        f"INSERT INTO artifact ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    )
     user_id = template["created_by_id"]
     rng = random.Random(start)
     connection.execute("BEGIN IMMEDIATE")
@@ -89,7 +102,9 @@ def main() -> None:
     n_large = 100_000 if full else 5_000
     n_frame = 10_000 if full else 1_000
     results = Results("features", args.scale)
-    print(f"feature values (scale {args.scale}: {n:,} artifacts, count over {n_large:,}, frame of {n_frame:,})")
+    print(
+        f"feature values (scale {args.scale}: {n:,} artifacts, count over {n_large:,}, frame of {n_frame:,})"
+    )
     with temp_folder("features", args.tmp, args.keep) as tmp:
         instance = init_instance(tmp)
         import lamella as ln
@@ -142,7 +157,11 @@ def main() -> None:
             note=f"p50 {median(ms):.2f} ms, p95 {percentile(ms, 95):.2f} ms",
         )
 
-        expected = sum(1 for v in ln.Artifact.filter().to_dataframe(features=["temperature"])["temperature"] if v is not None and v > 20)
+        expected = sum(
+            1
+            for v in ln.Artifact.filter().to_dataframe(features=["temperature"])["temperature"]
+            if v is not None and v > 20
+        )
         seconds, runs, count = timed_query(lambda: ln.Artifact.filter(temperature__gt=20).count(), 21)
         if count != expected:
             raise SystemExit(f"count {count} != {expected}")
