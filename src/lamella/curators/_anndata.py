@@ -16,7 +16,42 @@ if TYPE_CHECKING:
 _SLOTS = ("obs", "var")
 
 
-class AnnDataCurator(Curator):
+class _SlotsCurator(Curator):
+    """A dataset validated slot by slot, each slot a DataFrame with its own curator."""
+
+    _slots: dict[str, DataFrameCurator]
+
+    @property
+    def slots(self) -> dict[str, DataFrameCurator]:
+        """The curator of each slot."""
+        return dict(self._slots)
+
+    def _problems(self) -> list[str]:
+        problems: list[str] = []
+        for curator in self._slots.values():
+            problems.extend(curator._problems())
+        return problems
+
+    def _cat_columns(self) -> dict[str, CatColumn]:
+        columns: dict[str, CatColumn] = {}
+        for curator in self._slots.values():
+            columns.update(curator._cat_columns())
+        return columns
+
+    def _feature_sets(self) -> dict[str, Schema]:
+        sets: dict[str, Schema] = {}
+        for curator in self._slots.values():
+            sets.update(curator._feature_sets())
+        return sets
+
+    def _labels(self) -> list[tuple[Any, list[Any]]]:
+        pairs: list[tuple[Any, list[Any]]] = []
+        for curator in self._slots.values():
+            pairs.extend(curator._labels())
+        return pairs
+
+
+class AnnDataCurator(_SlotsCurator):
     """Validate an AnnData against a composite schema: `ln.Schema(otype="AnnData", slots={"obs": ..., "var": ...})`.
 
     The "obs" schema validates the obs columns. The "var" schema validates the var columns when it lists
@@ -43,7 +78,7 @@ class AnnDataCurator(Curator):
                 f"slot{'s' if len(unknown) > 1 else ''} {', '.join(repr(s) for s in unknown)} cannot be validated "
                 f"for an AnnData; use {' and '.join(repr(s) for s in _SLOTS)}"
             )
-        self._slots: dict[str, DataFrameCurator] = {}
+        self._slots = {}
         for slot, component in components.items():
             if slot == "obs":
                 self._slots[slot] = DataFrameCurator(adata.obs, component, slot="obs")
@@ -60,15 +95,8 @@ class AnnDataCurator(Curator):
     def adata(self) -> Any:
         return self._dataset
 
-    @property
-    def slots(self) -> dict[str, DataFrameCurator]:
-        """The curator of each slot."""
-        return dict(self._slots)
-
     def _problems(self) -> list[str]:
-        problems: list[str] = []
-        for curator in self._slots.values():
-            problems.extend(curator._problems())
+        problems = super()._problems()
         problem = self._x_problem()
         if problem:
             problems.append(problem)
@@ -94,31 +122,13 @@ class AnnDataCurator(Curator):
             f"got {x.dtype}; convert it, e.g. adata.X = adata.X.astype(...)"
         )
 
-    def _cat_columns(self) -> dict[str, CatColumn]:
-        columns: dict[str, CatColumn] = {}
-        for curator in self._slots.values():
-            columns.update(curator._cat_columns())
-        return columns
-
-    def _feature_sets(self) -> dict[str, Schema]:
-        sets: dict[str, Schema] = {}
-        for curator in self._slots.values():
-            sets.update(curator._feature_sets())
-        return sets
-
-    def _labels(self) -> list[tuple[Any, list[Any]]]:
-        pairs: list[tuple[Any, list[Any]]] = []
-        for curator in self._slots.values():
-            pairs.extend(curator._labels())
-        return pairs
-
     def _new_artifact(self, **kwargs: Any) -> Artifact:
         from lamella.models.artifact import Artifact
 
         return Artifact.from_anndata(self._dataset, **kwargs)
 
 
-class MuDataCurator(Curator):
+class MuDataCurator(_SlotsCurator):
     """Validate a MuData against a composite schema whose slots are "obs" (the global obs) and
     "<modality>:obs" / "<modality>:var" (e.g. "rna:obs", "rna:var"), each validated like an AnnData slot.
     """
@@ -137,7 +147,7 @@ class MuDataCurator(Curator):
                 "a MuData schema has slots: ln.Schema(otype='MuData', slots={'obs': ..., 'rna:var': ...})"
             )
         modalities = dict(mdata.mod)
-        self._slots: dict[str, DataFrameCurator] = {}
+        self._slots = {}
         for slot, component in components.items():
             if slot == "obs":
                 self._slots[slot] = DataFrameCurator(mdata.obs, component, slot="obs")
@@ -164,34 +174,6 @@ class MuDataCurator(Curator):
     @property
     def mdata(self) -> Any:
         return self._dataset
-
-    @property
-    def slots(self) -> dict[str, DataFrameCurator]:
-        return dict(self._slots)
-
-    def _problems(self) -> list[str]:
-        problems: list[str] = []
-        for curator in self._slots.values():
-            problems.extend(curator._problems())
-        return problems
-
-    def _cat_columns(self) -> dict[str, CatColumn]:
-        columns: dict[str, CatColumn] = {}
-        for curator in self._slots.values():
-            columns.update(curator._cat_columns())
-        return columns
-
-    def _feature_sets(self) -> dict[str, Schema]:
-        sets: dict[str, Schema] = {}
-        for curator in self._slots.values():
-            sets.update(curator._feature_sets())
-        return sets
-
-    def _labels(self) -> list[tuple[Any, list[Any]]]:
-        pairs: list[tuple[Any, list[Any]]] = []
-        for curator in self._slots.values():
-            pairs.extend(curator._labels())
-        return pairs
 
     def _new_artifact(self, **kwargs: Any) -> Artifact:
         from lamella.models.artifact import Artifact
