@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from lamella._instance import sqlite_snapshot
@@ -10,7 +12,19 @@ from lamella._instance.config import InstanceConfig, UserConfig
 
 
 def test_snapshot_matches_the_models() -> None:
-    rendered = sqlite_snapshot.render()
+    # rendered in a fresh interpreter: creating a PostgreSQL schema in this process (integration tests
+    # on the same worker) marks the use_alter foreign keys as "added by ALTER" in the shared metadata,
+    # which changes how SQLAlchemy renders them afterwards
+    rendered = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from lamella._instance import sqlite_snapshot; print(sqlite_snapshot.render(), end='')",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     shipped = sqlite_snapshot.SNAPSHOT.read_text()
     assert rendered == shipped, "models changed: run `python -m lamella._instance.sqlite_snapshot`"
 
