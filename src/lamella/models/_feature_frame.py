@@ -134,10 +134,14 @@ def _pivot(
 
 def _frame(rows: list[Any]) -> Any:
     """Rows as a DataFrame whose values stay Python objects: ints mixed with floats are not upcast."""
+    import numpy as np
     import pandas as pd
 
-    owners, features, values = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [])
-    return pd.DataFrame({"owner": owners, "feature": features, "value": pd.Series(values, dtype=object)})
+    table = np.empty((len(rows), 3), dtype=object)
+    if rows:
+        table[:] = rows
+    owners, features = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+    return pd.DataFrame({"owner": owners, "feature": features, "value": table[:, 2]})
 
 
 def _json_column(column: Any, raw: bool) -> Any:
