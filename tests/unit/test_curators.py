@@ -524,20 +524,16 @@ def test_anndata_x_dtype_of_a_var_schema_with_a_dtype(ln: ModuleType, schema: An
     ln.curators.AnnDataCurator(adata, composite).validate()
 
 
-# ---- MuData (validated with a stand-in object: the mudata package is optional) ------------------------------
-
-
-class MuData:
-    def __init__(self, mod: dict[str, Any], obs: pd.DataFrame) -> None:
-        self.mod = mod
-        self.obs = obs
+# ---- MuData ------------------------------------------------------------------------------------------
 
 
 def test_mudata_slots_per_modality(ln: ModuleType, anndata_schema: Any, adata: Any) -> None:
+    import mudata
+
     obs = anndata_schema.slots["obs"]
     var = anndata_schema.slots["var"]
     composite = ln.Schema(name="mudata", otype="MuData", slots={"rna:obs": obs, "rna:var": var}).save()
-    mdata = MuData({"rna": adata}, obs=pd.DataFrame(index=adata.obs_names))
+    mdata = mudata.MuData({"rna": adata})
     curator = ln.curators.MuDataCurator(mdata, composite)
     curator.validate()
     adata.obs["perturbation"] = pd.Categorical(["DMSO", "IFNX", "DMSO"])
@@ -551,3 +547,18 @@ def test_mudata_slots_per_modality(ln: ModuleType, anndata_schema: Any, adata: A
         ln.curators.MuDataCurator(
             mdata, ln.Schema(name="atac", otype="MuData", slots={"atac:var": var}).save()
         )
+
+
+def test_mudata_saved_with_its_labels(ln: ModuleType, anndata_schema: Any, adata: Any) -> None:
+    import mudata
+
+    composite = ln.Schema(
+        name="mudata obs", otype="MuData", slots={"rna:obs": anndata_schema.slots["obs"]}
+    ).save()
+    artifact = ln.curators.MuDataCurator(mudata.MuData({"rna": adata}), composite).save_artifact(key="x.h5mu")
+    assert (artifact.suffix, artifact.otype) == (".h5mu", "MuData")
+    assert artifact.schema == composite
+    assert set(artifact.ulabels.to_list("name")) == {"DMSO", "IFNG"}
+    assert ln.Artifact.filter(perturbation="IFNG").one() == artifact
+    assert "rna:obs" in artifact.features.slots
+    assert artifact.load().mod["rna"].n_obs == adata.n_obs
