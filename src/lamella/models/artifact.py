@@ -174,19 +174,11 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         """A DataFrame stored as parquet (or `format="csv"`)."""
         if type(df).__name__ != "DataFrame":
             raise InvalidArgument(f"from_dataframe() takes a pandas DataFrame, not {type(df).__name__}")
-        curator = None
-        if schema is not None:  # validate now; the feature sets and labels are linked on save()
-            from lamella.curators import DataFrameCurator
-
-            curator = DataFrameCurator(df, schema)
-            curator.validate()
-            kwargs["schema"] = schema
+        curator = _validated("DataFrameCurator", df, schema)  # before the DataFrame is written and hashed
         artifact = cls(
             df, key=key, description=description, revises=revises, run=run, format=format, **kwargs
         )
-        if curator is not None:
-            artifact.__dict__["_lamella_curator"] = curator
-        return artifact
+        return artifact._annotate_on_save(curator)
 
     from_df = from_dataframe  # old spelling
 
@@ -206,19 +198,18 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         """An AnnData stored as h5ad, or as zarr with `format="zarr"`."""
         if type(adata).__name__ != "AnnData":
             raise InvalidArgument(f"from_anndata() takes an AnnData object, not {type(adata).__name__}")
-        curator = None
-        if schema is not None:  # validate now; the feature sets and labels are linked on save()
-            from lamella.curators import AnnDataCurator
-
-            curator = AnnDataCurator(adata, schema)
-            curator.validate()
-            kwargs["schema"] = schema
+        curator = _validated("AnnDataCurator", adata, schema)  # before the AnnData is written and hashed
         artifact = cls(
             adata, key=key, description=description, revises=revises, run=run, format=format, **kwargs
         )
+        return artifact._annotate_on_save(curator)
+
+    def _annotate_on_save(self, curator: Any) -> Artifact:
+        """Link the curator's schema now, its feature sets and labels once the artifact is saved."""
         if curator is not None:
-            artifact.__dict__["_lamella_curator"] = curator
-        return artifact
+            self.schema = curator.schema
+            self.__dict__["_lamella_curator"] = curator
+        return self
 
     @classmethod
     def from_dir(cls, path: Any, *, key: str | None = None, run: Any = None) -> list[Artifact]:
@@ -343,6 +334,17 @@ latest_version_index("artifact", 20)(Artifact)
 # key lookups and prefix counts with the default filters (main branch, no internal kinds) read only this
 # index, never the table: `filter(key__startswith=...).count()` over 100,000 rows stays in milliseconds
 Index("ix_artifact_key_branch_kind", Artifact.key, Artifact.branch_id, Artifact.kind)
+
+
+def _validated(curator_name: str, data: Any, schema: Any) -> Any:
+    """A curator of `data` that has validated against `schema` (raises ValidationError), or None."""
+    if schema is None:
+        return None
+    from lamella import curators
+
+    curator = getattr(curators, curator_name)(data, schema)
+    curator.validate()
+    return curator
 
 
 def artifact_source(artifact: Artifact) -> Source | None:
