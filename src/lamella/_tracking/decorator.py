@@ -55,7 +55,7 @@ def _transform_id(func: Callable[..., Any], uid: str | None) -> int:
 
 def _pinned_transform(func: Callable[..., Any], uid: str) -> Any:
     """`@ln.tracked(uid=...)`: the transform with that uid, created with it on first use."""
-    from lamella._tracking.redact import redact_text
+    from lamella._tracking.redact import redact_source
     from lamella._tracking.transforms import source_hash
     from lamella.errors import DoesNotExist, InvalidArgument
     from lamella.models import Transform
@@ -65,7 +65,7 @@ def _pinned_transform(func: Callable[..., Any], uid: str) -> Any:
     try:
         return Transform.get(uid)
     except DoesNotExist:
-        source = redact_text(_function_source(func))
+        source = redact_source(_function_source(func))
         transform = Transform(
             key=_function_key(func), kind="function", source_code=source, hash=source_hash(source)
         )

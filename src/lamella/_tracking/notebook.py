@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,11 +193,56 @@ def load_notebook_file(path: Path) -> NotebookFile:
 
 
 def html_report(path: Path, destination: Path) -> Path | None:
-    """The notebook with its outputs as HTML (needs nbconvert); None when nbconvert is missing."""
+    """The notebook with its outputs as HTML (needs nbconvert), secrets redacted from its code and
+    outputs; None when nbconvert is missing."""
     try:
+        import nbformat
         from nbconvert import HTMLExporter
     except ImportError:
         return None
-    body, _ = HTMLExporter().from_filename(str(path))
+    node = nbformat.reads(json.dumps(redacted_notebook(read_notebook(path))), as_version=4)
+    body, _ = HTMLExporter().from_notebook_node(node)
     destination.write_text(body)
     return destination
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _redact_output_text(text: str) -> str:
+    from lamella._tracking.redact import redact_text
+
+    redacted = redact_text(text)
+    if redacted != text:
+        return redacted
+    # IPython colours tracebacks: `password = "..."` arrives split by escape codes
+    plain = _ANSI.sub("", text)
+    redacted = redact_text(plain)
+    return redacted if redacted != plain else text
+
+
+def _redact_output(value: Any) -> Any:
+    """Output text is a string or a list of lines: redacted as one text (a key block spans lines)."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = "".join(value)
+    return _redact_output_text(value) if isinstance(value, str) else value
+
+
+def redacted_notebook(notebook: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the notebook with secrets redacted from code cells, markdown and text outputs."""
+    from lamella._tracking.redact import redact_source, redact_text
+
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook["cells"]:
+        source = _cell_source(cell)
+        cell["source"] = redact_source(source) if cell.get("cell_type") == "code" else redact_text(source)
+        for output in cell.get("outputs", []):
+            for field in ("text", "evalue"):
+                if field in output:
+                    output[field] = _redact_output(output[field])
+            if isinstance(output.get("traceback"), list):  # one string per frame
+                output["traceback"] = [_redact_output(frame) for frame in output["traceback"]]
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/"):
+                    output["data"][mime] = _redact_output(value)
+    return notebook

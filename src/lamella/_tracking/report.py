@@ -2,7 +2,8 @@
 
 `track()` tees stdout and stderr into a log file and installs an exception hook; `finish()`, the
 hook (status "errored", or "aborted" for Ctrl-C) or, as a last resort, interpreter exit saves the
-log as the run's report artifact.
+log as the run's report artifact. Secrets in what was printed (`password=...`, tokens, traceback lines
+quoting a secret assignment) are redacted before the report is saved.
 """
 
 from __future__ import annotations
@@ -91,6 +92,19 @@ class ScriptCapture:
 
 
 def save_report(path: Path, run_uid: str) -> Any:
+    """Save a report file as the run's report artifact; a text log is redacted in place first (an HTML
+    notebook report is made from a redacted notebook, see `notebook.html_report`)."""
     from lamella.models import Artifact
 
+    if path.suffix != ".html":
+        _redact_log(path)
     return Artifact(path, description=f"report of run {run_uid}", kind=REPORT_KIND).save()
+
+
+def _redact_log(path: Path) -> None:
+    from lamella._tracking.redact import redact_text
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+    redacted = redact_text(text)
+    if redacted != text:
+        path.write_text(redacted, encoding="utf-8")

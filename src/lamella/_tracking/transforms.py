@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from lamella._logging import logger
-from lamella._tracking.redact import redact_text
+from lamella._tracking.redact import redact_source
 
 if TYPE_CHECKING:
     from lamella.models import Transform
@@ -32,7 +32,7 @@ def transform_for_source(
     from lamella._instance import state
     from lamella.models import Transform
 
-    source = redact_text(source)
+    source = redact_source(source)
     digest = source_hash(source)
     instance = state.current()
     table = Transform.__table__.c
@@ -76,7 +76,7 @@ def update_source(transform: Transform, source: str) -> None:
     """Store the final source of a notebook at finish(), when it changed since track()."""
     from lamella._instance import state
 
-    source = redact_text(source)
+    source = redact_source(source)
     digest = source_hash(source)
     if transform.hash == digest:
         return
