@@ -11,6 +11,7 @@ Three entry points share one name rule (`is_secret_name`) and one set of token p
 
 from __future__ import annotations
 
+import functools
 import io
 import keyword
 import re
@@ -94,11 +95,15 @@ _SPECIAL_TOKENS = {"pad", "eos", "bos", "unk", "mask", "cls", "sep", "start", "e
 _NAME_LIKE = re.compile(r"-{0,2}[A-Za-z_][\w.\-]{0,63}")
 
 
+# every secret word above contains one of these: most names are rejected without splitting them
+_HINT = re.compile(r"(?i)pass|pw|secret|token|credential|auth|key|cookie")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])|([A-Z]+)([A-Z][a-z])|([A-Za-z])([0-9])")
+_SEPARATORS = re.compile(r"[_\-.\s]+")
+
+
 def _parts(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", spaced)
-    spaced = re.sub(r"([A-Za-z])([0-9])", r"\1_\2", spaced)
-    return [p for p in re.split(r"[_\-.\s]+", spaced.lower()) if p]
+    spaced = _CAMEL.sub(lambda m: "_".join(g for g in m.groups() if g), name)
+    return [p for p in _SEPARATORS.split(spaced.lower()) if p]
 
 
 def _is_secret_part(parts: list[str], i: int) -> bool:
@@ -114,10 +119,13 @@ def _is_secret_part(parts: list[str], i: int) -> bool:
     return i > 0 and (parts[i - 1], part) in _SECRET_PAIRS
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """True for names whose value is a secret: a part (split at `_`, `-`, `.` and camelCase) is a secret
     word (`db_password`, `apiKey`, `PGPASSWORD`, `db_pw`) and the name does not end in a word that
     describes the secret instead (`password_length`, `token_type`, `private_key_path`)."""
+    if not _HINT.search(name):
+        return False
     parts = _parts(name)
     if not parts or "".join(parts) in _NOT_SECRET_NAMES:
         return False
@@ -163,8 +171,9 @@ def _redact_formats(text: str) -> str:
         body = f"\n{REDACTED}\n" if "\n" in match["body"] else REDACTED
         return f"{match['begin']}{body}{match['end']}"
 
-    text = _PEM.sub(pem, text)
-    text = _PEM_OPEN.sub(lambda m: f"{m['begin']}\n{REDACTED}\n", text)
+    if "PRIVATE KEY" in text:
+        text = _PEM.sub(pem, text)
+        text = _PEM_OPEN.sub(lambda m: f"{m['begin']}\n{REDACTED}\n", text)
     for pattern in _TOKENS:
         text = pattern.sub(REDACTED, text)
     return text
@@ -183,16 +192,13 @@ _QUOTED = re.compile(
     r"""|(?P<single>["'])(?P<short>(?:\\.|(?!(?P=single))[^\\\n])*)(?P=single))""",
     re.DOTALL,
 )
+_CONCATENATION = re.compile(r"[ \t]*\+?[ \t]*")
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _BARE = re.compile(
     r"""(?:(?:Bearer|Basic|Token)\s+)?[^\s'"()\[\]{},;&\\<>=][^\s'"()\[\]{},;&\\<>]*+(?![(\[])"""
 )
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d_]*(?:\.\d+)?(?:[eE][-+]?\d+)?\b")
 _KEPT_BARE = {"None", "True", "False", "null", "true", "false"}
-
-
-def _quoted_at(text: str, pos: int) -> re.Match[str] | None:
-    return _QUOTED.match(text, pos)
 
 
 def _hide_quoted(match: re.Match[str]) -> str:
@@ -205,13 +211,13 @@ def _hide_quoted(match: re.Match[str]) -> str:
 def _value_at(text: str, pos: int, *, bare: bool) -> tuple[int, str] | None:
     """(end, replacement) for the value starting at `pos`: quoted strings (concatenated with `+` or
     side by side), a bracketed literal, or (free text only) a bare word; None when it is none of these."""
-    quoted = _quoted_at(text, pos)
+    quoted = _QUOTED.match(text, pos)
     if quoted is not None:
         pieces, end = [_hide_quoted(quoted)], quoted.end()
         while True:
-            gap = re.match(r"[ \t]*\+?[ \t]*", text[end:])
+            gap = _CONCATENATION.match(text, end)
             assert gap is not None
-            following = _quoted_at(text, end + gap.end())
+            following = _QUOTED.match(text, gap.end())
             if following is None:
                 break
             pieces += [gap[0], _hide_quoted(following)]
@@ -239,7 +245,7 @@ def _closing_bracket(text: str, pos: int) -> int | None:
     i = pos + 1
     while i < len(text) and i < pos + 10_000:
         char = text[i]
-        quoted = _quoted_at(text, i) if char in "\"'" else None
+        quoted = _QUOTED.match(text, i) if char in "\"'" else None
         if quoted is not None:
             i = quoted.end()
             continue
@@ -416,7 +422,7 @@ class _SourceRedactor:
             return i + 3
         if _is_op(following, ":"):  # {"api_key": ...}
             return i + 2
-        if _is_op(following, ",") and self.depths[i] > 0:  # getenv("TOKEN", default), ("password", value)
+        if _is_op(following, ",") and _is_op(self.at(i - 1), "("):  # getenv("TOKEN", default), ("pw", value)
             argument, after = self.at(i + 2), self.at(i + 3)
             if argument is None or _is_op(argument, *_CLOSING):
                 return None
