@@ -81,10 +81,41 @@ def _path_source(location: str) -> Source:
     source = Source(path=path, is_cloud=is_cloud, is_dir=is_dir, suffix=suffix)
     if not is_dir:
         source.size = _storage.size_of(path)
+    elif not is_cloud:
+        check_folder(path)
     source.in_storage = _match_storage(str(path) if not is_cloud else location.rstrip("/"), is_cloud)
     if is_cloud and not is_dir:
         source.hash, source.size = _storage.hash_file(path)  # the ETag: no download
     return source
+
+
+def check_folder(path: Path) -> None:
+    """Warn about each entry of a local folder that will not be stored; refuse one where that is all.
+
+    Which entries those are (symlinks leading outside, dangling links, cycles) is the policy of
+    `lamella._storage.tree`; hashing and copying at the save apply it again to what is there then.
+    """
+    from lamella._storage.listing import scan_local
+
+    try:
+        listing = scan_local(path)
+    except OSError:
+        return  # unreadable: the save reports it with the path
+    if not listing.left_out:
+        return
+    entries = "\n".join(f"  {item.rel}: {item.reason}" for item in listing.left_out)
+    if not listing.files:
+        raise InvalidArgument(
+            f"nothing in {path} can be stored, every entry is left out:\n{entries}\n"
+            "only symlinks that lead to files or folders inside the folder are stored: copy the "
+            "targets into the folder, or register them as artifacts of their own"
+        )
+    from lamella._logging import logger
+
+    logger.warning(
+        f"left out {len(listing.left_out)} of the entries in {path} (symlinks are stored only when "
+        f"they lead inside the folder; copy the targets in to include them):\n{entries}"
+    )
 
 
 _ROOTS_TTL_SECONDS = 2.0  # other processes may register storage locations; look again after this

@@ -37,6 +37,11 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
 
     >>> ln.Artifact("./data/sample.fastq", key="raw/sample.fastq").save()
     >>> ln.Artifact.from_dataframe(df, key="tables/counts.parquet").save()
+
+    A folder is stored with every file inside it. Symlinks that lead to a file or folder inside the
+    folder are followed (stored as regular files); symlinks that lead outside it, dangling links and
+    link cycles are left out with a warning naming each, and a folder of nothing else is refused.
+    `hash`, `size` and `n_files` describe exactly the files stored (see `lamella._storage.tree`).
     """
 
     __tablename__ = "artifact"
@@ -221,6 +226,10 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             raise FileNotFoundError(f"no folder at {root}")
         if not _storage.is_dir(root):
             raise InvalidArgument(f"from_dir() takes a folder, but {root} is a file; use ln.Artifact(path)")
+        if not _storage.is_cloud(str(root)):
+            from lamella.models._artifact_source import check_folder
+
+            check_folder(root)
         prefix = key.rstrip("/") if key else root.name
         artifacts = []
         for relative, _size in _storage.list_files(root):
