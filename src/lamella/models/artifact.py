@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
@@ -162,6 +164,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         super().__init__(**fields)
         self.__dict__["_source"] = source
         self.__dict__["_revises"] = revises
+        if source.memory is not None:  # every argument is checked: only now are bytes written
+            _stage(self, source)
 
     @classmethod
     def from_dataframe(
@@ -183,7 +187,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         artifact = cls(
             df, key=key, description=description, revises=revises, run=run, format=format, **kwargs
         )
-        return artifact._annotate_on_save(curator)
+        with _discard_staged_on_error(artifact):
+            return artifact._annotate_on_save(curator)
 
     from_df = from_dataframe  # old spelling
 
@@ -207,7 +212,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         artifact = cls(
             adata, key=key, description=description, revises=revises, run=run, format=format, **kwargs
         )
-        return artifact._annotate_on_save(curator)
+        with _discard_staged_on_error(artifact):
+            return artifact._annotate_on_save(curator)
 
     def _annotate_on_save(self, curator: Any) -> Artifact:
         """Link the curator's schema now, its feature sets and labels once the artifact is saved."""
@@ -358,3 +364,30 @@ def _validated(curator_name: str, data: Any, schema: Any) -> Any:
 
 def artifact_source(artifact: Artifact) -> Source | None:
     return artifact.__dict__.get("_source")
+
+
+def _stage(artifact: Artifact, source: Source) -> None:
+    """Write the in-memory data to its staged file, removed again when the artifact object goes away."""
+    import weakref
+
+    from lamella._storage import staging
+    from lamella.models._artifact_source import stage
+
+    stage(source)
+    assert source.staged is not None
+    # garbage collection or interpreter exit; the save removes it earlier
+    weakref.finalize(artifact, staging.discard, source.staged)
+    artifact.size = source.size
+    artifact.n_observations = source.n_observations
+
+
+@contextmanager
+def _discard_staged_on_error(artifact: Artifact) -> Iterator[None]:
+    """A construction step that fails after the data is written: the caller never gets the artifact."""
+    try:
+        yield
+    except BaseException:
+        from lamella.models._artifact_source import discard_staged
+
+        discard_staged(artifact_source(artifact))
+        raise
