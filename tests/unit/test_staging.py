@@ -220,6 +220,18 @@ def test_killed_after_construction_leaves_a_file_the_next_connect_removes(
     assert ln.Artifact.filter().count() == 0
 
 
+def test_normal_exit_removes_the_staged_file_of_an_unsaved_artifact(
+    ln: ModuleType, staging: Path, run_python: Callable[[str], subprocess.CompletedProcess[str]]
+) -> None:
+    done = run_python(
+        CONNECT + "import pandas as pd\n"
+        "artifact = ln.Artifact.from_dataframe(pd.DataFrame({'a': [1]}), key='t/unsaved.parquet')\n"
+        "assert len(list(artifact.__dict__['_source'].staged.parent.iterdir())) == 1\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert staged(staging) == []
+
+
 def test_killed_during_the_copy_leaves_files_the_next_connect_removes(
     ln: ModuleType,
     staging: Path,
