@@ -20,7 +20,7 @@ from lamella._formats.access import (
 )
 from lamella._formats.otype import otype_of
 from lamella._formats.registry import register_format
-from lamella._formats.serialize import SerializedData, serialize
+from lamella._formats.serialize import SerializedData, serialize, suffix_for
 
 __all__ = [
     "SerializedData",
@@ -30,6 +30,7 @@ __all__ = [
     "otype_of",
     "register_format",
     "serialize",
+    "suffix_for",
     "supported_load_suffixes",
     "supported_open_suffixes",
 ]

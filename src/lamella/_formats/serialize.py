@@ -12,7 +12,7 @@ from typing import Any
 from lamella._formats.otype import otype_of
 from lamella.errors import InvalidArgument, StorageError
 
-__all__ = ["SerializedData", "serialize"]
+__all__ = ["SerializedData", "serialize", "suffix_for"]
 
 
 @dataclass(frozen=True)
@@ -134,18 +134,7 @@ def serialize(obj: Any, directory: Path, stem: str, *, format: str | None = None
     DataFrame -> `.parquet` (or format "csv", "tsv"); AnnData -> `.h5ad` (or "zarr"); MuData ->
     `.h5mu`; dict or list -> `.json` (or "yaml"); str -> `.txt` (or "md", "html", "log").
     """
-    kind = _kind_of(obj)
-    if kind is None:
-        supported = "pandas.DataFrame, anndata.AnnData, mudata.MuData, dict, list, str"
-        raise InvalidArgument(
-            f"cannot serialize an object of type {type(obj).__module__}.{type(obj).__qualname__}; "
-            f"supported are {supported}: convert it, or write it to a file yourself and pass the path"
-        )
-    writers = _WRITERS[kind]
-    name = next(iter(writers)) if format is None else format.strip().lower().lstrip(".")
-    if name not in writers:
-        raise InvalidArgument(f"cannot write a {kind} as format={format!r}; choose one of {sorted(writers)}")
-    suffix, writer = writers[name]
+    kind, suffix, writer = _writer_for(obj, format)
     directory = Path(directory)
     path = directory / f"{stem}{suffix}"
     try:
@@ -158,3 +147,25 @@ def serialize(obj: Any, directory: Path, stem: str, *, format: str | None = None
         raise StorageError(f"could not write {kind} to {path}: {error}") from error
     otype = otype_of(obj)
     return SerializedData(path=path, suffix=suffix, otype=otype, n_observations=_n_observations(obj, otype))
+
+
+def suffix_for(obj: Any, *, format: str | None = None) -> str:
+    """The suffix `serialize` would write `obj` with, checked without writing anything."""
+    return _writer_for(obj, format)[1]
+
+
+def _writer_for(obj: Any, format: str | None) -> tuple[str, str, Writer]:
+    """(kind of object, suffix, writer) for writing `obj` as `format`; raises for what cannot be written."""
+    kind = _kind_of(obj)
+    if kind is None:
+        supported = "pandas.DataFrame, anndata.AnnData, mudata.MuData, dict, list, str"
+        raise InvalidArgument(
+            f"cannot serialize an object of type {type(obj).__module__}.{type(obj).__qualname__}; "
+            f"supported are {supported}: convert it, or write it to a file yourself and pass the path"
+        )
+    writers = _WRITERS[kind]
+    name = next(iter(writers)) if format is None else format.strip().lower().lstrip(".")
+    if name not in writers:
+        raise InvalidArgument(f"cannot write a {kind} as format={format!r}; choose one of {sorted(writers)}")
+    suffix, writer = writers[name]
+    return kind, suffix, writer

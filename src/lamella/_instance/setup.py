@@ -258,6 +258,15 @@ def _sweep_interrupted_saves(instance: state.Instance) -> None:
         sweep_pending(instance)
     except Exception as e:  # a sweep failure must never block connecting
         logger.debug(f"could not clean up interrupted saves: {e}")
+    try:  # in-memory data staged by processes that died before saving it
+        from lamella._instance.settings import settings
+        from lamella._storage.staging import staging_folder, sweep_staging
+
+        removed = sweep_staging(staging_folder(settings.cache_dir))
+        if removed:
+            logger.info(f"removed {removed} staged file(s) of processes that ended before saving them")
+    except Exception as e:
+        logger.debug(f"could not clean up staged files: {e}")
 
 
 def disconnect() -> None:

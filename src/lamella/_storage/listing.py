@@ -10,7 +10,15 @@ from lamella.errors import StorageError
 
 from .paths import Location, is_cloud, location_str, protocol_of, remote_fs_path, to_local_path
 
-__all__ = ["RemoteFile", "list_files", "list_local", "list_remote_detailed"]
+__all__ = [
+    "LeftOut",
+    "LocalListing",
+    "RemoteFile",
+    "list_files",
+    "list_local",
+    "list_remote_detailed",
+    "scan_local",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,21 +30,79 @@ class RemoteFile:
     mtime: str | None
 
 
-def list_local(root: Path) -> list[tuple[str, int]]:
-    """(relative POSIX path, size) of every file under `root`, sorted; symlinked folders are not followed."""
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """An entry of a local folder that is not part of it as Lamella sees it (see `tree`)."""
+
+    rel: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LocalListing:
+    files: list[tuple[str, int]]  # (relative POSIX path, size), sorted
+    left_out: list[LeftOut]  # sorted by path
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or os.path.commonpath([path, root]) == root
+
+
+def _resolve(link: str) -> tuple[str | None, str]:
+    """The real path a symlink leads to, or None and why it leads nowhere."""
+    try:
+        return os.path.realpath(link, strict=True), ""
+    except FileNotFoundError:
+        return None, f"dangling link to {os.readlink(link)}"
+    except (OSError, RuntimeError):  # ELOOP: links that point at each other
+        return None, f"dangling link to {os.readlink(link)} (a loop of links)"
+
+
+def scan_local(root: Path) -> LocalListing:
+    """The files of a local folder under the symlink policy of `tree`, and the entries it leaves out."""
+    real_root = os.path.realpath(root)
     found: list[tuple[str, int]] = []
-    stack = [(os.fspath(root), "")]
+    left_out: list[LeftOut] = []
+    # each folder to list carries the real paths of the folders above it: a link back to one is a cycle
+    stack: list[tuple[str, str, tuple[str, ...]]] = [(os.fspath(root), "", (real_root,))]
     while stack:
-        folder, prefix = stack.pop()
+        folder, prefix, chain = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, rel + "/"))
-                elif entry.is_file():
-                    found.append((rel, entry.stat().st_size))
+                if not entry.is_symlink():
+                    if entry.is_dir(follow_symlinks=False):
+                        real = os.path.join(chain[-1], entry.name)
+                        stack.append((entry.path, rel + "/", (*chain, real)))
+                    elif entry.is_file(follow_symlinks=False):
+                        found.append((rel, entry.stat(follow_symlinks=False).st_size))
+                    else:
+                        left_out.append(LeftOut(rel, "not a regular file or folder"))
+                    continue
+                target, problem = _resolve(entry.path)
+                if target is None:
+                    left_out.append(LeftOut(rel, problem))
+                elif not _within(target, real_root):
+                    left_out.append(LeftOut(rel, f"link to {target}, outside the folder"))
+                elif os.path.isdir(target):
+                    if target in chain:
+                        left_out.append(
+                            LeftOut(rel, f"link cycle: leads back to {target}, which contains it")
+                        )
+                    else:
+                        stack.append((entry.path, rel + "/", (*chain, target)))
+                elif os.path.isfile(target):
+                    found.append((rel, os.stat(target).st_size))
+                else:
+                    left_out.append(LeftOut(rel, f"link to {target}, not a regular file or folder"))
     found.sort()
-    return found
+    left_out.sort(key=lambda item: item.rel)
+    return LocalListing(found, left_out)
+
+
+def list_local(root: Path) -> list[tuple[str, int]]:
+    """(relative POSIX path, size) of every file under `root`, sorted, under the symlink policy of `tree`."""
+    return scan_local(root).files
 
 
 def list_remote_detailed(location: Location) -> list[RemoteFile]:

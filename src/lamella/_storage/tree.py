@@ -1,4 +1,19 @@
-"""Copying a whole folder (local or cloud prefix) with per-file hashing in the same pass."""
+"""Copying a whole folder (local or cloud prefix) with per-file hashing in the same pass.
+
+Symlinks in a local folder (one policy for listing, hashing, copying and in-place registration, all
+built on `listing.scan_local`): a folder is what lies inside it, so
+
+- a symlink whose resolved target lies inside the folder is followed: a linked file is stored as a
+  regular file with the target's content, a linked sub-folder is listed like a real one;
+- a symlink that leads outside the folder is left out, so that content which is not the folder's is
+  never copied into storage (register the target itself, or copy it into the folder, to include it);
+- a dangling symlink (missing target, or links pointing at each other) is left out;
+- a symlink to a folder that contains it (a cycle) is left out: its files are listed already;
+- sockets, FIFOs and device files are left out.
+The folder given itself may be a symlink; "inside" means inside its resolved path. Hash, size and
+`n_files` cover exactly the files stored. Artifacts warn about every entry left out, with the reason,
+and refuse a folder whose entries are all left out.
+"""
 
 from __future__ import annotations
 

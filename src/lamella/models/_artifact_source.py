@@ -2,7 +2,8 @@
 
 Everything cheap to learn up front (suffix, size, whether the path already lies in a registered
 storage, an S3 object's ETag hash) is learned here; hashing local bytes waits for the save, where
-it happens in the same read pass as the copy.
+it happens in the same read pass as the copy. An in-memory object is written to its staged file
+(`lamella._storage.staging`) only by `stage`, once every argument of the artifact has been checked.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Source:
     key: str | None = None  # set when the data lies in a storage: its path relative to the root
     in_storage: StorageMatch | None = None
     staged: Path | None = None  # a file written from an in-memory object; removed after the save
+    # the in-memory object until it is saved: a failed save removes the staged file, a retry rewrites it
+    memory: Any = None
+    format: str | None = None
 
 
 def _is_pathlike(data: Any) -> bool:
@@ -81,10 +85,41 @@ def _path_source(location: str) -> Source:
     source = Source(path=path, is_cloud=is_cloud, is_dir=is_dir, suffix=suffix)
     if not is_dir:
         source.size = _storage.size_of(path)
+    elif not is_cloud:
+        check_folder(path)
     source.in_storage = _match_storage(str(path) if not is_cloud else location.rstrip("/"), is_cloud)
     if is_cloud and not is_dir:
         source.hash, source.size = _storage.hash_file(path)  # the ETag: no download
     return source
+
+
+def check_folder(path: Any) -> None:
+    """Warn about each entry of a local folder that will not be stored; refuse one where that is all.
+
+    Which entries those are (symlinks leading outside, dangling links, cycles) is the policy of
+    `lamella._storage.tree`; hashing and copying at the save apply it again to what is there then.
+    """
+    from lamella._storage.listing import scan_local
+
+    try:
+        listing = scan_local(Path(str(path)))
+    except OSError:
+        return  # unreadable: the save reports it with the path
+    if not listing.left_out:
+        return
+    entries = "\n".join(f"  {item.rel}: {item.reason}" for item in listing.left_out)
+    if not listing.files:
+        raise InvalidArgument(
+            f"nothing in {path} can be stored, every entry is left out:\n{entries}\n"
+            "only symlinks that lead to files or folders inside the folder are stored: copy the "
+            "targets into the folder, or register them as artifacts of their own"
+        )
+    from lamella._logging import logger
+
+    logger.warning(
+        f"left out {len(listing.left_out)} of the entries in {path} (symlinks are stored only when "
+        f"they lead inside the folder; copy the targets in to include them):\n{entries}"
+    )
 
 
 _ROOTS_TTL_SECONDS = 2.0  # other processes may register storage locations; look again after this
@@ -140,22 +175,51 @@ def _match_storage(location: str, is_cloud: bool) -> StorageMatch | None:
 
 
 def _memory_source(data: Any, *, format: str | None) -> Source:
+    """What an in-memory object will be written as; nothing is written yet (see `stage`)."""
     from lamella import _formats
-    from lamella._instance.settings import settings
-    from lamella._uid import base62
 
-    staging = settings.cache_dir / "_staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    serialized = _formats.serialize(data, staging, base62(16), format=format)
-    path = serialized.path
-    is_dir = path.is_dir()
+    suffix = _formats.suffix_for(data, format=format)
     return Source(
-        path=path,
+        path=None,
         is_cloud=False,
-        is_dir=is_dir,
-        suffix=serialized.suffix,
-        size=None if is_dir else path.stat().st_size,
-        n_observations=serialized.n_observations,
-        otype=serialized.otype,
-        staged=path,
+        is_dir=suffix.endswith(".zarr"),
+        suffix=suffix,
+        otype=_formats.otype_of(data),
+        memory=data,
+        format=format,
     )
+
+
+def stage(source: Source) -> None:
+    """Write an in-memory object to its staged file, unless it is there; a failed write leaves nothing."""
+    from lamella import _formats
+    from lamella._storage import staging
+
+    if source.memory is None or (source.staged is not None and source.staged.exists()):
+        return
+    if source.staged is None:
+        from lamella._instance.settings import settings
+        from lamella._uid import base62
+
+        folder = staging.staging_folder(settings.cache_dir)
+        stem = staging.new_stem(base62(16))
+    else:  # written before and removed by a failed save: the same name again
+        folder, stem = source.staged.parent, source.staged.name[: -len(source.suffix) or None]
+    source.staged = folder / f"{stem}{source.suffix}"
+    try:
+        serialized = _formats.serialize(source.memory, folder, stem, format=source.format)
+    except BaseException:
+        staging.remove(source.staged)
+        raise
+    path = serialized.path
+    source.path = path
+    source.size = None if source.is_dir else path.stat().st_size
+    source.n_observations = serialized.n_observations
+
+
+def discard_staged(source: Source | None) -> None:
+    """Remove the staged file of an artifact that will not be saved."""
+    if source is not None and source.staged is not None:
+        from lamella._storage import staging
+
+        staging.remove(source.staged)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from lamella._logging import logger
+from lamella._storage.staging import HOST as _HOST
+from lamella._storage.staging import pid_alive
 from lamella.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 PENDING_DIR = ".lamella/_pending"
 STALE_AFTER_SECONDS = 3600.0  # a pending save of another host is abandoned after this long
-_HOST = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "host"
 
 
 def storage_location(root: str, uid: str, suffix: str) -> str:
@@ -66,19 +66,9 @@ def _remove_quietly(location: str) -> None:
         logger.debug(f"could not remove {location}: {e}")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _writer_gone(host: str, pid: int, started: float) -> bool:
     if host == _HOST:
-        return not _pid_alive(pid) or time.time() - started > 24 * 3600
+        return not pid_alive(pid) or time.time() - started > 24 * 3600
     return time.time() - started > STALE_AFTER_SECONDS
 
 
@@ -311,6 +301,7 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
     """
     from lamella import _storage
     from lamella._instance import state
+    from lamella.models._artifact_source import stage
     from lamella.models.artifact import artifact_source
 
     instance = state.current()
@@ -323,11 +314,14 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                 raise InvalidArgument(
                     "this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)"
                 )
+            stage(source)  # in-memory data whose staged file a failed save removed: write it again
             item = _Staged(artifact, source)
             staged.append(item)
             _stage_bytes(item, instance, cloud)
         with instance.db.write(*artifacts[0]._lock_names()):
             results = [_insert_record(item, instance, cloud) for item in staged]
+        for item in staged:
+            item.source.memory = None  # committed: no retry will need the in-memory object again
         for item, result in zip(staged, results, strict=True):
             if result is not item.artifact:  # same content exists: keep that record, drop our copy
                 if (result.kind or "").startswith("__lamella"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
@@ -37,6 +39,11 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
 
     >>> ln.Artifact("./data/sample.fastq", key="raw/sample.fastq").save()
     >>> ln.Artifact.from_dataframe(df, key="tables/counts.parquet").save()
+
+    A folder is stored with every file inside it. Symlinks that lead to a file or folder inside the
+    folder are followed (stored as regular files); symlinks that lead outside it, dangling links and
+    link cycles are left out with a warning naming each, and a folder of nothing else is refused.
+    `hash`, `size` and `n_files` describe exactly the files stored (see `lamella._storage.tree`).
     """
 
     __tablename__ = "artifact"
@@ -157,6 +164,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         super().__init__(**fields)
         self.__dict__["_source"] = source
         self.__dict__["_revises"] = revises
+        if source.memory is not None:  # every argument is checked: only now are bytes written
+            _stage(self, source)
 
     @classmethod
     def from_dataframe(
@@ -178,7 +187,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         artifact = cls(
             df, key=key, description=description, revises=revises, run=run, format=format, **kwargs
         )
-        return artifact._annotate_on_save(curator)
+        with _discard_staged_on_error(artifact):
+            return artifact._annotate_on_save(curator)
 
     from_df = from_dataframe  # old spelling
 
@@ -202,7 +212,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         artifact = cls(
             adata, key=key, description=description, revises=revises, run=run, format=format, **kwargs
         )
-        return artifact._annotate_on_save(curator)
+        with _discard_staged_on_error(artifact):
+            return artifact._annotate_on_save(curator)
 
     def _annotate_on_save(self, curator: Any) -> Artifact:
         """Link the curator's schema now, its feature sets and labels once the artifact is saved."""
@@ -221,6 +232,10 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             raise FileNotFoundError(f"no folder at {root}")
         if not _storage.is_dir(root):
             raise InvalidArgument(f"from_dir() takes a folder, but {root} is a file; use ln.Artifact(path)")
+        if not _storage.is_cloud(str(root)):
+            from lamella.models._artifact_source import check_folder
+
+            check_folder(root)
         prefix = key.rstrip("/") if key else root.name
         artifacts = []
         for relative, _size in _storage.list_files(root):
@@ -349,3 +364,30 @@ def _validated(curator_name: str, data: Any, schema: Any) -> Any:
 
 def artifact_source(artifact: Artifact) -> Source | None:
     return artifact.__dict__.get("_source")
+
+
+def _stage(artifact: Artifact, source: Source) -> None:
+    """Write the in-memory data to its staged file, removed again when the artifact object goes away."""
+    import weakref
+
+    from lamella._storage import staging
+    from lamella.models._artifact_source import stage
+
+    stage(source)
+    assert source.staged is not None
+    # garbage collection or interpreter exit; the save removes it earlier
+    weakref.finalize(artifact, staging.discard, source.staged)
+    artifact.size = source.size
+    artifact.n_observations = source.n_observations
+
+
+@contextmanager
+def _discard_staged_on_error(artifact: Artifact) -> Iterator[None]:
+    """A construction step that fails after the data is written: the caller never gets the artifact."""
+    try:
+        yield
+    except BaseException:
+        from lamella.models._artifact_source import discard_staged
+
+        discard_staged(artifact_source(artifact))
+        raise
