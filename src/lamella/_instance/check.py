@@ -53,14 +53,17 @@ def check(name: str | None = None, *, repair: bool = False, reindex: bool = Fals
     instance = _open(config, create=False, read_only=True)
     try:
         storages = _managed_storages(instance)
+        leftovers = [p for _storage_id, root in storages for p in _leftovers(root)]
+        report.problems.extend(leftovers)
+        if repair and leftovers:  # first: finishing a save puts bytes in place that are checked next
+            _finish_staged_saves(instance, storages, leftovers)
         registered = _check_artifacts(instance, storages, report)
         for storage_id, root in storages:
             orphans, seen = check_storage.find_orphans(root, registered.get(storage_id, set()))
             report.files_seen += seen
             report.problems.extend(orphans)
-            report.problems.extend(_leftovers(root))
-        if repair:
-            _repair(instance, storages, report)
+            if repair:
+                _move_orphans_aside(orphans)
     finally:
         instance.db.dispose()
     report.seconds = time.perf_counter() - started
@@ -224,12 +227,8 @@ def _leftovers(root: str) -> list[Problem]:
     ]
 
 
-def _repair(instance: Instance, storages: list[tuple[int, str]], report: CheckReport) -> None:
-    from lamella.models._artifact_store import pending_saves, sweep_pending
-
-    for problem in report.remaining:
-        if problem.kind != check_storage.ORPHAN:
-            continue
+def _move_orphans_aside(orphans: list[Problem]) -> None:
+    for problem in orphans:
         try:
             target = check_storage.move_aside(problem.subject)
         except OSError as e:
@@ -237,9 +236,13 @@ def _repair(instance: Instance, storages: list[tuple[int, str]], report: CheckRe
             continue
         problem.repaired = True
         problem.detail += f"; moved to {target}"
-    leftovers = [p for p in report.remaining if p.kind == LEFTOVER]
-    if not leftovers:
-        return
+
+
+def _finish_staged_saves(
+    instance: Instance, storages: list[tuple[int, str]], leftovers: list[Problem]
+) -> None:
+    from lamella.models._artifact_store import pending_saves, sweep_pending
+
     for _storage_id, root in storages:
         try:
             sweep_pending(dataclasses.replace(instance, storage_root=root))
