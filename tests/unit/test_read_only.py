@@ -63,7 +63,8 @@ def test_read_only_connection_reads_and_refuses_every_write(
     before = _counts(ln)
     forget_connection()
     instance = ln.connect("data", read_only=True)
-    assert instance.read_only
+    assert instance.read_only and ln.setup.settings.instance.read_only
+    assert "read_only=True" in repr(ln.setup.settings.instance)
     frame = ln.Artifact.get(saved["frame"])
     assert frame.load()["a"].tolist() == [1, 2, 3]
     assert ln.Artifact.get(saved["note"]).cache().read_text() == "hello"
@@ -114,6 +115,7 @@ def test_cli_connect_read_only_holds_for_later_processes(
     result = runner.invoke(cli, ["connect", "data", "--read-only"])
     assert result.exit_code == 0, result.output
     assert "read-only" in result.output
+    assert "read-only" in runner.invoke(cli, ["info"]).output
     code = (
         "import lamella as ln\n"
         "print(ln.Artifact.filter().count(), ln.settings.instance.read_only)\n"

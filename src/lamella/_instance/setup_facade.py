@@ -62,6 +62,10 @@ class InstanceInfo:
         return runtime.storage
 
     @property
+    def read_only(self) -> bool:
+        return self._instance.read_only
+
+    @property
     def modules(self) -> list[str]:
         return list(self._instance.config.modules)
 
@@ -72,7 +76,8 @@ class InstanceInfo:
     def __repr__(self) -> str:
         return (
             f"Instance(name={self.name!r}, dialect={self.dialect!r}, db={self.db!r}, "
-            f"storage={self._instance.storage_root!r}, modules={self.modules})"
+            f"storage={self._instance.storage_root!r}, modules={self.modules}"
+            + (", read_only=True)" if self.read_only else ")")
         )
 
 
