@@ -7,7 +7,8 @@ LamellaError
 ├── DoesNotExist(LookupError)            get()/one() found nothing
 ├── MultipleResultsFound(LookupError)    one() found several
 ├── IntegrityError                       a write would break a uniqueness or reference rule
-├── StorageError(OSError)                reading or writing bytes failed (with the path in the message)
+├── StorageError(OSError)                reading or writing bytes failed, or the database file is damaged
+├── ReadOnlyError(PermissionError)       a write on an instance connected read-only
 └── NotConnected(RuntimeError)           no instance could be connected
 ```
 
@@ -23,6 +24,7 @@ __all__ = [
     "LamellaError",
     "MultipleResultsFound",
     "NotConnected",
+    "ReadOnlyError",
     "StorageError",
     "ValidationError",
 ]
@@ -53,7 +55,12 @@ class IntegrityError(LamellaError):
 
 
 class StorageError(LamellaError, OSError):
-    """Reading or writing bytes failed."""
+    """Reading or writing bytes failed, or the database file is damaged."""
+
+
+class ReadOnlyError(LamellaError, PermissionError):
+    """A write was attempted on an instance connected read-only (by request, or because the
+    database or the role cannot write)."""
 
 
 class NotConnected(LamellaError, RuntimeError):

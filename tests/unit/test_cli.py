@@ -234,7 +234,7 @@ def test_migrate_an_empty_database(invoke: Callable[..., Result], tmp_path: Path
     db = tmp_path / "mydata" / ".lamella" / "lamella.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    assert_one_line_error(invoke("connect", "mydata"), "mydata", "no Lamella schema")
+    assert_one_line_error(invoke("connect", "mydata"), "mydata", "is missing", "lamella check --reindex")
     cfg.set_current_instance("mydata")
     out = ok(invoke("migrate"))
     assert "migrated" in out and schema.HEAD_REVISION in out

@@ -102,6 +102,7 @@ TREE = {
     "MultipleResultsFound": LookupError,
     "IntegrityError": None,
     "StorageError": OSError,
+    "ReadOnlyError": PermissionError,
     "NotConnected": RuntimeError,
 }
 

@@ -416,7 +416,9 @@ def test_migrate_creates_the_schema_of_an_empty_database(
     forget_connection()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{_db_file(storage_root)}{suffix}").unlink(missing_ok=True)
-    with pytest.raises(NotConnected, match="no Lamella schema"):
+    with pytest.raises(
+        NotConnected, match=r"lamella\.db of instance .data. is missing.*lamella check --reindex"
+    ):
         ln.setup.connect("data")
     forget_connection()
     before, after = ln.setup.migrate()

@@ -17,7 +17,8 @@ def info() -> None:
     if config is None:
         click.echo("instance  none: create one with `lamella init --storage ./data`")
         return
-    click.echo(f"instance  {config.name} ({config.uid})")
+    mode = ", read-only" if cfg.current_read_only() else ""
+    click.echo(f"instance  {config.name} ({config.uid}{mode})")
     click.echo(f"storage   {config.storage_root}")
     click.echo(f"database  {config.dialect}: {_safe_url(config.url())}")
     if config.modules:

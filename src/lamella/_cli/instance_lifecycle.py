@@ -23,12 +23,16 @@ def init(storage: str, name: str | None, db: str | None, modules: str | None) ->
 
 @click.command()
 @click.argument("name")
-def connect(name: str) -> None:
+@click.option(
+    "--read-only", is_flag=True, help="Only read: queries, load and cache work; writes are refused."
+)
+def connect(name: str, read_only: bool) -> None:
     """Make NAME the current instance."""
     from lamella._instance.setup import connect as connect_instance
 
-    instance = connect_instance(name, persist=True)
-    click.echo(f"→ connected lamella: {instance.user.handle}/{instance.name}")
+    instance = connect_instance(name, persist=True, read_only=read_only)
+    mode = f" (read-only: {instance.db.read_only_reason})" if instance.read_only else ""
+    click.echo(f"→ connected lamella: {instance.user.handle}/{instance.name}{mode}")
 
 
 @click.command()

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from lamella._cli import instance_info, instance_lifecycle, transform_source, user
+from lamella._cli import check, instance_info, instance_lifecycle, transform_source, user
 
 # exit codes: 1 a Lamella error the user can fix, 2 a usage error (click's default), 130 interrupted
 EXIT_LAMELLA_ERROR = 1
@@ -43,6 +43,7 @@ for command in (
     instance_lifecycle.disconnect,
     instance_lifecycle.delete,
     instance_lifecycle.migrate,
+    check.check,
     instance_info.info,
     instance_info.list_,
     user.login,

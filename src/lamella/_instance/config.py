@@ -1,7 +1,8 @@
 """The settings files: which instance is current, who the user is, and each instance's description.
 
 Files under LAMELLA_HOME:
-- settings.json: {"current_instance": name | null, "user": {"handle": ..., "uid": ...}}
+- settings.json: {"current_instance": name | null, "current_read_only": true (if asked),
+  "user": {"handle": ..., "uid": ...}}
 - instances/<name>.json: one per instance (name, uid, storage root, database URL, modules)
 Writes go to a temporary file first and are renamed into place, so a crash never leaves a broken file.
 """
@@ -129,10 +130,19 @@ def current_instance_name() -> str | None:
     return name if isinstance(name, str) else None
 
 
-def set_current_instance(name: str | None) -> None:
+def set_current_instance(name: str | None, *, read_only: bool = False) -> None:
     data = read_global()
     data["current_instance"] = name
+    # `lamella connect --read-only` must hold for the processes that connect later
+    if read_only:
+        data["current_read_only"] = True
+    else:
+        data.pop("current_read_only", None)
     write_global(data)
+
+
+def current_read_only() -> bool:
+    return read_global().get("current_read_only") is True
 
 
 def default_handle() -> str:

@@ -26,10 +26,19 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    _sqlite_setup(dbapi_connection, read_only=False)
+
+
+def _sqlite_on_connect_read_only(dbapi_connection: Any, _record: Any) -> None:
+    _sqlite_setup(dbapi_connection, read_only=True)
+
+
+def _sqlite_setup(dbapi_connection: Any, *, read_only: bool) -> None:
     dbapi_connection.isolation_level = None  # we issue BEGIN/COMMIT ourselves
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    if not read_only:  # the mode is stored in the file: a reader cannot (and need not) set it
+        cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     # LIKE is case-sensitive (as on PostgreSQL) so `key LIKE 'prefix%'` can use the index;
@@ -38,19 +47,27 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine_for(config: InstanceConfig) -> Engine:
+def create_engine_for(config: InstanceConfig, *, read_only: bool = False) -> Engine:
+    """An engine; `read_only` opens SQLite with mode=ro and PostgreSQL sessions read-only, so the
+    database itself refuses writes that slip past `Database.write()`."""
     from sqlalchemy import create_engine, event
 
     url = config.url()
     if config.dialect == "sqlite":
+        timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+        if read_only:
+            from lamella._instance import access
+
+            uri = access.sqlite_read_only_uri(config.sqlite_path())
+            engine = create_engine("sqlite://", creator=lambda: access.connect_read_only(uri, timeout))
+            event.listen(engine, "connect", _sqlite_on_connect_read_only)
+            return engine
         config.sqlite_path().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        )
+        engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, connect_args=connect_args)
 
 
 def _raise_as_lamella_error(error: BaseException) -> None:
@@ -72,18 +89,48 @@ def advisory_lock_id(name: str) -> int:
 
 
 class Database:
-    """An instance's engine plus one session per thread."""
+    """An instance's engine plus one session per thread.
 
-    def __init__(self, config: InstanceConfig) -> None:
+    A read-only database (`read_only_reason` says why) refuses `write()` before touching anything.
+    """
+
+    def __init__(self, config: InstanceConfig, *, read_only_reason: str | None = None) -> None:
+        from sqlalchemy import event
         from sqlalchemy.orm import sessionmaker
 
         self.config = config
-        self.engine = create_engine_for(config)
+        self.read_only_reason = read_only_reason
+        self.engine = create_engine_for(config, read_only=read_only_reason is not None)
+        event.listen(self.engine, "handle_error", self._translate_error)
         self.dialect = config.dialect
         self._sessionmaker = sessionmaker(
             bind=self.engine, autoflush=False, expire_on_commit=False, future=True
         )
         self._local = threading.local()
+
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
+    def mark_read_only(self, reason: str) -> None:
+        self.read_only_reason = reason
+
+    def read_only_error(self, action: str = "write") -> Exception:
+        from lamella._instance import access
+
+        return access.read_only_error(self.config, self.read_only_reason or "", action)
+
+    def _translate_error(self, context: Any) -> None:
+        """Damaged files and refused writes become Lamella errors wherever they surface."""
+        from lamella._instance import access
+
+        original = context.original_exception
+        if access.is_damage(original):
+            raise access.damaged_error(self.config, original) from original
+        if access.is_write_refusal(original, context.statement):
+            if self.read_only_reason is None:  # found out by trying: later writes fail before any work
+                self.read_only_reason = access.refusal_reason(self.config, original)
+            raise self.read_only_error() from original
 
     def session(self) -> Session:
         session: Session | None = getattr(self._local, "session", None)
@@ -96,6 +143,8 @@ class Database:
     @contextmanager
     def write(self, *locks: str) -> Iterator[Session]:
         """A write transaction. Nested calls join the outer one; locks are taken in sorted order."""
+        if self.read_only_reason is not None:
+            raise self.read_only_error()
         session = self.session()
         if session.info["write_depth"] > 0:
             session.info["write_depth"] += 1

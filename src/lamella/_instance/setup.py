@@ -10,7 +10,7 @@ from typing import Any
 from lamella._instance import config as cfg
 from lamella._instance import state
 from lamella._logging import logger
-from lamella.errors import InvalidArgument, NotConnected, StorageError
+from lamella.errors import InvalidArgument, NotConnected, ReadOnlyError, StorageError
 
 DEFAULT_INSTANCE_NAME = "default"
 KNOWN_MODULES = ("bionty",)
@@ -128,8 +128,12 @@ def _connect(name: str, *, persist: bool = False) -> state.Instance:
     return connect(name, persist=persist)
 
 
-def connect(name: str, *, persist: bool = False) -> state.Instance:
-    """Connect this process to the instance `name`; `persist=True` also makes it the default."""
+def connect(name: str, *, persist: bool = False, read_only: bool = False) -> state.Instance:
+    """Connect this process to the instance `name`; `persist=True` also makes it the default.
+
+    `read_only=True` only reads: queries, `load()` and `cache()` work, writes raise `ReadOnlyError`.
+    An instance whose database cannot be written is connected read-only without being asked.
+    """
     config = cfg.InstanceConfig.load(name)
     if config is None:
         known = [c.name for c in cfg.list_instance_configs()]
@@ -138,20 +142,25 @@ def connect(name: str, *, persist: bool = False) -> state.Instance:
             f"no instance named {name!r} ({hint}); create it with `lamella init --storage ./data --name {name}`"
         )
     current = state.peek()
-    if current is not None and current.config.name == name and current.config.uid == config.uid:
+    if (
+        current is not None
+        and current.config.name == name
+        and current.config.uid == config.uid
+        and current.read_only_requested == read_only
+    ):
         instance = current
     else:
-        instance = _open(config, create=False)
+        instance = _open(config, create=False, read_only=read_only)
         state.set_current(instance)
     if persist:
-        cfg.set_current_instance(name)
+        cfg.set_current_instance(name, read_only=read_only)
     return instance
 
 
 def autoconnect() -> state.Instance:
     name = cfg.current_instance_name()
     if name and cfg.InstanceConfig.load(name) is not None:
-        return connect(name)
+        return connect(name, read_only=cfg.current_read_only())
     configs = cfg.list_instance_configs()
     if configs:
         raise NotConnected(
@@ -170,20 +179,40 @@ def autoconnect() -> state.Instance:
     return instance
 
 
-def _open(config: cfg.InstanceConfig, *, create: bool) -> state.Instance:
-    from lamella._instance import schema
+def _open(config: cfg.InstanceConfig, *, create: bool, read_only: bool = False) -> state.Instance:
+    from lamella._instance import access, schema
     from lamella._instance.database import Database
 
-    database = Database(config)
+    if config.dialect == "sqlite" and not create and not config.sqlite_path().exists():
+        raise NotConnected(
+            f"the database file {config.sqlite_path()} of instance {config.name!r} is missing: restore it "
+            f"from a backup, or rebuild the artifact registry from the files in {config.storage_root} "
+            f"with `lamella check --reindex`"
+        )
+    reason = access.REQUESTED if read_only else None
+    if reason is None and config.dialect == "sqlite" and not create:
+        reason = access.sqlite_refusal(config.sqlite_path())
+    database = Database(config, read_only_reason=reason)
+    user = cfg.read_user()
+    user_id: int | None
     try:
         with database.engine.connect() as connection:
             revision = schema.current_revision(connection)
+            if not database.read_only and config.dialect == "postgresql" and revision is not None:
+                refusal = access.pg_refusal(connection)
+                if refusal is not None:
+                    database.mark_read_only(refusal)
         if revision is None and create:
             schema.create_schema(database.engine)
         else:
             schema.check_revision(revision, config.name)
-        user = cfg.read_user()
-        user_id, storage_id = _ensure_base_rows(database, config, user)
+        if not database.read_only:
+            try:
+                user_id, storage_id = _ensure_base_rows(database, config, user)
+            except ReadOnlyError:  # the database refused the write: it only reads (marked by now)
+                database.mark_read_only(database.read_only_reason or "the database refused a write")
+        if database.read_only:
+            user_id, storage_id = _lookup_base_rows(database, config, user)
     except Exception as e:
         database.dispose()
         from sqlalchemy.exc import OperationalError
@@ -198,9 +227,40 @@ def _open(config: cfg.InstanceConfig, *, create: bool) -> state.Instance:
         user_id=user_id,
         storage_id=storage_id,
         storage_root=config.current_storage_root,
+        read_only_requested=read_only,
     )
-    _sweep_interrupted_saves(instance)
+    if database.read_only and not read_only:
+        logger.info(f"connected instance {config.name!r} read-only: {database.read_only_reason}")
+    if not database.read_only:  # a reader must not move or delete anyone's files
+        _sweep_interrupted_saves(instance)
     return instance
+
+
+def _lookup_base_rows(
+    database: Any, config: cfg.InstanceConfig, user: cfg.UserConfig
+) -> tuple[int | None, int]:
+    """The ids `_ensure_base_rows` would give, without writing: a user the instance has never seen is None."""
+    from sqlalchemy import select
+
+    from lamella.models import Storage, User
+
+    session = database.session()
+    user_id = session.execute(select(User.id).where(User.uid == user.uid)).scalar_one_or_none()
+    if user_id is None:
+        user_id = session.execute(select(User.id).where(User.handle == user.handle)).scalar_one_or_none()
+    storage_id = session.execute(
+        select(Storage.id).where(Storage.root == config.current_storage_root)
+    ).scalar_one_or_none()
+    if storage_id is None:
+        storage_id = session.execute(
+            select(Storage.id).where(Storage.instance_uid == config.uid).order_by(Storage.id).limit(1)
+        ).scalar_one_or_none()
+    if storage_id is None:
+        raise NotConnected(
+            f"instance {config.name!r} has no storage record for {config.current_storage_root} and is "
+            f"read-only ({database.read_only_reason}); connect once with write access to register it"
+        )
+    return user_id, storage_id
 
 
 def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserConfig) -> tuple[int, int]:

@@ -6,14 +6,26 @@ from typing import Any
 
 from lamella._instance import config as cfg
 from lamella._instance import state
+from lamella._instance.check import check
 from lamella._instance.setup import connect as _connect
 from lamella._instance.setup import delete, disconnect, init, list_instances, login, migrate
 
-__all__ = ["connect", "delete", "disconnect", "init", "list_instances", "login", "migrate", "settings"]
+__all__ = [
+    "check",
+    "connect",
+    "delete",
+    "disconnect",
+    "init",
+    "list_instances",
+    "login",
+    "migrate",
+    "settings",
+]
 
 
-def connect(name: str) -> state.Instance:
-    return _connect(name, persist=True)
+def connect(name: str, *, read_only: bool = False) -> state.Instance:
+    """Connect to `name` and make it the default; `read_only=True` refuses every write."""
+    return _connect(name, persist=True, read_only=read_only)
 
 
 class InstanceInfo:
@@ -50,6 +62,10 @@ class InstanceInfo:
         return runtime.storage
 
     @property
+    def read_only(self) -> bool:
+        return self._instance.read_only
+
+    @property
     def modules(self) -> list[str]:
         return list(self._instance.config.modules)
 
@@ -60,7 +76,8 @@ class InstanceInfo:
     def __repr__(self) -> str:
         return (
             f"Instance(name={self.name!r}, dialect={self.dialect!r}, db={self.db!r}, "
-            f"storage={self._instance.storage_root!r}, modules={self.modules})"
+            f"storage={self._instance.storage_root!r}, modules={self.modules}"
+            + (", read_only=True)" if self.read_only else ")")
         )
 
 

@@ -16,13 +16,18 @@ class Instance:
     config: InstanceConfig
     db: Database
     user: UserConfig
-    user_id: int
+    user_id: int | None  # None: connected read-only as a user the instance has not seen yet
     storage_id: int
     storage_root: str
+    read_only_requested: bool = False  # what the caller asked for; `read_only` is what it got
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
 
 
 _lock = threading.RLock()

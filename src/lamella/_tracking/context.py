@@ -140,6 +140,8 @@ def track(
     from lamella.models import Run, Transform
 
     instance = state.current()
+    if instance.read_only:  # before capturing output or detecting the script, which assume a run
+        raise instance.db.read_only_error("track a run")
     if params is not None and not isinstance(params, dict):
         raise InvalidArgument(f"params must be a dict, not {type(params).__name__}")
     if context._capture is not None:  # a second track() in the same process: close the first run's capture

@@ -134,6 +134,46 @@ def sweep_pending(instance: Instance) -> int:
     return handled
 
 
+def pending_saves(root: str) -> list[tuple[str, bool]]:
+    """Each entry of a storage's staging area, with whether its writer is gone (the sweep handles those)."""
+    from lamella import _storage
+
+    pending = _join(root, PENDING_DIR)
+    found: list[tuple[str, bool]] = []
+    if _storage.is_cloud(pending):
+        fs = _storage.filesystem(pending)
+        try:
+            names = [n for n in fs.ls(pending, detail=False) if n.endswith(".json")]
+        except FileNotFoundError:
+            return []
+        for name in names:
+            intent = name if "://" in name else f"{pending.split('://', 1)[0]}://{name}"
+            try:
+                info = json.loads(fs.cat_file(intent))
+                gone = _writer_gone(
+                    str(info.get("host")), int(info.get("pid", 0)), float(info.get("time", 0))
+                )
+            except Exception:  # unreadable intent: the sweep skips it too, so nobody would clean it
+                gone = False
+            found.append((intent, gone))
+        return found
+    if not os.path.isdir(pending):
+        return []
+    for name in sorted(os.listdir(pending)):
+        path = os.path.join(pending, name)
+        try:
+            started = os.stat(path).st_mtime
+        except FileNotFoundError:
+            continue
+        match = _STAGED.match(name.lstrip("."))
+        if match is None:
+            gone = time.time() - started > STALE_AFTER_SECONDS
+        else:
+            gone = _writer_gone(match["host"], int(match["pid"]), started)
+        found.append((path, gone))
+    return found
+
+
 def _sweep_cloud(instance: Instance, pending: str) -> int:
     from lamella import _storage
     from lamella.models.artifact import Artifact
@@ -305,6 +345,8 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
     from lamella.models.artifact import artifact_source
 
     instance = state.current()
+    if instance.read_only:  # before any bytes are copied into the storage
+        raise instance.db.read_only_error("save an artifact")
     cloud = _storage.is_cloud(instance.storage_root)
     staged: list[_Staged] = []
     try:
@@ -368,10 +410,34 @@ def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
                 ) from e
         else:
             item.location = _staging_location(instance.storage_root, artifact.uid, source.suffix)
-        digest, size, n_files = _store_bytes(source, item.location)
+        try:
+            digest, size, n_files = _store_bytes(source, item.location)
+        except OSError as e:
+            if not _refused_permission(e):
+                raise
+            from lamella.errors import StorageError
+
+            raise StorageError(
+                f"cannot save into storage {instance.storage_root}: it cannot be written ({_root_cause(e)}); "
+                f"ask for write permission on it, or save into a storage you can write: "
+                f"ln.settings.storage = 'path/or/s3://bucket'"
+            ) from e
     artifact.hash, artifact.size, artifact._hash_type = digest, size, "md5"
     if n_files is not None:
         artifact.n_files = n_files
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
+def _refused_permission(error: BaseException) -> bool:
+    import errno
+
+    cause = _root_cause(error)
+    return isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EROFS, errno.EACCES)
 
 
 def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
