@@ -15,7 +15,6 @@ import getpass
 import json
 import os
 import re
-import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,8 +72,9 @@ def _lock_file(fd: int) -> None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    # a name of its own per writer: two processes (or threads) never write into one temporary file
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # a name of its own per writer: two processes (or threads) never write into one temporary file;
+    # os.urandom, not the secrets module, which a user's script named secrets.py would shadow
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
         os.replace(tmp, path)

@@ -12,7 +12,6 @@ Regenerate after changing a model: `python -m lamella._instance.sqlite_snapshot`
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,7 +69,7 @@ def create_instance_database(config: InstanceConfig, user: UserConfig) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         return False
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         _build(tmp, config, user)
         return _publish(tmp, path)
