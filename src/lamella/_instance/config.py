@@ -5,6 +5,9 @@ Files under LAMELLA_HOME:
   "user": {"handle": ..., "uid": ...}}
 - instances/<name>.json: one per instance (name, uid, storage root, database URL, modules)
 Writes go to a temporary file first and are renamed into place, so a crash never leaves a broken file.
+Read-modify-write updates run under `settings_lock()`, an exclusive lock on LAMELLA_HOME shared by
+all processes, so two processes starting at once neither lose each other's update nor create two
+users or two differing configs of one instance.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import getpass
 import json
 import os
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +29,59 @@ from lamella.errors import InvalidArgument
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
+_process_lock = threading.RLock()
+_lock_depth = 0
+_lock_fd: int | None = None
+
+
+@contextmanager
+def settings_lock() -> Iterator[None]:
+    """Exclusive access to the settings files across processes; re-entrant within a process.
+
+    A lock of the operating system is released when its holder dies, so a crashed process never
+    leaves the settings locked (unlike a lock file that must be deleted).
+    """
+    global _lock_depth, _lock_fd
+    with _process_lock:
+        if _lock_depth == 0:
+            lock_path = paths.home() / ".settings.lock"
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                _lock_file(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            _lock_fd = fd
+        _lock_depth += 1
+        try:
+            yield
+        finally:
+            _lock_depth -= 1
+            if _lock_depth == 0 and _lock_fd is not None:
+                os.close(_lock_fd)  # closing the descriptor releases the lock
+                _lock_fd = None
+
+
+def _lock_file(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock (Windows): only threads of this process are serialized
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    # a name of its own per writer: two processes (or threads) never write into one temporary file;
+    # os.urandom, not the secrets module, which a user's script named secrets.py would shadow
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -84,6 +138,15 @@ class InstanceConfig:
     def save(self) -> None:
         _write_json(paths.instance_file(self.name), asdict(self))
 
+    def save_new(self) -> InstanceConfig:
+        """Save this config unless one of that name exists; returns the config in effect."""
+        with settings_lock():
+            existing = InstanceConfig.load(self.name)
+            if existing is not None:
+                return existing
+            self.save()
+            return self
+
     @classmethod
     def load(cls, name: str) -> InstanceConfig | None:
         data = _read_json(paths.instance_file(name))
@@ -131,14 +194,15 @@ def current_instance_name() -> str | None:
 
 
 def set_current_instance(name: str | None, *, read_only: bool = False) -> None:
-    data = read_global()
-    data["current_instance"] = name
-    # `lamella connect --read-only` must hold for the processes that connect later
-    if read_only:
-        data["current_read_only"] = True
-    else:
-        data.pop("current_read_only", None)
-    write_global(data)
+    with settings_lock():
+        data = read_global()
+        data["current_instance"] = name
+        # `lamella connect --read-only` must hold for the processes that connect later
+        if read_only:
+            data["current_read_only"] = True
+        else:
+            data.pop("current_read_only", None)
+        write_global(data)
 
 
 def current_read_only() -> bool:
@@ -156,17 +220,28 @@ def default_handle() -> str:
 def read_user() -> UserConfig:
     from lamella._uid import base62
 
-    data = read_global()
+    user = _user_from(read_global())
+    if user is not None:
+        return user
+    with settings_lock():  # the first process to get here creates the user; the others read it
+        data = read_global()
+        user = _user_from(data)
+        if user is None:
+            user = UserConfig(handle=default_handle(), uid=base62(8))
+            data["user"] = asdict(user)
+            write_global(data)
+        return user
+
+
+def _user_from(data: dict[str, Any]) -> UserConfig | None:
     user = data.get("user")
     if isinstance(user, dict) and user.get("handle") and user.get("uid"):
         return UserConfig(handle=user["handle"], uid=user["uid"], name=user.get("name"))
-    config = UserConfig(handle=default_handle(), uid=base62(8))
-    data["user"] = asdict(config)
-    write_global(data)
-    return config
+    return None
 
 
 def write_user(config: UserConfig) -> None:
-    data = read_global()
-    data["user"] = asdict(config)
-    write_global(data)
+    with settings_lock():
+        data = read_global()
+        data["user"] = asdict(config)
+        write_global(data)

@@ -22,6 +22,9 @@ KNOWN_REVISIONS = ("0001", "0002")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# the advisory lock (PostgreSQL) under which a new database gets its schema
+SCHEMA_LOCK = "lamella:schema"
+
 
 def current_revision(connection: Connection) -> str | None:
     from sqlalchemy import inspect, text
@@ -31,9 +34,17 @@ def current_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
-def create_schema(engine: Engine) -> None:
+def create_schema(engine: Engine) -> bool:
+    """Create the tables and stamp the head revision, unless another process did it first.
+
+    Several processes may initialize one empty database at once. The creation runs in one
+    transaction that first takes the database's write lock (SQLite) or an advisory lock
+    (PostgreSQL, whose DDL is transactional) and then looks for the schema again: the processes
+    that waited find it complete and leave it alone. Returns whether this call created it.
+    """
     from sqlalchemy import text
 
+    from lamella._instance.database import advisory_lock_id
     from lamella.models import Base
 
     with engine.connect() as connection:
@@ -41,15 +52,29 @@ def create_schema(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
-        Base.metadata.create_all(connection)
-        connection.execute(
-            text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
-        )
-        connection.execute(text("DELETE FROM alembic_version"))
-        connection.execute(
-            text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION}
-        )
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (advisory_lock_id(SCHEMA_LOCK),))
+        try:
+            if current_revision(connection) is not None:
+                connection.exec_driver_sql("COMMIT")
+                return False
+            Base.metadata.create_all(connection)
+            connection.execute(
+                text(
+                    "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
+                )
+            )
+            connection.execute(text("DELETE FROM alembic_version"))
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION}
+            )
+        except BaseException:
+            try:
+                connection.exec_driver_sql("ROLLBACK")
+            except Exception:
+                pass  # a broken connection has no transaction left; the original error is what matters
+            raise
         connection.exec_driver_sql("COMMIT")
+    return True
 
 
 def check_revision(revision: str | None, instance_name: str) -> None:

@@ -93,25 +93,67 @@ def init(
     _ensure_storage_reachable(root)
     config = cfg.InstanceConfig(name=name, uid=base62(12), storage_root=root, db=db, modules=module_list)
     user = cfg.read_user()
-    instance: state.Instance | None = None
-    if config.dialect == "sqlite" and not config.sqlite_path().exists():
-        from lamella._instance.sqlite_snapshot import create_instance_database
-
-        create_instance_database(config, user)
-        if connect:
-            instance = _open(config, create=False)
-    else:
-        instance = _open(config, create=True)
-        if not connect:
+    instance = _create_database(config, user, connect=connect)
+    try:
+        _save_new_config(config)
+    except BaseException:
+        if instance is not None:
             instance.db.dispose()
-            instance = None
-    config.save()
-    cfg.set_current_instance(name)
+        raise
     if instance is not None:
         state.set_current(instance)
     if announce:
         logger.info(f"initialized lamella: {user.handle}/{name} (storage {root})")
     return instance
+
+
+def _create_database(
+    config: cfg.InstanceConfig, user: cfg.UserConfig, *, connect: bool
+) -> state.Instance | None:
+    """Create the instance's database, or join the one another process has just created.
+
+    Other processes may be creating the same instance at this moment: the SQLite file appears
+    complete or not at all, the PostgreSQL schema and first rows are created under locks, and a
+    process that finds the database made adopts the uid it was made with.
+    """
+    if config.dialect == "sqlite":
+        from lamella._instance.sqlite_snapshot import create_instance_database
+
+        if create_instance_database(config, user):
+            return _open(config, create=False) if connect else None
+    instance = _open(config, create=True)
+    config.uid = _recorded_instance_uid(instance) or config.uid
+    if not connect:
+        instance.db.dispose()
+        return None
+    return instance
+
+
+def _recorded_instance_uid(instance: state.Instance) -> str | None:
+    from sqlalchemy import select
+
+    from lamella.models import Storage
+
+    uid: str | None = (
+        instance.db.session()
+        .execute(select(Storage.instance_uid).where(Storage.id == instance.storage_id))
+        .scalar_one_or_none()
+    )
+    return uid
+
+
+def _save_new_config(config: cfg.InstanceConfig) -> None:
+    """Save the config and make it current in one step, so no process sees one without the other."""
+    with cfg.settings_lock():
+        saved = config.save_new()
+        if saved is not config:  # another process initialized an instance of this name meanwhile
+            if saved.storage_root != config.storage_root or saved.db != config.db:
+                raise InvalidArgument(
+                    f"an instance named {config.name!r} was just created with storage {saved.storage_root!r} "
+                    f"by another process; pick another --name"
+                )
+            config.uid = saved.uid  # one instance, one uid: the one in the settings of every process
+        cfg.set_current_instance(config.name)
 
 
 def _parse_modules(modules: str | list[str] | None) -> list[str]:
@@ -161,7 +203,15 @@ def autoconnect() -> state.Instance:
     name = cfg.current_instance_name()
     if name and cfg.InstanceConfig.load(name) is not None:
         return connect(name, read_only=cfg.current_read_only())
-    configs = cfg.list_instance_configs()
+    # look again under the lock: another process may be saving the default instance right now,
+    # and its config and current instance appear together only to a reader holding the lock
+    with cfg.settings_lock():
+        name = cfg.current_instance_name()
+        if name and cfg.InstanceConfig.load(name) is None:
+            name = None
+        configs = [] if name else cfg.list_instance_configs()
+    if name:
+        return connect(name, read_only=cfg.current_read_only())
     if configs:
         raise NotConnected(
             f"no current instance; connect one with `lamella connect NAME` "

@@ -11,6 +11,7 @@ Regenerate after changing a model: `python -m lamella._instance.sqlite_snapshot`
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,10 +57,28 @@ def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def create_instance_database(config: InstanceConfig, user: UserConfig) -> None:
-    """Create the embedded database of a new instance with its first rows, in one transaction."""
+def create_instance_database(config: InstanceConfig, user: UserConfig) -> bool:
+    """Create the embedded database of a new instance with its first rows, unless it exists.
+
+    Returns False when a database is already there (another process may have created it a moment
+    ago): the caller connects to that one. The database is built completely in a temporary file of
+    its own and then hard-linked to its name, which fails if the name exists; so other processes
+    only ever see no database or a complete one, and a failure deletes nothing but the temporary file.
+    """
     path = config.sqlite_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return False
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        _build(tmp, config, user)
+        return _publish(tmp, path)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+
+
+def _build(path: Path, config: InstanceConfig, user: UserConfig) -> None:
     now = _timestamp()
     connection = sqlite3.connect(path, isolation_level=None)
     try:
@@ -88,12 +107,35 @@ def create_instance_database(config: InstanceConfig, user: UserConfig) -> None:
             ),
         )
         connection.execute("COMMIT")
-    except BaseException:
+    finally:
+        # the last connection closing checkpoints the WAL into the file and removes -wal and -shm,
+        # so the single file holds everything when it gets its name
         connection.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        raise
-    connection.close()
+
+
+def _publish(tmp: Path, path: Path) -> bool:
+    """Give the finished database `tmp` the name `path` if nothing has that name yet."""
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system (FAT, some network mounts): rename under a lock
+        return _publish_under_lock(tmp, path)
+
+
+def _publish_under_lock(tmp: Path, path: Path) -> bool:
+    import fcntl
+
+    fd = os.open(path.with_name(f"{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if path.exists():
+            return False
+        os.replace(tmp, path)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _storage_uid() -> str:
