@@ -201,31 +201,11 @@ def _abort_multipart_uploads(location: str) -> None:
 # --- saving ----------------------------------------------------------------------------------------
 
 
-def _family_to_extend(artifact: Artifact, session: Any) -> Artifact | None:
-    """The latest version this artifact revises: `revises=`, or the latest one under the same key."""
-    from lamella.models.artifact import Artifact as ArtifactModel
-
-    revises = artifact.__dict__.get("_revises")
-    if revises is not None:
-        return revises
-    if artifact.key is None:
-        return None
-    table = ArtifactModel.__table__.c
-    found = session.execute(
-        select(table.id).where(
-            table.key == artifact.key,
-            table.is_latest.is_(True),
-            table.branch_id != -1,
-            table.storage_id == artifact.storage_id,
-        )
-    ).first()
-    return None if found is None else session.get(ArtifactModel, found[0], populate_existing=True)
-
-
 def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
     """The first artifact outside the trash with the same content (hash and suffix)."""
     from sqlalchemy import func
 
+    from lamella.models._artifact_family import not_stale_at_same_path
     from lamella.models.artifact import Artifact as ArtifactModel
 
     if artifact.hash is None:
@@ -234,6 +214,10 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
     condition = [table.hash == artifact.hash, table.branch_id != -1]
     if artifact.suffix is not None:
         condition.append(table.suffix == artifact.suffix)
+    if not artifact._key_is_virtual and artifact.key is not None:
+        # an older version at this path whose content the file has again: its record says the
+        # path was overwritten since, so the content is registered anew, as the path's holder
+        condition.append(not_stale_at_same_path(artifact.storage_id, artifact.key))
     found = session.execute(select(func.min(table.id)).where(*condition)).scalar()
     return None if found is None else session.get(ArtifactModel, found, populate_existing=True)
 
@@ -385,13 +369,17 @@ def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
 
     A new version gets its number here, and its staged bytes are renamed to match.
     """
+    from lamella.models._artifact_family import family_to_extend, require_key_free
+
     artifact = item.artifact
     with instance.db.write(*artifact._lock_names()) as session:
         duplicate = _find_duplicate(artifact, session)
         if duplicate is not None:
             return duplicate
-        family = _family_to_extend(artifact, session)
+        family = family_to_extend(artifact, session)
         if family is not None:
+            if artifact.key is not None and artifact.key != family.key:
+                require_key_free(family, session, artifact.key)
             final_uid = artifact._next_version_uid(session, family.stem_uid)
             artifact._demote_family(session, family.stem_uid)
             if artifact.description is None:
@@ -438,25 +426,58 @@ def _move(source: str, destination: str) -> None:
 
 
 def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None) -> None:
+    """Delete the record, then the bytes it alone owns; never anything outside its storage root."""
     from lamella import _storage
     from lamella._instance import state
-    from lamella.errors import IntegrityError
+    from lamella.errors import IntegrityError, StorageError
+    from lamella.models._artifact_access import path_string
+    from lamella.models._artifact_family import (
+        newer_at_same_path,
+        overlapping_in_place,
+        refuse_shared_bytes,
+    )
 
     instance = state.current()
     storage = artifact.storage
     managed = storage.instance_uid is not None and storage.instance_uid == instance.config.uid
-    location = str(artifact.path)
+    uid = artifact.uid
+    location: str | None = None
+    keep_reason: str | None = None
+    try:
+        location = path_string(artifact)
+    except StorageError as e:  # a record edited to point elsewhere: its record goes, nothing else
+        keep_reason = str(e)
     try:
         with instance.db.write(*artifact._lock_names()) as session:
+            if location is not None and managed and delete_bytes is not False:
+                holder = newer_at_same_path(artifact, session)
+                if holder is not None:
+                    keep_reason = (
+                        f"kept {location}: it holds the bytes of version {holder}, registered at the "
+                        f"same path after {uid}"
+                    )
+                else:
+                    overlapping = overlapping_in_place(artifact, session)
+                    if overlapping:
+                        raise refuse_shared_bytes(artifact, overlapping)
             artifact._on_delete_permanently(session)
             session.delete(artifact)
     except IntegrityError as e:
+        if e.__cause__ is None:
+            raise  # ours, with its own message
         raise IntegrityError(
-            f"cannot delete artifact {artifact.uid}: other records still point at it "
+            f"cannot delete artifact {uid}: other records still point at it "
             f"({getattr(e.__cause__, 'orig', e)}); delete or relink them first"
         ) from e
     if delete_bytes is False:
         return
+    if keep_reason is not None:
+        if location is None:
+            logger.warning(keep_reason)
+        else:
+            logger.info(keep_reason)
+        return
+    assert location is not None
     if not managed:
         if delete_bytes:
             logger.warning(
@@ -464,6 +485,6 @@ def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None
             )
         return
     try:
-        _storage.delete(_storage.to_path(location))
+        _storage.delete(location)  # not resolved: a symlink is removed, never what it points to
     except Exception as e:
         logger.warning(f"the record is deleted but its bytes at {location} could not be removed: {e}")

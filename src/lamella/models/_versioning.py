@@ -115,19 +115,21 @@ class IsVersioned:
             newest.is_latest = True
             session.flush()
 
+    # The hooks below elect unconditionally: `self.is_latest` may be stale (another process may have
+    # saved a newer version, or elected this one, since it was loaded), and trusting it would leave
+    # a family with two latest versions or none.
+
     def _on_trash(self, session: Any) -> None:
-        if self.is_latest:
-            self.is_latest = False
-            session.add(self)
-            session.flush()
-            self._elect_latest(session)
+        self.is_latest = False
+        session.add(self)
+        session.flush()
+        self._elect_latest(session)
 
     def _on_restore(self, session: Any) -> None:
         self._elect_latest(session)
 
     def _on_delete_permanently(self, session: Any) -> None:
-        if self.is_latest:
-            self.is_latest = False
-            session.add(self)
-            session.flush()
-            self._elect_latest(session, excluding=self.__dict__.get("id"))
+        self.is_latest = False
+        session.add(self)
+        session.flush()
+        self._elect_latest(session, excluding=self.__dict__.get("id"))
