@@ -5,7 +5,8 @@ Local storage (rename is atomic and cheap), a roll-forward journal:
    same read pass;
 2. one database transaction checks for an artifact with the same hash, numbers the version under
    the registry lock (renaming the staged file to the final uid), inserts the record and commits;
-3. the staged file is renamed into `<root>/.lamella/<uid><suffix>`.
+3. the staged file is renamed into `<root>/.lamella/<uid><suffix>`; if another process deleted the
+   record in between (its delete found no bytes yet), the renamed bytes are removed again.
 A staged file whose writer died is rolled back (no record with its uid: deleted) or forward (the
 record committed: moved into place) by the next process that connects.
 
@@ -15,6 +16,10 @@ Cloud storage (no rename), an intent object:
 3. the same transaction as above; 4. the intent is removed.
 An intent whose writer died means its bytes are deleted unless the record committed.
 Either way there is never a record without bytes, nor bytes without a record.
+
+A permanent delete removes the record, then the bytes only this record owns (see
+_artifact_family.py for bytes registered in place that several records name), and never
+anything that does not lie inside the artifact's storage root.
 """
 
 from __future__ import annotations
@@ -300,6 +305,7 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
     instance = state.current()
     cloud = _storage.is_cloud(instance.storage_root)
     staged: list[_Staged] = []
+    placed: dict[str, str] = {}  # uid -> final location of bytes moved into place after the commit
     try:
         for artifact in artifacts:
             source = artifact_source(artifact)
@@ -322,9 +328,10 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
             elif item.location is not None:
                 item.owned = True  # committed: from here on the sweep rolls forward, never back
                 if not cloud:
-                    os.replace(
-                        item.location, storage_location(instance.storage_root, result.uid, item.source.suffix)
-                    )
+                    final = storage_location(instance.storage_root, result.uid, item.source.suffix)
+                    os.replace(item.location, final)
+                    placed[result.uid] = final
+        _remove_if_deleted_meanwhile(placed, instance)
         return results
     finally:
         for item in staged:
@@ -334,6 +341,24 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                 _remove_quietly(item.intent)
             if item.source.staged is not None:
                 _remove_quietly(str(item.source.staged))
+
+
+def _remove_if_deleted_meanwhile(placed: dict[str, str], instance: Instance) -> None:
+    """Bytes moved into place after the commit whose record another process deleted in between.
+
+    That delete removed the record, then found no bytes to remove yet: checking after the move
+    means one of the two always sees the other, so the bytes never outlive their record.
+    """
+    from lamella.models.artifact import Artifact
+
+    if not placed:
+        return
+    table = Artifact.__table__.c
+    session = instance.db.session()
+    present = set(session.execute(select(table.uid).where(table.uid.in_(list(placed)))).scalars())
+    for uid, final in placed.items():
+        if uid not in present:
+            _remove_quietly(final)
 
 
 def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
@@ -449,6 +474,7 @@ def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None
         keep_reason = str(e)
     try:
         with instance.db.write(*artifact._lock_names()) as session:
+            artifact._require_in_database(session, "delete")
             if location is not None and managed and delete_bytes is not False:
                 holder = newer_at_same_path(artifact, session)
                 if holder is not None:
