@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -274,3 +275,53 @@ def test_trashing_a_stale_copy_of_the_latest_keeps_one_latest(ln: ModuleType, tm
     v3 = ln.Artifact(write(source, "three"), key="k/x.txt").save()
     v1.restore()
     assert ln.Artifact.filter(key="k/x.txt", is_latest=True).to_list("uid") == [v3.uid]
+
+
+# --- another process acting on the same records ----------------------------------------------------
+
+
+def delete_row_elsewhere(storage_root: Path, uid: str) -> None:
+    """Delete an artifact's row through a connection of its own, as another process would."""
+    import sqlite3
+
+    with sqlite3.connect(storage_root / ".lamella" / "lamella.db") as connection:
+        connection.execute("DELETE FROM artifact WHERE uid = ?", (uid,))
+
+
+def test_acting_on_a_record_another_process_deleted_raises_does_not_exist(
+    ln: ModuleType, storage_root: Path, tmp_path: Path
+) -> None:
+    from lamella.errors import DoesNotExist
+
+    artifact = ln.Artifact(write(tmp_path / "in.txt", "in"), key="in.txt").save()
+    uid = artifact.uid
+    delete_row_elsewhere(storage_root, uid)
+    with pytest.raises(DoesNotExist, match=rf"move to the trash Artifact {uid}: it was deleted after"):
+        artifact.delete()
+    for action in (artifact.restore, artifact.delete, lambda: artifact.delete(permanent=True)):
+        with pytest.raises(DoesNotExist, match=r"Artifact with id \d+: it was deleted after it was loaded"):
+            action()
+
+
+def test_bytes_of_a_record_deleted_before_they_were_moved_in_place_are_removed(
+    ln: ModuleType,
+    storage_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    managed_files: Callable[[], list[str]],
+) -> None:
+    from lamella.models import _artifact_store
+
+    real_replace = os.replace
+
+    def another_process_deletes_first(source: str, destination: str) -> None:
+        # the record is committed; another process deletes it before the bytes are in place, so
+        # its delete finds no bytes to remove
+        delete_row_elsewhere(storage_root, Path(destination).name[:20])
+        real_replace(source, destination)
+
+    monkeypatch.setattr(_artifact_store.os, "replace", another_process_deletes_first)
+    ln.Artifact(write(tmp_path / "in.txt", "in"), key="in.txt").save()
+    monkeypatch.undo()
+    assert ln.Artifact.filter(branch_id=None).count() == 0
+    assert managed_files() == []

@@ -452,9 +452,11 @@ def _move(source: str, destination: str) -> None:
 
 def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None) -> None:
     """Delete the record, then the bytes it alone owns; never anything outside its storage root."""
+    from sqlalchemy.orm.exc import ObjectDeletedError
+
     from lamella import _storage
     from lamella._instance import state
-    from lamella.errors import IntegrityError, StorageError
+    from lamella.errors import DoesNotExist, IntegrityError, StorageError
     from lamella.models._artifact_access import path_string
     from lamella.models._artifact_family import (
         newer_at_same_path,
@@ -463,9 +465,14 @@ def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None
     )
 
     instance = state.current()
-    storage = artifact.storage
+    try:
+        storage, uid = artifact.storage, artifact.uid
+    except ObjectDeletedError as e:  # expired by an earlier failed write, and gone from the database
+        raise DoesNotExist(
+            f"cannot delete Artifact with id {artifact.__dict__.get('id')}: it was deleted after it was "
+            f"loaded (by another process?); query it again to see the current records"
+        ) from e
     managed = storage.instance_uid is not None and storage.instance_uid == instance.config.uid
-    uid = artifact.uid
     location: str | None = None
     keep_reason: str | None = None
     try:

@@ -368,7 +368,8 @@ class SQLRecord(CanCurate, Base):
         table = self.__table__
         record_id = self.__dict__.get("id")
         if session.execute(select(table.c.id).where(table.c.id == record_id)).first() is None:
-            described = self.__dict__.get("uid") or record_id
+            uid = self.__dict__.get("uid")  # gone if an earlier failed write expired the record
+            described = uid if uid is not None else f"with id {record_id}"
             raise DoesNotExist(
                 f"cannot {action} {type(self).__name__} {described}: it was deleted after it was loaded "
                 f"(by another process?); query it again to see the current records"

@@ -278,10 +278,24 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         from lamella.models._artifact_store import delete_artifact_permanently
 
         self._require_saved("delete")
-        if permanent or self.branch_id == -1:
+        if permanent or self._current_branch() == -1:
             delete_artifact_permanently(self, delete_bytes=storage)
             return
         super().delete()
+
+    def _current_branch(self) -> int | None:
+        """The branch, reloaded if an earlier failed write expired it; DoesNotExist if the row is gone."""
+        from sqlalchemy.orm.exc import ObjectDeletedError
+
+        from lamella.errors import DoesNotExist
+
+        try:
+            return self.branch_id
+        except ObjectDeletedError as e:
+            raise DoesNotExist(
+                f"cannot delete Artifact with id {self.__dict__.get('id')}: it was deleted after it was "
+                f"loaded (by another process?); query it again to see the current records"
+            ) from e
 
     # --- access ---------------------------------------------------------------------------------
 
