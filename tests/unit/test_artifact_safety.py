@@ -207,8 +207,13 @@ def test_a_folder_and_a_file_inside_it_never_delete_each_others_bytes(
     write(storage_root / "run/other.txt", "other")
     inner = ln.Artifact(inner_path).save()
     folder = ln.Artifact(storage_root / "run").save()
-    with pytest.raises(IntegrityError, match=rf"{inner.uid} \('run/inner.txt'\).*storage=False"):
+    unrelated = [  # names that a prefix match without care would take for "run/..."
+        ln.Artifact(write(storage_root / name, name)).save()
+        for name in ("RUN/x.txt", "run_x.txt", "runs/y.txt")
+    ]
+    with pytest.raises(IntegrityError, match=rf"{inner.uid} \('run/inner.txt'\).*storage=False") as refused:
         folder.delete(permanent=True)
+    assert not any(a.uid in str(refused.value) for a in unrelated)
     with pytest.raises(IntegrityError, match=rf"{folder.uid} \('run'\)"):
         inner.delete(permanent=True)
     assert inner.load() == "inner"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from lamella._logging import logger
 from lamella.errors import IntegrityError, InvalidArgument
@@ -188,14 +188,15 @@ def stored_key(artifact: Artifact) -> str | None:
 
 def newer_at_same_path(artifact: Artifact, session: Any) -> str | None:
     """The uid of a newer record registered in place at this artifact's path (it holds the bytes)."""
-    if artifact._key_is_virtual or artifact.key is None:
+    key = stored_key(artifact)
+    if artifact._key_is_virtual or key is None:
         return None
     c = _columns()
     row = session.execute(
         select(c.uid)
         .where(
             c.storage_id == artifact.storage_id,
-            c.key == artifact.key,
+            c.key == key,
             c._key_is_virtual.is_(False),
             c.id > artifact.id,
         )
@@ -227,15 +228,14 @@ def not_stale_at_same_path(storage_id: int, key: str) -> Any:
 
 def overlapping_in_place(artifact: Artifact, session: Any) -> list[tuple[str, str]]:
     """(uid, key) of in-place artifacts inside this one's folder, or whose folder contains this one."""
-    from lamella._query.compiler import escape_like
-
-    if artifact._key_is_virtual or not artifact.key:
+    key = stored_key(artifact)
+    if artifact._key_is_virtual or not key:
         return []
     c = _columns()
-    key = artifact.key
     segments = key.split("/")
     ancestors = ["/".join(segments[:i]) for i in range(1, len(segments))]
-    nested = c.key.like(escape_like(key) + "/%", escape="\\")
+    # a prefix compared exactly: LIKE ignores case on SQLite, and "run_1/" would need escaping
+    nested = func.substr(c.key, 1, len(key) + 1) == key + "/"
     condition = or_(nested, c.key.in_(ancestors)) if ancestors else nested
     rows = session.execute(
         select(c.uid, c.key)
