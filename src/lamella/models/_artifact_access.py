@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from lamella.models.artifact import Artifact
 
 _ROOTS: dict[tuple[str, int], str] = {}  # (instance uid, storage id) -> root; storage roots never change
+_REAL_ROOTS: dict[str, str] = {}  # local root -> the same with symbolic links resolved
+MANAGED_DIR = ".lamella"
 
 
 def storage_root(artifact: Artifact) -> str:
@@ -34,17 +37,58 @@ def storage_root(artifact: Artifact) -> str:
 
 
 def path_string(artifact: Artifact) -> str:
+    """Where the artifact's bytes are; raises StorageError if the record points outside its storage."""
     if artifact.storage_id is None:
         source = artifact.__dict__.get("_source")
         if source is not None:
             return str(source.path)
         raise InvalidArgument("this artifact has no storage yet; save it first")
     root = storage_root(artifact)
+    relative: str | None
     if artifact._key_is_virtual:
-        from lamella.models._artifact_store import storage_location
+        relative = f"{MANAGED_DIR}/{artifact.uid}{artifact.suffix or ''}"
+    else:
+        from lamella.models._artifact_family import stored_key
 
-        return storage_location(root, artifact.uid, artifact.suffix or "")
-    return f"{root.rstrip('/')}/{artifact.key}"
+        relative = stored_key(artifact)  # never an unsaved edit of the key
+    return _inside_root(artifact, root, relative)
+
+
+def _inside_root(artifact: Artifact, root: str, relative: str | None) -> str:
+    """`root/relative`, checked to lie strictly inside `root` (and, for in-place keys, outside .lamella).
+
+    Keys are validated when written, but a record edited in the database bypasses that: this check
+    is what keeps load and delete from reaching another place.
+    """
+    from lamella import _storage
+
+    location = f"{root.rstrip('/')}/{relative}"
+    segments = relative.split("/") if isinstance(relative, str) and relative else [""]
+    problem = None
+    if any(s in ("", ".", "..") or "\0" in s for s in segments):
+        problem = "it has empty, '.' or '..' path segments"
+    elif artifact._key_is_virtual and len(segments) != 2:
+        problem = f"its suffix {artifact.suffix!r} is not a file suffix"
+    elif not artifact._key_is_virtual and segments[0] == MANAGED_DIR:
+        problem = f"an in-place key must not point into {MANAGED_DIR}/, where Lamella keeps its own files"
+    elif not _storage.is_cloud(location):
+        real_root = _real_root(root)
+        if not os.path.realpath(location).startswith(real_root.rstrip(os.sep) + os.sep):
+            problem = f"it leads (through a symbolic link) to {os.path.realpath(location)}"
+    if problem is None:
+        return location
+    raise StorageError(
+        f"artifact {artifact.uid} (key {artifact.key!r}) resolves to {location}, which is not a place "
+        f"inside its storage {root}: {problem}. Nothing was read or deleted; remove the record with "
+        f"artifact.delete(permanent=True, storage=False) or correct it in the database"
+    )
+
+
+def _real_root(root: str) -> str:
+    real = _REAL_ROOTS.get(root)
+    if real is None:
+        real = _REAL_ROOTS[root] = os.path.realpath(root)
+    return real
 
 
 def artifact_path(artifact: Artifact) -> Any:
@@ -53,11 +97,42 @@ def artifact_path(artifact: Artifact) -> Any:
     return _storage.to_path(path_string(artifact))
 
 
+def _verified_location(artifact: Artifact) -> str:
+    """The artifact's location, after checking that what is there is still this artifact's content.
+
+    Bytes Lamella manages (`.lamella/<uid>`) never change. Bytes registered in place belong to the
+    user, who may overwrite them: a newer version registered at the same path means this version's
+    content is gone, and a file of another size is not the registered content either.
+    """
+    location = path_string(artifact)
+    if artifact._key_is_virtual:
+        return location
+    from lamella._instance import state
+    from lamella.models._artifact_family import newer_at_same_path
+
+    holder = newer_at_same_path(artifact, state.current().db.session())
+    if holder is not None:
+        raise StorageError(
+            f"the content of artifact {artifact.uid} is lost: {location} was overwritten in place and "
+            f"registered again as version {holder}, which holds that path now. Load {holder} instead; "
+            f"artifact.delete(permanent=True) removes only this record and keeps {holder}'s bytes"
+        )
+    if artifact.size is not None and artifact.n_files is None and os.path.isfile(location):
+        size = os.path.getsize(location)
+        if size != artifact.size:
+            raise StorageError(
+                f"the file {location} changed after it was registered as artifact {artifact.uid} (then "
+                f"{artifact.size} bytes, now {size}), so it is not that content any more. Register the "
+                f"current file as a new version with ln.Artifact({location!r}).save()"
+            )
+    return location
+
+
 def _local_copy(artifact: Artifact) -> Path:
     from lamella import _storage
     from lamella._instance.settings import settings
 
-    location = path_string(artifact)
+    location = _verified_location(artifact)
     if not _storage.is_cloud(location):
         path = Path(location)
         if not path.exists():
@@ -103,7 +178,7 @@ def open_artifact(artifact: Artifact, *, is_run_input: bool | None = None, **kwa
 
     artifact._require_saved("open")
     suffix = artifact.suffix or ""
-    location = path_string(artifact)
+    location = _verified_location(artifact)
     if _storage.is_cloud(location) and suffix in (".parquet", ".csv", ".tsv"):
         fs = _storage.filesystem(location)
         handle = _formats.open_dataset(location.split("://", 1)[1], suffix, filesystem=fs, **kwargs)

@@ -5,7 +5,8 @@ Local storage (rename is atomic and cheap), a roll-forward journal:
    same read pass;
 2. one database transaction checks for an artifact with the same hash, numbers the version under
    the registry lock (renaming the staged file to the final uid), inserts the record and commits;
-3. the staged file is renamed into `<root>/.lamella/<uid><suffix>`.
+3. the staged file is renamed into `<root>/.lamella/<uid><suffix>`; if another process deleted the
+   record in between (its delete found no bytes yet), the renamed bytes are removed again.
 A staged file whose writer died is rolled back (no record with its uid: deleted) or forward (the
 record committed: moved into place) by the next process that connects.
 
@@ -15,6 +16,10 @@ Cloud storage (no rename), an intent object:
 3. the same transaction as above; 4. the intent is removed.
 An intent whose writer died means its bytes are deleted unless the record committed.
 Either way there is never a record without bytes, nor bytes without a record.
+
+A permanent delete removes the record, then the bytes only this record owns (see
+_artifact_family.py for bytes registered in place that several records name), and never
+anything that does not lie inside the artifact's storage root.
 """
 
 from __future__ import annotations
@@ -231,31 +236,11 @@ def _abort_multipart_uploads(location: str) -> None:
 # --- saving ----------------------------------------------------------------------------------------
 
 
-def _family_to_extend(artifact: Artifact, session: Any) -> Artifact | None:
-    """The latest version this artifact revises: `revises=`, or the latest one under the same key."""
-    from lamella.models.artifact import Artifact as ArtifactModel
-
-    revises = artifact.__dict__.get("_revises")
-    if revises is not None:
-        return revises
-    if artifact.key is None:
-        return None
-    table = ArtifactModel.__table__.c
-    found = session.execute(
-        select(table.id).where(
-            table.key == artifact.key,
-            table.is_latest.is_(True),
-            table.branch_id != -1,
-            table.storage_id == artifact.storage_id,
-        )
-    ).first()
-    return None if found is None else session.get(ArtifactModel, found[0], populate_existing=True)
-
-
 def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
     """The first artifact outside the trash with the same content (hash and suffix)."""
     from sqlalchemy import func
 
+    from lamella.models._artifact_family import not_stale_at_same_path
     from lamella.models.artifact import Artifact as ArtifactModel
 
     if artifact.hash is None:
@@ -264,6 +249,10 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
     condition = [table.hash == artifact.hash, table.branch_id != -1]
     if artifact.suffix is not None:
         condition.append(table.suffix == artifact.suffix)
+    if not artifact._key_is_virtual and artifact.key is not None:
+        # an older version at this path whose content the file has again: its record says the
+        # path was overwritten since, so the content is registered anew, as the path's holder
+        condition.append(not_stale_at_same_path(artifact.storage_id, artifact.key))
     found = session.execute(select(func.min(table.id)).where(*condition)).scalar()
     return None if found is None else session.get(ArtifactModel, found, populate_existing=True)
 
@@ -349,6 +338,7 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
         raise instance.db.read_only_error("save an artifact")
     cloud = _storage.is_cloud(instance.storage_root)
     staged: list[_Staged] = []
+    placed: dict[str, str] = {}  # uid -> final location of bytes moved into place after the commit
     try:
         for artifact in artifacts:
             source = artifact_source(artifact)
@@ -374,9 +364,10 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
             elif item.location is not None:
                 item.owned = True  # committed: from here on the sweep rolls forward, never back
                 if not cloud:
-                    os.replace(
-                        item.location, storage_location(instance.storage_root, result.uid, item.source.suffix)
-                    )
+                    final = storage_location(instance.storage_root, result.uid, item.source.suffix)
+                    os.replace(item.location, final)
+                    placed[result.uid] = final
+        _remove_if_deleted_meanwhile(placed, instance)
         return results
     finally:
         for item in staged:
@@ -386,6 +377,24 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                 _remove_quietly(item.intent)
             if item.source.staged is not None:
                 _remove_quietly(str(item.source.staged))
+
+
+def _remove_if_deleted_meanwhile(placed: dict[str, str], instance: Instance) -> None:
+    """Bytes moved into place after the commit whose record another process deleted in between.
+
+    That delete removed the record, then found no bytes to remove yet: checking after the move
+    means one of the two always sees the other, so the bytes never outlive their record.
+    """
+    from lamella.models.artifact import Artifact
+
+    if not placed:
+        return
+    table = Artifact.__table__.c
+    session = instance.db.session()
+    present = set(session.execute(select(table.uid).where(table.uid.in_(list(placed)))).scalars())
+    for uid, final in placed.items():
+        if uid not in present:
+            _remove_quietly(final)
 
 
 def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
@@ -445,13 +454,17 @@ def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
 
     A new version gets its number here, and its staged bytes are renamed to match.
     """
+    from lamella.models._artifact_family import family_to_extend, require_key_free
+
     artifact = item.artifact
     with instance.db.write(*artifact._lock_names()) as session:
         duplicate = _find_duplicate(artifact, session)
         if duplicate is not None:
             return duplicate
-        family = _family_to_extend(artifact, session)
+        family = family_to_extend(artifact, session)
         if family is not None:
+            if artifact.key is not None and artifact.key != family.key:
+                require_key_free(family, session, artifact.key)
             final_uid = artifact._next_version_uid(session, family.stem_uid)
             artifact._demote_family(session, family.stem_uid)
             if artifact.description is None:
@@ -498,25 +511,66 @@ def _move(source: str, destination: str) -> None:
 
 
 def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None) -> None:
+    """Delete the record, then the bytes it alone owns; never anything outside its storage root."""
+    from sqlalchemy.orm.exc import ObjectDeletedError
+
     from lamella import _storage
     from lamella._instance import state
-    from lamella.errors import IntegrityError
+    from lamella.errors import DoesNotExist, IntegrityError, StorageError
+    from lamella.models._artifact_access import path_string
+    from lamella.models._artifact_family import (
+        newer_at_same_path,
+        overlapping_in_place,
+        refuse_shared_bytes,
+    )
 
     instance = state.current()
-    storage = artifact.storage
+    try:
+        storage, uid = artifact.storage, artifact.uid
+    except ObjectDeletedError as e:  # expired by an earlier failed write, and gone from the database
+        raise DoesNotExist(
+            f"cannot delete Artifact with id {artifact.__dict__.get('id')}: it was deleted after it was "
+            f"loaded (by another process?); query it again to see the current records"
+        ) from e
     managed = storage.instance_uid is not None and storage.instance_uid == instance.config.uid
-    location = str(artifact.path)
+    location: str | None = None
+    keep_reason: str | None = None
+    try:
+        location = path_string(artifact)
+    except StorageError as e:  # a record edited to point elsewhere: its record goes, nothing else
+        keep_reason = str(e)
     try:
         with instance.db.write(*artifact._lock_names()) as session:
+            artifact._require_in_database(session, "delete")
+            if location is not None and managed and delete_bytes is not False:
+                holder = newer_at_same_path(artifact, session)
+                if holder is not None:
+                    keep_reason = (
+                        f"kept {location}: it holds the bytes of version {holder}, registered at the "
+                        f"same path after {uid}"
+                    )
+                else:
+                    overlapping = overlapping_in_place(artifact, session)
+                    if overlapping:
+                        raise refuse_shared_bytes(artifact, overlapping)
             artifact._on_delete_permanently(session)
             session.delete(artifact)
     except IntegrityError as e:
+        if e.__cause__ is None:
+            raise  # ours, with its own message
         raise IntegrityError(
-            f"cannot delete artifact {artifact.uid}: other records still point at it "
+            f"cannot delete artifact {uid}: other records still point at it "
             f"({getattr(e.__cause__, 'orig', e)}); delete or relink them first"
         ) from e
     if delete_bytes is False:
         return
+    if keep_reason is not None:
+        if location is None:
+            logger.warning(keep_reason)
+        else:
+            logger.info(keep_reason)
+        return
+    assert location is not None
     if not managed:
         if delete_bytes:
             logger.warning(
@@ -524,6 +578,6 @@ def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None
             )
         return
     try:
-        _storage.delete(_storage.to_path(location))
+        _storage.delete(location)  # not resolved: a symlink is removed, never what it points to
     except Exception as e:
         logger.warning(f"the record is deleted but its bytes at {location} could not be removed: {e}")

@@ -309,6 +309,7 @@ class SQLRecord(CanCurate, Base):
         in_trash = self.__dict__.get("branch_id") == -1
         if "branch_id" in self.__table__.c and not permanent and not in_trash:
             with state.current().db.write(*self._lock_names()) as session:
+                self._require_in_database(session, "move to the trash")
                 setattr(self, "branch_id", -1)
                 self._on_trash(session)
                 session.add(self)
@@ -328,6 +329,7 @@ class SQLRecord(CanCurate, Base):
         described = repr(self)  # a failed write expires the object; name it while we can
         try:
             with state.current().db.write(*self._lock_names()) as session:
+                self._require_in_database(session, "delete")
                 self._on_delete_permanently(session)
                 session.delete(self)
         except IntegrityError as e:
@@ -342,6 +344,7 @@ class SQLRecord(CanCurate, Base):
 
         self._require_saved("restore")
         with state.current().db.write(*self._lock_names()) as session:
+            self._require_in_database(session, "restore")
             setattr(self, "branch_id", 1)
             session.add(self)
             session.flush()
@@ -354,6 +357,22 @@ class SQLRecord(CanCurate, Base):
         if self.__dict__.get("id") is None:
             raise InvalidArgument(
                 f"cannot {action} {type(self).__name__} that was never saved; call .save() first"
+            )
+
+    def _require_in_database(self, session: Any, action: str) -> None:
+        """Inside a write: the row may have been deleted (by another process) since it was loaded."""
+        from sqlalchemy import select
+
+        from lamella.errors import DoesNotExist
+
+        table = self.__table__
+        record_id = self.__dict__.get("id")
+        if session.execute(select(table.c.id).where(table.c.id == record_id)).first() is None:
+            uid = self.__dict__.get("uid")  # gone if an earlier failed write expired the record
+            described = uid if uid is not None else f"with id {record_id}"
+            raise DoesNotExist(
+                f"cannot {action} {type(self).__name__} {described}: it was deleted after it was loaded "
+                f"(by another process?); query it again to see the current records"
             )
 
     # --- display --------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from lamella.errors import StorageError
+
 if TYPE_CHECKING:
     from lamella.models._base import SQLRecord
     from lamella.models.artifact import Artifact
@@ -50,7 +52,12 @@ def describe_artifact(artifact: Artifact) -> None:
             general.add(f".{field} = {_fmt(value)}")
     general.add(f".is_latest = {artifact.is_latest}")
     if artifact.id is not None:
-        general.add(f".path = {artifact.path}")
+        try:
+            general.add(f".path = {artifact.path}")
+        except StorageError as e:  # a record edited to point outside its storage: say so, show the rest
+            from rich.markup import escape
+
+            general.add(f".path = [red]{escape(str(e))}[/red]")
         general.add(f".storage = {artifact.storage.root}")
         general.add(f".created_by = {artifact.created_by.handle}")
         general.add(f".created_at = {_fmt(artifact.created_at)}")

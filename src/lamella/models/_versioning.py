@@ -1,8 +1,11 @@
 """Versions of artifacts, collections and transforms: one stem uid per family, a 4-char suffix per version.
 
 The suffix is base62 and starts at 0000. Exactly one version of a family is `is_latest` among the
-records that are not in the trash; a partial unique index enforces it in the database, and new
-versions are numbered inside the registry's write lock, so concurrent writers cannot collide.
+records that are not in the trash; a partial unique index enforces "at most one" in the database,
+and new versions are numbered inside the registry's write lock, so concurrent writers cannot
+collide. (Artifacts add one exception, for one latest version per key: a family restored from the
+trash after another family took over its key comes back without a latest version; see
+_artifact_family.py.)
 """
 
 from __future__ import annotations
@@ -115,19 +118,21 @@ class IsVersioned:
             newest.is_latest = True
             session.flush()
 
+    # The hooks below elect unconditionally: `self.is_latest` may be stale (another process may have
+    # saved a newer version, or elected this one, since it was loaded), and trusting it would leave
+    # a family with two latest versions or none.
+
     def _on_trash(self, session: Any) -> None:
-        if self.is_latest:
-            self.is_latest = False
-            session.add(self)
-            session.flush()
-            self._elect_latest(session)
+        self.is_latest = False
+        session.add(self)
+        session.flush()
+        self._elect_latest(session)
 
     def _on_restore(self, session: Any) -> None:
         self._elect_latest(session)
 
     def _on_delete_permanently(self, session: Any) -> None:
-        if self.is_latest:
-            self.is_latest = False
-            session.add(self)
-            session.flush()
-            self._elect_latest(session, excluding=self.__dict__.get("id"))
+        self.is_latest = False
+        session.add(self)
+        session.flush()
+        self._elect_latest(session, excluding=self.__dict__.get("id"))

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from lamella._query.relations import ManyToMany
 from lamella.errors import InvalidArgument
@@ -273,15 +273,44 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
     def _on_trash(self, session: Any) -> None:
         IsVersioned._on_trash(self, session)
 
+    def _on_restore(self, session: Any) -> None:
+        from lamella.models._artifact_family import reconcile_restored
+
+        IsVersioned._on_restore(self, session)
+        reconcile_restored(self, session)
+
+    @validates("key")
+    def _validate_key_change(self, _field: str, value: str | None) -> str | None:
+        """A saved artifact's new key is checked when assigned (again, with the database, at save)."""
+        if self.__dict__.get("id") is not None:
+            from lamella.models._artifact_family import check_key_change
+
+            check_key_change(self, value, None)
+        return value
+
     def delete(self, permanent: bool | None = None, storage: bool | None = None) -> None:
         """Move to the trash; `permanent=True` also deletes the stored bytes Lamella manages."""
         from lamella.models._artifact_store import delete_artifact_permanently
 
         self._require_saved("delete")
-        if permanent or self.branch_id == -1:
+        if permanent or self._current_branch() == -1:
             delete_artifact_permanently(self, delete_bytes=storage)
             return
         super().delete()
+
+    def _current_branch(self) -> int | None:
+        """The branch, reloaded if an earlier failed write expired it; DoesNotExist if the row is gone."""
+        from sqlalchemy.orm.exc import ObjectDeletedError
+
+        from lamella.errors import DoesNotExist
+
+        try:
+            return self.branch_id
+        except ObjectDeletedError as e:
+            raise DoesNotExist(
+                f"cannot delete Artifact with id {self.__dict__.get('id')}: it was deleted after it was "
+                f"loaded (by another process?); query it again to see the current records"
+            ) from e
 
     # --- access ---------------------------------------------------------------------------------
 
@@ -349,6 +378,14 @@ latest_version_index("artifact", 20)(Artifact)
 # key lookups and prefix counts with the default filters (main branch, no internal kinds) read only this
 # index, never the table: `filter(key__startswith=...).count()` over 100,000 rows stays in milliseconds
 Index("ix_artifact_key_branch_kind", Artifact.key, Artifact.branch_id, Artifact.kind)
+
+
+@event.listens_for(Artifact, "before_update")
+def _check_key_on_update(_mapper: Any, connection: Any, target: Artifact) -> None:
+    """Every write of a changed key validates it, whatever set it (the last line of defence)."""
+    from lamella.models._artifact_family import check_key_change
+
+    check_key_change(target, target.key, connection)
 
 
 def _validated(curator_name: str, data: Any, schema: Any) -> Any:
