@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lamella._formats.otype import otype_of
-from lamella.errors import InvalidArgument, StorageError
+from lamella.errors import InvalidArgument, StorageError, ValidationError
 
 __all__ = ["SerializedData", "serialize"]
 
@@ -39,8 +39,42 @@ def _write_parquet(df: Any, path: Path) -> None:
             f"parquet needs string column names, got {bad[:5]!r}; rename them first, "
             "e.g. df.columns = df.columns.astype(str)"
         )
-    # index=None: a RangeIndex is stored as metadata, any other index as columns, so both come back
-    df.to_parquet(path, engine="pyarrow", index=None)
+    import pyarrow as pa
+
+    try:
+        # index=None: a RangeIndex is stored as metadata, any other index as columns, so both come back
+        df.to_parquet(path, engine="pyarrow", index=None)
+    except (pa.ArrowException, OverflowError, ValueError) as error:  # ValueError: duplicate column names
+        path.unlink(missing_ok=True)  # pyarrow converts before it opens the file; this is in case
+        raise _unwritable_column(df, error) from error
+
+
+def _unwritable_column(df: Any, error: BaseException) -> ValidationError:
+    """Name the column parquet cannot hold: pyarrow's message names it only sometimes."""
+    import pyarrow as pa
+
+    for column in [*df.columns, *(df.index.names if not _has_range_index(df) else [])]:
+        try:
+            values = df[column] if column in df.columns else df.index.get_level_values(column)
+            pa.Array.from_pandas(values)
+        except (pa.ArrowException, OverflowError) as e:
+            kinds = sorted({type(v).__name__ for v in values.dropna()[:1000]})
+            return ValidationError(
+                f"column {column!r} cannot be written as parquet: {e}; its values are of type "
+                f"{', '.join(kinds)}. Give it one type, e.g. df[{column!r}] = df[{column!r}].astype(str), "
+                "or save with format='csv'"
+            )
+        except Exception:  # noqa: S112 - only looking for the column pyarrow refuses
+            continue
+    return ValidationError(
+        f"the DataFrame cannot be written as parquet: {error}; fix that, or save with format='csv'"
+    )
+
+
+def _has_range_index(df: Any) -> bool:
+    import pandas as pd
+
+    return isinstance(df.index, pd.RangeIndex)
 
 
 def _write_delimited(sep: str) -> Writer:

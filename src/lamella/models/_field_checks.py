@@ -1,0 +1,127 @@
+"""Field values checked against their column's type before they are written.
+
+Every registry's constructor checks the fields it is given, and every ORM flush (`save()`, changed
+attributes, records written as a side effect) checks the fields of the rows it inserts or updates,
+so a bad value fails with a ValidationError naming the field, the value and the limit, on SQLite as
+on PostgreSQL, before anything is written. The checkers are derived once per column from its
+SQLAlchemy type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, event
+from sqlalchemy.orm import Mapper
+
+from lamella import _limits
+from lamella.errors import ValidationError
+
+Checker = Callable[[Any, str], Any]  # (value, "Registry.field") -> the value to store
+
+_CHECKERS: dict[Any, Checker | None] = {}
+
+
+def _text_checker(max_length: int | None) -> Checker:
+    def check(value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise ValidationError(f"{where} holds text, got {_limits.show(value)} ({type(value).__name__}); pass a str")
+        return _limits.check_text(value, where, max_length=max_length)
+
+    return check
+
+
+def _int_checker(bounds: tuple[int, int]) -> Checker:
+    def check(value: Any, where: str) -> int:
+        return _limits.check_int(value, where, bounds=bounds)
+
+    return check
+
+
+def _float(value: Any, where: str) -> float:
+    return _limits.check_float(value, where)
+
+
+def _checker_for(column_type: Any) -> Checker | None:
+    column_type = getattr(column_type, "impl_instance", column_type)  # see through TypeDecorators
+    if isinstance(column_type, JSON):
+        return _limits.check_json
+    if isinstance(column_type, DateTime):
+        return _limits.check_datetime
+    if isinstance(column_type, Boolean):
+        return _limits.check_bool
+    if isinstance(column_type, BigInteger):  # before Integer, its base class
+        return _int_checker(_limits.INT64)
+    if isinstance(column_type, Integer):
+        return _int_checker(_limits.INT32)
+    if isinstance(column_type, Float):
+        return _float
+    if isinstance(column_type, Date):
+        return _limits.check_date
+    if isinstance(column_type, String):  # also Text
+        return _text_checker(column_type.length)
+    return None
+
+
+def checker(column: Any) -> Checker | None:
+    """How values of `column` are checked; None for types stored as they are."""
+    try:
+        return _CHECKERS[column]
+    except KeyError:
+        found = _CHECKERS[column] = _checker_for(column.type)
+        return found
+
+
+def check_field(model: Any, key: str, value: Any) -> Any:
+    """`value` as stored in `model.key`, or a ValidationError naming the field and the limit."""
+    if value is None:
+        return None  # a required field left empty is the database's NOT NULL rule (an IntegrityError)
+    column = model.__table__.c.get(key)
+    check = checker(column) if column is not None else None
+    if check is None:
+        return value
+    return check(value, f"{model.__name__}.{key}")
+
+
+def check_row(model: Any, row: dict[str, Any]) -> None:
+    """Check a row of column values in place (the bulk insert path, which bypasses the ORM)."""
+    for key, value in row.items():
+        if value is not None:
+            row[key] = check_field(model, key, value)
+
+
+def _check_state(mapper: Mapper[Any], target: Any, keys: Any) -> None:
+    model = mapper.class_
+    state = target.__dict__
+    for attribute in keys:
+        value = state.get(attribute)
+        if value is None:
+            continue
+        column_attr = mapper.column_attrs.get(attribute)
+        if column_attr is None:
+            continue
+        column = column_attr.columns[0]
+        check = checker(column)
+        if check is None:
+            continue
+        checked = check(value, f"{model.__name__}.{attribute}")
+        if checked is not value:
+            state[attribute] = checked  # read by the flush right after this hook
+
+
+def _before_insert(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
+    _check_state(mapper, target, [key for key in mapper.column_attrs.keys() if key in target.__dict__])
+
+
+def _before_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
+    from sqlalchemy import inspect
+
+    changed = inspect(target).committed_state  # the attributes set since the last load or flush
+    _check_state(mapper, target, [key for key in changed if key in mapper.column_attrs])
+
+
+def install(base: type) -> None:
+    """Check the fields of every registry (subclasses of `base`) at each ORM flush."""
+    event.listen(base, "before_insert", _before_insert, propagate=True)
+    event.listen(base, "before_update", _before_update, propagate=True)
