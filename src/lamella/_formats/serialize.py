@@ -41,12 +41,47 @@ def _write_parquet(df: Any, path: Path) -> None:
         )
     import pyarrow as pa
 
+    _refuse_deep_nesting(df)
     try:
         # index=None: a RangeIndex is stored as metadata, any other index as columns, so both come back
         df.to_parquet(path, engine="pyarrow", index=None)
     except (pa.ArrowException, OverflowError, ValueError) as error:  # ValueError: duplicate column names
         path.unlink(missing_ok=True)  # pyarrow converts before it opens the file; this is in case
         raise _unwritable_column(df, error) from error
+
+
+def _refuse_deep_nesting(df: Any) -> None:
+    """pyarrow builds one nested type per level: a dict nested 2,000 deep exhausts memory and aborts."""
+    from pandas.api.types import infer_dtype
+
+    from lamella._limits import MAX_JSON_DEPTH
+
+    for column in df.columns:
+        series = df[column]
+        if series.dtype != object or not infer_dtype(series, skipna=True).startswith(("mixed", "unknown")):
+            continue  # strings, numbers, dates: no containers, nothing nested
+        for value in series:
+            if _nested_deeper_than(value, MAX_JSON_DEPTH):
+                raise ValidationError(
+                    f"column {column!r} holds values nested more than {MAX_JSON_DEPTH} levels deep, which "
+                    f"parquet cannot store; flatten them, or store them as text: df[{column!r}].astype(str)"
+                )
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 0)]
+    while stack:  # iterative: the nesting may be deeper than Python's recursion limit
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple | set | frozenset):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _unwritable_column(df: Any, error: BaseException) -> ValidationError:

@@ -79,6 +79,8 @@ def operand(column: Any, op: str, value: Any, lookup: str | None = None) -> Any:
         if op in ("exact", "in"):
             return value  # a QuerySet of records, compared by id
         raise _invalid(lookup, value, "cannot compare with a QuerySet; use __in")
+    if kind == "bool" and op not in ("exact", "in"):
+        raise _invalid(lookup, value, "does not apply: True/False fields take exact, __in and __isnull")
     if op == "in":
         if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
             raise _invalid(lookup, value, "takes a list or a QuerySet")

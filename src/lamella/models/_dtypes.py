@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
@@ -30,6 +31,7 @@ _PYTHON_TYPES: dict[Any, str] = {
     date: "date",
     dict: "dict",
 }
+MAX_DTYPE_LENGTH = 255
 _CAT = re.compile(r"^cat\[(?P<inner>.+)\]$")
 _TARGET = re.compile(
     r"^(?P<registry>(?:[A-Za-z_]\w*\.)?[A-Z]\w*)(?:\[(?P<type>[^\]]+)\])?(?:\.(?P<field>[a-z_]\w*))?$"
@@ -124,13 +126,19 @@ def normalize(dtype: Any) -> str:
 
 def parse(dtype: Any) -> Dtype:
     if isinstance(dtype, str):
+        if len(dtype) > MAX_DTYPE_LENGTH:  # Feature.dtype's column; also bounds the recursion below
+            raise InvalidArgument(
+                f"dtype {show(dtype)} is longer than {MAX_DTYPE_LENGTH} characters; no feature dtype is"
+            )
         return _parse_text(dtype.strip())
     if isinstance(dtype, list | tuple):  # several registries: [ln.ULabel, bt.CellType]
+        if any(isinstance(item, list | tuple) for item in dtype):
+            raise InvalidArgument(f"dtype={show(dtype)}: list registries side by side, not nested")
         targets = tuple(t for item in dtype for t in parse(item).targets)
         if not targets:
-            raise InvalidArgument(f"dtype={dtype!r}: a list of registries must name at least one")
+            raise InvalidArgument(f"dtype={show(dtype)}: a list of registries must name at least one")
         return _cat(targets)
-    if dtype in _PYTHON_TYPES:
+    if isinstance(dtype, Hashable) and dtype in _PYTHON_TYPES:
         return _parse_text(_PYTHON_TYPES[dtype])
     if dtype is list:
         raise InvalidArgument("dtype=list needs an element type: use list[str], list[float], ...")
@@ -139,7 +147,7 @@ def parse(dtype: Any) -> Dtype:
         (element,) = dtype.__args__
         inner = parse(element)
         if inner.is_list:
-            raise InvalidArgument(f"nested lists are not a feature dtype: {dtype!r}")
+            raise InvalidArgument(f"nested lists are not a feature dtype: {show(dtype)}")
         return Dtype(f"list[{inner.text}]", inner.base, True, inner.targets)
     if isinstance(dtype, type) and issubclass(dtype, PurePath):
         return _parse_text("path")
@@ -147,7 +155,7 @@ def parse(dtype: Any) -> Dtype:
     if target is not None:
         return _cat((target,))
     raise InvalidArgument(
-        f"dtype={dtype!r} is not a feature dtype; use one of {', '.join(PLAIN)}, list[...], "
+        f"dtype={show(dtype)} is not a feature dtype; use one of {', '.join(PLAIN)}, list[...], "
         "a registry like ln.ULabel, or a string like 'cat[Record[Sample]]'"
     )
 
@@ -199,7 +207,7 @@ def _parse_text(text: str) -> Dtype:
             targets.append(CatTarget(target["registry"], target["type"], target["field"]))
         return _cat(tuple(targets))
     raise InvalidArgument(
-        f"dtype {text!r} is not a feature dtype; use one of {', '.join(PLAIN)}, list[...], "
+        f"dtype {show(text)} is not a feature dtype; use one of {', '.join(PLAIN)}, list[...], "
         "or cat[Registry] such as 'cat[ULabel]' or 'cat[Record[Sample]]'"
     )
 

@@ -112,6 +112,31 @@ def _check_state(mapper: Mapper[Any], target: Any, keys: Any) -> None:
 
 def _before_insert(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
     _check_state(mapper, target, [key for key in mapper.column_attrs.keys() if key in target.__dict__])
+    for key in _required(mapper):
+        if target.__dict__.get(key) is None:  # else the database's NOT NULL error, read as a uniqueness one
+            raise ValidationError(f"{mapper.class_.__name__}.{key} is required; pass {key}=...")
+
+
+_REQUIRED: dict[Any, list[str]] = {}
+
+
+def _required(mapper: Mapper[Any]) -> list[str]:
+    """Fields without a default that must be set (foreign keys are left out: relationships fill them)."""
+    try:
+        return _REQUIRED[mapper]
+    except KeyError:
+        required = [
+            attr.key
+            for attr in mapper.column_attrs
+            for column in attr.columns[:1]
+            if not column.nullable
+            and not column.primary_key
+            and not column.foreign_keys
+            and column.default is None
+            and column.server_default is None
+        ]
+        _REQUIRED[mapper] = required
+        return required
 
 
 def _before_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
