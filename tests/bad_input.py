@@ -64,11 +64,14 @@ def row_counts() -> dict[str, int]:
 
 
 def files_under(root: Path) -> set[str]:
-    """Every file and folder below `root`, without the database's own files (they exist throughout)."""
+    """Every file below `root`, without the database's own files (they exist throughout).
+
+    Folders are left out: an empty staging folder made on first use is not data left behind.
+    """
     return {
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if not re.search(r"\.db(-wal|-shm|-journal)?$", p.name)
+        if not p.is_dir() and not re.search(r"\.db(-wal|-shm|-journal)?$", p.name)
     }
 
 
