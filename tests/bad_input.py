@@ -32,11 +32,13 @@ _COMMON: dict[str, Any] = dict(
     database=None,  # no .hypothesis/ folder in the working tree
     derandomize=False,
     # one instance serves every example of a test: the function-scoped fixtures are shared on purpose
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
 )
-settings.register_profile(
-    "ci", max_examples=int(os.environ.get("LAMELLA_FUZZ_EXAMPLES", "50")), **_COMMON
-)
+settings.register_profile("ci", max_examples=int(os.environ.get("LAMELLA_FUZZ_EXAMPLES", "50")), **_COMMON)
 settings.register_profile(
     "deep", max_examples=int(os.environ.get("LAMELLA_FUZZ_EXAMPLES", "2000")), **_COMMON
 )
@@ -208,7 +210,17 @@ FEATURE_DTYPES = {
 LOOKUPS = ["", "exact", "iexact", "contains", "icontains", "startswith", "endswith", "in", "gt", "gte", "lt"]
 LOOKUPS += ["lte", "isnull", "range", "regex", "iregex"]
 FIELDS = {
-    "ULabel": ["name", "description", "id", "uid", "is_type", "created_at", "type", "type__name", "artifacts"],
+    "ULabel": [
+        "name",
+        "description",
+        "id",
+        "uid",
+        "is_type",
+        "created_at",
+        "type",
+        "type__name",
+        "artifacts",
+    ],
     "Artifact": ["key", "size", "is_latest", "created_at", "run", "ulabels__name", *FEATURE_DTYPES],
     "Run": ["params", "params__a", "params__a__b", "started_at", "transform__key"],
     "Record": ["name", *FEATURE_DTYPES],
@@ -259,7 +271,12 @@ def _filter_call(registry: str) -> st.SearchStrategy[Call]:
     return st.builds(
         lambda field_name, op, value, terminal: Call(
             "filter",
-            {"registry": registry, "lookup": _lookup_name(field_name, op), "value": value, "terminal": terminal},
+            {
+                "registry": registry,
+                "lookup": _lookup_name(field_name, op),
+                "value": value,
+                "terminal": terminal,
+            },
         ),
         st.sampled_from(FIELDS[registry]),
         st.sampled_from(LOOKUPS),
@@ -282,7 +299,9 @@ write_calls = st.one_of(
         st.one_of(st.none(), texts, values),
     ),
     st.builds(
-        lambda name, abbr, url, start: Call("project", {"name": name, "abbr": abbr, "url": url, "start_date": start}),
+        lambda name, abbr, url, start: Call(
+            "project", {"name": name, "abbr": abbr, "url": url, "start_date": start}
+        ),
         texts,
         st.one_of(st.none(), texts),
         st.one_of(st.none(), texts, values),

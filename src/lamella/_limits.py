@@ -36,7 +36,9 @@ def show(value: Any, limit: int = 60) -> str:
     return text
 
 
-def check_text(value: str, where: str, *, max_length: int | None = None, error: Error = ValidationError) -> str:
+def check_text(
+    value: str, where: str, *, max_length: int | None = None, error: Error = ValidationError
+) -> str:
     """`value` if PostgreSQL can store it as text and it fits `max_length` characters."""
     if max_length is not None and len(value) > max_length:
         raise error(
@@ -59,7 +61,9 @@ def check_text(value: str, where: str, *, max_length: int | None = None, error: 
     return value
 
 
-def check_int(value: Any, where: str, *, bounds: tuple[int, int] = INT64, error: Error = ValidationError) -> int:
+def check_int(
+    value: Any, where: str, *, bounds: tuple[int, int] = INT64, error: Error = ValidationError
+) -> int:
     """`value` as an int within `bounds` (a bool is not an int here: PostgreSQL keeps them apart)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise error(f"{where}: expected an integer, got {show(value)} ({type(value).__name__})")

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bad_input import assert_session_works, deep_dict, refused
 
 import lamella as ln
+from bad_input import assert_session_works, deep_dict, refused
 from lamella.errors import DoesNotExist, InvalidArgument, ValidationError
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
@@ -36,7 +36,9 @@ def artifact(instance: Path) -> Any:
 
 def test_names_over_150_characters(instance: Path) -> None:
     refused(ValidationError, lambda: ln.ULabel(name="x" * 151).save(), "ULabel.name", "limit of 150")
-    refused(ValidationError, lambda: ln.ULabel(name="é" * 151).save(), "limit of 150")  # characters, not bytes
+    refused(
+        ValidationError, lambda: ln.ULabel(name="é" * 151).save(), "limit of 150"
+    )  # characters, not bytes
     assert ln.ULabel(name="é" * 150).save().name == "é" * 150
 
 
@@ -48,7 +50,9 @@ def test_keys_over_1024_characters(instance: Path) -> None:
 @pytest.mark.parametrize(("text", "problem"), [("a\x00b", "NUL"), ("a\ud800", "surrogate")])
 def test_nul_and_surrogates_in_text(instance: Path, text: str, problem: str) -> None:
     refused(ValidationError, lambda: ln.ULabel(name=text).save(), "ULabel.name", problem)
-    refused(ValidationError, lambda: ln.ULabel(name="ok", description=text).save(), "ULabel.description", problem)
+    refused(
+        ValidationError, lambda: ln.ULabel(name="ok", description=text).save(), "ULabel.description", problem
+    )
     refused(InvalidArgument, lambda: ln.ULabel.filter(name__startswith=text).count(), problem)
 
 

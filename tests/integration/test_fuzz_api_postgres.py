@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bad_input import Call, Fuzzer, add_values_calls, fuzz_settings, read_calls, write_calls
 from hypothesis import given
 
 import lamella as ln
+from bad_input import Call, Fuzzer, add_values_calls, fuzz_settings, read_calls, write_calls
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
 

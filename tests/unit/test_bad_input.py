@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from bad_input import assert_session_works, deep_dict, files_under, refused, row_counts
 
+from bad_input import assert_session_works, deep_dict, files_under, refused, row_counts
 from lamella.errors import DoesNotExist, InvalidArgument, LamellaError, ValidationError
 
 
@@ -76,7 +76,9 @@ def test_a_key_longer_than_1024_characters_is_refused(ln: ModuleType, data_file:
 def test_nul_and_lone_surrogates_in_text_are_refused(ln: ModuleType, text: str, problem: str) -> None:
     # NUL was a DataError on PostgreSQL (stored on SQLite); a surrogate a UnicodeEncodeError on both
     refused(ValidationError, lambda: ln.ULabel(name=text).save(), "ULabel.name", problem)
-    refused(ValidationError, lambda: ln.ULabel(name="ok", description=text).save(), "ULabel.description", problem)
+    refused(
+        ValidationError, lambda: ln.ULabel(name="ok", description=text).save(), "ULabel.description", problem
+    )
     refused(InvalidArgument, lambda: ln.ULabel.filter(name=text).count(), "lookup name", problem)
     refused(InvalidArgument, lambda: ln.ULabel.filter(name__contains=text).count(), problem)
 
@@ -99,7 +101,12 @@ def test_records_saved_in_bulk_are_checked_too(ln: ModuleType) -> None:
 def test_integer_fields_keep_the_range_of_their_postgresql_type(ln: ModuleType, number: int) -> None:
     # PostgreSQL raised DataError (integer out of range); SQLite stored the number
     refused(ValidationError, lambda: ln.Feature(name="f", dtype=float, array_rank=number).save(), "32-bit")
-    refused(ValidationError, lambda: ln.Reference(name="r", pubmed_id=2**63).save(), "Reference.pubmed_id", "64-bit")
+    refused(
+        ValidationError,
+        lambda: ln.Reference(name="r", pubmed_id=2**63).save(),
+        "Reference.pubmed_id",
+        "64-bit",
+    )
     refused(ValidationError, lambda: ln.Reference(name="r", pubmed_id=True).save(), "integer")
 
 
@@ -189,7 +196,9 @@ def test_an_order_lookup_with_none_is_refused(ln: ModuleType) -> None:
 
 def test_a_list_for_a_datetime_comparison_is_refused(ln: ModuleType) -> None:
     # was sqlalchemy StatementError: (builtins.TypeError) expected a datetime, not [1, 2]
-    refused(InvalidArgument, lambda: ln.Artifact.filter(created_at__gt=[1, 2]).count(), "created_at__gt", "[1, 2]")
+    refused(
+        InvalidArgument, lambda: ln.Artifact.filter(created_at__gt=[1, 2]).count(), "created_at__gt", "[1, 2]"
+    )
     assert ln.ULabel.filter(created_at__gt="2000-01-01").exists()  # ISO strings still work
 
 
@@ -214,7 +223,9 @@ def test_an_invalid_regex_is_refused_naming_the_pattern(ln: ModuleType) -> None:
         ("created_at", object(), "datetime"),
     ],
 )
-def test_lookup_values_of_the_wrong_type_are_refused(ln: ModuleType, lookup: str, value: Any, fragment: str) -> None:
+def test_lookup_values_of_the_wrong_type_are_refused(
+    ln: ModuleType, lookup: str, value: Any, fragment: str
+) -> None:
     refused(InvalidArgument, lambda: ln.ULabel.filter(**{lookup: value}).count(), fragment)
 
 
@@ -239,7 +250,9 @@ def test_feature_lookups_check_their_values(ln: ModuleType, artifact: Any) -> No
 
 def test_a_categorical_dtype_naming_an_unknown_field_is_refused_at_creation(ln: ModuleType) -> None:
     # was accepted, and failed at query time with AttributeError: type object 'ULabel' has no attribute 'nope'
-    error = refused(ValidationError, lambda: ln.Feature(name="f", dtype="cat[ULabel.nope]"), "'nope'", "ULabel")
+    error = refused(
+        ValidationError, lambda: ln.Feature(name="f", dtype="cat[ULabel.nope]"), "'nope'", "ULabel"
+    )
     assert "valid fields" in str(error) and "name" in str(error)
     refused(ValidationError, lambda: ln.Feature(name="f", dtype="cat[Nope]"), "no registry named 'Nope'")
     assert ln.Feature(name="f", dtype="cat[ULabel.description]").save().dtype == "cat[ULabel.description]"

@@ -14,8 +14,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from bad_input import Call, Fuzzer, add_values_calls, fuzz_settings, read_calls, write_calls
 from hypothesis import given
+
+from bad_input import Call, Fuzzer, add_values_calls, fuzz_settings, read_calls, write_calls
 
 
 @pytest.fixture

@@ -99,7 +99,7 @@ def _unwritable_column(df: Any, error: BaseException) -> ValidationError:
                 f"{', '.join(kinds)}. Give it one type, e.g. df[{column!r}] = df[{column!r}].astype(str), "
                 "or save with format='csv'"
             )
-        except Exception:  # noqa: S112 - only looking for the column pyarrow refuses
+        except Exception:  # only looking for the column pyarrow refuses; others are not the cause
             continue
     return ValidationError(
         f"the DataFrame cannot be written as parquet: {error}; fix that, or save with format='csv'"

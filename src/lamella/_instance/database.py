@@ -100,7 +100,9 @@ def _lamella_error_for(error: BaseException) -> Exception | None:
             f"the database refused a regular expression in the query: {detail}; PostgreSQL does not "
             "support every Python regex feature (e.g. named groups (?P<name>...)), simplify the pattern"
         )
-    if isinstance(error, sa_exc.DataError) or isinstance(cause, OverflowError | UnicodeError | RecursionError):
+    if isinstance(error, sa_exc.DataError) or isinstance(
+        cause, OverflowError | UnicodeError | RecursionError
+    ):
         return ValidationError(
             f"the database refused a value: {detail}; nothing was written. Check lengths, text without "
             "NUL characters, finite numbers and integers within 64 bits"

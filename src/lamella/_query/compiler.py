@@ -150,7 +150,9 @@ def _resolve(
                 has_any = model.id.in_(select(fk_attr).where(fk_attr.isnot(None)))
                 condition = not_(has_any) if value else has_any
                 return not_(condition) if negate else condition
-            subquery = select(fk_attr).where(leaf(target.id, op, _ids(value), False, nullable=False, lookup=path))
+            subquery = select(fk_attr).where(
+                leaf(target.id, op, _ids(value), False, nullable=False, lookup=path)
+            )
         else:
             inner = _resolve(target, rest, op, value, False, path)
             subquery = select(fk_attr).where(inner, fk_attr.isnot(None))

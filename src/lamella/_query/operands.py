@@ -20,7 +20,17 @@ from lamella.errors import InvalidArgument
 
 ORDER_OPS = frozenset({"gt", "gte", "lt", "lte"})
 TEXT_OPS = frozenset(
-    {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "regex", "iregex"}
+    {
+        "iexact",
+        "contains",
+        "icontains",
+        "startswith",
+        "istartswith",
+        "endswith",
+        "iendswith",
+        "regex",
+        "iregex",
+    }
 )
 _KIND_NAMES = {
     "text": "text",

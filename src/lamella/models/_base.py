@@ -340,7 +340,9 @@ class SQLRecord(CanCurate, Base):
                 if not self._row_exists(session):
                     from lamella.errors import DoesNotExist
 
-                    raise DoesNotExist(f"{described} was deleted by another process; nothing is left to delete")
+                    raise DoesNotExist(
+                        f"{described} was deleted by another process; nothing is left to delete"
+                    )
                 self._on_delete_permanently(session)
                 session.delete(self)
         except IntegrityError as e:
@@ -354,7 +356,9 @@ class SQLRecord(CanCurate, Base):
         from sqlalchemy import select
 
         table = self.__table__
-        return session.execute(select(table.c.id).where(table.c.id == self.__dict__["id"])).first() is not None
+        return (
+            session.execute(select(table.c.id).where(table.c.id == self.__dict__["id"])).first() is not None
+        )
 
     def restore(self) -> None:
         """Bring a record back from the trash."""

@@ -100,7 +100,9 @@ def _owners_with_labels(
         if rest:
             labels = _resolve(registry, rest, op, value, False, f"{feature.name}__{'__'.join(rest)}")
         elif _holds_records(value):
-            labels = leaf(registry.__table__.c.id, op, _ids(value), False, nullable=False, lookup=feature.name)
+            labels = leaf(
+                registry.__table__.c.id, op, _ids(value), False, nullable=False, lookup=feature.name
+            )
         else:
             field = getattr(registry, target.field_name())
             labels = leaf(field, op, value, False, nullable=True, lookup=feature.name)

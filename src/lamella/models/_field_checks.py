@@ -26,7 +26,9 @@ _CHECKERS: dict[Any, Checker | None] = {}
 def _text_checker(max_length: int | None) -> Checker:
     def check(value: Any, where: str) -> str:
         if not isinstance(value, str):
-            raise ValidationError(f"{where} holds text, got {_limits.show(value)} ({type(value).__name__}); pass a str")
+            raise ValidationError(
+                f"{where} holds text, got {_limits.show(value)} ({type(value).__name__}); pass a str"
+            )
         return _limits.check_text(value, where, max_length=max_length)
 
     return check
@@ -111,7 +113,7 @@ def _check_state(mapper: Mapper[Any], target: Any, keys: Any) -> None:
 
 
 def _before_insert(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
-    _check_state(mapper, target, [key for key in mapper.column_attrs.keys() if key in target.__dict__])
+    _check_state(mapper, target, [key for key in mapper.column_attrs if key in target.__dict__])
     for key in _required(mapper):
         if target.__dict__.get(key) is None:  # else the database's NOT NULL error, read as a uniqueness one
             raise ValidationError(f"{mapper.class_.__name__}.{key} is required; pass {key}=...")
