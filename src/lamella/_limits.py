@@ -65,6 +65,8 @@ def check_int(
     value: Any, where: str, *, bounds: tuple[int, int] = INT64, error: Error = ValidationError
 ) -> int:
     """`value` as an int within `bounds` (a bool is not an int here: PostgreSQL keeps them apart)."""
+    if type(value) is int and bounds[0] <= value <= bounds[1]:
+        return value  # the common case first: ids and sizes on every write
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise error(f"{where}: expected an integer, got {show(value)} ({type(value).__name__})")
     number = int(value)

@@ -83,18 +83,28 @@ def test_nul_and_lone_surrogates_in_text_are_refused(ln: ModuleType, text: str, 
     refused(InvalidArgument, lambda: ln.ULabel.filter(name__contains=text).count(), problem)
 
 
-def test_a_field_changed_after_construction_is_checked_at_save(ln: ModuleType) -> None:
+def test_a_field_is_checked_when_assigned(ln: ModuleType) -> None:
     label = ln.ULabel(name="fine").save()
-    label.name = "x" * 200
-    refused(ValidationError, label.save, "ULabel.name", "limit of 150")
+    with pytest.raises(ValidationError, match="limit of 150"):
+        label.name = "x" * 200
+    assert label.name == "fine"
+    label.save()
     assert ln.ULabel.get(label.id).name == "fine"
 
 
+def test_json_changed_in_place_is_checked_at_save(ln: ModuleType) -> None:
+    transform = ln.Transform(key="script.py").save()
+    run = ln.Run(transform=transform, params={"lr": 0.1})
+    run.params["lr"] = float("inf")  # no assignment: only the save can see it
+    refused(ValidationError, run.save, "Run.params", "finite")
+
+
 def test_records_saved_in_bulk_are_checked_too(ln: ModuleType) -> None:
-    good, bad = ln.ULabel(name="good"), ln.ULabel(name="bad")
-    bad.name = "b\x00d"
-    refused(ValidationError, lambda: ln.save([good, bad]), "NUL")
-    assert not ln.ULabel.filter(name="good").exists()
+    good = ln.Feature(name="good", dtype=float)
+    bad = ln.Feature(name="bad", dtype=dict, default_value={"a": 1})
+    bad.default_value["a"] = float("nan")  # changed in place after the constructor checked it
+    refused(ValidationError, lambda: ln.save([good, bad]), "Feature.default_value", "finite")
+    assert not ln.Feature.filter(name="good").exists()
 
 
 @pytest.mark.parametrize("number", [2**31, -(2**31) - 1])

@@ -154,7 +154,7 @@ class SQLRecord(CanCurate, Base):
             if key not in table_columns and key not in relationships:
                 key = self._field_aliases.get(key, key)
             if key in table_columns:
-                setattr(self, key, check_field(type(self), key, value))
+                setattr(self, key, value)  # checked by the attribute's set event (models/_field_checks.py)
             elif key in relationships:
                 setattr(self, key, _check_related(type(self), relationships[key], value))
             else:

@@ -24,7 +24,11 @@ _CHECKERS: dict[Any, Checker | None] = {}
 
 
 def _text_checker(max_length: int | None) -> Checker:
+    limit = max_length if max_length is not None else float("inf")
+
     def check(value: Any, where: str) -> str:
+        if type(value) is str and len(value) <= limit and value.isascii() and "\x00" not in value:
+            return value  # the common case, without the calls below (bulk saves check every field)
         if not isinstance(value, str):
             raise ValidationError(
                 f"{where} holds text, got {_limits.show(value)} ({type(value).__name__}); pass a str"
@@ -75,45 +79,76 @@ def checker(column: Any) -> Checker | None:
         return found
 
 
+_MODEL_CHECKERS: dict[Any, dict[str, tuple[Checker, str]]] = {}
+
+
+def _model_checkers(model: Any) -> dict[str, tuple[Checker, str]]:
+    """Per column key: its checker and the "Registry.field" that messages name."""
+    try:
+        return _MODEL_CHECKERS[model]
+    except KeyError:
+        found = {}
+        for column in model.__table__.c:
+            check = checker(column)
+            if check is not None:
+                found[column.key] = (check, f"{model.__name__}.{column.key}")
+        _MODEL_CHECKERS[model] = found
+        return found
+
+
 def check_field(model: Any, key: str, value: Any) -> Any:
     """`value` as stored in `model.key`, or a ValidationError naming the field and the limit."""
     if value is None:
-        return None  # a required field left empty is the database's NOT NULL rule (an IntegrityError)
-    column = model.__table__.c.get(key)
-    check = checker(column) if column is not None else None
-    if check is None:
+        return None  # a required field left empty is checked at insert (see _before_insert)
+    entry = _model_checkers(model).get(key)
+    if entry is None:
         return value
-    return check(value, f"{model.__name__}.{key}")
+    return entry[0](value, entry[1])
 
 
 def check_row(model: Any, row: dict[str, Any]) -> None:
-    """Check a row of column values in place (the bulk insert path, which bypasses the ORM)."""
-    for key, value in row.items():
+    """Check the JSON values of a row in place (the bulk insert path, which bypasses the ORM).
+
+    Every other field was checked when it was assigned (see `_watch_assignments`); a dict or list
+    may have been changed in place since.
+    """
+    for key, (check, where) in _json_checkers(model):
+        value = row.get(key)
         if value is not None:
-            row[key] = check_field(model, key, value)
+            row[key] = check(value, where)
+
+
+_JSON_CHECKERS: dict[Any, list[tuple[str, tuple[Checker, str]]]] = {}
+
+
+def _json_checkers(model: Any) -> list[tuple[str, tuple[Checker, str]]]:
+    try:
+        return _JSON_CHECKERS[model]
+    except KeyError:
+        found = [
+            (key, entry) for key, entry in _model_checkers(model).items() if entry[0] is _limits.check_json
+        ]
+        _JSON_CHECKERS[model] = found
+        return found
 
 
 def _check_state(mapper: Mapper[Any], target: Any, keys: Any) -> None:
-    model = mapper.class_
+    checkers = _model_checkers(mapper.class_)  # attribute and column keys are the same in these models
     state = target.__dict__
     for attribute in keys:
         value = state.get(attribute)
         if value is None:
             continue
-        column_attr = mapper.column_attrs.get(attribute)
-        if column_attr is None:
+        entry = checkers.get(attribute)
+        if entry is None:
             continue
-        column = column_attr.columns[0]
-        check = checker(column)
-        if check is None:
-            continue
-        checked = check(value, f"{model.__name__}.{attribute}")
+        checked = entry[0](value, entry[1])
         if checked is not value:
             state[attribute] = checked  # read by the flush right after this hook
 
 
 def _before_insert(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
-    _check_state(mapper, target, [key for key in mapper.column_attrs if key in target.__dict__])
+    _check_state(mapper, target, [prop.key for prop in mapper.column_attrs if prop.key in target.__dict__])
     for key in _required(mapper):
         if target.__dict__.get(key) is None:  # else the database's NOT NULL error, read as a uniqueness one
             raise ValidationError(f"{mapper.class_.__name__}.{key} is required; pass {key}=...")
@@ -148,7 +183,26 @@ def _before_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
     _check_state(mapper, target, [key for key in changed if key in mapper.column_attrs])
 
 
+def _watch_assignments(mapper: Mapper[Any], cls: type) -> None:
+    """Check each field when it is assigned: in the constructor, or later (`label.name = ...`)."""
+    for key, (check, where) in _model_checkers(cls).items():
+        if key in mapper.column_attrs:
+            event.listen(getattr(cls, key), "set", _on_set(check, where), retval=True)
+
+
+def _on_set(check: Checker, where: str) -> Callable[..., Any]:
+    def on_set(_target: Any, value: Any, _old: Any, _initiator: Any) -> Any:
+        return value if value is None else check(value, where)
+
+    return on_set
+
+
 def install(base: type) -> None:
-    """Check the fields of every registry (subclasses of `base`) at each ORM flush."""
+    """Check the fields of every registry (subclasses of `base`) when assigned and at each ORM flush.
+
+    The flush hooks see what assignments do not: values written into an object's state directly,
+    and JSON changed in place.
+    """
+    event.listen(base, "mapper_configured", _watch_assignments, propagate=True)
     event.listen(base, "before_insert", _before_insert, propagate=True)
     event.listen(base, "before_update", _before_update, propagate=True)
