@@ -316,7 +316,7 @@ def _checkpoint(db: Path) -> None:
 @pytest.fixture
 def closed_db(ln: ModuleType, forget_connection: Callable[[], None], storage_root: Path) -> Path:
     """The instance's database with a few thousand rows, closed and checkpointed (no -wal left)."""
-    ln.save([ln.ULabel(name=f"label {i} " + "x" * 200) for i in range(3000)])
+    ln.save([ln.ULabel(name=f"label {i} " + "x" * 120, description="y" * 100) for i in range(3000)])
     forget_connection()
     db = storage_root / DB
     _checkpoint(db)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lamella._formats.otype import otype_of
-from lamella.errors import InvalidArgument, StorageError
+from lamella.errors import InvalidArgument, StorageError, ValidationError
 
 __all__ = ["SerializedData", "serialize", "suffix_for"]
 
@@ -39,8 +39,77 @@ def _write_parquet(df: Any, path: Path) -> None:
             f"parquet needs string column names, got {bad[:5]!r}; rename them first, "
             "e.g. df.columns = df.columns.astype(str)"
         )
-    # index=None: a RangeIndex is stored as metadata, any other index as columns, so both come back
-    df.to_parquet(path, engine="pyarrow", index=None)
+    import pyarrow as pa
+
+    _refuse_deep_nesting(df)
+    try:
+        # index=None: a RangeIndex is stored as metadata, any other index as columns, so both come back
+        df.to_parquet(path, engine="pyarrow", index=None)
+    except (pa.ArrowException, OverflowError, ValueError) as error:  # ValueError: duplicate column names
+        path.unlink(missing_ok=True)  # pyarrow converts before it opens the file; this is in case
+        raise _unwritable_column(df, error) from error
+
+
+def _refuse_deep_nesting(df: Any) -> None:
+    """pyarrow builds one nested type per level: a dict nested 2,000 deep exhausts memory and aborts."""
+    from pandas.api.types import infer_dtype
+
+    from lamella._limits import MAX_JSON_DEPTH
+
+    for column in df.columns:
+        series = df[column]
+        if series.dtype != object or not infer_dtype(series, skipna=True).startswith(("mixed", "unknown")):
+            continue  # strings, numbers, dates: no containers, nothing nested
+        for value in series:
+            if _nested_deeper_than(value, MAX_JSON_DEPTH):
+                raise ValidationError(
+                    f"column {column!r} holds values nested more than {MAX_JSON_DEPTH} levels deep, which "
+                    f"parquet cannot store; flatten them, or store them as text: df[{column!r}].astype(str)"
+                )
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 0)]
+    while stack:  # iterative: the nesting may be deeper than Python's recursion limit
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple | set | frozenset):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _unwritable_column(df: Any, error: BaseException) -> ValidationError:
+    """Name the column parquet cannot hold: pyarrow's message names it only sometimes."""
+    import pyarrow as pa
+
+    for column in [*df.columns, *(df.index.names if not _has_range_index(df) else [])]:
+        try:
+            values = df[column] if column in df.columns else df.index.get_level_values(column)
+            pa.Array.from_pandas(values)
+        except (pa.ArrowException, OverflowError) as e:
+            kinds = sorted({type(v).__name__ for v in values.dropna()[:1000]})
+            return ValidationError(
+                f"column {column!r} cannot be written as parquet: {e}; its values are of type "
+                f"{', '.join(kinds)}. Give it one type, e.g. df[{column!r}] = df[{column!r}].astype(str), "
+                "or save with format='csv'"
+            )
+        except Exception:  # only looking for the column pyarrow refuses; others are not the cause
+            continue
+    return ValidationError(
+        f"the DataFrame cannot be written as parquet: {error}; fix that, or save with format='csv'"
+    )
+
+
+def _has_range_index(df: Any) -> bool:
+    import pandas as pd
+
+    return isinstance(df.index, pd.RangeIndex)
 
 
 def _write_delimited(sep: str) -> Writer:

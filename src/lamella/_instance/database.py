@@ -80,6 +80,74 @@ def _raise_as_lamella_error(error: BaseException) -> None:
             f"the write was refused and nothing was saved: {error.orig}; "
             f"a value that must be unique is taken, or a record still points at the one being deleted"
         ) from error
+    mapped = _lamella_error_for(error)
+    if mapped is not None:
+        raise mapped from error
+
+
+# SQLSTATEs of PostgreSQL errors caused by a value (not by the schema or the server)
+_PG_VALUE_TYPE_ERRORS = {"42883", "42804", "22P02"}  # no operator for these types, type mismatch, bad literal
+_PG_INVALID_REGEX = "2201B"
+
+
+def _lamella_error_for(error: BaseException) -> Exception | None:
+    """The LamellaError a driver error caused by a bad value stands for; None for anything else.
+
+    Values are checked before they reach a driver (lamella._limits, the query compiler's operands);
+    this is the safety net for what those checks do not know, on both dialects.
+    """
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.orm import exc as orm_exc
+
+    from lamella.errors import DoesNotExist, InvalidArgument, LamellaError, ValidationError
+
+    if isinstance(error, LamellaError):
+        return None
+    if isinstance(error, orm_exc.StaleDataError | orm_exc.ObjectDeletedError):
+        return DoesNotExist(
+            f"the record was deleted by another process, so it cannot be read or changed ({error}); "
+            "query it again to see what exists now"
+        )
+    cause: BaseException = error
+    if isinstance(error, sa_exc.StatementError) and isinstance(error.orig, BaseException):
+        cause = error.orig  # a DBAPI error, or what a bind processor raised
+    detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if getattr(cause, "sqlstate", None) == _PG_INVALID_REGEX or "user-defined function raised" in detail:
+        return InvalidArgument(
+            f"the database refused a regular expression in the query: {detail}; PostgreSQL does not "
+            "support every Python regex feature (e.g. named groups (?P<name>...)), simplify the pattern"
+        )
+    if isinstance(error, sa_exc.DataError) or isinstance(
+        cause, OverflowError | UnicodeError | RecursionError
+    ):
+        return ValidationError(
+            f"the database refused a value: {detail}; nothing was written. Check lengths, text without "
+            "NUL characters, finite numbers and integers within 64 bits"
+        )
+    if isinstance(error, sa_exc.ProgrammingError) and (
+        getattr(cause, "sqlstate", None) in _PG_VALUE_TYPE_ERRORS
+        or "binding parameter" in detail
+        or "cannot adapt" in detail
+    ):
+        return InvalidArgument(f"a value has a type the database cannot store or compare: {detail}")
+    if isinstance(error, sa_exc.StatementError) and isinstance(cause, TypeError | ValueError):
+        return InvalidArgument(f"a value cannot be sent to the database: {detail}")
+    return None
+
+
+def _on_driver_error(context: Any) -> None:
+    """Engine hook: reads (and writes) raise the LamellaError a bad value stands for.
+
+    Integrity errors are left to `Database.write()`, which says that nothing was saved.
+    """
+    from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+    error = context.sqlalchemy_exception or context.original_exception
+    if isinstance(error, SAIntegrityError):
+        return
+    mapped = _lamella_error_for(error)
+    if mapped is not None:
+        raise mapped
 
 
 def advisory_lock_id(name: str) -> int:
@@ -131,6 +199,7 @@ class Database:
             if self.read_only_reason is None:  # found out by trying: later writes fail before any work
                 self.read_only_reason = access.refusal_reason(self.config, original)
             raise self.read_only_error() from original
+        _on_driver_error(context)
 
     def session(self) -> Session:
         session: Session | None = getattr(self._local, "session", None)
@@ -138,6 +207,11 @@ class Database:
             session = self._sessionmaker()
             session.info["write_depth"] = 0
             self._local.session = session
+        elif not session.is_active and session.info["write_depth"] == 0:
+            # a flush failed outside write(): without this every later call would fail with
+            # "this Session's transaction has been rolled back due to a previous exception"
+            session.rollback()
+            _keep_ids(session)
         return session
 
     @contextmanager

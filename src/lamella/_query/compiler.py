@@ -8,13 +8,14 @@ Negation follows Django: `exclude(description="x")` keeps rows whose description
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, and_, false, func, not_, or_, select, true
+from sqlalchemy import JSON, and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import RelationshipDirection
 from sqlalchemy.sql.elements import ColumnElement
 
+from lamella._limits import check_text, show
+from lamella._query.operands import operand
 from lamella._query.q import Q
 from lamella._query.relations import ManyToMany, ReverseForeignKey
 from lamella.errors import InvalidArgument
@@ -70,6 +71,8 @@ def split_lookup(path: str) -> tuple[list[str], str]:
 
 
 def compile_lookup(model: Any, path: str, value: Any, negate: bool = False) -> ColumnElement[bool]:
+    # the path reaches SQL too: a feature name, or the keys of a JSON field
+    check_text(path, f"{model.__name__} lookup {show(path)}", error=InvalidArgument)
     parts, op = split_lookup(path)
     return _resolve(model, parts, op, value, negate, path)
 
@@ -103,9 +106,9 @@ def _resolve(
         column = getattr(model, name)
         if rest:
             if _is_json(column.type):
-                return _json_leaf(column, rest, op, value, negate)
+                return _json_leaf(column, rest, op, value, negate, lookup=path)
             return _resolve_fk_column(model, name, rest, op, value, negate, path)
-        return leaf(column, op, _coerce(column, value), negate, nullable=bool(column.nullable))
+        return leaf(column, op, _coerce(value), negate, nullable=bool(column.nullable), lookup=path)
     if name in mapper.relationships:
         relationship = mapper.relationships[name]
         if relationship.direction is not RelationshipDirection.MANYTOONE:
@@ -114,7 +117,7 @@ def _resolve(
         fk_attr = getattr(model, fk.key)
         target = relationship.mapper.class_
         if not rest or rest == ["id"]:
-            return leaf(fk_attr, op, _ids(value), negate, nullable=bool(fk.nullable))
+            return leaf(fk_attr, op, _ids(value), negate, nullable=bool(fk.nullable), lookup=path)
         inner = _resolve(target, rest, op, value, False, path)
         condition = and_(fk_attr.isnot(None), fk_attr.in_(select(target.id).where(inner)))
         return not_(condition) if negate else condition
@@ -125,10 +128,13 @@ def _resolve(
         target_key = getattr(link, relation.target_key)
         if not rest or rest == ["id"]:
             if op == "isnull":
+                value = operand(None, op, value, path)
                 has_any = model.id.in_(select(owner_key))
                 condition = not_(has_any) if value else has_any
                 return not_(condition) if negate else condition
-            subquery = select(owner_key).where(leaf(target_key, op, _ids(value), False, nullable=False))
+            subquery = select(owner_key).where(
+                leaf(target_key, op, _ids(value), False, nullable=False, lookup=path)
+            )
         else:
             target = relation.target_model
             inner = _resolve(target, rest, op, value, False, path)
@@ -140,10 +146,13 @@ def _resolve(
         fk_attr = getattr(target, relation.fk)
         if not rest or rest == ["id"]:
             if op == "isnull":
+                value = operand(None, op, value, path)
                 has_any = model.id.in_(select(fk_attr).where(fk_attr.isnot(None)))
                 condition = not_(has_any) if value else has_any
                 return not_(condition) if negate else condition
-            subquery = select(fk_attr).where(leaf(target.id, op, _ids(value), False, nullable=False))
+            subquery = select(fk_attr).where(
+                leaf(target.id, op, _ids(value), False, nullable=False, lookup=path)
+            )
         else:
             inner = _resolve(target, rest, op, value, False, path)
             subquery = select(fk_attr).where(inner, fk_attr.isnot(None))
@@ -185,32 +194,26 @@ def _ids(value: Any) -> Any:
     return value
 
 
-def _coerce(column: Any, value: Any) -> Any:
+def _coerce(value: Any) -> Any:
+    """Records and QuerySets compared with a plain field (its foreign key) become ids."""
     from lamella._query.queryset import QuerySet
 
     if isinstance(value, QuerySet):
         return value.id_subquery()
     if isinstance(value, list | tuple | set | frozenset):
-        return [_coerce(column, v) for v in value]
+        return [_coerce(v) for v in value]
     if hasattr(value, "__table__") and hasattr(value, "id"):
         return _ids(value)
-    column_type = getattr(column.type, "impl", column.type)  # see through TypeDecorators
-    if isinstance(value, str) and isinstance(column_type, DateTime):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError as e:
-            raise InvalidArgument(
-                f"{value!r} is not a date-time; use ISO format like '2025-01-31T12:00'"
-            ) from e
-    if isinstance(value, str) and isinstance(column_type, Date):
-        try:
-            return date.fromisoformat(value)
-        except ValueError as e:
-            raise InvalidArgument(f"{value!r} is not a date; use ISO format like '2025-01-31'") from e
     return value
 
 
-def leaf(column: Any, op: str, value: Any, negate: bool, *, nullable: bool) -> ColumnElement[bool]:
+def leaf(
+    column: Any, op: str, value: Any, negate: bool, *, nullable: bool, lookup: str | None = None
+) -> ColumnElement[bool]:
+    """The condition `column <op> value`; the value is checked against the column's type first."""
+    if op not in OPERATORS:
+        raise InvalidArgument(f"unknown lookup __{op}; use one of {', '.join(sorted(OPERATORS))}")
+    value = operand(column, op, value, lookup)
     condition = _operator(column, op, value)
     if not negate:
         return condition
@@ -220,8 +223,8 @@ def leaf(column: Any, op: str, value: Any, negate: bool, *, nullable: bool) -> C
 
 
 def _text(op: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise InvalidArgument(f"the lookup __{op} takes a string, not {value!r}")
+    if not isinstance(value, str):  # operand() checked it; a direct caller may not have
+        raise InvalidArgument(f"the lookup __{op} takes a string, not {show(value)}")
     return value
 
 
@@ -263,7 +266,9 @@ def _operator(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     raise InvalidArgument(f"unknown lookup __{op}; use one of {', '.join(sorted(OPERATORS))}")
 
 
-def _json_leaf(column: Any, keys: list[str], op: str, value: Any, negate: bool) -> ColumnElement[bool]:
+def _json_leaf(
+    column: Any, keys: list[str], op: str, value: Any, negate: bool, *, lookup: str | None = None
+) -> ColumnElement[bool]:
     """`params__learning_rate=0.01`, `params__batch_size__gt=16`, `params__a__b="x"` on a JSON column."""
     element = column[tuple(keys)] if len(keys) > 1 else column[keys[0]]
     sample = value[0] if isinstance(value, list | tuple) and value else value
@@ -275,6 +280,12 @@ def _json_leaf(column: Any, keys: list[str], op: str, value: Any, negate: bool) 
         typed = element.as_float()
     else:
         typed = element.as_string()
+    value = operand(typed, op, value, lookup)
     if isinstance(sample, int) and not isinstance(sample, bool):
-        value = [float(v) for v in value] if isinstance(value, list | tuple) else float(value)
-    return leaf(typed, op, value, negate, nullable=True)
+        # checked above: numbers within 64 bits, so float() cannot overflow
+        value = [_as_float(v) for v in value] if isinstance(value, list | tuple) else _as_float(value)
+    return leaf(typed, op, value, negate, nullable=True, lookup=lookup)
+
+
+def _as_float(value: Any) -> Any:
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value

@@ -16,9 +16,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
+from lamella._limits import show
 from lamella._query.relations import MODELS
 from lamella._uid import base62
 from lamella.errors import InvalidArgument
+from lamella.models._field_checks import check_field
+from lamella.models._field_checks import install as install_field_checks
 from lamella.models._validation import CanCurate
 
 if TYPE_CHECKING:
@@ -95,6 +98,9 @@ class Base(DeclarativeBase):
         MODELS[cls.__name__] = cls
 
 
+install_field_checks(Base)
+
+
 class SQLRecord(CanCurate, Base):
     """A registry: a table whose rows users create, query, describe and delete."""
 
@@ -120,6 +126,7 @@ class SQLRecord(CanCurate, Base):
         if cls._name_field is not None and not kwargs.get("_skip_existing_check", False):
             name = args[0] if args else kwargs.get(cls._name_field)
             if isinstance(name, str):
+                check_field(cls, cls._name_field, name)  # before it is used in the name lookup
                 existing = cls._find_existing_by_name(name, kwargs)
                 if existing is not None:
                     existing.__dict__["_lamella_existing"] = True
@@ -144,10 +151,12 @@ class SQLRecord(CanCurate, Base):
         table_columns = self.__table__.c
         relationships = self.__mapper__.relationships
         for key, value in kwargs.items():
-            if key in table_columns or key in relationships:
-                setattr(self, key, value)
-            elif key in self._field_aliases:
-                setattr(self, self._field_aliases[key], value)
+            if key not in table_columns and key not in relationships:
+                key = self._field_aliases.get(key, key)
+            if key in table_columns:
+                setattr(self, key, value)  # checked by the attribute's set event (models/_field_checks.py)
+            elif key in relationships:
+                setattr(self, key, _check_related(type(self), relationships[key], value))
             else:
                 valid = sorted({*table_columns.keys(), *relationships.keys()} - {"id"})
                 raise InvalidArgument(
@@ -371,8 +380,8 @@ class SQLRecord(CanCurate, Base):
             uid = self.__dict__.get("uid")  # gone if an earlier failed write expired the record
             described = uid if uid is not None else f"with id {record_id}"
             raise DoesNotExist(
-                f"cannot {action} {type(self).__name__} {described}: it was deleted after it was loaded "
-                f"(by another process?); query it again to see the current records"
+                f"cannot {action} {type(self).__name__} {described}: it was deleted by another process "
+                f"after it was loaded; query it again to see the current records"
             )
 
     # --- display --------------------------------------------------------------------------------
@@ -396,6 +405,19 @@ class SQLRecord(CanCurate, Base):
             return digraph
         graph.show(digraph, f"parents_{self.uid}")
         return None
+
+
+def _check_related(model: type, relationship: Any, value: Any) -> Any:
+    """A to-one field takes a record of its registry (or None), not an id or a name."""
+    if value is None or relationship.uselist:
+        return value
+    target = relationship.mapper.class_
+    if not isinstance(value, target):
+        raise InvalidArgument(
+            f"{model.__name__}.{relationship.key} takes a {target.__name__} record, got {show(value)} "
+            f"({type(value).__name__}); pass the record, or its id as {relationship.key}_id="
+        )
+    return value
 
 
 _NAME_LOOKUP_SQL: dict[tuple[str, str], str] = {}

@@ -157,6 +157,8 @@ def _insert_many(model: Any, records: list[Any], session: Any) -> None:
     from sqlalchemy import insert
     from sqlalchemy.orm import make_transient_to_detached
 
+    from lamella.models._field_checks import check_row
+
     if not records:
         return
     mapper = model.__mapper__
@@ -190,6 +192,7 @@ def _insert_many(model: Any, records: list[Any], session: Any) -> None:
                 # written straight into the instance: make_transient_to_detached commits it as loaded
                 value = state[attribute] = _column_default(column)
                 row[column_key] = value
+        check_row(model, row)  # the ORM's flush hooks do not see these rows
         state["id"] = new_id
         rows.append(row)
     connection = session.connection()

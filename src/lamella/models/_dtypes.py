@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
+from lamella._limits import check_float, check_int, check_json, check_text, show
 from lamella.errors import InvalidArgument, ValidationError
 
 PLAIN = ("float", "int", "num", "str", "bool", "date", "datetime", "dict", "path", "url")
@@ -29,6 +31,7 @@ _PYTHON_TYPES: dict[Any, str] = {
     date: "date",
     dict: "dict",
 }
+MAX_DTYPE_LENGTH = 255
 _CAT = re.compile(r"^cat\[(?P<inner>.+)\]$")
 _TARGET = re.compile(
     r"^(?P<registry>(?:[A-Za-z_]\w*\.)?[A-Z]\w*)(?:\[(?P<type>[^\]]+)\])?(?:\.(?P<field>[a-z_]\w*))?$"
@@ -70,8 +73,36 @@ class CatTarget:
 
     def field_name(self) -> str:
         if self.field:
+            registry = self.model()
+            if self.field not in registry.__table__.c:  # a dtype stored before fields were checked
+                raise _unknown_field(self, registry)
             return self.field
         return getattr(self.model(), "_name_field", None) or "name"
+
+
+def _unknown_field(target: CatTarget, registry: Any) -> ValidationError:
+    fields = sorted(c.key for c in registry.__table__.c if not c.key.startswith("_"))
+    return ValidationError(
+        f"dtype cat[{target.text}]: {target.registry} has no field {target.field!r}; "
+        f"valid fields: {', '.join(fields)}"
+    )
+
+
+def check_targets(dtype: Dtype) -> None:
+    """The registries and fields a categorical dtype names exist.
+
+    A registry of a schema module that is not installed is taken as written: the instance may get
+    the module later, and using the feature says which module is missing.
+    """
+    for target in dtype.targets:
+        try:
+            registry = target.model()
+        except ValidationError:
+            if "." in target.registry:
+                continue
+            raise
+        if target.field is not None and target.field not in registry.__table__.c:
+            raise _unknown_field(target, registry)
 
 
 @dataclass(frozen=True)
@@ -95,13 +126,19 @@ def normalize(dtype: Any) -> str:
 
 def parse(dtype: Any) -> Dtype:
     if isinstance(dtype, str):
+        if len(dtype) > MAX_DTYPE_LENGTH:  # Feature.dtype's column; also bounds the recursion below
+            raise InvalidArgument(
+                f"dtype {show(dtype)} is longer than {MAX_DTYPE_LENGTH} characters; no feature dtype is"
+            )
         return _parse_text(dtype.strip())
     if isinstance(dtype, list | tuple):  # several registries: [ln.ULabel, bt.CellType]
+        if any(isinstance(item, list | tuple) for item in dtype):
+            raise InvalidArgument(f"dtype={show(dtype)}: list registries side by side, not nested")
         targets = tuple(t for item in dtype for t in parse(item).targets)
         if not targets:
-            raise InvalidArgument(f"dtype={dtype!r}: a list of registries must name at least one")
+            raise InvalidArgument(f"dtype={show(dtype)}: a list of registries must name at least one")
         return _cat(targets)
-    if dtype in _PYTHON_TYPES:
+    if isinstance(dtype, Hashable) and dtype in _PYTHON_TYPES:
         return _parse_text(_PYTHON_TYPES[dtype])
     if dtype is list:
         raise InvalidArgument("dtype=list needs an element type: use list[str], list[float], ...")
@@ -110,7 +147,7 @@ def parse(dtype: Any) -> Dtype:
         (element,) = dtype.__args__
         inner = parse(element)
         if inner.is_list:
-            raise InvalidArgument(f"nested lists are not a feature dtype: {dtype!r}")
+            raise InvalidArgument(f"nested lists are not a feature dtype: {show(dtype)}")
         return Dtype(f"list[{inner.text}]", inner.base, True, inner.targets)
     if isinstance(dtype, type) and issubclass(dtype, PurePath):
         return _parse_text("path")
@@ -118,7 +155,7 @@ def parse(dtype: Any) -> Dtype:
     if target is not None:
         return _cat((target,))
     raise InvalidArgument(
-        f"dtype={dtype!r} is not a feature dtype; use one of {', '.join(PLAIN)}, list[...], "
+        f"dtype={show(dtype)} is not a feature dtype; use one of {', '.join(PLAIN)}, list[...], "
         "a registry like ln.ULabel, or a string like 'cat[Record[Sample]]'"
     )
 
@@ -170,7 +207,7 @@ def _parse_text(text: str) -> Dtype:
             targets.append(CatTarget(target["registry"], target["type"], target["field"]))
         return _cat(tuple(targets))
     raise InvalidArgument(
-        f"dtype {text!r} is not a feature dtype; use one of {', '.join(PLAIN)}, list[...], "
+        f"dtype {show(text)} is not a feature dtype; use one of {', '.join(PLAIN)}, list[...], "
         "or cat[Registry] such as 'cat[ULabel]' or 'cat[Record[Sample]]'"
     )
 
@@ -199,7 +236,7 @@ def _is_sequence(value: Any) -> bool:
 def _fail(feature_name: str, dtype: Dtype, value: Any, hint: str = "") -> ValidationError:
     expected = dtype.base if not dtype.is_list else f"list of {dtype.base}"
     return ValidationError(
-        f"feature {feature_name!r} has dtype {dtype.text!r}, but got {value!r} "
+        f"feature {feature_name!r} has dtype {dtype.text!r}, but got {show(value)} "
         f"({type(value).__name__}); pass {'an' if expected[0] in 'aeiou' else 'a'} {expected} value{hint}"
     )
 
@@ -207,8 +244,11 @@ def _fail(feature_name: str, dtype: Dtype, value: Any, hint: str = "") -> Valida
 def _check_scalar(name: str, dtype: Dtype, value: Any) -> Any:
     base = dtype.base
     value = _unwrap_numpy(value)
+    where = f"feature {name!r} ({dtype.text})"
     if base == "cat":
-        if isinstance(value, str) or hasattr(value, "__table__"):
+        if isinstance(value, str):
+            return check_text(value, where)
+        if hasattr(value, "__table__"):
             return value
         raise _fail(name, dtype, value, " (a name or a record)")
     if base == "bool":
@@ -217,19 +257,24 @@ def _check_scalar(name: str, dtype: Dtype, value: Any) -> Any:
         raise _fail(name, dtype, value)
     if base == "int":
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            return check_int(value, where)
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            return check_int(int(value), where)
         raise _fail(name, dtype, value)
     if base in ("float", "num"):
         if isinstance(value, int | float) and not isinstance(value, bool):
             if isinstance(value, float) and math.isnan(value):
                 raise _fail(name, dtype, value, "; NaN is not stored, leave the value out instead")
-            return float(value) if base == "float" else value
+            if base == "num":
+                return check_float(value, where)  # an int stays an int
+            try:
+                return check_float(float(value), where)
+            except OverflowError:
+                raise _fail(name, dtype, value, " within the range of a float") from None
         raise _fail(name, dtype, value)
     if base == "str":
         if isinstance(value, str):
-            return value
+            return check_text(value, where)
         raise _fail(name, dtype, value)
     if base == "date":
         if isinstance(value, datetime):
@@ -253,18 +298,17 @@ def _check_scalar(name: str, dtype: Dtype, value: Any) -> Any:
         raise _fail(name, dtype, value)
     if base == "dict":
         if isinstance(value, dict):
-            _require_json(name, dtype, value)
-            return _sorted_keys(value)
+            return _sorted_keys(check_json(value, where))  # checked first: bounds the nesting
         raise _fail(name, dtype, value)
     if base == "path":
         if isinstance(value, PurePath) or (isinstance(value, str) and value):
-            return str(value)
+            return check_text(str(value), where)
         if hasattr(value, "as_posix") or hasattr(value, "protocol"):
-            return str(value)
+            return check_text(str(value), where)
         raise _fail(name, dtype, value)
     if base == "url":
         if isinstance(value, str) and _URL.match(value):
-            return value
+            return check_text(value, where)
         raise _fail(name, dtype, value, " like 'https://example.org/x'")
     raise _fail(name, dtype, value)
 
@@ -285,15 +329,6 @@ def _unwrap_numpy(value: Any) -> Any:
     if module.startswith("pandas") and type(value).__name__ == "Timestamp":
         return value.to_pydatetime()
     return value
-
-
-def _require_json(name: str, dtype: Dtype, value: Any) -> None:
-    import json
-
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError) as e:
-        raise _fail(name, dtype, value, f" that JSON can store ({e})") from None
 
 
 def to_python(dtype: Dtype, stored: Any) -> Any:

@@ -6,7 +6,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lamella.errors import InvalidArgument, ValidationError
-from lamella.models._dtypes import check_value, infer_from_series, infer_from_value, normalize, parse
+from lamella.models._dtypes import (
+    check_targets,
+    check_value,
+    infer_from_series,
+    infer_from_value,
+    normalize,
+    parse,
+)
 
 if TYPE_CHECKING:
     from lamella.models.features import Feature
@@ -39,7 +46,9 @@ def init_feature(feature: Feature, name: str | None, dtype: Any, kwargs: dict[st
             "or dtype='cat[Record[Sample]]'"
         )
     if dtype is not None:
-        kwargs["dtype"] = normalize(dtype)
+        parsed_dtype = parse(dtype)
+        check_targets(parsed_dtype)  # here, not when the first value or query finds it wrong
+        kwargs["dtype"] = parsed_dtype.text
     synonyms = kwargs.get("synonyms")
     if isinstance(synonyms, list | tuple | set):
         kwargs["synonyms"] = "|".join(synonyms)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from lamella._limits import show
 from lamella.errors import InvalidArgument, ValidationError
 from lamella.models._dtypes import Dtype, check_value, parse
 from lamella.models._feature_stores import ValueStore, features_by_name, store_for, value_hash
@@ -54,6 +55,9 @@ def feature_condition(
     store = store_for(owner)
     dtype = parse(feature.dtype)
     if op == "isnull" and not rest:
+        from lamella._query.operands import operand
+
+        value = operand(None, op, value, name)
         owners = _owners_with_any_value(store, feature.id, dtype)
         has_value = owner.id.in_(owners)
         condition = not_(has_value) if value else has_value
@@ -96,9 +100,12 @@ def _owners_with_labels(
         if rest:
             labels = _resolve(registry, rest, op, value, False, f"{feature.name}__{'__'.join(rest)}")
         elif _holds_records(value):
-            labels = leaf(registry.__table__.c.id, op, _ids(value), False, nullable=False)
+            labels = leaf(
+                registry.__table__.c.id, op, _ids(value), False, nullable=False, lookup=feature.name
+            )
         else:
-            labels = leaf(getattr(registry, target.field_name()), op, value, False, nullable=True)
+            field = getattr(registry, target.field_name())
+            labels = leaf(field, op, value, False, nullable=True, lookup=feature.name)
         if target.type_name is not None:
             labels = and_(
                 labels, registry.type_id.in_(select(registry.id).where(registry.name == target.type_name))
@@ -139,7 +146,7 @@ def _owners_with_values(
                 f"feature {feature.name!r} ({dtype.text}) has no sub-field {rest[0]!r}; "
                 "only dict features can be filtered by key"
             )
-        condition = _json_leaf(column, rest, op, value, False)
+        condition = _json_leaf(column, rest, op, value, False, lookup=f"{feature.name}__{'__'.join(rest)}")
     else:
         condition = _value_condition(feature.name, dtype, column, hash_column, op, value)
     if store.value_link is None:
@@ -158,7 +165,7 @@ def _normalize(name: str, dtype: Dtype, value: Any) -> Any:
     try:
         return check_value(name, scalar, value)
     except ValidationError as e:
-        raise InvalidArgument(f"cannot filter by {name}={value!r}: {e}") from None
+        raise InvalidArgument(f"cannot filter by {name}={show(value)}: {e}") from None
 
 
 def _value_condition(name: str, dtype: Dtype, column: Any, hash_column: Any, op: str, value: Any) -> Any:
@@ -166,7 +173,7 @@ def _value_condition(name: str, dtype: Dtype, column: Any, hash_column: Any, op:
 
     if op in ("exact", "in"):
         if op == "in" and (isinstance(value, str | dict) or not hasattr(value, "__iter__")):
-            raise InvalidArgument(f"the lookup {name}__in takes a list, not {value!r}")
+            raise InvalidArgument(f"the lookup {name}__in takes a list, not {show(value)}")
         values = list(value) if op == "in" else [value]
         normalized = [_normalize(name, dtype, v) for v in values]
         if dtype.is_list:
@@ -190,13 +197,13 @@ def _value_condition(name: str, dtype: Dtype, column: Any, hash_column: Any, op:
             bounds: Any = (_normalize(name, dtype, low), _normalize(name, dtype, high))
         else:
             bounds = _normalize(name, dtype, value)
-        return leaf(_scalar(column, dtype), op, bounds, False, nullable=True)
+        return leaf(_scalar(column, dtype), op, bounds, False, nullable=True, lookup=name)
     if op in _TEXT_OPS:
         if dtype.base not in ("str", "path", "url", "date", "datetime"):
             raise InvalidArgument(
                 f"feature {name!r} ({dtype.text}) is not text; __{op} works on text features"
             )
-        return leaf(_scalar(column, dtype), op, value, False, nullable=True)
+        return leaf(_scalar(column, dtype), op, value, False, nullable=True, lookup=name)
     raise InvalidArgument(f"unknown lookup {name}__{op}")
 
 
