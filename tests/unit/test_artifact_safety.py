@@ -301,7 +301,9 @@ def test_acting_on_a_record_another_process_deleted_raises_does_not_exist(
     artifact = ln.Artifact(write(tmp_path / "in.txt", "in"), key="in.txt").save()
     uid = artifact.uid
     delete_row_elsewhere(storage_root, uid)
-    with pytest.raises(DoesNotExist, match=rf"move to the trash Artifact {uid}: it was deleted by another process"):
+    with pytest.raises(
+        DoesNotExist, match=rf"move to the trash Artifact {uid}: it was deleted by another process"
+    ):
         artifact.delete()
     for action in (artifact.restore, artifact.delete, lambda: artifact.delete(permanent=True)):
         with pytest.raises(DoesNotExist, match=r"Artifact with id \d+: it was deleted by another process"):

@@ -529,8 +529,8 @@ def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None
         storage, uid = artifact.storage, artifact.uid
     except ObjectDeletedError as e:  # expired by an earlier failed write, and gone from the database
         raise DoesNotExist(
-            f"cannot delete Artifact with id {artifact.__dict__.get('id')}: it was deleted after it was "
-            f"loaded (by another process?); query it again to see the current records"
+            f"cannot delete Artifact with id {artifact.__dict__.get('id')}: it was deleted by another "
+            f"process after it was loaded; query it again to see the current records"
         ) from e
     managed = storage.instance_uid is not None and storage.instance_uid == instance.config.uid
     location: str | None = None

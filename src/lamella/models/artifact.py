@@ -308,8 +308,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             return self.branch_id
         except ObjectDeletedError as e:
             raise DoesNotExist(
-                f"cannot delete Artifact with id {self.__dict__.get('id')}: it was deleted after it was "
-                f"loaded (by another process?); query it again to see the current records"
+                f"cannot delete Artifact with id {self.__dict__.get('id')}: it was deleted by another "
+                f"process after it was loaded; query it again to see the current records"
             ) from e
 
     # --- access ---------------------------------------------------------------------------------
