@@ -323,7 +323,12 @@ write_calls = st.one_of(
         st.one_of(texts.map(lambda t: f"fuzz/{t}.txt"), texts, values),
         st.one_of(st.none(), texts),
     ),
-    st.builds(lambda column: Call("dataframe", {"column": column}), st.lists(values, min_size=1, max_size=3)),
+    st.builds(
+        lambda column, key: Call("dataframe", {"column": column, "key": key}),
+        st.lists(values, min_size=1, max_size=3),
+        # a refused key must leave no staged parquet behind either
+        st.one_of(st.just("fuzz/frame.parquet"), texts.map(lambda t: f"fuzz/{t}.parquet"), texts, values),
+    ),
     st.builds(lambda params: Call("run", {"params": params}), st.one_of(json_like, values)),
 )
 read_calls = st.one_of(
@@ -380,7 +385,7 @@ class Fuzzer:
             import pandas as pd
 
             df = pd.DataFrame({"fuzzed": pd.Series(a["column"], dtype=object)})
-            return ln.Artifact.from_dataframe(df, key="fuzz/frame.parquet").save()
+            return ln.Artifact.from_dataframe(df, key=a["key"]).save()
         if call.kind == "run":
             return ln.Run(transform=self.transform, params=a["params"]).save()
         if call.kind == "filter":

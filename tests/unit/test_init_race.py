@@ -196,6 +196,26 @@ def test_a_failed_creation_deletes_nothing_but_its_own_temporary_file(
     assert {Path(f"{db}{s}").read_text() for s in ("", "-wal", "-shm")} == {"the winner's"}
 
 
+def test_a_database_build_killed_midway_is_removed_by_the_next_creator(tmp_path: Path) -> None:
+    from lamella._instance import config as cfg
+    from lamella._instance import sqlite_snapshot
+    from lamella._process import HOST
+
+    config = cfg.InstanceConfig(name="data", uid="a" * 12, storage_root=str(tmp_path / "data"))
+    folder = config.sqlite_path().parent
+    folder.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    killed = folder / f".lamella.db.{HOST}~{int(dead.stdout)}.0badc0de.tmp"
+    running = folder / f".lamella.db.{HOST}~{os.getpid()}.0badc0de.tmp"  # a creator still building
+    elsewhere = folder / ".lamella.db.otherhost~1.0badc0de.tmp"  # a fresh build on another machine
+    for path in (killed, Path(f"{killed}-journal"), running, elsewhere):
+        path.write_text("half a database")
+    created = sqlite_snapshot.create_instance_database(config, cfg.UserConfig(handle="me", uid="u" * 8))
+    assert created is True
+    assert not killed.exists() and not Path(f"{killed}-journal").exists()
+    assert running.exists() and elsewhere.exists()
+
+
 def test_creating_a_database_that_exists_keeps_it(tmp_path: Path) -> None:
     import lamella
     from lamella._instance import config as cfg

@@ -38,6 +38,13 @@ def test_init_derives_the_name_from_the_storage_folder(tmp_path: Path, home: Pat
     assert json.loads((home / "settings.json").read_text())["current_instance"] == "my-lab_data.v2"
 
 
+def test_settings_files_are_readable_by_their_owner_only(tmp_path: Path, home: Path) -> None:
+    # an instance's file holds its --db URL, password included
+    lamella.setup.init(storage=tmp_path / "data")
+    for path in (home / "instances" / "data.json", home / "settings.json"):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+
+
 def test_init_cleans_a_folder_name_that_is_no_valid_instance_name(tmp_path: Path) -> None:
     instance = lamella.setup.init(storage=tmp_path / "my data")
     assert instance.name == "my-data"

@@ -77,7 +77,10 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     # os.urandom, not the secrets module, which a user's script named secrets.py would shadow
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+        # owner-only: an instance's file may hold its database password
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(json.dumps(data, indent=2, sort_keys=True))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

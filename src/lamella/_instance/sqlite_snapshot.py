@@ -12,10 +12,14 @@ Regenerate after changing a model: `python -m lamella._instance.sqlite_snapshot`
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from lamella._process import HOST, writer_gone
 
 if TYPE_CHECKING:
     from lamella._instance.config import InstanceConfig, UserConfig
@@ -69,13 +73,29 @@ def create_instance_database(config: InstanceConfig, user: UserConfig) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         return False
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    _remove_abandoned_builds(path)
+    tmp = path.with_name(f".{path.name}.{HOST}~{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         _build(tmp, config, user)
         return _publish(tmp, path)
     finally:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(tmp) + suffix).unlink(missing_ok=True)
+
+
+def _remove_abandoned_builds(path: Path) -> None:
+    """Temporary databases of creators killed mid-build: of a dead process here, or stale elsewhere."""
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(?P<host>[^~]+)~(?P<pid>\d+)\.[0-9a-f]+\.tmp")
+    for candidate in path.parent.glob(f".{path.name}.*.tmp*"):
+        match = pattern.match(candidate.name)
+        if match is None:
+            continue
+        try:
+            age = time.time() - candidate.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if writer_gone(match["host"], int(match["pid"]), age):
+            candidate.unlink(missing_ok=True)
 
 
 def _build(path: Path, config: InstanceConfig, user: UserConfig) -> None:

@@ -17,24 +17,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import time
 from pathlib import Path
 
+from lamella._process import HOST, STALE_AFTER_SECONDS, writer_gone
+
 __all__ = [
-    "HOST",
-    "STALE_AFTER_SECONDS",
     "discard",
     "new_stem",
-    "pid_alive",
     "remove",
     "staging_folder",
     "sweep_staging",
 ]
 
 FOLDER_NAME = "_staging"
-STALE_AFTER_SECONDS = 24 * 3600.0
-HOST = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "host"
 _OWNED = re.compile(r"^[0-9A-Za-z]+~(?P<host>[^~]+)~(?P<pid>\d+)(?:\.|$)")
 
 
@@ -45,16 +41,6 @@ def staging_folder(cache_dir: Path) -> Path:
 def new_stem(random_part: str) -> str:
     """The name of a new staged file without its suffix; it names this process as the owner."""
     return f"{random_part}~{HOST}~{os.getpid()}"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, but another user's
-        return True
-    return True
 
 
 def remove(path: Path) -> None:
@@ -77,9 +63,10 @@ def discard(path: Path) -> None:
 
 def _abandoned(name: str, modified: float) -> bool:
     match = _OWNED.match(name)
-    if match is not None and match["host"] == HOST:
-        return not pid_alive(int(match["pid"]))
-    return time.time() - modified > STALE_AFTER_SECONDS
+    age = time.time() - modified
+    if match is None:  # no owner in the name (written by an older version): by age only
+        return age > STALE_AFTER_SECONDS
+    return writer_gone(match["host"], int(match["pid"]), age)
 
 
 def sweep_staging(folder: Path) -> int:

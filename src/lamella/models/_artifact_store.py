@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from lamella._logging import logger
-from lamella._storage.staging import HOST as _HOST
-from lamella._storage.staging import pid_alive
+from lamella._process import HOST as _HOST
+from lamella._process import pid_alive
 from lamella.errors import InvalidArgument
 
 if TYPE_CHECKING:
