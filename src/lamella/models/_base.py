@@ -20,7 +20,7 @@ from lamella._limits import show
 from lamella._query.relations import MODELS
 from lamella._uid import base62
 from lamella.errors import InvalidArgument
-from lamella.models._field_checks import check_field
+from lamella.models._field_checks import check_assignment, check_field
 from lamella.models._field_checks import install as install_field_checks
 from lamella.models._validation import CanCurate
 
@@ -97,6 +97,12 @@ class Base(DeclarativeBase):
         super().__init_subclass__(**kwargs)
         MODELS[cls.__name__] = cls
 
+    if not TYPE_CHECKING:  # mypy would stop checking attribute names of every registry
+
+        def __setattr__(self, key: str, value: Any) -> None:
+            # a bad value fails where it is assigned, naming the field (models/_field_checks.py)
+            super().__setattr__(key, check_assignment(type(self), key, value))
+
 
 install_field_checks(Base)
 
@@ -154,7 +160,7 @@ class SQLRecord(CanCurate, Base):
             if key not in table_columns and key not in relationships:
                 key = self._field_aliases.get(key, key)
             if key in table_columns:
-                setattr(self, key, value)  # checked by the attribute's set event (models/_field_checks.py)
+                setattr(self, key, value)  # checked as it is assigned (Base.__setattr__)
             elif key in relationships:
                 setattr(self, key, _check_related(type(self), relationships[key], value))
             else:

@@ -109,7 +109,7 @@ def check_field(model: Any, key: str, value: Any) -> Any:
 def check_row(model: Any, row: dict[str, Any]) -> None:
     """Check the JSON values of a row in place (the bulk insert path, which bypasses the ORM).
 
-    Every other field was checked when it was assigned (see `_watch_assignments`); a dict or list
+    Every other field was checked when it was assigned (see `check_assignment`); a dict or list
     may have been changed in place since.
     """
     for key, (check, where) in _json_checkers(model):
@@ -183,26 +183,27 @@ def _before_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
     _check_state(mapper, target, [key for key in changed if key in mapper.column_attrs])
 
 
-def _watch_assignments(mapper: Mapper[Any], cls: type) -> None:
-    """Check each field when it is assigned: in the constructor, or later (`label.name = ...`)."""
-    for key, (check, where) in _model_checkers(cls).items():
-        if key in mapper.column_attrs:
-            event.listen(getattr(cls, key), "set", _on_set(check, where), retval=True)
+def check_assignment(model: Any, key: str, value: Any) -> Any:
+    """A field assigned on a record (in the constructor, or later: `label.name = ...`), checked.
 
-
-def _on_set(check: Checker, where: str) -> Callable[..., Any]:
-    def on_set(_target: Any, value: Any, _old: Any, _initiator: Any) -> Any:
-        return value if value is None else check(value, where)
-
-    return on_set
+    Called by the registries' `__setattr__`: one dict lookup for attributes without a checker, and
+    nothing set up per class, which attribute events would cost at every first use of the models.
+    """
+    if value is None:
+        return None
+    try:
+        checkers = _MODEL_CHECKERS[model]
+    except KeyError:
+        checkers = _model_checkers(model)
+    entry = checkers.get(key)
+    return value if entry is None else entry[0](value, entry[1])
 
 
 def install(base: type) -> None:
-    """Check the fields of every registry (subclasses of `base`) when assigned and at each ORM flush.
+    """Check the fields of every registry (subclasses of `base`) at each ORM flush.
 
-    The flush hooks see what assignments do not: values written into an object's state directly,
-    and JSON changed in place.
+    Assignments are checked by `check_assignment`; the flush hooks see what assignments do not:
+    values written into an object's state directly, and JSON changed in place.
     """
-    event.listen(base, "mapper_configured", _watch_assignments, propagate=True)
     event.listen(base, "before_insert", _before_insert, propagate=True)
     event.listen(base, "before_update", _before_update, propagate=True)
