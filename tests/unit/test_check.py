@@ -64,6 +64,32 @@ def test_a_healthy_instance_passes(ln: ModuleType, stored: dict[str, str]) -> No
     assert "5 artifact(s) checked" in result.output and "→ ok" in result.output
 
 
+def test_repair_leaves_the_bytes_of_a_save_that_finished_during_the_check(
+    ln: ModuleType,
+    stored: dict[str, str],
+    storage_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lamella._instance import check as check_module
+
+    read_records = check_module._check_artifacts
+    saved: list[str] = []
+
+    def a_save_commits_meanwhile(*args: object) -> object:
+        registered = read_records(*args)  # type: ignore[arg-type]
+        late = tmp_path / "late.txt"
+        late.write_text("saved while the check ran")
+        saved.append(ln.Artifact(late, key="late.txt").save().uid)
+        return registered
+
+    monkeypatch.setattr(check_module, "_check_artifacts", a_save_commits_meanwhile)
+    report = ln.setup.check(repair=True)
+    assert report.problems == [], report.problems
+    assert _file_of(storage_root, saved[0]).read_text() == "saved while the check ran"
+    assert not (_managed(storage_root) / "_orphaned").exists()
+
+
 def test_check_finds_each_kind_of_problem_and_repair_fixes_what_it_safely_can(
     ln: ModuleType, stored: dict[str, str], storage_root: Path
 ) -> None:

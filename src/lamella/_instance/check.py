@@ -60,6 +60,7 @@ def check(name: str | None = None, *, repair: bool = False, reindex: bool = Fals
         registered = _check_artifacts(instance, storages, report)
         for storage_id, root in storages:
             orphans, seen = check_storage.find_orphans(root, registered.get(storage_id, set()))
+            orphans = _still_unregistered(instance, orphans)
             report.files_seen += seen
             report.problems.extend(orphans)
             if repair:
@@ -225,6 +226,27 @@ def _leftovers(root: str) -> list[Problem]:
         for location, abandoned in pending_saves(root)
         if abandoned
     ]
+
+
+def _still_unregistered(instance: Instance, orphans: list[Problem]) -> list[Problem]:
+    """The orphans that still have no record: a save may have committed since the records were read.
+
+    Without this, a save finishing during `--repair` would see its bytes moved aside.
+    """
+    from sqlalchemy import select
+
+    from lamella.models.artifact import Artifact
+
+    uids = {
+        match["uid"]: problem
+        for problem in orphans
+        if (match := check_storage.ARTIFACT_NAME.match(problem.subject.rsplit("/", 1)[-1])) is not None
+    }
+    if not uids:
+        return orphans
+    c = Artifact.__table__.c
+    now_registered = set(instance.db.session().execute(select(c.uid).where(c.uid.in_(list(uids)))).scalars())
+    return [p for p in orphans if not any(uids.get(uid) is p for uid in now_registered)]
 
 
 def _move_orphans_aside(orphans: list[Problem]) -> None:
