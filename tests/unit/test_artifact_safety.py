@@ -332,3 +332,26 @@ def test_bytes_of_a_record_deleted_before_they_were_moved_in_place_are_removed(
     monkeypatch.undo()
     assert ln.Artifact.filter(branch_id=None).count() == 0
     assert managed_files() == []
+
+
+def test_a_new_version_never_takes_the_number_of_one_whose_bytes_are_being_deleted(
+    ln: ModuleType, storage_root: Path, tmp_path: Path
+) -> None:
+    # another process deleted the newest version for good: its record is gone, its bytes go next
+    ln.Artifact(write(tmp_path / "v0.txt", "zero"), key="shared.txt").save()
+    doomed = ln.Artifact(write(tmp_path / "v1.txt", "one"), key="shared.txt").save()
+    doomed_bytes = storage_root / ".lamella" / f"{doomed.uid}.txt"
+    delete_row_elsewhere(storage_root, doomed.uid)
+
+    new = ln.Artifact(write(tmp_path / "v2.txt", "two"), key="shared.txt").save()
+    assert new.uid != doomed.uid
+    assert doomed_bytes.read_text() == "one"
+    doomed_bytes.unlink()  # the other process finishes its delete
+    assert ln.Artifact.get(key="shared.txt").load() == "two"
+
+    # once the bytes are gone, the numbers after the highest remaining version are free again
+    newest_uid = ln.Artifact.get(key="shared.txt").uid
+    delete_row_elsewhere(storage_root, newest_uid)
+    (storage_root / ".lamella" / f"{newest_uid}.txt").unlink()
+    again = ln.Artifact(write(tmp_path / "v3.txt", "three"), key="shared.txt").save()
+    assert again.uid == doomed.uid and again.load() == "three"

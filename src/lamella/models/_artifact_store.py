@@ -28,6 +28,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -465,7 +466,9 @@ def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
         if family is not None:
             if artifact.key is not None and artifact.key != family.key:
                 require_key_free(family, session, artifact.key)
-            final_uid = artifact._next_version_uid(session, family.stem_uid)
+            final_uid = artifact._next_version_uid(
+                session, family.stem_uid, still_in_use=_bytes_still_stored(item, instance)
+            )
             artifact._demote_family(session, family.stem_uid)
             if artifact.description is None:
                 artifact.description = family.description
@@ -496,6 +499,21 @@ def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
 
             link_to_current_project([artifact])
     return artifact
+
+
+def _bytes_still_stored(item: _Staged, instance: Instance) -> Callable[[str], bool] | None:
+    """Whether bytes are still stored under a uid whose record is gone.
+
+    A process that deleted the newest version for good removes its bytes just after its commit; a
+    save that took the freed version number in between would put its bytes where that removal
+    follows. Such a number is skipped until the bytes are gone.
+    """
+    if item.location is None:
+        return None  # registered in place: its bytes are not named by its uid
+    from lamella import _storage
+
+    root, suffix = instance.storage_root, item.artifact.suffix or ""
+    return lambda uid: _storage.exists(storage_location(root, uid, suffix))
 
 
 def _move(source: str, destination: str) -> None:

@@ -10,6 +10,7 @@ _artifact_family.py.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Boolean, Index, String, func, literal_column, select, update
@@ -82,16 +83,22 @@ class IsVersioned:
         cls = type(self)
         return QuerySet(cls).filter_expression(cls._stem_expression() == self.stem_uid).order_by("uid")
 
-    def _next_version_uid(self, session: Any, stem: str) -> str:
-        """The next free uid of the family `stem`; call inside the registry's write lock."""
+    def _next_version_uid(
+        self, session: Any, stem: str, *, still_in_use: Callable[[str], bool] | None = None
+    ) -> str:
+        """The next free uid of the family `stem`; call inside the registry's write lock.
+
+        The number of a version deleted for good can come free again; `still_in_use` says whether
+        something outside the database (an artifact's bytes being deleted) still goes by a uid.
+        """
         cls = type(self)
         uids = (
             session.execute(select(cls.__table__.c.uid).where(cls._stem_expression() == stem)).scalars().all()
         )
-        if not uids:
-            return stem + encode_version(0)
-        highest = max(decode_version(uid[-VERSION_CHARS:]) for uid in uids)
-        return stem + encode_version(highest + 1)
+        version = max((decode_version(uid[-VERSION_CHARS:]) for uid in uids), default=-1) + 1
+        while still_in_use is not None and still_in_use(stem + encode_version(version)):
+            version += 1
+        return stem + encode_version(version)
 
     def _demote_family(self, session: Any, stem: str) -> None:
         cls = type(self)
