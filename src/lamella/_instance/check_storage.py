@@ -92,9 +92,13 @@ def verify_artifacts(
 
 def list_managed(root: str) -> list[tuple[str, str]]:
     """(name, location) of each entry directly under `<root>/.lamella/` (files and artifact folders)."""
+    return list_entries(managed_folder(root))
+
+
+def list_entries(folder: str) -> list[tuple[str, str]]:
+    """(name, location) of each entry directly in a local or cloud folder; none if it does not exist."""
     from lamella import _storage
 
-    folder = managed_folder(root)
     if _storage.is_cloud(folder):
         fs = _storage.filesystem(folder)
         fs.invalidate_cache(folder.split("://", 1)[1])

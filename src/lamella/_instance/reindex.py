@@ -56,7 +56,7 @@ def unregistered_files(root: str, registered: set[str]) -> list[Found]:
     found: dict[str, Found] = {}
     folder = check_storage.managed_folder(root)
     orphaned = f"{folder}/{check_storage.ORPHANED_DIR}"
-    for name, location in _entries(orphaned):
+    for name, location in check_storage.list_entries(orphaned):
         match = check_storage.ARTIFACT_NAME.match(name)
         if match is None or match["uid"] in registered:
             continue
@@ -73,23 +73,6 @@ def unregistered_files(root: str, registered: set[str]) -> list[Found]:
             continue
         found[uid] = Found(uid=uid, suffix=match["suffix"] or "", location=location)
     return list(found.values())
-
-
-def _entries(folder: str) -> list[tuple[str, str]]:
-    from lamella import _storage
-
-    if _storage.is_cloud(folder):
-        fs = _storage.filesystem(folder)
-        try:
-            names = [n.rstrip("/").rsplit("/", 1)[-1] for n in fs.ls(folder, detail=False)]
-        except FileNotFoundError:
-            return []
-    else:
-        try:
-            names = os.listdir(folder)
-        except FileNotFoundError:
-            return []
-    return [(name, f"{folder}/{name}") for name in sorted(names)]
 
 
 def _move(source: str, target: str) -> None:

@@ -27,21 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from lamella._limits import show
+from lamella._query.operands import TEXT_OPS
 from lamella.errors import InvalidArgument, ValidationError
 from lamella.models._dtypes import Dtype, check_value, parse
 from lamella.models._feature_stores import ValueStore, features_by_name, store_for, value_hash
 
-_TEXT_OPS = {
-    "contains",
-    "icontains",
-    "startswith",
-    "istartswith",
-    "endswith",
-    "iendswith",
-    "iexact",
-    "regex",
-    "iregex",
-}
 _ORDER_OPS = {"gt", "gte", "lt", "lte", "range"}
 
 
@@ -198,7 +188,7 @@ def _value_condition(name: str, dtype: Dtype, column: Any, hash_column: Any, op:
         else:
             bounds = _normalize(name, dtype, value)
         return leaf(_scalar(column, dtype), op, bounds, False, nullable=True, lookup=name)
-    if op in _TEXT_OPS:
+    if op in TEXT_OPS:
         if dtype.base not in ("str", "path", "url", "date", "datetime"):
             raise InvalidArgument(
                 f"feature {name!r} ({dtype.text}) is not text; __{op} works on text features"
