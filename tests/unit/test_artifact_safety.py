@@ -339,12 +339,12 @@ def test_a_new_version_never_takes_the_number_of_one_whose_bytes_are_being_delet
 ) -> None:
     # another process deleted the newest version for good: its record is gone, its bytes go next
     ln.Artifact(write(tmp_path / "v0.txt", "zero"), key="shared.txt").save()
-    doomed = ln.Artifact(write(tmp_path / "v1.txt", "one"), key="shared.txt").save()
-    doomed_bytes = storage_root / ".lamella" / f"{doomed.uid}.txt"
-    delete_row_elsewhere(storage_root, doomed.uid)
+    doomed = ln.Artifact(write(tmp_path / "v1.txt", "one"), key="shared.txt").save().uid
+    doomed_bytes = storage_root / ".lamella" / f"{doomed}.txt"
+    delete_row_elsewhere(storage_root, doomed)
 
     new = ln.Artifact(write(tmp_path / "v2.txt", "two"), key="shared.txt").save()
-    assert new.uid != doomed.uid
+    assert new.uid != doomed
     assert doomed_bytes.read_text() == "one"
     doomed_bytes.unlink()  # the other process finishes its delete
     assert ln.Artifact.get(key="shared.txt").load() == "two"
@@ -354,4 +354,30 @@ def test_a_new_version_never_takes_the_number_of_one_whose_bytes_are_being_delet
     delete_row_elsewhere(storage_root, newest_uid)
     (storage_root / ".lamella" / f"{newest_uid}.txt").unlink()
     again = ln.Artifact(write(tmp_path / "v3.txt", "three"), key="shared.txt").save()
-    assert again.uid == doomed.uid and again.load() == "three"
+    assert again.uid == doomed and again.load() == "three"
+
+
+def test_a_record_deleted_elsewhere_never_acts_on_the_record_that_took_its_id(
+    ln: ModuleType, storage_root: Path, tmp_path: Path
+) -> None:
+    import warnings
+
+    from lamella.errors import DoesNotExist
+
+    stale = ln.Artifact(write(tmp_path / "old.txt", "old"), key="old.txt").save()
+    delete_row_elsewhere(storage_root, stale.uid)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy notes that the new row took the stale object's id
+        taker = ln.Artifact(write(tmp_path / "new.txt", "new"), key="new.txt").save()
+    assert taker.id == stale.id  # SQLite gives a deleted last id to the next insert
+
+    def describe_it() -> None:
+        stale.description = "meant for the deleted record"
+        stale.save()
+
+    for action in (describe_it, stale.delete, lambda: stale.delete(permanent=True), stale.restore):
+        with pytest.raises(DoesNotExist, match=f"{stale.uid}: it was deleted by another process"):
+            action()
+    assert ln.Artifact.get(key="new.txt").load() == "new"
+    assert ln.Artifact.get(key="new.txt").branch_id == 1
+    assert ln.Artifact.get(key="new.txt").description is None

@@ -290,8 +290,10 @@ class SQLRecord(CanCurate, Base):
                     return existing
                 self._fill_defaults(instance)
                 self._before_insert(session)
-            elif "updated_at" in self.__table__.c:
-                setattr(self, "updated_at", utcnow())
+            else:
+                self._require_in_database(session, "save")
+                if "updated_at" in self.__table__.c:
+                    setattr(self, "updated_at", utcnow())
             session.add(self)
             session.flush()
             if inserting:
@@ -382,8 +384,11 @@ class SQLRecord(CanCurate, Base):
 
         table = self.__table__
         record_id = self.__dict__.get("id")
-        if session.execute(select(table.c.id).where(table.c.id == record_id)).first() is None:
-            uid = self.__dict__.get("uid")  # gone if an earlier failed write expired the record
+        uid = self.__dict__.get("uid")  # gone if an earlier failed write expired the record
+        same_row = [table.c.id == record_id]
+        if uid is not None and "uid" in table.c:  # SQLite hands a deleted last id to the next insert
+            same_row.append(table.c.uid == uid)
+        if session.execute(select(table.c.id).where(*same_row)).first() is None:
             described = uid if uid is not None else f"with id {record_id}"
             raise DoesNotExist(
                 f"cannot {action} {type(self).__name__} {described}: it was deleted by another process "
