@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_labels.py [--scale small|full] [--profile]
 
 Full scale: 1,000 one by one and 10,000 in bulk; small: 100 and 1,000. The bulk target (< 0.5 s for
-10,000 at full scale) covers construction plus `ln.save`; at small scale it is scaled by N.
+10,000 at full scale) covers construction plus `ln.save`; at small scale it is scaled by N. Then
+`ULabel.validate` of 100,000 values (10,000 at small scale) against the saved labels.
 """
 
 from __future__ import annotations
@@ -107,6 +108,28 @@ def main() -> None:
         count = ln.ULabel.filter(name__startswith="bulk-").count()
         if count != n_bulk:
             raise SystemExit(f"expected {n_bulk} bulk ULabels, found {count}")
+
+        # half of the values are saved labels, half are not: one query per 10,000 distinct values
+        n_values = 100_000 if full else 10_000
+        values = [f"bulk-{i % n_bulk}" for i in range(n_values // 2)] + [
+            f"other-{i}" for i in range(n_values // 2)
+        ]
+        runs = []
+        for _ in range(3):
+            start = now()
+            validated = ln.ULabel.validate(values, mute=True)
+            runs.append(now() - start)
+        if int(validated.sum()) != n_values // 2:
+            raise SystemExit(f"expected {n_values // 2} validated values, found {int(validated.sum())}")
+        results.add(
+            "ULabel.validate(values), half of them saved labels",
+            median(runs),
+            "s",
+            n=n_values,
+            target=n_values / 100_000,
+            target_text="< 1 s per 100,000 values",
+            note=f"median of 3; runs {', '.join(f'{r:.3f}' for r in runs)}",
+        )
     finish(results, args)
 
 

@@ -40,7 +40,6 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """A moto S3 server with bucket "lamella-test"; AWS_* variables point at it while the session runs."""
-    pytest.importorskip("moto.server", reason='needs moto[server]: pip install "moto[server]"')
     port = _free_port()
     # Running the module with this interpreter avoids depending on the venv's bin/ being on PATH.
     proc = subprocess.Popen(
@@ -97,7 +96,6 @@ def postgres_url() -> Iterator[str]:
     import shutil
     import tempfile
 
-    pytest.importorskip("psycopg", reason="needs psycopg")
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     as_root = os.geteuid() == 0
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []

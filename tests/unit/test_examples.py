@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anndata
+import numpy as np
+import pandas as pd
 import pytest
 
 from lamella.errors import InvalidArgument
 from lamella.examples import datasets
-
-pd = pytest.importorskip("pandas")
-np = pytest.importorskip("numpy")
 
 GENES1 = ["ENSG00000153563", "ENSG00000010610", "ENSG00000170458"]
 OBS_COLUMNS1 = [
@@ -96,7 +96,6 @@ def test_small_dataset1_variants() -> None:
 
 
 def test_small_dataset1_as_anndata() -> None:
-    pytest.importorskip("anndata")
     adata = datasets.small_dataset1(otype="AnnData", with_typo=True)
     assert adata.shape == (3, 3)
     assert list(adata.var_names) == GENES1
@@ -108,7 +107,6 @@ def test_small_dataset1_as_anndata() -> None:
 
 
 def test_the_introduction_builds_an_anndata_from_the_frame() -> None:
-    anndata = pytest.importorskip("anndata")
     df = datasets.small_dataset1()
     adata = anndata.AnnData(df[GENES1], obs=df[["perturbation"]])
     assert adata.shape == (3, 3)
@@ -137,7 +135,6 @@ def test_small_dataset2_has_the_columns_the_introduction_selects() -> None:
 def test_small_dataset2_variants() -> None:
     symbols = datasets.small_dataset2(gene_symbols_in_index=True)
     assert list(symbols.columns[:3]) == ["CD8A", "CD4", "CD38"]
-    pytest.importorskip("anndata")
     adata = datasets.small_dataset2(otype="AnnData")
     assert adata.shape == (3, 3)
     assert "perturbation" in adata.obs.columns
@@ -237,7 +234,6 @@ def test_iris_data_file_is_package_data() -> None:
 
 
 def test_anndata_with_obs() -> None:
-    pytest.importorskip("anndata")
     adata = datasets.anndata_with_obs()
     assert adata.shape == (40, 100)
     assert list(adata.var_names[:2]) == ["ENSG00000000003", "ENSG00000000005"]
@@ -250,7 +246,6 @@ def test_anndata_with_obs() -> None:
 
 
 def test_anndata_with_obs_is_deterministic() -> None:
-    pytest.importorskip("anndata")
     first, second = datasets.anndata_with_obs(), datasets.anndata_with_obs()
     np.testing.assert_array_equal(first.X, second.X)
     pd.testing.assert_frame_equal(first.obs, second.obs)

@@ -461,7 +461,6 @@ def test_a_crashing_script_keeps_its_secrets_out_of_source_params_and_report(
 def test_a_notebook_report_is_made_from_redacted_cells_and_outputs(tmp_path: Path) -> None:
     from lamella._tracking.notebook import html_report, redacted_notebook
 
-    pytest.importorskip("nbconvert")
     notebook = {
         "cells": [
             {

