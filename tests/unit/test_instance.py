@@ -45,6 +45,34 @@ def test_settings_files_are_readable_by_their_owner_only(tmp_path: Path, home: P
         assert path.stat().st_mode & 0o777 == 0o600, path
 
 
+def test_both_ways_of_creating_an_instance_write_the_same_base_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    from lamella._instance import base_rows
+
+    def rows(storage: Path) -> list[list[tuple[object, ...]]]:
+        with sqlite3.connect(_db_file(storage.resolve())) as connection:
+            return [
+                connection.execute("SELECT id, uid, name FROM branch ORDER BY id DESC").fetchall(),
+                connection.execute("SELECT id, uid, name FROM space").fetchall(),
+                connection.execute(
+                    "SELECT type, description, instance_uid IS NOT NULL FROM storage"
+                ).fetchall(),
+            ]
+
+    lamella.setup.init(storage=tmp_path / "from-snapshot")  # the DDL snapshot, standard library only
+    orm = tmp_path / "through-orm"
+    _db_file(orm.resolve()).parent.mkdir(parents=True)
+    _db_file(orm.resolve()).touch()  # an empty file: the schema and rows come through SQLAlchemy
+    lamella.setup.init(storage=orm)
+    expected = [
+        [tuple(row) for row in base_rows.BRANCHES],
+        [tuple(base_rows.DEFAULT_SPACE)],
+        [("local", base_rows.DEFAULT_STORAGE_DESCRIPTION, 1)],
+    ]
+    assert rows(tmp_path / "from-snapshot") == rows(orm) == expected
+
+
 def test_init_cleans_a_folder_name_that_is_no_valid_instance_name(tmp_path: Path) -> None:
     instance = lamella.setup.init(storage=tmp_path / "my data")
     assert instance.name == "my-data"

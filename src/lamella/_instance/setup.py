@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lamella._instance import base_rows, state
 from lamella._instance import config as cfg
-from lamella._instance import state
 from lamella._logging import logger
 from lamella.errors import InvalidArgument, NotConnected, ReadOnlyError, StorageError
 
@@ -330,13 +330,10 @@ def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserC
     with database.write("lamella:setup") as session:
         if session.execute(select(Branch.id).where(Branch.id == 1)).scalar_one_or_none() is None:
             now = datetime.now(UTC)
-            for branch_id, branch_name, uid in (
-                (1, "main", "main00000000"),
-                (0, "archive", "archive00000"),
-                (-1, "trash", "trash0000000"),
-            ):
-                session.add(Branch(id=branch_id, uid=uid, name=branch_name, created_at=now))
-            session.add(Space(id=1, uid="all000000000", name="all", created_at=now))
+            for branch in base_rows.BRANCHES:
+                session.add(Branch(id=branch.id, uid=branch.uid, name=branch.name, created_at=now))
+            space = base_rows.DEFAULT_SPACE
+            session.add(Space(id=space.id, uid=space.uid, name=space.name, created_at=now))
             session.flush()
         user_row = session.execute(select(User).where(User.uid == user.uid)).scalar_one_or_none()
         if user_row is None:
@@ -351,9 +348,9 @@ def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserC
         if storage_row is None:
             storage_row = Storage(
                 root=config.current_storage_root,
-                type="s3" if config.current_storage_root.startswith("s3://") else "local",
+                type=base_rows.storage_type(config.current_storage_root),
                 instance_uid=config.uid,
-                description="default storage",
+                description=base_rows.DEFAULT_STORAGE_DESCRIPTION,
                 created_by_id=user_row.id,
             )
             session.add(storage_row)

@@ -19,20 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lamella._instance import base_rows
 from lamella._process import HOST, writer_gone
 
 if TYPE_CHECKING:
     from lamella._instance.config import InstanceConfig, UserConfig
 
 SNAPSHOT = Path(__file__).with_name("sqlite_schema.sql")
-
-# rows every instance starts with: the three branches and the default space
-_BASE_ROWS = """\
-INSERT INTO branch (id, uid, name, created_at) VALUES (1, 'main00000000', 'main', '{now}');
-INSERT INTO branch (id, uid, name, created_at) VALUES (0, 'archive00000', 'archive', '{now}');
-INSERT INTO branch (id, uid, name, created_at) VALUES (-1, 'trash0000000', 'trash', '{now}');
-INSERT INTO space (id, uid, name, created_at) VALUES (1, 'all000000000', 'all', '{now}');
-"""
 
 
 def render() -> str:
@@ -105,7 +98,12 @@ def _build(path: Path, config: InstanceConfig, user: UserConfig) -> None:
         connection.execute("PRAGMA journal_mode = WAL")
         # executescript commits whatever is pending first, so the transaction opens inside the script
         # and stays open for the parameterized inserts below
-        connection.executescript("BEGIN IMMEDIATE;\n" + SNAPSHOT.read_text() + _BASE_ROWS.format(now=now))
+        connection.executescript("BEGIN IMMEDIATE;\n" + SNAPSHOT.read_text())
+        for table, rows in (("branch", base_rows.BRANCHES), ("space", (base_rows.DEFAULT_SPACE,))):
+            connection.executemany(
+                f"INSERT INTO {table} (id, uid, name, created_at) VALUES (?, ?, ?, ?)",
+                [(*row, now) for row in rows],
+            )
         cursor = connection.execute(
             "INSERT INTO user (uid, handle, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
             (user.uid, user.handle, user.name, now, now),
@@ -118,8 +116,8 @@ def _build(path: Path, config: InstanceConfig, user: UserConfig) -> None:
             (
                 _storage_uid(),
                 storage_root,
-                "default storage",
-                "s3" if storage_root.startswith("s3://") else "local",
+                base_rows.DEFAULT_STORAGE_DESCRIPTION,
+                base_rows.storage_type(storage_root),
                 config.uid,
                 user_id,
                 now,
