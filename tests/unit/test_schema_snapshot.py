@@ -56,11 +56,12 @@ def test_database_from_snapshot_has_every_table_and_first_rows(tmp_path: Path) -
 
 def test_failed_creation_leaves_no_database(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     config = InstanceConfig(name="broken", uid="abcdefghijkl", storage_root=str(tmp_path / "data"))
-    monkeypatch.setattr(sqlite_snapshot, "_BASE_ROWS", "INSERT INTO no_such_table VALUES (1);")
+    branches = sqlite_snapshot.base_rows.BRANCHES
+    monkeypatch.setattr(sqlite_snapshot.base_rows, "BRANCHES", (*branches, branches[0]))  # a duplicate id
     try:
         sqlite_snapshot.create_instance_database(config, UserConfig(handle="ada", uid="ADA00001"))
-    except sqlite3.OperationalError as e:
-        assert "no_such_table" in str(e)
+    except sqlite3.IntegrityError as e:
+        assert "branch" in str(e)
     else:
         raise AssertionError("a broken script must raise")
     assert not config.sqlite_path().exists()
