@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from lamella import _formats
+from lamella._formats import registry
 from lamella.errors import InvalidArgument, StorageError
 
 pd = pytest.importorskip("pandas")
@@ -396,6 +400,157 @@ def test_register_needs_a_function() -> None:
         _formats.register_format([".nothing"])
     with pytest.raises(InvalidArgument, match="callable"):
         _formats.register_format([".nothing"], load="not a function")  # type: ignore[arg-type]
+
+
+class Spectrum:
+    """A type no built-in format writes: stands in for a user's own kind of object."""
+
+    def __init__(self, peaks: list[float]) -> None:
+        self.peaks = peaks
+
+
+def _write_spectrum(spectrum: Spectrum, path: Path) -> None:
+    path.write_text(" ".join(map(str, spectrum.peaks)), encoding="utf-8")
+
+
+def _load_spectrum(path: Path, **kwargs: Any) -> Spectrum:
+    return Spectrum([float(value) for value in path.read_text(encoding="utf-8").split()])
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registrations made by the test are undone afterwards, so they cannot change other tests."""
+    monkeypatch.setattr(registry, "_FORMATS", dict(registry._FORMATS))
+    monkeypatch.setattr(registry, "_DEFAULTS", dict(registry._DEFAULTS))
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_registered_writer_is_used_for_its_type(tmp_path: Path) -> None:
+    _formats.register_format([".spectrum"], load=_load_spectrum, write=_write_spectrum, types=[Spectrum])
+    assert _formats.suffix_for(Spectrum([1.0])) == ".spectrum"
+    written = _formats.serialize(Spectrum([1.0, 2.5]), tmp_path, "peaks")
+    assert written == _formats.SerializedData(
+        path=tmp_path / "peaks.spectrum", suffix=".spectrum", otype=None, n_observations=None
+    )
+    assert _formats.load(written.path, written.suffix).peaks == [1.0, 2.5]
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_artifact_from_an_object_of_a_registered_type(ln: ModuleType) -> None:
+    _formats.register_format(["myfmt"], load=_load_spectrum, write=_write_spectrum, types=[Spectrum])
+    artifact = ln.Artifact(Spectrum([3.0, 4.0]), key="spectra/x.myfmt").save()
+    assert artifact.suffix == ".myfmt"
+    assert artifact.load().peaks == [3.0, 4.0]
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_registered_types_match_by_package_and_name_and_subclasses_keep_builtin_formats() -> None:
+    class Settings(dict[str, Any]):
+        pass
+
+    # named by string, so that registering it needs no import of the module that defines it
+    _formats.register_format([".settings"], write=_write_json_lines, types=f"{__name__}.Settings")
+    settings = Settings(a=1)
+    assert _formats.suffix_for(settings) == ".settings"
+    assert _formats.suffix_for(settings, format="json") == ".json"
+    assert _formats.suffix_for({"a": 1}) == ".json"  # a plain dict is not a Settings
+
+
+def _write_json_lines(obj: Any, path: Path) -> None:
+    path.write_text("\n".join(json.dumps({key: value}) for key, value in obj.items()), encoding="utf-8")
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_a_user_default_wins_over_the_builtin_one(tmp_path: Path) -> None:
+    _formats.register_format([".ndjson"], write=_write_json_lines, types=["builtins.dict"], default=True)
+    assert _formats.suffix_for({"a": 1}) == ".ndjson"
+    assert _formats.suffix_for({"a": 1}, format="json") == ".json"
+    assert _formats.suffix_for([1, 2]) == ".json"  # lists keep theirs
+    written = _formats.serialize({"a": 1, "b": 2}, tmp_path, "rows")
+    assert written.path.read_text(encoding="utf-8") == '{"a": 1}\n{"b": 2}'
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_registering_a_builtin_suffix_for_other_types_moves_the_default() -> None:
+    _formats.register_format([".parquet"], write=_write_spectrum, types=[Spectrum])
+    assert _formats.suffix_for(Spectrum([1.0])) == ".parquet"
+    assert _formats.suffix_for(pd.DataFrame({"a": [1]})) == ".csv"  # the first format left for it
+    with pytest.raises(InvalidArgument, match=r"format='parquet'.*\['csv', 'tsv'\]"):
+        _formats.suffix_for(pd.DataFrame({"a": [1]}), format="parquet")
+
+
+@pytest.mark.parametrize(
+    ("make", "format", "suffix"),
+    [
+        (lambda: pd.DataFrame({"a": [1]}), None, ".parquet"),
+        (lambda: pd.DataFrame({"a": [1]}), "CSV", ".csv"),
+        (lambda: pd.DataFrame({"a": [1]}), ".tsv", ".tsv"),
+        (_small_anndata, None, ".h5ad"),
+        (_small_anndata, "zarr", ".zarr"),
+        (_small_anndata, "anndata.zarr", ".anndata.zarr"),
+        (lambda: {"a": 1}, None, ".json"),
+        (lambda: {"a": 1}, "yml", ".yml"),
+        (lambda: [1, 2], None, ".json"),
+        (lambda: [1, 2], "yaml", ".yaml"),
+        (lambda: "text", None, ".txt"),
+        (lambda: "text", "md", ".md"),
+    ],
+)
+def test_suffix_for_builtin_types(make: Any, format: str | None, suffix: str) -> None:
+    assert _formats.suffix_for(make(), format=format) == suffix
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_suffix_for_mudata_is_h5mu() -> None:
+    mudata = pytest.importorskip("mudata")
+    assert _formats.suffix_for(mudata.MuData({"rna": _small_anndata()})) == ".h5mu"
+
+
+def test_unknown_type_lists_the_types_that_can_be_written() -> None:
+    with pytest.raises(InvalidArgument) as info:
+        _formats.suffix_for(Spectrum([1.0]))
+    message = str(info.value)
+    assert f"cannot serialize an object of type {__name__}.Spectrum" in message
+    assert "supported are pandas.DataFrame, anndata.AnnData" in message
+    assert "dict, list, str" in message
+    assert "write it to a file yourself and pass the path" in message
+
+
+def test_format_that_cannot_hold_the_type_names_the_choices() -> None:
+    with pytest.raises(
+        InvalidArgument,
+        match=r"cannot write a str as format='parquet'; choose one of \['html', 'log', 'md', 'txt'\]",
+    ):
+        _formats.suffix_for("notes", format="parquet")
+    with pytest.raises(InvalidArgument, match=r"format='csv.gz'"):
+        _formats.suffix_for(pd.DataFrame({"a": [1]}), format="csv.gz")  # readable, not writable
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_register_writer_needs_its_types() -> None:
+    with pytest.raises(InvalidArgument, match="write= without types="):
+        _formats.register_format([".spectrum"], write=_write_spectrum)
+    with pytest.raises(InvalidArgument, match="types= without write="):
+        _formats.register_format([".spectrum"], load=_load_spectrum, types=[Spectrum])
+    with pytest.raises(InvalidArgument, match=r"'Spectrum'.*'package\.ClassName'"):
+        _formats.register_format([".spectrum"], write=_write_spectrum, types=["Spectrum"])
+    with pytest.raises(InvalidArgument, match="default=True"):
+        _formats.register_format([".spectrum"], load=_load_spectrum, default=True)
+    assert _formats.otype_for_suffix(".spectrum") is None  # a refused call registers nothing
+
+
+def test_registry_does_not_import_the_builtin_formats() -> None:
+    # the built-ins import the registry to register themselves; the other way round would be a loop
+    tree = ast.parse(inspect.getsource(registry))
+    imported: set[str] = set()
+    for node in ast.walk(tree):  # every import, also one inside a function
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+    assert "lamella._formats.otype.type_keys" in imported  # the walk does see its imports
+    loop = {"builtin", "loaders", "openers", "writers"}
+    assert not {name for name in imported if set(name.split(".")) & loop}
 
 
 # ---- import cost -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ pandas, pyarrow, anndata, zarr and yaml are imported by the function that needs 
 
 from __future__ import annotations
 
+from lamella._formats import builtin
 from lamella._formats.access import (
     load,
     open_dataset,
@@ -34,3 +35,7 @@ __all__ = [
     "supported_load_suffixes",
     "supported_open_suffixes",
 ]
+
+# here, and only here: every lookup goes through this package, so the built-ins are in the table
+# before the first lookup and before any user registration, which therefore wins over them
+builtin.register_builtins()

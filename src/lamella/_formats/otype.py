@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["otype_of"]
+__all__ = ["otype_of", "type_key", "type_keys"]
 
-# (top-level module, class name) -> otype; matched along the MRO so subclasses count too
-_KNOWN: dict[tuple[str, str], str] = {
-    ("pandas", "DataFrame"): "DataFrame",
-    ("anndata", "AnnData"): "AnnData",
-    ("mudata", "MuData"): "MuData",
+# "package.ClassName" -> otype; matched along the MRO so subclasses count too
+_KNOWN: dict[str, str] = {
+    "pandas.DataFrame": "DataFrame",
+    "anndata.AnnData": "AnnData",
+    "mudata.MuData": "MuData",
 }
 
 
-def otype_of(obj: Any) -> str | None:
-    """`"DataFrame"`, `"AnnData"`, `"MuData"`, or None for anything else.
+def type_key(cls: type) -> str:
+    """`"pandas.DataFrame"` for `pandas.core.frame.DataFrame`: top-level package and class name.
 
-    Looks at class names and modules rather than using isinstance, so that asking about a dict
-    does not import pandas and anndata.
+    The top-level package rather than the defining module, because libraries move classes between
+    private submodules across versions.
+    """
+    return f"{cls.__module__.partition('.')[0]}.{cls.__name__}"
+
+
+def type_keys(obj: Any) -> Iterator[str]:
+    """The `type_key` of each class along the MRO of `obj`'s type, most specific first.
+
+    Class names and modules rather than isinstance, so that asking about a dict does not import
+    pandas and anndata.
     """
     for cls in type(obj).__mro__:
-        package = cls.__module__.partition(".")[0]
-        otype = _KNOWN.get((package, cls.__name__))
+        yield type_key(cls)
+
+
+def otype_of(obj: Any) -> str | None:
+    """`"DataFrame"`, `"AnnData"`, `"MuData"`, or None for anything else."""
+    for key in type_keys(obj):
+        otype = _KNOWN.get(key)
         if otype is not None:
             return otype
     return None
