@@ -11,14 +11,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import anndata
+import fsspec
+import numpy as np
+import pandas as pd
 import pytest
+import upath
+from scipy import sparse
 
 from lamella import _formats
 from lamella._formats import registry
 from lamella.errors import InvalidArgument, StorageError
-
-pd = pytest.importorskip("pandas")
-np = pytest.importorskip("numpy")
 
 
 def _mixed_frame() -> Any:
@@ -34,7 +37,6 @@ def _mixed_frame() -> Any:
 
 
 def _small_anndata() -> Any:
-    anndata = pytest.importorskip("anndata")
     obs = pd.DataFrame(
         {"cell_type": pd.Categorical(["T cell", "B cell", "T cell", "NK cell"]), "n_genes": [3, 1, 2, 4]},
         index=pd.Index([f"cell{i}" for i in range(4)]),
@@ -127,7 +129,6 @@ def test_h5ad_round_trip(tmp_path: Path) -> None:
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("format", ["zarr", "anndata.zarr"])
 def test_zarr_round_trip(tmp_path: Path, format: str) -> None:
-    pytest.importorskip("zarr")
     adata = _small_anndata()
     written = _formats.serialize(adata, tmp_path, "cells", format=format)
     assert written.path == tmp_path / f"cells.{format}"
@@ -138,7 +139,6 @@ def test_zarr_round_trip(tmp_path: Path, format: str) -> None:
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_serialize_replaces_an_existing_zarr_folder(tmp_path: Path) -> None:
-    pytest.importorskip("zarr")
     adata = _small_anndata()
     _formats.serialize(adata, tmp_path, "cells", format="zarr")
     smaller = adata[:2].copy()
@@ -160,8 +160,6 @@ def test_open_h5ad_is_backed(tmp_path: Path) -> None:
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_open_zarr_reads_matrices_on_access(tmp_path: Path) -> None:
-    pytest.importorskip("zarr")
-    sparse = pytest.importorskip("scipy.sparse")
     adata = _small_anndata()
     adata.layers["counts"] = sparse.csr_matrix(np.asarray(adata.X))
     written = _formats.serialize(adata, tmp_path, "cells", format="zarr")
@@ -191,7 +189,6 @@ def test_open_parquet_file_and_folder(tmp_path: Path) -> None:
 
 
 def test_open_parquet_with_an_fsspec_filesystem(tmp_path: Path) -> None:
-    fsspec = pytest.importorskip("fsspec")
     df = pd.DataFrame({"a": range(7)})
     written = _formats.serialize(df, tmp_path, "table")
     memory = fsspec.filesystem("memory")
@@ -201,7 +198,6 @@ def test_open_parquet_with_an_fsspec_filesystem(tmp_path: Path) -> None:
 
 
 def test_open_parquet_from_a_upath_uses_its_filesystem(tmp_path: Path) -> None:
-    upath = pytest.importorskip("upath")
     df = pd.DataFrame({"a": range(5)})
     written = _formats.serialize(df, tmp_path, "table")
     remote = upath.UPath(f"memory://lamella-tests/{tmp_path.name}/table.parquet")
@@ -211,8 +207,6 @@ def test_open_parquet_from_a_upath_uses_its_filesystem(tmp_path: Path) -> None:
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_open_remote_zarr(tmp_path: Path) -> None:
-    pytest.importorskip("zarr")
-    fsspec = pytest.importorskip("fsspec")
     adata = _small_anndata()
     written = _formats.serialize(adata, tmp_path, "cells", format="zarr")
     memory = fsspec.filesystem("memory")
@@ -223,7 +217,6 @@ def test_open_remote_zarr(tmp_path: Path) -> None:
 
 
 def test_open_remote_h5ad_asks_for_cache() -> None:
-    fsspec = pytest.importorskip("fsspec")
     with pytest.raises(InvalidArgument, match=r"cache\(\)"):
         _formats.open_dataset("/somewhere/cells.h5ad", ".h5ad", filesystem=fsspec.filesystem("memory"))
 
@@ -267,7 +260,6 @@ def test_list_serializes_as_json(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml"])
 def test_yaml_round_trip(tmp_path: Path, suffix: str) -> None:
-    pytest.importorskip("yaml")
     document = {"schema": "v1", "columns": ["a", "b"], "strict": False}
     written = _formats.serialize(document, tmp_path, "config", format=suffix.lstrip("."))
     assert written.suffix == suffix
@@ -502,7 +494,8 @@ def test_suffix_for_builtin_types(make: Any, format: str | None, suffix: str) ->
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_suffix_for_mudata_is_h5mu() -> None:
-    mudata = pytest.importorskip("mudata")
+    import mudata
+
     assert _formats.suffix_for(mudata.MuData({"rna": _small_anndata()})) == ".h5mu"
 
 
