@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, String, event
+from sqlalchemy import BigInteger, event
 from sqlalchemy.orm import Mapper
 
 from lamella import _limits
+from lamella._query.operands import kind_of
 from lamella.errors import ValidationError
 
 Checker = Callable[[Any, str], Any]  # (value, "Registry.field") -> the value to store
@@ -49,25 +50,28 @@ def _float(value: Any, where: str) -> float:
     return _limits.check_float(value, where)
 
 
-def _checker_for(column_type: Any) -> Checker | None:
-    column_type = getattr(column_type, "impl_instance", column_type)  # see through TypeDecorators
-    if isinstance(column_type, JSON):
-        return _limits.check_json
-    if isinstance(column_type, DateTime):
-        return _limits.check_datetime
-    if isinstance(column_type, Boolean):
-        return _limits.check_bool
-    if isinstance(column_type, BigInteger):  # before Integer, its base class
-        return _int_checker(_limits.INT64)
-    if isinstance(column_type, Integer):
-        return _int_checker(_limits.INT32)
-    if isinstance(column_type, Float):
-        return _float
-    if isinstance(column_type, Date):
-        return _limits.check_date
-    if isinstance(column_type, String):  # also Text
-        return _text_checker(column_type.length)
-    return None
+def _checker_for(column: Any) -> Checker | None:
+    # what the column holds is decided in one place, shared with the checks of lookup values
+    kind = kind_of(column)
+    if kind == "text":
+        return _text_checker(getattr(_column_type(column), "length", None))
+    if kind == "int":
+        wide = isinstance(_column_type(column), BigInteger)
+        return _int_checker(_limits.INT64 if wide else _limits.INT32)
+    return _BY_KIND.get(kind)
+
+
+def _column_type(column: Any) -> Any:
+    return getattr(column.type, "impl_instance", column.type)  # see through TypeDecorators
+
+
+_BY_KIND: dict[str, Checker] = {
+    "json": _limits.check_json,
+    "datetime": _limits.check_datetime,
+    "date": _limits.check_date,
+    "bool": _limits.check_bool,
+    "float": _float,
+}
 
 
 def checker(column: Any) -> Checker | None:
@@ -75,7 +79,7 @@ def checker(column: Any) -> Checker | None:
     try:
         return _CHECKERS[column]
     except KeyError:
-        found = _CHECKERS[column] = _checker_for(column.type)
+        found = _CHECKERS[column] = _checker_for(column)
         return found
 
 
