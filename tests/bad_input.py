@@ -57,7 +57,7 @@ def row_counts() -> dict[str, int]:
     from sqlalchemy import text
 
     from lamella._instance import state
-    from lamella.models._base import Base
+    from lamella.models.core.record import Base
 
     tables = sorted(Base.metadata.tables)
     selects = ", ".join(f'(SELECT count(*) FROM "{name}") AS "{name}"' for name in tables)

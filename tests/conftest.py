@@ -21,32 +21,8 @@ import pytest
 def reset_process_state() -> None:
     """Forget the connected instance, the run context and every per-process cache."""
     from lamella._instance import state
-    from lamella._instance.settings import settings
-    from lamella._tracking.context import context
 
-    current = state.peek()
-    state.set_current(None)
-    if current is not None:
-        current.db.dispose()
-    capture, context._capture = context._capture, None
-    if capture is not None:  # a script run's stdout/stderr tee and exception hook
-        capture.stop()
-    context.transform = None
-    context.run = None
-    context.project = None
-    context._notebook = None
-    context._instance_uid = None
-    from lamella._tracking import decorator, inputs
-
-    inputs._linked.clear()
-    decorator._transform_ids.clear()
-    settings._cache_dir = None
-    settings.track_run_inputs = True
-    try:
-        from lamella.models import _artifact_access
-    except ImportError:  # pragma: no cover - the models failed to import; the tests will say why
-        return
-    _artifact_access._ROOTS.clear()
+    state.process.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,10 @@ embedded default instance if there is none).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from lamella._hooks import hooks as _hooks
 
 __version__ = "0.1.0"
 
@@ -36,15 +39,15 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ULabel": ("lamella.models", "ULabel"),
     "UPath": ("lamella._storage", "UPath"),
     "User": ("lamella.models", "User"),
-    "connect": ("lamella._instance.setup", "connect"),
+    "connect": ("lamella._setup.setup", "connect"),
     "context": ("lamella._tracking", "context"),
     "curators": ("lamella.curators", ""),
     "errors": ("lamella.errors", ""),
     "examples": ("lamella.examples", ""),
     "finish": ("lamella._tracking", "finish"),
     "save": ("lamella.models", "save"),
-    "settings": ("lamella._instance.settings", "settings"),
-    "setup": ("lamella._instance.setup_facade", ""),
+    "settings": ("lamella._setup.settings", "settings"),
+    "setup": ("lamella._setup.setup_facade", ""),
     "track": ("lamella._tracking", "track"),
     "tracked": ("lamella._tracking", "tracked"),
     "view": ("lamella.models", "view"),
@@ -58,6 +61,25 @@ _DEPRECATED: dict[str, tuple[str, str]] = {
 }
 
 __all__ = sorted([*_LAZY, "__version__"])
+
+
+def _import_on_call(module_name: str, attr: str) -> Callable[..., Any]:
+    """A function that imports `module_name` on its first call and calls its `attr`."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module_name), attr)(*args, **kwargs)
+
+    return call
+
+
+def _curator_class(name: str) -> type:
+    curators = importlib.import_module("lamella.curators")
+    return getattr(curators, name)
+
+
+# the calls lower layers make upward (see lamella/_hooks.py), filled without importing anything heavy
+_hooks.connect = _import_on_call("lamella._setup.setup", "autoconnect")
+_hooks.curator = _curator_class
 
 
 def __getattr__(name: str) -> Any:
@@ -84,11 +106,11 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella import errors as errors
     from lamella import examples as examples
-    from lamella._instance import setup_facade as setup  # noqa: F401
-    from lamella._instance.settings import settings as settings
-    from lamella._instance.setup import connect as connect
     from lamella._query import Q as Q
     from lamella._query import QuerySet as QuerySet
+    from lamella._setup import setup_facade as setup  # noqa: F401
+    from lamella._setup.settings import settings as settings
+    from lamella._setup.setup import connect as connect
     from lamella._storage import UPath as UPath
     from lamella._tracking import finish as finish
     from lamella._tracking import track as track

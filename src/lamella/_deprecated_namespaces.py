@@ -5,9 +5,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from lamella import examples
+
 
 def _namespace(old: str) -> Any:
-    from lamella import examples
 
     return SimpleNamespace(datasets=examples.datasets)
 

@@ -166,21 +166,10 @@ def fresh_pg_db(postgres_url: str) -> Iterator[str]:
 
 
 def _reset_lamella_state() -> None:
-    """Forget the connected instance, the run context and cached storage roots of this process."""
+    """Forget the connected instance, the run context, the settings and every cache of this process."""
     from lamella._instance import state
-    from lamella._instance.settings import settings
-    from lamella._tracking.context import context
-    from lamella.models import _artifact_access
 
-    instance = state.peek()
-    state.set_current(None)
-    if instance is not None:
-        instance.db.dispose()
-    context.transform = context.run = None
-    context._instance_uid = None
-    _artifact_access._ROOTS.clear()
-    settings._cache_dir = None
-    settings.track_run_inputs = True
+    state.process.reset()
 
 
 @pytest.fixture

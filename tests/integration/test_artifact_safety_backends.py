@@ -1,6 +1,6 @@
 """Artifact keys, in-place paths and version families on SQLite and PostgreSQL, alone and under load.
 
-The rules (see lamella/models/_artifact_family.py) are checked once per backend, because the
+The rules (see lamella/models/artifact/family.py) are checked once per backend, because the
 family, holder and overlap lookups are SQL. Then several processes save, trash, restore and
 delete artifacts of a few shared keys at once, and the instance must come out consistent: one
 latest version per key, every record with its own intact bytes, no bytes without a record.

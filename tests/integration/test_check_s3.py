@@ -34,14 +34,10 @@ def prefix(s3: Any) -> Iterator[str]:
 
 
 def _forget() -> None:
+    """This process forgets its connection, as a new process would."""
     from lamella._instance import state
-    from lamella.models import _artifact_access
 
-    current = state.peek()
-    state.set_current(None)
-    if current is not None:
-        current.db.dispose()
-    _artifact_access._ROOTS.clear()
+    state.process.reset()
 
 
 def test_check_repair_and_reindex_in_s3(s3: Any, prefix: str) -> None:

@@ -306,7 +306,7 @@ def test_a_save_in_progress_is_not_swept_by_another_process(
 @pytest.fixture
 def failing_insert(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the write transaction of the next artifact save fail after the bytes are stored."""
-    from lamella.models.artifact import Artifact
+    from lamella.models.artifact.artifact import Artifact
 
     def broken(self: Any, instance: Any) -> None:
         raise RuntimeError("the database refused the insert")
@@ -331,7 +331,7 @@ def test_failing_database_write_of_a_new_version_keeps_only_the_old_bytes(
     import pandas as pd
 
     v1 = ln.Artifact.from_dataframe(pd.DataFrame({"a": [1]}), key="tables/v.parquet").save()
-    from lamella.models.artifact import Artifact
+    from lamella.models.artifact.artifact import Artifact
 
     def broken(self: Any, instance: Any) -> None:
         raise RuntimeError("the database refused the insert")

@@ -93,7 +93,7 @@ def count_rows(table: str) -> int:
 def labels_by_feature(artifact: Any, feature: str) -> set[str]:
     """The names of the ULabels linked to the artifact for a feature, read from the link table."""
     from lamella._instance import state
-    from lamella.models.links import ArtifactULabel
+    from lamella.models.core.links import ArtifactULabel
 
     feature_id = ln.Feature.get(name=feature).id
     rows = (
@@ -458,7 +458,7 @@ def test_failed_curator_saves_leave_no_artifact(backend: str, db_url: str | None
 def test_a_failure_while_annotating_rolls_back_the_annotation(
     backend: str, db_url: str | None, tmp_path: Path
 ) -> None:
-    from lamella.models._labels import LabelsManager
+    from lamella.models.features.has_features import LabelsManager
 
     name = init(tmp_path, db_url, f"annotation-{backend}")
     schema = perturbation_schema()

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 import lamella as ln
-from lamella._instance import schema
+from lamella._setup import schema
 from lamella.errors import NotConnected
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]

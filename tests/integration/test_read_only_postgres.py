@@ -20,13 +20,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
 def _forget() -> None:
     """This process forgets its connection, as a new process would."""
     from lamella._instance import state
-    from lamella.models import _artifact_access
 
-    current = state.peek()
-    state.set_current(None)
-    if current is not None:
-        current.db.dispose()
-    _artifact_access._ROOTS.clear()
+    state.process.reset()
 
 
 def _as_role(url: str, role: str) -> str:

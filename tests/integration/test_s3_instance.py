@@ -363,7 +363,7 @@ def test_failing_upload_leaves_no_record_and_no_object(
 def test_failing_database_write_removes_the_uploaded_object(
     cloud: Cloud, s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lamella.models.artifact import Artifact
+    from lamella.models.artifact.artifact import Artifact
 
     def broken(self: Any, instance: Any) -> None:  # runs inside the write transaction, after the upload
         raise RuntimeError("database went away")

@@ -317,7 +317,7 @@ def test_bytes_of_a_record_deleted_before_they_were_moved_in_place_are_removed(
     monkeypatch: pytest.MonkeyPatch,
     managed_files: Callable[[], list[str]],
 ) -> None:
-    from lamella.models import _artifact_store
+    from lamella.models.artifact import store as _artifact_store
 
     real_replace = os.replace
 

@@ -720,7 +720,7 @@ def test_bulk_save_returns_the_existing_record_for_a_duplicate_and_saves_each_ne
         ln.Artifact(str(tmp_path / "again.txt"), key="bulk/again.txt"),
     ]
     updates: list[str] = []
-    from lamella.models._base import SQLRecord
+    from lamella.models.core.record import SQLRecord
 
     original = SQLRecord.save
 

@@ -71,7 +71,7 @@ def test_repair_leaves_the_bytes_of_a_save_that_finished_during_the_check(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from lamella._instance import check as check_module
+    from lamella._setup import check as check_module
 
     read_records = check_module._check_artifacts
     saved: list[str] = []

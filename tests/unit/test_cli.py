@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 import lamella
 from lamella._cli.main import cli
 from lamella._instance import config as cfg
-from lamella._instance import schema
+from lamella._setup import schema
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

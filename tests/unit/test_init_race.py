@@ -179,7 +179,7 @@ def test_a_failed_creation_deletes_nothing_but_its_own_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lamella._instance import config as cfg
-    from lamella._instance import sqlite_snapshot
+    from lamella._setup import sqlite_snapshot
 
     config = cfg.InstanceConfig(name="data", uid="a" * 12, storage_root=str(tmp_path / "data"))
     db = config.sqlite_path()
@@ -198,8 +198,8 @@ def test_a_failed_creation_deletes_nothing_but_its_own_temporary_file(
 
 def test_a_database_build_killed_midway_is_removed_by_the_next_creator(tmp_path: Path) -> None:
     from lamella._instance import config as cfg
-    from lamella._instance import sqlite_snapshot
     from lamella._process import HOST
+    from lamella._setup import sqlite_snapshot
 
     config = cfg.InstanceConfig(name="data", uid="a" * 12, storage_root=str(tmp_path / "data"))
     folder = config.sqlite_path().parent
@@ -219,7 +219,7 @@ def test_a_database_build_killed_midway_is_removed_by_the_next_creator(tmp_path:
 def test_creating_a_database_that_exists_keeps_it(tmp_path: Path) -> None:
     import lamella
     from lamella._instance import config as cfg
-    from lamella._instance import sqlite_snapshot
+    from lamella._setup import sqlite_snapshot
 
     lamella.setup.init(storage=tmp_path / "data")
     lamella.ULabel(name="kept").save()

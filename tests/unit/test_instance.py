@@ -14,7 +14,8 @@ import pytest
 
 import lamella
 from lamella._instance import config as cfg
-from lamella._instance import schema, state
+from lamella._instance import state
+from lamella._setup import schema
 from lamella.errors import InvalidArgument, NotConnected
 
 
@@ -48,7 +49,7 @@ def test_settings_files_are_readable_by_their_owner_only(tmp_path: Path, home: P
 def test_both_ways_of_creating_an_instance_write_the_same_base_rows(tmp_path: Path) -> None:
     import sqlite3
 
-    from lamella._instance import base_rows
+    from lamella._setup import base_rows
 
     def rows(storage: Path) -> list[list[tuple[object, ...]]]:
         with sqlite3.connect(_db_file(storage.resolve())) as connection:

@@ -160,7 +160,7 @@ def test_view_lineage_without_dot_writes_dot_source(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from lamella._tracking import graph
+    from lamella.models.core import graphs as graph
 
     monkeypatch.setattr(graph.shutil, "which", lambda name: None)
     ln.settings.cache_dir = tmp_path / "cache"

@@ -382,7 +382,7 @@ def test_manager_filter_and_first(ln: ModuleType, artifact: Any) -> None:
 
 
 def test_link_carries_the_feature(ln: ModuleType, artifact: Any) -> None:
-    from lamella.models.links import ArtifactULabel
+    from lamella.models.core.links import ArtifactULabel
 
     feature = ln.Feature(name="cell_type", dtype="cat[ULabel]").save()
     t_cell = ln.ULabel(name="T cell").save()

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lamella._instance import sqlite_snapshot
 from lamella._instance.config import InstanceConfig, UserConfig
+from lamella._setup import sqlite_snapshot
 
 
 def test_snapshot_matches_the_models() -> None:
@@ -19,14 +19,14 @@ def test_snapshot_matches_the_models() -> None:
         [
             sys.executable,
             "-c",
-            "from lamella._instance import sqlite_snapshot; print(sqlite_snapshot.render(), end='')",
+            "from lamella._setup import sqlite_snapshot; print(sqlite_snapshot.render(), end='')",
         ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     shipped = sqlite_snapshot.SNAPSHOT.read_text()
-    assert rendered == shipped, "models changed: run `python -m lamella._instance.sqlite_snapshot`"
+    assert rendered == shipped, "models changed: run `python -m lamella._setup.sqlite_snapshot`"
 
 
 def test_database_from_snapshot_has_every_table_and_first_rows(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_database_from_snapshot_has_every_table_and_first_rows(tmp_path: Path) -
     connection = sqlite3.connect(config.sqlite_path())
     tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert set(Base.metadata.tables) | {"alembic_version"} <= tables
-    from lamella._instance.schema import HEAD_REVISION
+    from lamella._setup.schema import HEAD_REVISION
 
     assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
     assert sorted(connection.execute("SELECT id, name FROM branch")) == [

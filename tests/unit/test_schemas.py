@@ -22,7 +22,7 @@ def features(ln: ModuleType) -> list[Any]:
 
 
 def _links(schema: Any) -> list[tuple[int, int, bool]]:
-    from lamella.models.links import SchemaFeature
+    from lamella.models.core.links import SchemaFeature
 
     session = state.current().db.session()
     rows = session.execute(
@@ -118,24 +118,24 @@ def test_unsaved_features_are_refused(ln: ModuleType, features: list[Any]) -> No
         ln.Schema(features=[features[0], unsaved])
 
 
-def test_save_writes_schema_and_members_in_one_transaction(ln: ModuleType, features: list[Any]) -> None:
-    from lamella.models import _schema_defs
+def test_save_writes_schema_and_members_in_one_transaction(
+    ln: ModuleType, features: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lamella.models.schema import definitions
+    from lamella.models.schema import schema as schema_module
 
     schema = ln.Schema(name="atomic", features=features)
-    original = _schema_defs.insert_links
 
     def failing(*args: Any, **kwargs: Any) -> None:
-        original(*args, **kwargs)
+        definitions.insert_links(*args, **kwargs)
         raise RuntimeError("disk full")
 
-    _schema_defs.insert_links = failing
-    try:
-        with pytest.raises(RuntimeError, match="disk full"):
-            schema.save()
-    finally:
-        _schema_defs.insert_links = original
+    monkeypatch.setattr(schema_module, "insert_links", failing)  # where Schema.save calls it
+    with pytest.raises(RuntimeError, match="disk full"):
+        schema.save()
+    monkeypatch.undo()
     assert not ln.Schema.filter(name="atomic").exists()
-    from lamella.models.links import SchemaFeature
+    from lamella.models.core.links import SchemaFeature
 
     session = state.current().db.session()
     assert session.execute(select(SchemaFeature.id)).first() is None

@@ -86,7 +86,7 @@ def test_rejected_key_of_an_anndata_writes_no_file(ln: ModuleType, home: Path, s
 def test_failure_after_writing_removes_the_staged_file(
     ln: ModuleType, frame: pd.DataFrame, staging: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lamella.models.artifact import Artifact
+    from lamella.models.artifact.artifact import Artifact
 
     def broken(self: Any, curator: Any) -> Any:
         raise RuntimeError("annotation failed")

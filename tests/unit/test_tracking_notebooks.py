@@ -20,6 +20,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from lamella._process import in_notebook
 from lamella._tracking import notebook
 
 # ---- the notebook file: title, percent format -------------------------------------------------------
@@ -129,7 +130,7 @@ def test_load_notebook_file(tmp_path: Path) -> None:
 
 
 def test_not_in_a_notebook_here() -> None:
-    assert notebook.in_notebook() is False
+    assert in_notebook() is False
 
 
 def test_finding_the_notebook_among_several(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,9 @@ import sys
 
 import click
 
+from lamella._setup.check import check as check_instance
+from lamella._setup.check_report import KINDS
+
 EXIT_PROBLEMS = 1
 _SHOWN = 20  # problems listed one by one; the table counts all of them
 
@@ -22,9 +25,6 @@ def check(repair: bool, reindex: bool, name: str | None) -> None:
     """Check the database, every stored artifact's bytes, orphaned files and interrupted saves."""
     from rich.console import Console
     from rich.table import Table
-
-    from lamella._instance.check import check as check_instance
-    from lamella._instance.check_report import KINDS
 
     report = check_instance(name, repair=repair, reindex=reindex)
     console = Console(highlight=False, soft_wrap=True)  # long paths stay on one line

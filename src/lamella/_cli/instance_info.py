@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from lamella._instance import config as cfg
+
 
 @click.command()
 def info() -> None:
     """Show the current instance and user."""
-    from lamella._instance import config as cfg
 
     name = cfg.current_instance_name()
     user = cfg.read_user()
@@ -34,7 +35,6 @@ def _safe_url(url: str) -> str:
 @click.command(name="list")
 def list_() -> None:
     """List the instances on this machine; the current one is marked with *."""
-    from lamella._instance import config as cfg
 
     current = cfg.current_instance_name()
     configs = cfg.list_instance_configs()

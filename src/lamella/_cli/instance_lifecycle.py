@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import click
 
+from lamella._setup.setup import connect as connect_instance
+from lamella._setup.setup import delete as delete_instance
+from lamella._setup.setup import disconnect as disconnect_instance
+from lamella._setup.setup import init as init_instance
+from lamella._setup.setup import migrate as migrate_instance
+
 
 @click.command()
 @click.option(
@@ -16,7 +22,6 @@ import click
 @click.option("--modules", default=None, help="Comma-separated schema modules, e.g. bionty.")
 def init(storage: str, name: str | None, db: str | None, modules: str | None) -> None:
     """Create an instance and make it the current one."""
-    from lamella._instance.setup import init as init_instance
 
     init_instance(storage=storage, name=name, db=db, modules=modules, connect=False)
 
@@ -28,7 +33,6 @@ def init(storage: str, name: str | None, db: str | None, modules: str | None) ->
 )
 def connect(name: str, read_only: bool) -> None:
     """Make NAME the current instance."""
-    from lamella._instance.setup import connect as connect_instance
 
     instance = connect_instance(name, persist=True, read_only=read_only)
     mode = f" (read-only: {instance.db.read_only_reason})" if instance.read_only else ""
@@ -38,7 +42,6 @@ def connect(name: str, read_only: bool) -> None:
 @click.command()
 def disconnect() -> None:
     """Leave the current instance (the next use asks for one)."""
-    from lamella._instance.setup import disconnect as disconnect_instance
 
     disconnect_instance()
     click.echo("→ disconnected")
@@ -49,7 +52,6 @@ def disconnect() -> None:
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
 def delete(name: str, force: bool) -> None:
     """Delete instance NAME's settings and embedded database (stored files are kept)."""
-    from lamella._instance.setup import delete as delete_instance
 
     if not force:
         click.confirm(f"Delete instance {name!r}? Its stored files are kept.", abort=True)
@@ -59,7 +61,6 @@ def delete(name: str, force: bool) -> None:
 @click.command()
 def migrate() -> None:
     """Upgrade the current instance's database schema to this version of Lamella."""
-    from lamella._instance.setup import migrate as migrate_instance
 
     before, after = migrate_instance()
     if before == after:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from lamella._cli import check, instance_info, instance_lifecycle, transform_source, user
+from lamella.errors import LamellaError
 
 # exit codes: 1 a Lamella error the user can fix, 2 a usage error (click's default), 130 interrupted
 EXIT_LAMELLA_ERROR = 1
@@ -16,7 +17,6 @@ EXIT_INTERRUPTED = 130
 
 class LamellaGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
-        from lamella.errors import LamellaError
 
         try:
             return super().invoke(ctx)

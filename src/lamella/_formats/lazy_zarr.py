@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamella.errors import InvalidArgument
+
 __all__ = ["read_zarr_lazily"]
 
 _SPARSE_ENCODINGS = {"csr_matrix", "csc_matrix"}
@@ -27,8 +29,6 @@ def read_zarr_lazily(store: Any, **kwargs: Any) -> Any:
             # its optional dependency (xarray) is missing: fall through to our own reader
             pass
     if kwargs:
-        from lamella.errors import InvalidArgument
-
         raise InvalidArgument(
             f"opening a zarr store with options {sorted(kwargs)} needs anndata.experimental.read_lazy, "
             "which needs xarray: pip install xarray, or open without options"

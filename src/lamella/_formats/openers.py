@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamella._formats.lazy_zarr import read_zarr_lazily
 from lamella._formats.paths import resolve_location
 from lamella.errors import InvalidArgument
 
@@ -54,7 +55,6 @@ def open_h5ad(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
 
 def open_zarr(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
     """An `AnnData` whose matrices stay in the zarr store until sliced."""
-    from lamella._formats.lazy_zarr import read_zarr_lazily
 
     location, filesystem = resolve_location(path, filesystem)
     store = filesystem.get_mapper(location) if filesystem is not None else location

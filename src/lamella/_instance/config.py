@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lamella._instance import paths
+from lamella._uid import base62
 from lamella.errors import InvalidArgument
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -221,7 +222,6 @@ def default_handle() -> str:
 
 
 def read_user() -> UserConfig:
-    from lamella._uid import base62
 
     user = _user_from(read_global())
     if user is not None:

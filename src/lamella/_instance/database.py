@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from lamella._instance import access
+from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, LamellaError, ValidationError
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
@@ -56,8 +59,6 @@ def create_engine_for(config: InstanceConfig, *, read_only: bool = False) -> Eng
     if config.dialect == "sqlite":
         timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
         if read_only:
-            from lamella._instance import access
-
             uri = access.sqlite_read_only_uri(config.sqlite_path())
             engine = create_engine("sqlite://", creator=lambda: access.connect_read_only(uri, timeout))
             event.listen(engine, "connect", _sqlite_on_connect_read_only)
@@ -74,8 +75,6 @@ def _raise_as_lamella_error(error: BaseException) -> None:
     from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
     if isinstance(error, SAIntegrityError):
-        from lamella.errors import IntegrityError
-
         raise IntegrityError(
             f"the write was refused and nothing was saved: {error.orig}; "
             f"a value that must be unique is taken, or a record still points at the one being deleted"
@@ -98,8 +97,6 @@ def _lamella_error_for(error: BaseException) -> Exception | None:
     """
     from sqlalchemy import exc as sa_exc
     from sqlalchemy.orm import exc as orm_exc
-
-    from lamella.errors import DoesNotExist, InvalidArgument, LamellaError, ValidationError
 
     if isinstance(error, LamellaError):
         return None
@@ -184,13 +181,11 @@ class Database:
         self.read_only_reason = reason
 
     def read_only_error(self, action: str = "write") -> Exception:
-        from lamella._instance import access
 
         return access.read_only_error(self.config, self.read_only_reason or "", action)
 
     def _translate_error(self, context: Any) -> None:
         """Damaged files and refused writes become Lamella errors wherever they surface."""
-        from lamella._instance import access
 
         original = context.original_exception
         if access.is_damage(original):

@@ -1,14 +1,29 @@
-"""The instance this process is connected to. Connecting happens on first use, never on import."""
+"""What this process remembers between calls, in one object: `process`.
+
+The connected instance, the run context of `ln.track()` and `@ln.tracked()`, the runtime settings
+(`ln.settings.cache_dir`, `track_run_inputs`) and the caches that speed saves and reads up. It lives
+in the lowest layer that needs it, so a save (in `models`) reads the current run without importing
+the tracking layer that sets it. `process.reset()` forgets all of it, as a new process would.
+
+Connecting happens on first use, never on import. This layer cannot know how to connect (that is
+the setup layer above the registries), so it calls the `connect` hook, which the facade fills.
+"""
 
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lamella._hooks import hooks
+from lamella._instance import paths
 
 if TYPE_CHECKING:
     from lamella._instance.config import InstanceConfig, UserConfig
     from lamella._instance.database import Database
+    from lamella.models import Project, Run, Transform
 
 
 @dataclass
@@ -30,31 +45,117 @@ class Instance:
         return self.db.read_only
 
 
-_lock = threading.RLock()
-_current: Instance | None = None
+class RunContext:
+    """`ln.context`: the transform, run and project of `ln.track()` in this process.
+
+    The tracking layer sets these; saves read them through `current_run()` / `current_project()`.
+    """
+
+    def __init__(self) -> None:
+        self.transform: Transform | None = None
+        self.run: Run | None = None
+        self.project: Project | None = None
+        self._instance_uid: str | None = None  # the instance the run lives in
+        self._capture: Any = None  # the script's stdout/stderr tee (tracking's ScriptCapture)
+        self._notebook: Path | None = None
+
+    def __repr__(self) -> str:
+        return f"Context(transform={self.transform!r}, run={self.run!r})"
+
+
+class ProcessState:
+    """Everything process-wide, so that one `reset()` forgets it (tests; switching instances)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.instance: Instance | None = None
+        self.context = RunContext()
+        # runtime settings (`ln.settings`)
+        self.cache_dir: Path | None = None
+        self.track_run_inputs = True
+        # caches: (instance uid, run id) -> artifact ids linked as inputs; (instance uid, storage id)
+        # -> storage root; (instance uid, function key) -> transform id of a tracked function
+        self.linked_inputs: dict[tuple[str, int], set[int]] = {}
+        self.storage_roots: dict[tuple[str, int], str] = {}
+        self.tracked_transforms: dict[tuple[str, Any], int] = {}
+
+    def reset(self) -> None:
+        """Forget the connection, the run context, the settings and every cache."""
+        instance = self.instance
+        set_current(None)
+        if instance is not None:
+            instance.db.dispose()
+        capture, self.context._capture = self.context._capture, None
+        if capture is not None:  # a script run's stdout/stderr tee and exception hook
+            capture.stop()
+        self.context.__init__()  # type: ignore[misc]  # in place: `ln.context` is this object
+        self.cache_dir = None
+        self.track_run_inputs = True
+        self.linked_inputs.clear()
+        self.storage_roots.clear()
+        self.tracked_transforms.clear()
+
+
+process = ProcessState()
+
+# the innermost tracked function's run and the uid of its instance; a context variable, so threads
+# and asyncio tasks each see their own
+function_run: ContextVar[tuple[Run, str] | None] = ContextVar("lamella_function_run", default=None)
 
 
 def current() -> Instance:
     """The connected instance; connects (or creates the default instance) on first use."""
-    global _current
-    if _current is not None:
-        return _current
-    with _lock:
-        if _current is None:
-            from lamella._instance.setup import autoconnect
-
-            _current = autoconnect()
-        return _current
+    instance = process.instance
+    if instance is not None:
+        return instance
+    with process.lock:
+        if process.instance is None:
+            process.instance = hooks.connect()
+        return process.instance
 
 
 def peek() -> Instance | None:
-    return _current
+    return process.instance
 
 
 def set_current(instance: Instance | None) -> None:
-    global _current
-    with _lock:
-        old, _current = _current, instance
+    with process.lock:
+        old, process.instance = process.instance, instance
     if old is not None and old is not instance:
         # objects of the old instance keep working until garbage-collected; close idle connections
         old.db.engine.dispose(close=False)
+
+
+def connected_uid() -> str | None:
+    instance = process.instance
+    return instance.config.uid if instance is not None else None
+
+
+def _script_run() -> Run | None:
+    """The run of `ln.track()`, while it is not finished and its instance is the connected one."""
+    context = process.context
+    run = context.run
+    if run is None or run.__dict__.get("finished_at") is not None:
+        return None
+    return run if context._instance_uid == connected_uid() else None
+
+
+def current_run() -> Run | None:
+    """The run new records link to: the innermost tracked function's, else the script's (until finished)."""
+    running = function_run.get()
+    if running is not None:
+        run, instance_uid = running
+        return run if instance_uid == connected_uid() else None
+    return _script_run()
+
+
+def current_project() -> Project | None:
+    """The project of `ln.track(project=...)`, while that run is going on."""
+    return process.context.project if _script_run() is not None else None
+
+
+def cache_dir() -> Path:
+    """The cache folder (`ln.settings.cache_dir`), created on first use."""
+    folder = process.cache_dir or paths.default_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

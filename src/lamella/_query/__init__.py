@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# the managers register themselves with the relation descriptors on import
+from lamella._query import managers as managers
 from lamella._query.q import Q
+from lamella._query.queryset import QuerySet
 
 __all__ = ["Q", "QuerySet"]
-
-if TYPE_CHECKING:
-    from lamella._query.queryset import QuerySet
-
-
-def __getattr__(name: str) -> Any:
-    if name == "QuerySet":
-        from lamella._query.queryset import QuerySet
-
-        return QuerySet
-    raise AttributeError(name)

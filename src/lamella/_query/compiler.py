@@ -179,11 +179,17 @@ def _resolve_fk_column(
     )
 
 
+class Subqueryable:
+    """What a lookup can take in place of a list of ids: QuerySet subclasses this."""
+
+    def id_subquery(self) -> Any:
+        raise NotImplementedError
+
+
 def _ids(value: Any) -> Any:
     """Records become their ids; lists and QuerySets of records become lists or subqueries of ids."""
-    from lamella._query.queryset import QuerySet
 
-    if isinstance(value, QuerySet):
+    if isinstance(value, Subqueryable):
         return value.id_subquery()
     if isinstance(value, list | tuple | set | frozenset):
         return [_ids(v) for v in value]
@@ -196,9 +202,8 @@ def _ids(value: Any) -> Any:
 
 def _coerce(value: Any) -> Any:
     """Records and QuerySets compared with a plain field (its foreign key) become ids."""
-    from lamella._query.queryset import QuerySet
 
-    if isinstance(value, QuerySet):
+    if isinstance(value, Subqueryable):
         return value.id_subquery()
     if isinstance(value, list | tuple | set | frozenset):
         return [_coerce(v) for v in value]

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from lamella._instance import state
+from lamella._query.queryset import QuerySet
+from lamella._query.relations import MANAGERS
 from lamella.errors import InvalidArgument
 
 if TYPE_CHECKING:
-    from lamella._query.queryset import QuerySet
     from lamella._query.relations import ManyToMany, ReverseForeignKey
 
 
@@ -72,7 +74,6 @@ class _ManagerBase:
 
 
 def _flatten(records: tuple[Any, ...]) -> list[Any]:
-    from lamella._query.queryset import QuerySet
 
     flat: list[Any] = []
     for item in records:
@@ -97,7 +98,6 @@ class LinkManager(_ManagerBase):
         return int(owner_id)
 
     def all(self) -> QuerySet[Any]:
-        from lamella._query.queryset import QuerySet
 
         target = self.relation.target_model
         link = self.relation.link_model
@@ -124,7 +124,6 @@ class LinkManager(_ManagerBase):
         return ids
 
     def add(self, *records: Any, feature: Any = None) -> None:
-        from lamella._instance import state
 
         owner_id = self._owner_id("add to")
         ids = self._target_ids(records)
@@ -156,7 +155,6 @@ class LinkManager(_ManagerBase):
             session.add_all(rows)
 
     def remove(self, *records: Any) -> None:
-        from lamella._instance import state
 
         owner_id = self._owner_id("remove from")
         ids = self._target_ids(records)
@@ -170,7 +168,6 @@ class LinkManager(_ManagerBase):
             )
 
     def clear(self) -> None:
-        from lamella._instance import state
 
         owner_id = self._owner_id("clear")
         link = self.relation.link_model
@@ -178,7 +175,6 @@ class LinkManager(_ManagerBase):
             session.execute(delete(link).where(getattr(link, self.relation.self_key) == owner_id))
 
     def set(self, records: Iterable[Any]) -> None:
-        from lamella._instance import state
 
         wanted = _flatten((records,))  # evaluate first: the QuerySet may read this very relation
         with state.current().db.write():
@@ -192,9 +188,12 @@ class ReverseManager(_ManagerBase):
         self.relation = relation
 
     def all(self) -> QuerySet[Any]:
-        from lamella._query.queryset import QuerySet
 
         target = self.relation.target_model
         owner_id = self.owner.__dict__.get("id")
         qs: QuerySet[Any] = QuerySet(target)
         return qs.filter_expression(target.__table__.c[self.relation.fk] == owner_id)
+
+
+MANAGERS["many_to_many"] = LinkManager
+MANAGERS["reverse_foreign_key"] = ReverseManager

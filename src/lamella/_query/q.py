@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamella.errors import InvalidArgument
+
 
 class Q:
     """A condition tree, e.g. `Q(key__startswith="a/") | ~Q(suffix=".csv")`."""
@@ -14,8 +16,6 @@ class Q:
     def __init__(self, *children: Q, _connector: str = "AND", _negated: bool = False, **lookups: Any) -> None:
         for child in children:
             if not isinstance(child, Q):
-                from lamella.errors import InvalidArgument
-
                 raise InvalidArgument(f"Q() takes other Q objects and keyword lookups, not {child!r}")
         self.children: list[Q | tuple[str, Any]] = [*children, *sorted(lookups.items())]
         self.connector = _connector

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import case, func, literal, or_, select
 
-from lamella._query.compiler import compile_q, escape_like, split_lookup
+from lamella._instance import state
+from lamella._query.compiler import Subqueryable, compile_q, escape_like, split_lookup, valid_fields
+from lamella._query.dataframe import queryset_to_dataframe
 from lamella._query.q import Q
 from lamella.errors import DoesNotExist, InvalidArgument, MultipleResultsFound
 
@@ -21,7 +23,7 @@ T = TypeVar("T")
 _SEES_ALL_BRANCHES = {"id", "pk", "uid", "branch", "branch_id"}
 
 
-class QuerySet(Generic[T]):
+class QuerySet(Subqueryable, Generic[T]):
     """`ln.Artifact.filter(key__startswith="x/").order_by("-created_at")[:10]`"""
 
     def __init__(self, model: type[T]) -> None:
@@ -83,8 +85,6 @@ class QuerySet(Generic[T]):
             name = field.lstrip("-")
             name = getattr(self.model, "_field_aliases", {}).get(name, name)
             if name not in self.model.__table__.c:
-                from lamella._query.compiler import valid_fields
-
                 raise InvalidArgument(
                     f"cannot order {self.model.__name__} by {name!r}; valid fields: "
                     f"{', '.join(valid_fields(self.model))}"
@@ -121,7 +121,6 @@ class QuerySet(Generic[T]):
 
     @staticmethod
     def _session() -> Session:
-        from lamella._instance import state
 
         return state.current().db.session()
 
@@ -264,7 +263,6 @@ class QuerySet(Generic[T]):
         return self.to_list(field)
 
     def to_dataframe(self, include: str | list[str] | None = None, **kwargs: Any) -> Any:
-        from lamella._query.dataframe import queryset_to_dataframe
 
         return queryset_to_dataframe(self, include=include, **kwargs)
 

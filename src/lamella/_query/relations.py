@@ -10,20 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lamella.errors import InvalidArgument
+
 if TYPE_CHECKING:
     from lamella._query.managers import LinkManager, ReverseManager
 
 # every mapped registry by class name, filled by the model base class
 MODELS: dict[str, type] = {}
+# what `record.<to-many relation>` returns, by relation kind: registered by `managers.py`, which sits
+# above this module because managers build QuerySets, and QuerySets compile relations
+MANAGERS: dict[str, Any] = {}
 
 
 def model(name: str) -> Any:
+    """The registry class called `name`; every registry is listed once its module is imported."""
     try:
         return MODELS[name]
     except KeyError:
-        import lamella.models  # noqa: F401  (registers every model)
-
-        return MODELS[name]
+        known = ", ".join(sorted(MODELS)) or "none yet"
+        raise InvalidArgument(f"no registry named {name!r} (registries: {known})") from None
 
 
 @dataclass
@@ -47,9 +52,8 @@ class ManyToMany:
     def __get__(self, instance: Any, owner: type) -> Any:
         if instance is None:
             return self
-        from lamella._query.managers import LinkManager
 
-        manager: LinkManager = LinkManager(instance, self)
+        manager: LinkManager = MANAGERS["many_to_many"](instance, self)
         return manager
 
     @property
@@ -80,9 +84,8 @@ class ReverseForeignKey:
     def __get__(self, instance: Any, owner: type) -> Any:
         if instance is None:
             return self
-        from lamella._query.managers import ReverseManager
 
-        manager: ReverseManager = ReverseManager(instance, self)
+        manager: ReverseManager = MANAGERS["reverse_foreign_key"](instance, self)
         return manager
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lamella._tracking.context import context, current_run, finish, track, track_input
+from lamella._tracking.context import context, finish, track
 from lamella._tracking.decorator import tracked
 
-__all__ = ["context", "current_run", "finish", "track", "track_input", "tracked"]
+__all__ = ["context", "finish", "track", "tracked"]

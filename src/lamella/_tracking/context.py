@@ -11,66 +11,30 @@ from __future__ import annotations
 
 import os
 import sys
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lamella._instance import state
 from lamella._logging import logger
+from lamella._process import in_notebook
+from lamella._setup.settings import settings
+from lamella._tracking import notebook
+from lamella._tracking.environment import save_environment
+from lamella._tracking.jsonable import to_jsonable
+from lamella._tracking.redact import redact_params
+from lamella._tracking.report import ScriptCapture, save_report
+from lamella._tracking.transforms import transform_for_source, update_source
 from lamella.errors import InvalidArgument
+from lamella.models import Project, Run, Transform
 
 if TYPE_CHECKING:
     from lamella._tracking.report import ScriptCapture
     from lamella.models import Artifact, Project, Run, Transform
 
 
-class Context:
-    """`ln.context.transform`, `ln.context.run` and `ln.context.project` of the current process."""
-
-    def __init__(self) -> None:
-        self.transform: Transform | None = None
-        self.run: Run | None = None
-        self.project: Project | None = None
-        self._instance_uid: str | None = None
-        self._capture: ScriptCapture | None = None
-        self._notebook: Path | None = None
-
-    def __repr__(self) -> str:
-        return f"Context(transform={self.transform!r}, run={self.run!r})"
-
-
-context = Context()
-# the innermost tracked function's run and the uid of the instance it lives in
-_function_run: ContextVar[tuple[Run, str] | None] = ContextVar("lamella_function_run", default=None)
-
-
-def _connected_uid() -> str | None:
-    from lamella._instance import state
-
-    instance = state.peek()
-    return instance.config.uid if instance is not None else None
-
-
-def _script_run() -> Run | None:
-    """The run of `ln.track()`, while it is not finished and its instance is the connected one."""
-    run = context.run
-    if run is None or run.__dict__.get("finished_at") is not None:
-        return None
-    return run if context._instance_uid == _connected_uid() else None
-
-
-def current_run() -> Run | None:
-    """The run new records link to: the innermost tracked function's, else the script's (until finished)."""
-    function_run = _function_run.get()
-    if function_run is not None:
-        run, instance_uid = function_run
-        return run if instance_uid == _connected_uid() else None
-    return _script_run()
-
-
-def current_project() -> Project | None:
-    """The project of `ln.track(project=...)`, while that run is going on."""
-    return context.project if _script_run() is not None else None
+# `ln.context`: process state, read by saves in the layers below; this layer sets it
+context = state.process.context
 
 
 def _calling_script() -> Path | None:
@@ -88,7 +52,6 @@ def _calling_script() -> Path | None:
 
 
 def _resolve_project(project: Any) -> Project | None:
-    from lamella.models import Project
 
     if project is None:
         return None
@@ -100,10 +63,8 @@ def _resolve_project(project: Any) -> Project | None:
 
 
 def _detect_transform() -> tuple[Transform, Path | None]:
-    from lamella._tracking import notebook
-    from lamella._tracking.transforms import transform_for_source
 
-    if notebook.in_notebook():
+    if in_notebook():
         path = notebook.find_running_notebook()
         if path is None:
             raise InvalidArgument(
@@ -134,10 +95,6 @@ def track(
     `params` are stored on the run (queryable: `ln.Run.filter(params__learning_rate=0.01)`);
     `project` links the transform, the run and every record the run creates to a project.
     """
-    from lamella._instance import state
-    from lamella._tracking.jsonable import to_jsonable
-    from lamella._tracking.redact import redact_params
-    from lamella.models import Run, Transform
 
     instance = state.current()
     if instance.read_only:  # before capturing output or detecting the script, which assume a run
@@ -167,8 +124,6 @@ def track(
     context._instance_uid = instance.config.uid
     context._notebook = notebook_path
     if notebook_path is None and _running_a_script():
-        from lamella._tracking.report import ScriptCapture
-
         context._capture = ScriptCapture(_log_path(run), on_exit=_on_script_exit)
     logger.info(f"started Run('{run.uid[:8]}...') of Transform('{record.uid}') {record.key!r}")
     return run
@@ -176,30 +131,24 @@ def track(
 
 def _running_a_script() -> bool:
     """True when the interpreter runs a script file (not a notebook, REPL or `python -c`)."""
-    from lamella._tracking.notebook import in_notebook
 
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
     return bool(main_file) and not in_notebook()
 
 
 def _log_path(run: Run) -> Path:
-    from lamella._instance.settings import settings
 
     return settings.cache_dir / "run_logs" / f"{run.uid}.log"
 
 
 def _complete(run: Run, status: str) -> None:
     """Record how the run ended, with its environment and report."""
-    from lamella._instance.settings import settings
-    from lamella._tracking.environment import save_environment
 
     capture, context._capture = context._capture, None
     if capture is not None:
         capture.stop()
     report: Artifact | None = None
     if capture is not None and capture.log_path.exists():
-        from lamella._tracking.report import save_report
-
         report = save_report(capture.log_path, run.uid)
         capture.log_path.unlink(missing_ok=True)
     elif context._notebook is not None:
@@ -215,10 +164,6 @@ def _complete(run: Run, status: str) -> None:
 
 def _notebook_finish(run: Run) -> Artifact | None:
     """Store the notebook's final source; for an interactively run, saved notebook also an HTML report."""
-    from lamella._instance.settings import settings
-    from lamella._tracking import notebook
-    from lamella._tracking.report import save_report
-    from lamella._tracking.transforms import update_source
 
     path = context._notebook
     if path is None or not path.exists() or context.transform is None:
@@ -246,8 +191,6 @@ def _on_script_exit(status: str | None) -> None:
     if status is None:
         capture, context._capture = context._capture, None
         if capture is not None:
-            from lamella._tracking.report import save_report
-
             capture.stop()
             report = save_report(capture.log_path, run.uid)
             capture.log_path.unlink(missing_ok=True)
@@ -271,10 +214,3 @@ def finish() -> None:
     assert run.finished_at is not None
     elapsed = (run.finished_at - started).total_seconds()
     logger.info(f"finished Run('{run.uid[:8]}...') after {elapsed:.1f} s")
-
-
-def track_input(artifact: Artifact, is_run_input: bool | None) -> None:
-    """Link an artifact the current run read (load, cache, open) as one of its inputs."""
-    from lamella._tracking.inputs import link_input
-
-    link_input(artifact, is_run_input)

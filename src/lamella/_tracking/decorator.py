@@ -15,10 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+from lamella._instance import state
+from lamella._tracking.jsonable import to_jsonable
+from lamella._tracking.redact import redact_params, redact_source
+from lamella._tracking.transforms import source_hash, transform_for_source
+from lamella.errors import DoesNotExist, InvalidArgument
+from lamella.models import Run, Transform
 
-# (instance uid, function) -> transform id: one transform lookup per function and process
-_transform_ids: dict[tuple[str, Any], int] = {}
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _function_key(func: Callable[..., Any]) -> str:
@@ -38,27 +42,21 @@ def _function_source(func: Callable[..., Any]) -> str:
 
 
 def _transform_id(func: Callable[..., Any], uid: str | None) -> int:
-    from lamella._instance import state
-    from lamella._tracking.transforms import transform_for_source
 
     instance = state.current()
     cache_key = (instance.config.uid, func)
-    transform_id = _transform_ids.get(cache_key)
+    transform_id = state.process.tracked_transforms.get(cache_key)
     if transform_id is None:
         if uid is not None:
             transform = _pinned_transform(func, uid)
         else:
             transform, _ = transform_for_source(_function_key(func), "function", _function_source(func))
-        transform_id = _transform_ids[cache_key] = transform.id
+        transform_id = state.process.tracked_transforms[cache_key] = transform.id
     return transform_id
 
 
 def _pinned_transform(func: Callable[..., Any], uid: str) -> Any:
     """`@ln.tracked(uid=...)`: the transform with that uid, created with it on first use."""
-    from lamella._tracking.redact import redact_source
-    from lamella._tracking.transforms import source_hash
-    from lamella.errors import DoesNotExist, InvalidArgument
-    from lamella.models import Transform
 
     if len(uid) != Transform._uid_length:
         raise InvalidArgument(f"tracked(uid={uid!r}): a transform uid has {Transform._uid_length} characters")
@@ -74,8 +72,6 @@ def _pinned_transform(func: Callable[..., Any], uid: str) -> Any:
 
 
 def _params(signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    from lamella._tracking.jsonable import to_jsonable
-    from lamella._tracking.redact import redact_params
 
     try:
         bound = signature.bind(*args, **kwargs)
@@ -99,11 +95,8 @@ def _start(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> tuple[Any, str]:
-    from lamella._instance import state
-    from lamella._tracking.context import current_run
-    from lamella.models import Run
 
-    parent = current_run()
+    parent = state.current_run()
     run = Run(
         transform_id=_transform_id(func, uid),
         params=_params(signature, args, kwargs),
@@ -124,8 +117,6 @@ def tracked(uid: str | None = None) -> Callable[[F], F]:
     """Track each call of the decorated function (sync or async) as a run; `uid` pins its transform."""
 
     def decorator(func: F) -> F:
-        from lamella._tracking.context import _function_run
-
         signature = inspect.signature(func)
 
         if inspect.iscoroutinefunction(func):
@@ -133,14 +124,14 @@ def tracked(uid: str | None = None) -> Callable[[F], F]:
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 run, instance_uid = _start(func, uid, signature, args, kwargs)
-                token = _function_run.set((run, instance_uid))
+                token = state.function_run.set((run, instance_uid))
                 try:
                     result = await func(*args, **kwargs)
                 except BaseException as error:
                     _end(run, "aborted" if isinstance(error, KeyboardInterrupt) else "errored")
                     raise
                 finally:
-                    _function_run.reset(token)
+                    state.function_run.reset(token)
                 _end(run, "completed")
                 return result
 
@@ -149,14 +140,14 @@ def tracked(uid: str | None = None) -> Callable[[F], F]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             run, instance_uid = _start(func, uid, signature, args, kwargs)
-            token = _function_run.set((run, instance_uid))
+            token = state.function_run.set((run, instance_uid))
             try:
                 result = func(*args, **kwargs)
             except BaseException as error:
                 _end(run, "aborted" if isinstance(error, KeyboardInterrupt) else "errored")
                 raise
             finally:
-                _function_run.reset(token)
+                state.function_run.reset(token)
             _end(run, "completed")
             return result
 

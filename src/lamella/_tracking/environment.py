@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lamella.models import Artifact
+
 if TYPE_CHECKING:
     from lamella.models import Artifact
 
@@ -47,7 +49,6 @@ def environment_text() -> str:
 
 
 def save_environment(folder: Path) -> Artifact:
-    from lamella.models import Artifact
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "environment.txt"

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lamella._tracking.redact import redact_source, redact_text
+
 
 @dataclass
 class NotebookFile:
@@ -18,21 +20,6 @@ class NotebookFile:
     title: str | None
     source: str  # percent-format Python: what ran, readable and diffable
     has_outputs: bool
-
-
-def in_notebook() -> bool:
-    """True inside an IPython kernel (Jupyter, nbconvert --execute), False in scripts and plain IPython."""
-    import sys
-
-    if "ipykernel" not in sys.modules:
-        return False
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except Exception:
-        return False
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _executed_inputs() -> list[str]:
@@ -210,7 +197,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _redact_output_text(text: str) -> str:
-    from lamella._tracking.redact import redact_text
 
     redacted = redact_text(text)
     if redacted != text:
@@ -230,7 +216,6 @@ def _redact_output(value: Any) -> Any:
 
 def redacted_notebook(notebook: dict[str, Any]) -> dict[str, Any]:
     """A copy of the notebook with secrets redacted from code cells, markdown and text outputs."""
-    from lamella._tracking.redact import redact_source, redact_text
 
     notebook = copy.deepcopy(notebook)
     for cell in notebook["cells"]:

@@ -15,6 +15,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from lamella._tracking.redact import redact_text
+from lamella.models import Artifact
+
 REPORT_KIND = "__lamella_report__"
 
 
@@ -94,7 +97,6 @@ class ScriptCapture:
 def save_report(path: Path, run_uid: str) -> Any:
     """Save a report file as the run's report artifact; a text log is redacted in place first (an HTML
     notebook report is made from a redacted notebook, see `notebook.html_report`)."""
-    from lamella.models import Artifact
 
     if path.suffix != ".html":
         _redact_log(path)
@@ -102,7 +104,6 @@ def save_report(path: Path, run_uid: str) -> Any:
 
 
 def _redact_log(path: Path) -> None:
-    from lamella._tracking.redact import redact_text
 
     text = path.read_text(encoding="utf-8", errors="replace")
     redacted = redact_text(text)

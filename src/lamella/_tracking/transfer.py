@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lamella._logging import logger
+from lamella._setup.settings import settings
+from lamella._tracking import notebook
+from lamella._tracking.report import save_report
+from lamella._tracking.transforms import transform_for_source
 from lamella.errors import InvalidArgument
+from lamella.models import Run, Transform
 
 if TYPE_CHECKING:
     from lamella.models import Transform
@@ -22,8 +27,6 @@ SUPPORTED = (".py", ".ipynb")
 
 
 def save_source(path: str | Path) -> Transform:
-    from lamella._tracking import notebook
-    from lamella._tracking.transforms import transform_for_source
 
     file = Path(path).expanduser().resolve()
     if not file.is_file():
@@ -47,10 +50,6 @@ def save_source(path: str | Path) -> Transform:
 
 
 def _attach_report(transform: Transform, file: Path) -> None:
-    from lamella._instance.settings import settings
-    from lamella._tracking import notebook
-    from lamella._tracking.report import save_report
-    from lamella.models import Run
 
     run = Run.filter(transform=transform).order_by("-started_at").first()
     if run is None:
@@ -75,8 +74,6 @@ def _attach_report(transform: Transform, file: Path) -> None:
 
 
 def load_source(uid: str, directory: str | Path = ".", *, force: bool = False) -> Path:
-    from lamella._tracking import notebook
-    from lamella.models import Transform
 
     transform = Transform.get(uid)
     if not transform.source_code:

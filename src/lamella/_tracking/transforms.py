@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from lamella._instance import state
 from lamella._logging import logger
 from lamella._tracking.redact import redact_source
+from lamella.models import Transform
 
 if TYPE_CHECKING:
     from lamella.models import Transform
@@ -29,8 +31,6 @@ def transform_for_source(
     key: str, kind: str, source: str, *, description: str | None = None
 ) -> tuple[Transform, bool]:
     """(transform, created): the transform of `key` whose source is `source`, made if missing."""
-    from lamella._instance import state
-    from lamella.models import Transform
 
     source = redact_source(source)
     digest = source_hash(source)
@@ -74,7 +74,6 @@ def transform_for_source(
 
 def update_source(transform: Transform, source: str) -> None:
     """Store the final source of a notebook at finish(), when it changed since track()."""
-    from lamella._instance import state
 
     source = redact_source(source)
     digest = source_hash(source)

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lamella.curators._base import Curator
+from lamella.curators._columns import matches
 from lamella.curators._dataframe import DataFrameCurator
 from lamella.errors import InvalidArgument
+from lamella.models.artifact.artifact import Artifact
+from lamella.models.features.dtypes import parse
 
 if TYPE_CHECKING:
     from lamella.curators._cat import CatColumn
-    from lamella.models.artifact import Artifact
-    from lamella.models.schema import Schema
+    from lamella.models.artifact.artifact import Artifact
+    from lamella.models.schema.schema import Schema
 
 _SLOTS = ("obs", "var")
 
@@ -111,9 +114,6 @@ class AnnDataCurator(_SlotsCurator):
         import numpy as np
         import pandas as pd
 
-        from lamella.curators._columns import matches
-        from lamella.models._dtypes import parse
-
         dtype = parse(var.schema.dtype)
         if dtype.is_cat or matches(dtype, pd.Series(np.empty(0, dtype=x.dtype))):
             return None
@@ -123,7 +123,6 @@ class AnnDataCurator(_SlotsCurator):
         )
 
     def _new_artifact(self, **kwargs: Any) -> Artifact:
-        from lamella.models.artifact import Artifact
 
         return Artifact.from_anndata(self._dataset, **kwargs)
 
@@ -176,7 +175,6 @@ class MuDataCurator(_SlotsCurator):
         return self._dataset
 
     def _new_artifact(self, **kwargs: Any) -> Artifact:
-        from lamella.models.artifact import Artifact
 
         return Artifact(self._dataset, **kwargs)
 

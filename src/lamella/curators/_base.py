@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lamella._instance import state
+from lamella.curators._cat import CatManager
 from lamella.errors import InvalidArgument, ValidationError
+from lamella.models.schema.schema import Schema
 
 if TYPE_CHECKING:
     from lamella.curators._cat import CatColumn, CatManager
-    from lamella.models.artifact import Artifact
-    from lamella.models.schema import Schema
+    from lamella.models.artifact.artifact import Artifact
+    from lamella.models.schema.schema import Schema
 
 
 def require_saved_schema(schema: Any) -> Schema:
-    from lamella.models.schema import Schema
 
     if not isinstance(schema, Schema):
         raise InvalidArgument(f"a curator takes an ln.Schema, not {type(schema).__name__}")
@@ -45,8 +47,6 @@ class Curator:
     def cat(self) -> CatManager:
         """The categorical columns: `.non_validated`, `.standardize(key)`, `.add_new_from(key)`, `.validate()`."""
         if self._cat_manager is None:
-            from lamella.curators._cat import CatManager
-
             self._cat_manager = CatManager(self)
         return self._cat_manager
 
@@ -105,7 +105,6 @@ class Curator:
 
     def _annotate(self, artifact: Artifact) -> None:
         """Link the schema, one feature set per slot, and the labels by feature, in one transaction."""
-        from lamella._instance import state
 
         with state.current().db.write():
             if artifact.__dict__.get("schema_id") != self._schema.id:

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lamella._logging import logger
 from lamella.curators._lookup import lookup, synonyms, type_id, type_record, unique_values
 from lamella.errors import InvalidArgument
+from lamella.models.core.bulk import save
 
 if TYPE_CHECKING:
     from lamella.curators._base import Curator
@@ -192,8 +194,6 @@ class CatManager:
 
         Terms that are synonyms of existing records are left out: standardize them instead.
         """
-        from lamella._logging import logger
-        from lamella.models._bulk import save
 
         for column in self._selected(key):
             column.ensure_checked()

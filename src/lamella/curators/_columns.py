@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lamella.models._dtypes import Dtype, check_value
+from lamella.models.features.dtypes import Dtype, check_value
 
 _ERROR = "lamella-dtype"  # the name of our dtype check in pandera's failure report
 _SHOWN = 3  # offending values quoted per column

@@ -10,11 +10,15 @@ from lamella.curators._base import Curator
 from lamella.curators._cat import CatColumn
 from lamella.curators._columns import ColumnSpec, check_columns
 from lamella.errors import InvalidArgument
-from lamella.models._dtypes import Dtype, parse
+from lamella.models.artifact.artifact import Artifact
+from lamella.models.features.dtypes import Dtype, parse
+from lamella.models.features.feature import Feature
+from lamella.models.schema.definitions import itype_registry, itype_target, member_link, member_rows
+from lamella.models.schema.schema import Schema
 
 if TYPE_CHECKING:
-    from lamella.models.artifact import Artifact
-    from lamella.models.schema import Schema
+    from lamella.models.artifact.artifact import Artifact
+    from lamella.models.schema.schema import Schema
 
 
 @dataclass
@@ -52,7 +56,6 @@ class DataFrameCurator(Curator):
         super().__init__(df, schema)
         if type(df).__name__ != "DataFrame":
             raise InvalidArgument(f"DataFrameCurator takes a pandas DataFrame, not {type(df).__name__}")
-        from lamella.models._schema_defs import member_rows
 
         members = member_rows(self._schema)
         if not members and self._schema.slots:
@@ -121,7 +124,6 @@ class DataFrameCurator(Curator):
         return self._cats
 
     def _build_cats(self) -> dict[str, CatColumn]:
-        from lamella.models._schema_defs import itype_target
 
         df = self._dataset
         cats: dict[str, CatColumn] = {}
@@ -273,8 +275,6 @@ class DataFrameCurator(Curator):
         return self._slot or "columns"
 
     def _feature_sets(self) -> dict[str, Schema]:
-        from lamella.models._schema_defs import itype_registry, member_link
-        from lamella.models.schema import Schema
 
         if self._terms is not None:
             column = next(iter(self._cat_columns().values()))
@@ -303,14 +303,12 @@ class DataFrameCurator(Curator):
         return pairs
 
     def _new_artifact(self, **kwargs: Any) -> Artifact:
-        from lamella.models.artifact import Artifact
 
         return Artifact.from_dataframe(self._dataset, **kwargs)
 
 
 def _features_by_name(names: list[str]) -> dict[str, Any]:
     """Saved features by name; an untyped feature wins over typed ones of the same name."""
-    from lamella.models.features import Feature
 
     found: dict[str, Any] = {}
     for start in range(0, len(names), 10_000):

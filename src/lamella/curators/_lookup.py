@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import String, select
 
+from lamella._instance import state
 from lamella.errors import ValidationError
 
 _CHUNK = 10_000
@@ -34,7 +35,6 @@ def _python(value: Any) -> Any:
 
 def type_id(registry: Any, type_name: str) -> int | None:
     """The id of the type record `type_name` of `registry` (e.g. the ULabel "Perturbation")."""
-    from lamella._instance import state
 
     table = registry.__table__
     if "type_id" not in table.c or "is_type" not in table.c:
@@ -50,7 +50,6 @@ def type_id(registry: Any, type_name: str) -> int | None:
 
 def lookup(target: Any, values: list[Any]) -> dict[Any, int]:
     """{value: record id} for the values found in the target's registry field (within its type)."""
-    from lamella._instance import state
 
     if not values:
         return {}

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from lamella.models import links  # noqa: F401  (link tables must be defined before queries run)
-from lamella.models._base import Base, SQLRecord
-from lamella.models._bulk import save
-from lamella.models._view import view
-from lamella.models.artifact import Artifact
-from lamella.models.collection import Collection
-from lamella.models.core import Branch, Space, Storage, User
-from lamella.models.features import Feature, FeatureValue
-from lamella.models.labels import Project, Record, Reference, ULabel
-from lamella.models.lineage import Run, Transform
-from lamella.models.schema import Schema
+from lamella.models.artifact.artifact import Artifact
+from lamella.models.collection.collection import Collection
+from lamella.models.core import links  # noqa: F401  (link tables must be defined before queries run)
+from lamella.models.core.bulk import save
+from lamella.models.core.instance_records import Branch, Space, Storage, User
+from lamella.models.core.record import Base, SQLRecord
+from lamella.models.features.feature import Feature, FeatureValue
+from lamella.models.labels.labels import Project, Record, Reference, ULabel
+from lamella.models.lineage.lineage import Run, Transform
+from lamella.models.overview import view
+from lamella.models.schema.schema import Schema
 
 FeatureSet = Schema  # old name, kept as an alias
 

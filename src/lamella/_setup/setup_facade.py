@@ -1,0 +1,95 @@
+"""`ln.setup`: create and manage instances from Python (the same functions the CLI calls)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamella._instance import config as cfg
+from lamella._instance import state
+from lamella._setup.check import check
+from lamella._setup.settings import settings as runtime
+from lamella._setup.setup import connect as _connect
+from lamella._setup.setup import delete, disconnect, init, list_instances, login, migrate
+
+__all__ = [
+    "check",
+    "connect",
+    "delete",
+    "disconnect",
+    "init",
+    "list_instances",
+    "login",
+    "migrate",
+    "settings",
+]
+
+
+def connect(name: str, *, read_only: bool = False) -> state.Instance:
+    """Connect to `name` and make it the default; `read_only=True` refuses every write."""
+    return _connect(name, persist=True, read_only=read_only)
+
+
+class InstanceInfo:
+    """What `ln.setup.settings.instance` shows: name, dialect, database, storage."""
+
+    def __init__(self, instance: state.Instance) -> None:
+        self._instance = instance
+
+    @property
+    def name(self) -> str:
+        return self._instance.config.name
+
+    @property
+    def uid(self) -> str:
+        return self._instance.config.uid
+
+    @property
+    def dialect(self) -> str:
+        return self._instance.config.dialect
+
+    @property
+    def db(self) -> str:
+        config = self._instance.config
+        if config.db:
+            from sqlalchemy.engine import make_url
+
+            return make_url(config.url()).render_as_string(hide_password=True)
+        return config.url()
+
+    @property
+    def storage(self) -> Any:
+
+        return runtime.storage
+
+    @property
+    def read_only(self) -> bool:
+        return self._instance.read_only
+
+    @property
+    def modules(self) -> list[str]:
+        return list(self._instance.config.modules)
+
+    @property
+    def slug(self) -> str:
+        return f"{self._instance.user.handle}/{self.name}"
+
+    def __repr__(self) -> str:
+        return (
+            f"Instance(name={self.name!r}, dialect={self.dialect!r}, db={self.db!r}, "
+            f"storage={self._instance.storage_root!r}, modules={self.modules}"
+            + (", read_only=True)" if self.read_only else ")")
+        )
+
+
+class SetupSettings:
+    @property
+    def instance(self) -> InstanceInfo:
+        return InstanceInfo(state.current())
+
+    @property
+    def user(self) -> cfg.UserConfig:
+        instance = state.peek()
+        return instance.user if instance is not None else cfg.read_user()
+
+
+settings = SetupSettings()

@@ -1,0 +1,139 @@
+"""Lineage graphs with graphviz: where data came from (`view_lineage`) and label hierarchies (`view_parents`).
+
+A graph is returned (`return_graph=True`), displayed in a notebook, or written as SVG (DOT source
+when graphviz's `dot` program is missing) with its path printed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from lamella._instance import state
+from lamella._process import in_notebook
+from lamella._query.relations import model
+
+if TYPE_CHECKING:
+    from lamella.models import Artifact, Collection, Run, Transform
+
+_DATA = {"shape": "box", "style": "rounded,filled", "fillcolor": "#eef4fb", "color": "#4a78b5"}
+_FOCUS = {"shape": "box", "style": "rounded,filled", "fillcolor": "#fbe3c4", "color": "#d97a00"}
+_RUN = {"shape": "ellipse", "style": "filled", "fillcolor": "#f3f3f3", "color": "#777777"}
+_MAX_NODES = 500  # lineage of huge pipelines stays readable and fast
+
+
+def _digraph(name: str) -> Any:
+    import graphviz
+
+    graph = graphviz.Digraph(
+        name, graph_attr={"rankdir": "LR"}, node_attr={"fontname": "Helvetica", "fontsize": "11"}
+    )
+    return graph
+
+
+def _data_label(record: Artifact | Collection) -> str:
+    kind = type(record).__name__
+    name = record.key or record.description or record.uid
+    return f"{name}\\n{kind} {record.uid[:8]}…"
+
+
+def _run_label(run: Run) -> str:
+    transform = run.transform
+    when = run.started_at.strftime("%Y-%m-%d %H:%M") if run.started_at else ""
+    return f"{transform.key or transform.description or transform.uid}\\n{transform.kind} run {when}"
+
+
+def data_lineage(record: Artifact | Collection) -> Any:
+    """The upstream graph of an artifact or collection: the run that made it, that run's inputs, and so on."""
+    graph = _digraph(f"lineage_{record.uid}")
+    seen_data: set[str] = set()
+    seen_runs: set[int] = set()
+    queue: list[Artifact | Collection] = [record]
+    graph.node(f"data_{record.uid}", _data_label(record), **_FOCUS)
+    seen_data.add(record.uid)
+    while queue and len(seen_data) + len(seen_runs) < _MAX_NODES:
+        current = queue.pop(0)
+        run = current.run
+        if run is None:
+            continue
+        run_node = f"run_{run.uid}"
+        if run.id not in seen_runs:
+            seen_runs.add(run.id)
+            graph.node(run_node, _run_label(run), **_RUN)
+            inputs: list[Artifact | Collection] = [*run.input_artifacts.all(), *run.input_collections.all()]
+            parent = run.initiated_by_run
+            if parent is not None and parent.id not in seen_runs:
+                graph.node(f"run_{parent.uid}", _run_label(parent), **_RUN)
+                graph.edge(f"run_{parent.uid}", run_node, style="dashed", label="initiated")
+            for item in inputs:
+                if item.uid not in seen_data:
+                    seen_data.add(item.uid)
+                    graph.node(f"data_{item.uid}", _data_label(item), **_DATA)
+                    queue.append(item)
+                graph.edge(f"data_{item.uid}", run_node)
+        graph.edge(run_node, f"data_{current.uid}")
+    return graph
+
+
+def transform_lineage(transform: Transform) -> Any:
+    """Transforms upstream of this one: those whose runs made the data its runs read."""
+
+    graph = _digraph(f"transforms_{transform.uid}")
+    graph.node(f"t_{transform.uid}", f"{transform.key or transform.uid}\\n{transform.kind}", **_FOCUS)
+    seen = {transform.id}
+    queue = [transform]
+    while queue and len(seen) < _MAX_NODES:
+        current = queue.pop(0)
+        # registries by name: this module sits below the artifact and lineage registries it draws
+        runs = model("Run").filter(transform=current)
+        producers = model("Transform").filter(
+            id__in=model("Artifact").filter(input_of_runs__in=runs, branch_id=None).to_list("transform_id")
+        )
+        for producer in producers:
+            if producer.id not in seen:
+                seen.add(producer.id)
+                graph.node(f"t_{producer.uid}", f"{producer.key or producer.uid}\\n{producer.kind}", **_DATA)
+                queue.append(producer)
+            graph.edge(f"t_{producer.uid}", f"t_{current.uid}")
+    return graph
+
+
+def parents_graph(record: Any, field: str | None = None, distance: int = 5) -> Any:
+    """A record's ancestors in a hierarchy (`parents`), up to `distance` levels."""
+    name_field = field or ("name" if "name" in record.__table__.c else "uid")
+    graph = _digraph(f"parents_{record.uid}")
+    graph.node(f"r_{record.uid}", str(getattr(record, name_field)), **_FOCUS)
+    level = [record]
+    seen = {record.id}
+    for _ in range(distance):
+        next_level = []
+        for child in level:
+            for parent in child.parents.all():
+                if parent.id not in seen:
+                    seen.add(parent.id)
+                    graph.node(f"r_{parent.uid}", str(getattr(parent, name_field)), **_DATA)
+                    next_level.append(parent)
+                graph.edge(f"r_{parent.uid}", f"r_{child.uid}")
+        if not next_level:
+            break
+        level = next_level
+    return graph
+
+
+def show(graph: Any, name: str) -> None:
+    """Display in a notebook; in a terminal write SVG (or DOT without graphviz's `dot`) and print the path."""
+
+    if in_notebook():
+        from IPython.display import display
+
+        display(graph)
+        return
+
+    folder = state.cache_dir() / "lineage"
+    folder.mkdir(parents=True, exist_ok=True)
+    if shutil.which("dot"):
+        path = graph.render(filename=name, directory=str(folder), format="svg", cleanup=True)
+    else:
+        path = folder / f"{name}.dot"
+        path.write_text(graph.source)
+    print(f"lineage graph: {path}")

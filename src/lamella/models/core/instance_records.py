@@ -1,0 +1,96 @@
+"""Who and where: users, storage locations, spaces and branches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lamella import _storage
+from lamella._instance import state
+from lamella._query.relations import ReverseForeignKey
+from lamella.models.core.columns import BigInt, UTCDateTime, utcnow
+from lamella.models.core.record import HasCreatedAt, SQLRecord, TracksUpdates
+
+
+class User(SQLRecord, HasCreatedAt, TracksUpdates):
+    """A person who creates records; identified by a handle (`lamella login HANDLE`)."""
+
+    __tablename__ = "user"
+    _uid_length = 8
+    _repr_fields = ("uid", "handle", "name")
+    _search_fields = ("handle", "name")
+
+    uid: Mapped[str] = mapped_column(String(8), unique=True, index=True)
+    handle: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    name: Mapped[str | None] = mapped_column(String(150), index=True)
+
+    created_artifacts = ReverseForeignKey("Artifact", "created_by_id")
+    created_transforms = ReverseForeignKey("Transform", "created_by_id")
+    created_runs = ReverseForeignKey("Run", "created_by_id")
+
+
+class Storage(SQLRecord, HasCreatedAt, TracksUpdates):
+    """A storage location: a local folder or an S3 bucket/prefix.
+
+    Storage managed by an instance has `instance_uid` set; objects in other locations are only
+    referenced and never deleted by Lamella.
+    """
+
+    __tablename__ = "storage"
+    _uid_length = 12
+    _repr_fields = ("uid", "root", "type", "region", "instance_uid")
+    _search_fields = ("root", "description")
+
+    uid: Mapped[str] = mapped_column(String(12), unique=True, index=True)
+    root: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(30))
+    region: Mapped[str | None] = mapped_column(String(64))
+    instance_uid: Mapped[str | None] = mapped_column(String(12), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))
+    branch_id: Mapped[int] = mapped_column(Integer, ForeignKey("branch.id"), default=1)
+
+    artifacts = ReverseForeignKey("Artifact", "storage_id")
+
+    @property
+    def is_managed(self) -> bool:
+
+        return self.instance_uid is not None and self.instance_uid == state.current().config.uid
+
+    @property
+    def path(self) -> object:
+
+        return _storage.to_path(self.root)
+
+
+class Space(SQLRecord):
+    """A space groups records for access control; every record starts in space 1 ("all")."""
+
+    __tablename__ = "space"
+    _uid_length = 12
+
+    uid: Mapped[str] = mapped_column(String(12), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))
+
+
+class Branch(SQLRecord):
+    """A branch of records: 1 main, 0 archive, -1 trash."""
+
+    __tablename__ = "branch"
+    _uid_length = 12
+    MAIN: ClassVar[int] = 1
+    ARCHIVE: ClassVar[int] = 0
+    TRASH: ClassVar[int] = -1
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    uid: Mapped[str] = mapped_column(String(12), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))

@@ -1,0 +1,444 @@
+"""The declarative base and the behaviour every registry shares (save, delete, filter, get, ...)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    MetaData,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from lamella._instance import state
+from lamella._limits import show
+from lamella._query.queryset import QuerySet
+from lamella._query.relations import MODELS
+from lamella._uid import base62
+from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument
+from lamella.models.core import graphs as graph
+from lamella.models.core.columns import BigInt, JSONType, UTCDateTime, utcnow
+from lamella.models.core.describe import describe_record
+from lamella.models.core.field_checks import check_assignment, check_field
+from lamella.models.core.field_checks import install as install_field_checks
+from lamella.models.core.run_links import link_to_current_project
+from lamella.models.core.value_matching import CanCurate
+
+if TYPE_CHECKING:
+    from lamella._query.queryset import QuerySet
+    from lamella.models.core.instance_records import User
+    from lamella.models.lineage.lineage import Run
+
+
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {dict[str, Any]: JSONType(), Any: JSONType()}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        MODELS[cls.__name__] = cls
+
+    if not TYPE_CHECKING:  # mypy would stop checking attribute names of every registry
+
+        def __setattr__(self, key: str, value: Any) -> None:
+            # a bad value fails where it is assigned, naming the field (models/core/field_checks.py)
+            super().__setattr__(key, check_assignment(type(self), key, value))
+
+
+install_field_checks(Base)
+
+
+class SQLRecord(CanCurate, Base):
+    """A registry: a table whose rows users create, query, describe and delete."""
+
+    __abstract__ = True
+
+    _uid_length: ClassVar[int] = 12
+    _name_field: ClassVar[str | None] = None  # named registries return the existing record for a name
+    _search_fields: ClassVar[tuple[str, ...]] = ("name", "description")
+    _repr_fields: ClassVar[tuple[str, ...]] = ("uid", "name")
+    _relations: ClassVar[dict[str, Any]] = {}
+    _field_aliases: ClassVar[dict[str, str]] = {}
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+
+    # --- construction ---------------------------------------------------------------------------
+
+    def __init__(self, **kwargs: Any) -> None:
+        if self.__dict__.pop("_lamella_existing", False):
+            return  # __new__ returned a record that is already in the database
+        self._apply_kwargs(kwargs)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        if cls._name_field is not None and not kwargs.get("_skip_existing_check", False):
+            name = args[0] if args else kwargs.get(cls._name_field)
+            if isinstance(name, str):
+                check_field(cls, cls._name_field, name)  # before it is used in the name lookup
+                existing = cls._find_existing_by_name(name, kwargs)
+                if existing is not None:
+                    existing.__dict__["_lamella_existing"] = True
+                    return existing
+        return super().__new__(cls)
+
+    @classmethod
+    def _find_existing_by_name(cls, name: str, kwargs: dict[str, Any]) -> Self | None:
+
+        record_type = kwargs.get("type")
+        type_id = record_type.id if record_type is not None else kwargs.get("type_id")
+        instance = state.current()
+        session = instance.db.session()
+        record_id = lookup_id_by_name(session, instance.db.dialect, cls, name, type_id)
+        if record_id is None:
+            return None
+        return session.get(cls, record_id)
+
+    def _apply_kwargs(self, kwargs: dict[str, Any]) -> None:
+        kwargs.pop("_skip_existing_check", None)
+        table_columns = self.__table__.c
+        relationships = self.__mapper__.relationships
+        for key, value in kwargs.items():
+            if key not in table_columns and key not in relationships:
+                key = self._field_aliases.get(key, key)
+            if key in table_columns:
+                setattr(self, key, value)  # checked as it is assigned (Base.__setattr__)
+            elif key in relationships:
+                setattr(self, key, _check_related(type(self), relationships[key], value))
+            else:
+                valid = sorted({*table_columns.keys(), *relationships.keys()} - {"id"})
+                raise InvalidArgument(
+                    f"{type(self).__name__}() got an unknown field {key!r}; valid fields: {', '.join(valid)}"
+                )
+        if getattr(self, "uid", None) is None and "uid" in table_columns:
+            self.uid = self._new_uid()
+
+    @classmethod
+    def _new_uid(cls) -> str:
+        return base62(cls._uid_length)
+
+    # --- identity -------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other):
+            return NotImplemented
+        mine, theirs = self.__dict__.get("id"), other.__dict__.get("id")
+        return mine is not None and mine == theirs
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.__dict__.get("uid") or id(self)))
+
+    def __repr__(self) -> str:
+        parts = []
+        for field in self._repr_fields:
+            value = self.__dict__.get(field)
+            if value is not None:
+                parts.append(f"{field}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    # --- queries (class level) ------------------------------------------------------------------
+
+    @classmethod
+    def filter(cls, *queries: Any, **expressions: Any) -> QuerySet[Self]:
+
+        return QuerySet(cls).filter(*queries, **expressions)
+
+    @classmethod
+    def exclude(cls, *queries: Any, **expressions: Any) -> QuerySet[Self]:
+
+        return QuerySet(cls).exclude(*queries, **expressions)
+
+    @classmethod
+    def all(cls) -> QuerySet[Self]:
+
+        return QuerySet(cls)
+
+    @classmethod
+    def get(cls, idlike: int | str | None = None, **expressions: Any) -> Self:
+
+        return QuerySet(cls).get(idlike, **expressions)
+
+    @classmethod
+    def to_dataframe(cls, include: Any = None, **kwargs: Any) -> Any:
+
+        return QuerySet(cls).to_dataframe(include=include, **kwargs)
+
+    @classmethod
+    def df(cls, include: Any = None, **kwargs: Any) -> Any:
+        """Old spelling of `to_dataframe()`."""
+        return cls.to_dataframe(include=include, **kwargs)
+
+    @classmethod
+    def search(
+        cls, text: str, *, field: str | list[str] | None = None, limit: int | None = 20
+    ) -> QuerySet[Self]:
+
+        return QuerySet(cls).search(text, field=field, limit=limit)
+
+    @classmethod
+    def lookup(cls, field: str | None = None) -> Any:
+
+        return QuerySet(cls).lookup(field)
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def _fill_defaults(self, instance: Any) -> None:
+        """Set created_by and run from the current user and run before the first insert."""
+        table_columns = self.__table__.c
+        if (
+            "created_by_id" in table_columns
+            and self.__dict__.get("created_by_id") is None
+            and self.__dict__.get("created_by") is None
+        ):
+            setattr(self, "created_by_id", instance.user_id)
+        if (
+            "run_id" in table_columns
+            and self.__dict__.get("run_id") is None
+            and self.__dict__.get("run") is None
+            and not self.__dict__.get("_skip_run")
+        ):
+            run = state.current_run()
+            if run is not None:
+                setattr(self, "run_id", run.id)
+        if "branch_id" in table_columns and self.__dict__.get("branch_id") is None:
+            setattr(self, "branch_id", 1)
+        if "space_id" in table_columns and self.__dict__.get("space_id") is None:
+            setattr(self, "space_id", 1)
+
+    def _lock_names(self) -> tuple[str, ...]:
+        return (f"lamella:{self.__tablename__}",)
+
+    def save(self, *args: Any, **kwargs: Any) -> Self:
+        """Insert or update this record; returns the saved record (an existing one for a known name)."""
+
+        instance = state.current()
+        with instance.db.write(*self._lock_names()) as session:
+            inserting = self.__dict__.get("id") is None
+            if inserting:
+                existing = self._existing_under_lock()
+                if existing is not None:
+                    return existing
+                self._fill_defaults(instance)
+                self._before_insert(session)
+            else:
+                self._require_in_database(session, "save")
+                if "updated_at" in self.__table__.c:
+                    setattr(self, "updated_at", utcnow())
+            session.add(self)
+            session.flush()
+            if inserting:
+                link_to_current_project([self])
+        self._after_save()
+        return self
+
+    def _existing_under_lock(self) -> Self | None:
+        """A concurrent process may have created the same named record since construction."""
+        if self._name_field is None:
+            return None
+        name = self.__dict__.get(self._name_field)
+        if not isinstance(name, str):
+            return None
+        return type(self)._find_existing_by_name(name, {"type_id": type_id_of(self)})
+
+    def _before_insert(self, session: Any) -> None:
+        """Hook for registries that compute fields at insert time (versions, hashes)."""
+
+    def _after_save(self) -> None:
+        """Hook run after a successful commit."""
+
+    def delete(self, permanent: bool | None = None) -> None:
+        """Move to the trash; delete for good if already in the trash or `permanent=True`."""
+
+        self._require_saved("delete")
+        in_trash = self.__dict__.get("branch_id") == -1
+        if "branch_id" in self.__table__.c and not permanent and not in_trash:
+            with state.current().db.write(*self._lock_names()) as session:
+                self._require_in_database(session, "move to the trash")
+                setattr(self, "branch_id", -1)
+                self._on_trash(session)
+                session.add(self)
+            return
+        self._delete_permanently()
+
+    def _on_trash(self, session: Any) -> None:
+        """Hook: what else changes when a record moves to the trash (e.g. the latest version)."""
+
+    def _on_delete_permanently(self, session: Any) -> None:
+        """Hook: what else changes when a record is deleted for good (e.g. the latest version)."""
+
+    def _delete_permanently(self) -> None:
+
+        described = repr(self)  # a failed write expires the object; name it while we can
+        try:
+            with state.current().db.write(*self._lock_names()) as session:
+                self._require_in_database(session, "delete")
+                self._on_delete_permanently(session)
+                session.delete(self)
+        except IntegrityError as e:
+            raise IntegrityError(
+                f"cannot delete {described}: other records still point at it "
+                f"({getattr(e.__cause__, 'orig', e)}); delete or relink those first"
+            ) from e
+
+    def restore(self) -> None:
+        """Bring a record back from the trash."""
+
+        self._require_saved("restore")
+        with state.current().db.write(*self._lock_names()) as session:
+            self._require_in_database(session, "restore")
+            setattr(self, "branch_id", 1)
+            session.add(self)
+            session.flush()
+            self._on_restore(session)
+
+    def _on_restore(self, session: Any) -> None:
+        """Hook run inside the restore transaction."""
+
+    def _require_saved(self, action: str) -> None:
+        if self.__dict__.get("id") is None:
+            raise InvalidArgument(
+                f"cannot {action} {type(self).__name__} that was never saved; call .save() first"
+            )
+
+    def _require_in_database(self, session: Any, action: str) -> None:
+        """Inside a write: the row may have been deleted (by another process) since it was loaded."""
+        from sqlalchemy import select
+
+        table = self.__table__
+        record_id = self.__dict__.get("id")
+        uid = self.__dict__.get("uid")  # gone if an earlier failed write expired the record
+        same_row = [table.c.id == record_id]
+        if uid is not None and "uid" in table.c:  # SQLite hands a deleted last id to the next insert
+            same_row.append(table.c.uid == uid)
+        if session.execute(select(table.c.id).where(*same_row)).first() is None:
+            described = uid if uid is not None else f"with id {record_id}"
+            raise DoesNotExist(
+                f"cannot {action} {type(self).__name__} {described}: it was deleted by another process "
+                f"after it was loaded; query it again to see the current records"
+            )
+
+    # --- display --------------------------------------------------------------------------------
+
+    def describe(self) -> None:
+        describe_record(self)
+
+    def _describe_sections(self, tree: Any) -> None:
+        """Sections `describe()` adds after the general fields; registries with more to show override it."""
+
+    def view_parents(self, field: str | None = None, distance: int = 5, return_graph: bool = False) -> Any:
+        """The record's ancestors in its hierarchy (registries with `parents`: ULabel, Record, Project)."""
+
+        if "parents" not in self._relations:
+            raise InvalidArgument(
+                f"{type(self).__name__} has no hierarchy; view_parents() works for ULabel, Record, Project"
+            )
+        self._require_saved("view the parents of")
+        digraph = graph.parents_graph(self, field=field, distance=distance)
+        if return_graph:
+            return digraph
+        graph.show(digraph, f"parents_{self.uid}")
+        return None
+
+
+def _check_related(model: type, relationship: Any, value: Any) -> Any:
+    """A to-one field takes a record of its registry (or None), not an id or a name."""
+    if value is None or relationship.uselist:
+        return value
+    target = relationship.mapper.class_
+    if not isinstance(value, target):
+        raise InvalidArgument(
+            f"{model.__name__}.{relationship.key} takes a {target.__name__} record, got {show(value)} "
+            f"({type(value).__name__}); pass the record, or its id as {relationship.key}_id="
+        )
+    return value
+
+
+_NAME_LOOKUP_SQL: dict[tuple[str, str], str] = {}
+
+
+def type_id_of(record: Any) -> int | None:
+    """The record's type id, also when only the `type=` relationship is set (before a flush)."""
+    record_type = record.__dict__.get("type")
+    if record_type is not None:
+        return record_type.__dict__.get("id")
+    return record.__dict__.get("type_id")
+
+
+def lookup_id_by_name(session: Any, dialect: str, model: Any, name: str, type_id: int | None) -> int | None:
+    """The id of the record named `name` (within `type_id`) in the main branch, or None.
+
+    Constructors of named registries run this for every new object, so it goes straight to the
+    driver with a prepared statement instead of through the ORM: bulk creation of 10,000 labels
+    pays microseconds per label, not a full ORM query.
+    """
+    table = model.__table__
+    sql = _NAME_LOOKUP_SQL.get((table.name, dialect))
+    if sql is None:
+        marker = "?" if dialect == "sqlite" else "%s"
+        conditions = [f"{model._name_field} = {marker}"]
+        if "type_id" in table.c:
+            conditions.append(
+                f"type_id IS {marker}" if dialect == "sqlite" else f"type_id IS NOT DISTINCT FROM {marker}"
+            )
+        if "branch_id" in table.c:
+            conditions.append("branch_id = 1")
+        sql = f'SELECT id FROM "{table.name}" WHERE {" AND ".join(conditions)} LIMIT 1'
+        _NAME_LOOKUP_SQL[(table.name, dialect)] = sql
+    params: tuple[Any, ...] = (name, type_id) if "type_id" in table.c else (name,)
+    connection = session.connection()
+    if dialect == "sqlite":
+        row = connection.connection.driver_connection.execute(sql, params).fetchone()
+    else:
+        row = connection.exec_driver_sql(sql, params).fetchone()
+    return None if row is None else int(row[0])
+
+
+class HasCreatedAt:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class TracksUpdates:
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class TracksCreator:
+    created_by_id: Mapped[int] = mapped_column(BigInt, ForeignKey("user.id"))  # few values: not indexed
+
+    @declared_attr
+    def created_by(cls) -> Mapped[User]:
+        return relationship("User", foreign_keys=f"{cls.__name__}.created_by_id", lazy="select")  # type: ignore[attr-defined]
+
+
+class TracksRun(TracksCreator):
+    run_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("run.id"), index=True)
+
+    @declared_attr
+    def run(cls) -> Mapped[Run | None]:
+        return relationship("Run", foreign_keys=f"{cls.__name__}.run_id", lazy="select")  # type: ignore[attr-defined]
+
+
+class InBranch:
+    branch_id: Mapped[int] = mapped_column(Integer, ForeignKey("branch.id"), default=1)
+    space_id: Mapped[int] = mapped_column(Integer, ForeignKey("space.id"), default=1)
+
+
+__all__ = [
+    "Base",
+    "HasCreatedAt",
+    "InBranch",
+    "SQLRecord",
+    "TracksCreator",
+    "TracksRun",
+    "TracksUpdates",
+    "type_id_of",
+]

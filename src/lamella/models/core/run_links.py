@@ -1,0 +1,86 @@
+"""What a save or a read links to the current run: its inputs, and the run's project.
+
+The current run and project are process state (`_instance.state`), set by `ln.track()` and
+`@ln.tracked()`; the registries read them here without importing the tracking layer.
+
+Each artifact is linked as an input once per run (the process state remembers what this process
+linked) with one `INSERT ... ON CONFLICT DO NOTHING`, so reading the same artifact again costs
+nothing and another process linking it concurrently cannot fail the read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lamella._instance import state
+from lamella._logging import logger
+from lamella._query.relations import ManyToMany
+from lamella.models.core.columns import utcnow
+
+if TYPE_CHECKING:
+    from lamella.models.artifact.artifact import Artifact
+
+# kinds of artifacts Lamella writes for itself (run reports, environments): reachable from runs,
+# hidden from queries, never run inputs
+INTERNAL_KIND_PREFIX = "__lamella"
+
+
+def link_input(artifact: Artifact, is_run_input: bool | None) -> None:
+    """Link an artifact the current run read (load, cache, open) as one of its inputs."""
+    if is_run_input is False:
+        return
+    run = state.current_run()
+    if run is None:
+        if is_run_input:
+            logger.warning("is_run_input=True but no run is active: call ln.track() first")
+        return
+    if is_run_input is None and not state.process.track_run_inputs:
+        return
+    if (artifact.kind or "").startswith(INTERNAL_KIND_PREFIX) or artifact.run_id == run.id:
+        return  # reports/environments, and what the run made itself, are not inputs
+    instance = state.current()
+    seen = state.process.linked_inputs.setdefault((instance.config.uid, run.id), set())
+    if artifact.id in seen:
+        return
+    insert_links(instance, "run_input_artifact", ("run_id", "artifact_id"), [(run.id, artifact.id)])
+    seen.add(artifact.id)
+
+
+def link_to_current_project(records: Sequence[Any]) -> None:
+    """Link new records of one registry to the run's project; call inside their write transaction."""
+    if not records:
+        return
+    project = state.current_project()
+    model = type(records[0])
+    relation = getattr(model, "_relations", {}).get("projects")
+    if project is None or not isinstance(relation, ManyToMany) or model.__name__ == "Project":
+        return
+    pairs = [(r.id, project.id) for r in records if r.__dict__.get("id") is not None]
+    table = relation.link_model.__tablename__
+    insert_links(state.current(), table, (relation.self_key, relation.target_key), pairs)
+
+
+def insert_links(
+    instance: state.Instance, table: str, columns: tuple[str, str], pairs: list[tuple[int, int]]
+) -> None:
+    """Insert link rows, skipping ones that exist (unique constraint), in one executemany."""
+    if not pairs:
+        return
+    sqlite = instance.db.dialect == "sqlite"
+    marker = "?" if sqlite else "%s"
+    verb = "INSERT OR IGNORE" if sqlite else "INSERT"
+    tail = "" if sqlite else " ON CONFLICT DO NOTHING"
+    first, second = columns
+    sql = f'{verb} INTO "{table}" ({first}, {second}, created_at) VALUES ({marker}, {marker}, {marker}){tail}'
+    now = utcnow()
+    # one statement is atomic on its own: outside a write transaction it runs in autocommit, which
+    # keeps linking 1,000 inputs to a run well under a second
+    connection = instance.db.session().connection()
+    if sqlite:  # the format SQLAlchemy's DateTime writes on SQLite (UTC, no offset)
+        stamp = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.executemany(sql, [(a, b, stamp) for a, b in pairs])
+    else:
+        connection.exec_driver_sql(sql, [(a, b, now) for a, b in pairs])

@@ -1,0 +1,169 @@
+"""`to_dataframe(include="features")`: feature values pivoted into one column per feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from lamella.errors import InvalidArgument
+from lamella.models.core.links import RecordJson
+from lamella.models.features.dtypes import parse, to_python
+from lamella.models.features.feature import Feature, FeatureValue
+from lamella.models.features.stores import features_by_name, store_for
+
+
+def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
+    """`df` (indexed by the ids of `qs`) with a column per feature; several values of one feature give a list."""
+
+    store = store_for(qs.model)
+    wanted: list[Any] | None = None
+    if features is not None and features != "all":
+        names = [
+            f.name if isinstance(f, Feature) else str(f)
+            for f in ([features] if isinstance(features, str | Feature) else features)
+        ]
+        found = features_by_name(names)
+        unknown = [n for n in names if n not in found]
+        if unknown:
+            raise InvalidArgument(
+                f"no feature named {', '.join(repr(n) for n in unknown)}; see ln.Feature.to_dataframe()"
+            )
+        wanted = [found[n] for n in names]
+    feature_ids = None if wanted is None else [f.id for f in wanted]
+    owner_ids = qs.id_subquery()
+    session = qs._session()
+    connection = session.connection()
+    raw_json = connection.dialect.name == "sqlite"  # decode JSON text once per distinct value, below
+    rows: list[tuple[int, int, Any]] = []  # plain values (JSON text on SQLite)
+    labels: list[tuple[int, int, Any]] = []  # label names of categorical features
+    if store.value_link is not None:
+        link = store.value_link
+        owner = getattr(link, store.owner_key)
+        values = FeatureValue.__table__
+        statement = (
+            select(owner, values.c.feature_id, _json_column(values.c.value, raw_json))
+            .join(values, values.c.id == link.featurevalue_id)
+            .where(owner.in_(owner_ids))
+            .order_by(link.id)
+        )
+        if feature_ids is not None:
+            statement = statement.where(values.c.feature_id.in_(feature_ids))
+        rows.extend(_fetch(connection, statement))
+    else:
+        statement = select(
+            RecordJson.record_id, RecordJson.feature_id, _json_column(RecordJson.__table__.c.value, raw_json)
+        ).where(RecordJson.record_id.in_(owner_ids))
+        if feature_ids is not None:
+            statement = statement.where(RecordJson.feature_id.in_(feature_ids))
+        rows.extend(_fetch(connection, statement.order_by(RecordJson.id)))
+    for registry, cat_link in store.cat_links():
+        link = cat_link.link
+        owner = getattr(link, cat_link.owner_key)
+        label = getattr(registry, registry._name_field or "uid")
+        statement = (
+            select(owner, link.feature_id, label)
+            .join(registry, registry.id == getattr(link, cat_link.target_key))
+            .where(owner.in_(owner_ids), link.feature_id.isnot(None))
+            .order_by(link.id)
+        )
+        if feature_ids is not None:
+            statement = statement.where(link.feature_id.in_(feature_ids))
+        labels.extend(_fetch(connection, statement))
+    if wanted is None:
+        present = {feature_id for _, feature_id, _ in [*rows, *labels]}
+        wanted = (
+            list(Feature.filter(id__in=list(present), branch_id__in=[-1, 0, 1]).order_by("id"))
+            if present
+            else []
+        )
+    values_by_feature = _pivot(rows, labels, [f.id for f in wanted], raw_json)
+    for feature in wanted:
+        series = values_by_feature.get(feature.id)
+        if series is None:
+            df[feature.name] = None
+            continue
+        convert = _converter(feature.dtype)
+        if convert is not None:
+            series = series.map(convert)
+        column = series.reindex(df.index).infer_objects()
+        if feature.dtype == "float" and column.dtype == "int64":
+            column = column.astype("float64")  # SQLite returns whole floats (4.0) as integers
+        df[feature.name] = column
+    return df
+
+
+def _pivot(
+    rows: list[tuple[int, int, Any]],
+    labels: list[tuple[int, int, Any]],
+    feature_ids: list[int],
+    raw_json: bool,
+) -> dict[int, Any]:
+    """{feature id: Series of values indexed by owner id}; an owner with several values gets a list."""
+    import json
+
+    import pandas as pd
+
+    if not rows and not labels:
+        return {}
+    frame = _frame(rows)
+    frame = frame[frame["feature"].isin(feature_ids)]
+    if raw_json and len(frame):
+        # SQLite keeps JSON numbers as numbers (NUMERIC affinity); everything else is JSON text
+        is_text = frame["value"].map(type) == str  # noqa: E721 - exact type, not subclasses
+        if is_text.any():
+            texts = frame.loc[is_text, "value"]
+            decoded = {text: json.loads(text) for text in pd.unique(texts)}
+            frame.loc[is_text, "value"] = texts.map(decoded)
+    if labels:
+        label_frame = _frame(labels)
+        frame = pd.concat([frame, label_frame[label_frame["feature"].isin(feature_ids)]], ignore_index=True)
+    several = frame.duplicated(["owner", "feature"], keep=False)
+    if several.any():
+        lists = frame[several].groupby(["owner", "feature"], sort=False)["value"].agg(list).reset_index()
+        frame = pd.concat([frame[~several], lists], ignore_index=True)
+    result: dict[int, Any] = {}
+    for feature_id, group in frame.groupby("feature", sort=False):
+        key: Any = feature_id
+        result[int(key)] = pd.Series(group["value"].to_numpy(), index=group["owner"].to_numpy())
+    return result
+
+
+def _frame(rows: list[Any]) -> Any:
+    """Rows as a DataFrame whose values stay Python objects: ints mixed with floats are not upcast."""
+    import numpy as np
+    import pandas as pd
+
+    table = np.empty((len(rows), 3), dtype=object)
+    if rows:
+        table[:] = rows
+    owners, features = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+    return pd.DataFrame({"owner": owners, "feature": features, "value": table[:, 2]})
+
+
+def _json_column(column: Any, raw: bool) -> Any:
+    from sqlalchemy import Text, type_coerce
+
+    return type_coerce(column, Text) if raw else column
+
+
+def _fetch(connection: Any, statement: Any) -> list[Any]:
+    """Rows as the driver returns them: ids, JSON text (SQLite) or decoded JSONB (psycopg), names.
+
+    None of these columns needs SQLAlchemy's result processing, and skipping it halves the cost of
+    reading 100,000 values.
+    """
+    result = connection.execute(statement)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _converter(dtype_text: str | None) -> Any:
+    if dtype_text is None:
+        return None
+    dtype = parse(dtype_text)
+    if dtype.base in ("date", "datetime"):
+        return lambda value: to_python(dtype, value)
+    return None
