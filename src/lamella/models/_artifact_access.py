@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from lamella.errors import InvalidArgument, StorageError
+from lamella.errors import InvalidArgument, PathNotFound, StorageError
 
 if TYPE_CHECKING:
     from lamella.models.artifact import Artifact
@@ -136,13 +136,19 @@ def _local_copy(artifact: Artifact) -> Path:
     if not _storage.is_cloud(location):
         path = Path(location)
         if not path.exists():
-            raise StorageError(f"the bytes of artifact {artifact.uid} are missing at {path}")
+            raise PathNotFound(
+                f"the bytes of artifact {artifact.uid} are missing at {path}; restore the file, or remove "
+                f"the record with artifact.delete(permanent=True)"
+            )
         return path
     target = _storage.cache_path_for(location, settings.cache_dir)
     try:
         return _storage.download_to_cache(_storage.to_path(location), target, expected_hash=artifact.hash)
     except FileNotFoundError as e:
-        raise StorageError(f"the bytes of artifact {artifact.uid} are missing at {location}") from e
+        raise PathNotFound(
+            f"the bytes of artifact {artifact.uid} are missing at {location}; restore the object, or "
+            f"remove the record with artifact.delete(permanent=True)"
+        ) from e
 
 
 def _note_input(artifact: Artifact, is_run_input: bool | None) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lamella.errors import InvalidArgument
+from lamella.errors import InvalidArgument, PathNotFound
 
 
 @dataclass
@@ -77,9 +77,12 @@ def _path_source(location: str) -> Source:
 
             raise StorageError(f"cannot reach {location}: {e}") from e
         if not exists:
-            raise FileNotFoundError(f"no file or folder at {location}")
+            raise PathNotFound(f"no file or folder at {location}; check the bucket and key")
     elif not os.path.exists(str(path)):
-        raise FileNotFoundError(f"no file or folder at {location} (resolved to {path})")
+        raise PathNotFound(
+            f"no file or folder at {location} (resolved to {path}); check the path, or pass the object "
+            "itself to ln.Artifact(...)"
+        )
     is_dir = _storage.is_dir(path)
     suffix = _storage.suffix_of(path.name) if (not is_dir or path.name.endswith(".zarr")) else ""
     source = Source(path=path, is_cloud=is_cloud, is_dir=is_dir, suffix=suffix)

@@ -124,7 +124,10 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             return
         from lamella.models._artifact_source import describe_source
 
-        if kind is not None and kind not in ARTIFACT_KINDS and not kind.startswith(INTERNAL_KIND_PREFIX):
+        if kind is not None and (
+            not isinstance(kind, str)
+            or (kind not in ARTIFACT_KINDS and not kind.startswith(INTERNAL_KIND_PREFIX))
+        ):
             raise InvalidArgument(f"unknown artifact kind {kind!r}; use one of {', '.join(ARTIFACT_KINDS)}")
         if revises is not None:
             if not isinstance(revises, Artifact):
@@ -229,7 +232,9 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
 
         root = _storage.to_path(path)
         if not _storage.exists(root):
-            raise FileNotFoundError(f"no folder at {root}")
+            from lamella.errors import PathNotFound
+
+            raise PathNotFound(f"no folder at {root}; from_dir() takes an existing folder")
         if not _storage.is_dir(root):
             raise InvalidArgument(f"from_dir() takes a folder, but {root} is a file; use ln.Artifact(path)")
         if not _storage.is_cloud(str(root)):
