@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,13 +11,18 @@ from typing import Any
 from lamella._instance import base_rows, state
 from lamella._instance import config as cfg
 from lamella._logging import logger
-from lamella.errors import InvalidArgument, NotConnected, ReadOnlyError, StorageError
+from lamella.errors import InvalidArgument, NotConnected, PathNotAFolder, ReadOnlyError, StorageError
 
 DEFAULT_INSTANCE_NAME = "default"
 KNOWN_MODULES = ("bionty",)
 
 
 def normalize_storage_root(storage: str | Path) -> str:
+    if not (isinstance(storage, str | os.PathLike) or type(storage).__name__.endswith("Path")):
+        raise InvalidArgument(
+            f"storage must be a folder path or an s3:// URL (str or Path), not {storage!r} "
+            f"({type(storage).__name__}): pass e.g. storage='./data' or storage='s3://bucket/prefix'"
+        )
     text = str(storage).strip()
     if not text:
         raise InvalidArgument("--storage is empty: pass a folder (./data) or a bucket (s3://bucket/prefix)")
@@ -41,6 +47,10 @@ def _ensure_storage_reachable(root: str) -> None:
     if "://" not in root:
         try:
             Path(root).mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as e:
+            raise PathNotAFolder(
+                f"cannot use {root} as storage: it (or a folder above it) is a file; pass a folder path"
+            ) from e
         except OSError as e:
             raise StorageError(f"cannot create the storage folder {root}: {e}") from e
         return

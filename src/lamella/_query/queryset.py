@@ -161,6 +161,11 @@ class QuerySet(Generic[T]):
             clone._offset = start or None
             clone._limit = None if stop is None else max(stop - start, 0)
             return clone
+        if not isinstance(item, int) or isinstance(item, bool):
+            raise InvalidArgument(
+                f"a QuerySet is indexed by a position (int) or a slice, not {item!r} ({type(item).__name__}); "
+                f"use .filter(...) to select by field"
+            )
         if item < 0:
             raise InvalidArgument("negative indexing is not supported; order_by('-field') and take [0]")
         rows = self[item : item + 1]._fetch()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lamella._logging import logger
-from lamella.errors import InvalidArgument
+from lamella.errors import InvalidArgument, PathNotFound
 
 if TYPE_CHECKING:
     from lamella.models import Transform
@@ -27,7 +27,7 @@ def save_source(path: str | Path) -> Transform:
 
     file = Path(path).expanduser().resolve()
     if not file.is_file():
-        raise FileNotFoundError(f"no file at {file}")
+        raise PathNotFound(f"no file at {file}; pass the path of a .py script or an .ipynb notebook")
     if file.suffix not in SUPPORTED:
         raise InvalidArgument(
             f"cannot save {file.name}: lamella save takes a .py script or an .ipynb notebook"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from lamella._limits import show
 from lamella._query.relations import MODELS
 from lamella._uid import base62
-from lamella.errors import InvalidArgument
+from lamella.errors import InvalidArgument, ValidationError
 from lamella.models._field_checks import check_assignment, check_field
 from lamella.models._field_checks import install as install_field_checks
 from lamella.models._validation import CanCurate
@@ -65,7 +65,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if not isinstance(value, datetime):
-            raise TypeError(f"expected a datetime, not {value!r}")
+            raise ValidationError(
+                f"expected a datetime, not {value!r} ({type(value).__name__}); pass a datetime"
+            )
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
