@@ -379,3 +379,6 @@ def normalize_name(raw: str) -> str:
     if not name:
         return "_"
     return f"_{name}" if name[0].isdigit() else name
+
+
+QuerySet.__module__ = "lamella"  # public as `lamella.QuerySet`: the name reprs show and pickle records
