@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
+from lamella._logging import logger
 from lamella.errors import InvalidArgument, ValidationError
 from lamella.models._dtypes import (
     check_targets,
@@ -17,8 +17,6 @@ from lamella.models._dtypes import (
 
 if TYPE_CHECKING:
     from lamella.models.features import Feature
-
-logger = logging.getLogger("lamella")
 
 
 def init_feature(feature: Feature, name: str | None, dtype: Any, kwargs: dict[str, Any]) -> None:
