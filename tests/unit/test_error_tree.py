@@ -193,6 +193,14 @@ def test_wrong_types_are_invalid_arguments_not_type_errors(
         "settings.cache_dir = 5": (lambda: setattr(ln.settings, "cache_dir", 5), "5"),
         "settings.track_run_inputs = 'x'": (lambda: setattr(ln.settings, "track_run_inputs", "x"), "'x'"),
         "settings.override(nope=1)": (lambda: ln.settings.override(nope=1).__enter__(), "nope"),
+        "QuerySet[1:'a']": (lambda: ln.Artifact.filter()[1:"a"], "'a'"),
+        "search(field=5)": (lambda: ln.Artifact.search("x", field=5), "field="),
+        "order_by(5)": (lambda: ln.Artifact.filter().order_by(5), "5"),
+        "to_dataframe(include=5)": (lambda: ln.Artifact.filter().to_dataframe(include=5), "include="),
+        "Record(type=5)": (lambda: ln.Record(name="r", type=5), "type="),
+        "Collection(5)": (lambda: ln.Collection(5, key="c"), "5"),
+        "setup.init(name=5)": (lambda: ln.setup.init(storage=tmp_path / "n", name=5), "5"),
+        "setup.init(modules=5)": (lambda: ln.setup.init(storage=tmp_path / "m", modules=5), "modules="),
     }
     for label, (call, text) in calls.items():
         with pytest.raises(InvalidArgument) as info:

@@ -169,7 +169,12 @@ def _save_new_config(config: cfg.InstanceConfig) -> None:
 def _parse_modules(modules: str | list[str] | None) -> list[str]:
     if modules is None:
         return []
-    items = [m.strip() for m in (modules.split(",") if isinstance(modules, str) else modules) if m.strip()]
+    listed = modules.split(",") if isinstance(modules, str) else modules
+    if not isinstance(listed, list | tuple) or not all(isinstance(m, str) for m in listed):
+        raise InvalidArgument(
+            f"modules= takes module names, as a list or comma-separated: modules='bionty', not {modules!r}"
+        )
+    items = [m.strip() for m in listed if m.strip()]
     for item in items:
         if item not in KNOWN_MODULES:
             raise InvalidArgument(f"unknown module {item!r}; available modules: {', '.join(KNOWN_MODULES)}")

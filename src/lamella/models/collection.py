@@ -61,6 +61,10 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
             return
         from lamella.models.artifact import Artifact
 
+        if not isinstance(artifacts, Artifact) and not hasattr(artifacts, "__iter__"):
+            raise InvalidArgument(
+                f"a collection holds artifacts: pass an Artifact or a list of them, not {artifacts!r}"
+            )
         members = [artifacts] if isinstance(artifacts, Artifact) else list(artifacts)
         if not members:
             raise InvalidArgument("a collection needs at least one artifact")
