@@ -1,4 +1,10 @@
-"""One logger for user-facing messages: short lines prefixed with an arrow, as LaminDB users expect."""
+"""One logger for user-facing messages: short lines prefixed with an arrow, as LaminDB users expect.
+
+The library configures this logger (`lamella`) and no other: not the root logger, not the loggers of
+the libraries it uses. Its level is `ln.settings.verbosity`. Applications that route everything
+through their own logging setup can remove the handler and set `propagate = True`; a handler added
+to `lamella` before the first import is kept, and then none is added here.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from lamella.errors import InvalidArgument
+
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _N = len(BASE62)
 
@@ -24,7 +26,10 @@ def base62(n_chars: int) -> str:
 def encode_version(number: int, width: int = 4) -> str:
     """0 -> '0000', 1 -> '0001', 62 -> '0010' (base62, fixed width)."""
     if number < 0 or number >= _N**width:
-        raise ValueError(f"version number {number} does not fit in {width} base62 characters")
+        raise InvalidArgument(
+            f"version number {number} does not fit in {width} base62 characters (0 to {_N**width - 1}); "
+            f"start a new family with a new key instead of revising this one"
+        )
     chars = []
     for _ in range(width):
         number, rem = divmod(number, _N)

@@ -8,11 +8,20 @@ LamellaError
 ├── MultipleResultsFound(LookupError)    one() found several
 ├── IntegrityError                       a write would break a uniqueness or reference rule
 ├── StorageError(OSError)                reading or writing bytes failed, or the database file is damaged
+│   ├── PathNotFound(FileNotFoundError)      no file or folder at a path or cloud key
+│   ├── PathIsAFolder(IsADirectoryError)     a file was expected, a folder is there
+│   ├── PathNotAFolder(NotADirectoryError)   a folder was expected, a file (or nothing) is there
+│   └── UnreadableFile(ValueError)           the bytes are there but do not read in their format
 ├── ReadOnlyError(PermissionError)       a write on an instance connected read-only
 └── NotConnected(RuntimeError)           no instance could be connected
 ```
 
 Messages name the offending value and say how to fix it.
+
+Each class also derives from the builtin exception Python code would expect in its place, so
+`except FileNotFoundError:` catches a `PathNotFound` and `except ValueError:` an `InvalidArgument`.
+No bare builtin exception escapes a public call: one from a library or the operating system is
+converted to the class here that says what went wrong, chained with `from`.
 """
 
 from __future__ import annotations
@@ -24,8 +33,12 @@ __all__ = [
     "LamellaError",
     "MultipleResultsFound",
     "NotConnected",
+    "PathIsAFolder",
+    "PathNotAFolder",
+    "PathNotFound",
     "ReadOnlyError",
     "StorageError",
+    "UnreadableFile",
     "ValidationError",
 ]
 
@@ -56,6 +69,23 @@ class IntegrityError(LamellaError):
 
 class StorageError(LamellaError, OSError):
     """Reading or writing bytes failed, or the database file is damaged."""
+
+
+class PathNotFound(StorageError, FileNotFoundError):
+    """No file or folder at a path or cloud key (also a `FileNotFoundError`)."""
+
+
+class PathIsAFolder(StorageError, IsADirectoryError):
+    """A file was expected at a path, and a folder is there (also an `IsADirectoryError`)."""
+
+
+class PathNotAFolder(StorageError, NotADirectoryError):
+    """A folder was expected at a path, and a file, or nothing, is there (also a `NotADirectoryError`)."""
+
+
+class UnreadableFile(StorageError, ValueError):
+    """The bytes are there but do not read in the format their suffix names: damaged, or another format
+    (also a `ValueError`, which the readers of pandas, pyarrow and json raise for this)."""
 
 
 class ReadOnlyError(LamellaError, PermissionError):

@@ -102,6 +102,10 @@ TREE = {
     "MultipleResultsFound": LookupError,
     "IntegrityError": None,
     "StorageError": OSError,
+    "PathNotFound": FileNotFoundError,
+    "PathIsAFolder": IsADirectoryError,
+    "PathNotAFolder": NotADirectoryError,
+    "UnreadableFile": ValueError,
     "ReadOnlyError": PermissionError,
     "NotConnected": RuntimeError,
 }

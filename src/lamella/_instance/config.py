@@ -99,7 +99,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def validate_instance_name(name: str) -> str:
-    if not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidArgument(
             f"invalid instance name {name!r}: use letters, digits, '-', '_' or '.', starting with a letter or digit"
         )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from lamella._hooks import hooks
 from lamella._instance import paths
+from lamella.errors import PathNotAFolder, StorageError
 
 if TYPE_CHECKING:
     from lamella._instance.config import InstanceConfig, UserConfig
@@ -157,5 +158,16 @@ def current_project() -> Project | None:
 def cache_dir() -> Path:
     """The cache folder (`ln.settings.cache_dir`), created on first use."""
     folder = process.cache_dir or paths.default_cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e:
+        raise PathNotAFolder(
+            f"the cache folder {folder} is a file (or lies below one); set ln.settings.cache_dir "
+            f"(or LAMELLA_CACHE_DIR) to a folder"
+        ) from e
+    except OSError as e:
+        raise StorageError(
+            f"cannot create the cache folder {folder}: {e}; set ln.settings.cache_dir (or "
+            f"LAMELLA_CACHE_DIR) to a folder you can write"
+        ) from e
     return folder

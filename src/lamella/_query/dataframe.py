@@ -32,6 +32,14 @@ def queryset_to_dataframe(
     for key in timestamps:  # one vectorized parse instead of a Python datetime per cell
         df[key] = pd.to_datetime(df[key], utc=True, format="ISO8601")
     df = df.set_index("id")
+    if not (
+        include is None
+        or isinstance(include, str)
+        or (isinstance(include, list | tuple) and all(isinstance(i, str) for i in include))
+    ):
+        raise InvalidArgument(
+            f"include= takes a field path such as 'ulabels__name' or a list of them, not {include!r}"
+        )
     includes = [include] if isinstance(include, str) else list(include or [])
     features = kwargs.pop("features", None)
     if features is not None or "features" in includes:

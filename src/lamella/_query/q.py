@@ -49,3 +49,6 @@ class Q:
             repr(c) if isinstance(c, Q) else f"{c[0]}={c[1]!r}" for c in self.children
         )
         return f"{'~' if self.negated else ''}Q({inner})"
+
+
+Q.__module__ = "lamella"  # public as `lamella.Q`: the name reprs show and pickle records

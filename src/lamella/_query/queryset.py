@@ -81,6 +81,10 @@ class QuerySet(Subqueryable, Generic[T]):
         clone = self._clone()
         clone._order = []
         for field in fields:
+            if not isinstance(field, str):
+                raise InvalidArgument(
+                    f"order_by() takes field names such as 'created_at' or '-created_at', not {field!r}"
+                )
             descending = field.startswith("-")
             name = field.lstrip("-")
             name = getattr(self.model, "_field_aliases", {}).get(name, name)
@@ -145,6 +149,10 @@ class QuerySet(Subqueryable, Generic[T]):
 
     def __getitem__(self, item: int | slice) -> Any:
         if isinstance(item, slice):
+            if not all(
+                b is None or (isinstance(b, int) and not isinstance(b, bool)) for b in (item.start, item.stop)
+            ):
+                raise InvalidArgument(f"QuerySet slices take integer bounds, not {item!r}")
             if (
                 item.step not in (None, 1)
                 or (item.start or 0) < 0
@@ -160,6 +168,11 @@ class QuerySet(Subqueryable, Generic[T]):
             clone._offset = start or None
             clone._limit = None if stop is None else max(stop - start, 0)
             return clone
+        if not isinstance(item, int) or isinstance(item, bool):
+            raise InvalidArgument(
+                f"a QuerySet is indexed by a position (int) or a slice, not {item!r} ({type(item).__name__}); "
+                f"use .filter(...) to select by field"
+            )
         if item < 0:
             raise InvalidArgument("negative indexing is not supported; order_by('-field') and take [0]")
         rows = self[item : item + 1]._fetch()
@@ -286,6 +299,8 @@ class QuerySet(Subqueryable, Generic[T]):
         if not isinstance(text, str) or not text.strip():
             raise InvalidArgument("search() needs a non-empty string")
         table_columns = self.model.__table__.c
+        if not (field is None or isinstance(field, str) or _is_list_of_str(field)):
+            raise InvalidArgument(f"search(field=...) takes a field name or a list of them, not {field!r}")
         fields = [field] if isinstance(field, str) else list(field or self.model._search_fields)
         columns = [table_columns[f] for f in fields if f in table_columns]
         if not columns:
@@ -372,3 +387,10 @@ def normalize_name(raw: str) -> str:
     if not name:
         return "_"
     return f"_{name}" if name[0].isdigit() else name
+
+
+def _is_list_of_str(value: Any) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+
+QuerySet.__module__ = "lamella"  # public as `lamella.QuerySet`: the name reprs show and pickle records

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from lamella._setup import base_rows, schema
 from lamella._setup.sqlite_snapshot import create_instance_database
 from lamella._storage.staging import staging_folder, sweep_staging
 from lamella._uid import base62
-from lamella.errors import InvalidArgument, NotConnected, ReadOnlyError, StorageError
+from lamella.errors import InvalidArgument, NotConnected, PathNotAFolder, ReadOnlyError, StorageError
 from lamella.models import Branch, Space, Storage, User
 from lamella.models.artifact.store import sweep_pending
 
@@ -25,6 +26,11 @@ KNOWN_MODULES = ("bionty",)
 
 
 def normalize_storage_root(storage: str | Path) -> str:
+    if not (isinstance(storage, str | os.PathLike) or type(storage).__name__.endswith("Path")):
+        raise InvalidArgument(
+            f"storage must be a folder path or an s3:// URL (str or Path), not {storage!r} "
+            f"({type(storage).__name__}): pass e.g. storage='./data' or storage='s3://bucket/prefix'"
+        )
     text = str(storage).strip()
     if not text:
         raise InvalidArgument("--storage is empty: pass a folder (./data) or a bucket (s3://bucket/prefix)")
@@ -49,6 +55,10 @@ def _ensure_storage_reachable(root: str) -> None:
     if "://" not in root:
         try:
             Path(root).mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as e:
+            raise PathNotAFolder(
+                f"cannot use {root} as storage: it (or a folder above it) is a file; pass a folder path"
+            ) from e
         except OSError as e:
             raise StorageError(f"cannot create the storage folder {root}: {e}") from e
         return
@@ -160,7 +170,12 @@ def _save_new_config(config: cfg.InstanceConfig) -> None:
 def _parse_modules(modules: str | list[str] | None) -> list[str]:
     if modules is None:
         return []
-    items = [m.strip() for m in (modules.split(",") if isinstance(modules, str) else modules) if m.strip()]
+    listed = modules.split(",") if isinstance(modules, str) else modules
+    if not isinstance(listed, list | tuple) or not all(isinstance(m, str) for m in listed):
+        raise InvalidArgument(
+            f"modules= takes module names, as a list or comma-separated: modules='bionty', not {modules!r}"
+        )
+    items = [m.strip() for m in listed if m.strip()]
     for item in items:
         if item not in KNOWN_MODULES:
             raise InvalidArgument(f"unknown module {item!r}; available modules: {', '.join(KNOWN_MODULES)}")

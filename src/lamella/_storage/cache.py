@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from lamella.errors import InvalidArgument, StorageError
+from lamella.errors import InvalidArgument, PathNotFound, StorageError
 
 from .copying import copy_file_hashed, partial_name
 from .hashing import hash_file, hash_folder
@@ -149,7 +149,7 @@ def download_to_cache(remote: Location, cache_path: Path, *, expected_hash: str 
     except (InvalidArgument, StorageError):
         raise
     except FileNotFoundError as exc:
-        raise StorageError(f"Cannot download {text}: it does not exist. Check the key.") from exc
+        raise PathNotFound(f"Cannot download {text}: it does not exist. Check the key.") from exc
     except OSError as exc:
         raise StorageError(f"Cannot download {text} to {cache_path}: {exc}") from exc
     local = _local_fingerprint(cache_path)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from lamella.errors import StorageError
+from lamella.errors import PathIsAFolder, PathNotFound, StorageError
 
 from . import pipeline
 from .hashing import encode_md5, etag_to_hash
@@ -118,7 +118,7 @@ def _open_source(location: str) -> tuple[_Source, int]:
         return fh, int(size if size is not None else fs.size(path))
     source = to_local_path(location)
     if source.is_dir():
-        raise IsADirectoryError(f"{location} is a folder; use copy_tree_and_hash()")
+        raise PathIsAFolder(f"{location} is a folder; use copy_tree_and_hash()")
     fh = open_local_source(source)
     return fh, os.stat(source).st_size
 
@@ -201,7 +201,7 @@ def _try_server_side_copy(src: str, dst: str) -> tuple[str, int] | None:
         return None
     info = src_fs.info(src_path)
     if info.get("type") == "directory":
-        raise IsADirectoryError(f"{src} is a folder; use copy_tree_and_hash()")
+        raise PathIsAFolder(f"{src} is a folder; use copy_tree_and_hash()")
     known = etag_to_hash(info.get("ETag"))
     if known is None:
         return None
@@ -219,7 +219,7 @@ def copy_and_hash(src: Location, dst: Location) -> tuple[str, int]:
     try:
         return copy_file_hashed(src_text, dst_text, progress=True)
     except FileNotFoundError as exc:
-        raise StorageError(
+        raise PathNotFound(
             f"Cannot copy {src_text} to {dst_text}: {exc}. Check that the source exists."
         ) from exc
     except Exception as exc:

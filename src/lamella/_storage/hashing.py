@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from lamella.errors import StorageError
+from lamella.errors import PathIsAFolder, PathNotAFolder, PathNotFound, StorageError
 
 from . import pipeline
 from .listing import RemoteFile, list_local, list_remote_detailed
@@ -70,7 +70,7 @@ def _hash_remote_file(
     if info is None:
         info = fs.info(path)
         if info.get("type") == "directory":
-            raise IsADirectoryError(location)
+            raise PathIsAFolder(f"Cannot hash {location} as a file: it is a folder. Use hash_folder().")
     size = int(info.get("size") or 0)
     from_etag = etag_to_hash(info.get("ETag") or info.get("etag"))
     if from_etag is not None:
@@ -90,9 +90,9 @@ def hash_file(path: Location) -> tuple[str, int]:
             return _hash_remote_file(text)
         return _hash_local_file(str(to_local_path(text)))
     except FileNotFoundError as exc:
-        raise StorageError(f"Cannot hash {text}: no such file. Check the path.") from exc
+        raise PathNotFound(f"Cannot hash {text}: no such file. Check the path.") from exc
     except IsADirectoryError as exc:
-        raise StorageError(f"Cannot hash {text} as a file: it is a folder. Use hash_folder().") from exc
+        raise PathIsAFolder(f"Cannot hash {text} as a file: it is a folder. Use hash_folder().") from exc
     except OSError as exc:
         if isinstance(exc, StorageError):
             raise
@@ -112,7 +112,7 @@ def hash_folder(path: Location) -> tuple[str, int, int]:
         else:
             root = to_local_path(text)
             if not root.is_dir():
-                raise StorageError(f"Cannot hash folder {text}: it does not exist or is not a folder.")
+                raise PathNotAFolder(f"Cannot hash folder {text}: it does not exist or is not a folder.")
             files = list_local(root)
             with ThreadPoolExecutor(_pool_size(), thread_name_prefix="lamella-hash") as pool:
                 results = list(pool.map(lambda rel: _hash_local_file(str(root / rel[0]), pooled=True), files))

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from lamella.errors import InvalidArgument, StorageError
+from lamella.errors import InvalidArgument, PathNotFound, StorageError
 
 from .listing import list_local, list_remote_detailed
 from .paths import Location, is_cloud, local_str, location_str, remote_fs_path, to_local_path
@@ -47,7 +47,7 @@ def size_of(path: Location) -> int:
             return sum(size for _, size in list_local(local))
         return local.stat().st_size
     except FileNotFoundError as exc:
-        raise StorageError(f"Cannot get the size of {text}: it does not exist. Check the path.") from exc
+        raise PathNotFound(f"Cannot get the size of {text}: it does not exist. Check the path.") from exc
     except OSError as exc:
         if isinstance(exc, StorageError):
             raise

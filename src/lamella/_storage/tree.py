@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lamella.errors import StorageError
+from lamella.errors import PathNotAFolder, PathNotFound, StorageError
 
 from . import pipeline
 from .copying import copy_file_hashed, partial_name
@@ -53,11 +53,11 @@ def _list_source(src: str) -> list[_Entry]:
         if not files:
             fs, root = remote_fs_path(src)
             if not fs.isdir(root):
-                raise FileNotFoundError(f"no folder or prefix at {src}")
+                raise PathNotFound(f"no folder or prefix at {src}")
         return [_Entry(item.rel, item.url, item.size) for item in files]
     local_root = to_local_path(src)
     if not local_root.is_dir():
-        raise NotADirectoryError(f"{src} does not exist or is not a folder")
+        raise PathNotAFolder(f"{src} does not exist or is not a folder")
     return [_Entry(rel, os.path.join(local_root, rel), size) for rel, size in list_local(local_root)]
 
 
@@ -147,7 +147,7 @@ class _LocalWriter(_Writer):
                 if not self.dst.exists():
                     raise
         if not self.dst.is_dir():
-            raise NotADirectoryError(f"{self.dst} exists and is not a folder")
+            raise PathNotAFolder(f"{self.dst} exists and is not a folder")
         for rel in self.rels:
             final = self.dst / rel
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -227,7 +227,9 @@ def copy_tree_and_hash(
     try:
         entries = _list_source(src)
     except Exception as exc:
-        raise StorageError(f"Cannot copy folder {src} to {dst}: {exc}. Check the source path.") from exc
+        # keep the kind (PathNotFound is also a FileNotFoundError); add what was being done
+        kind = type(exc) if isinstance(exc, StorageError) else StorageError
+        raise kind(f"Cannot copy folder {src} to {dst}: {exc}. Check the source path.") from exc
     total = sum(entry.size for entry in entries)
     writer: _Writer | None = None
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lamella._tracking.redact import redact_source, redact_text
+from lamella.errors import PathNotFound, StorageError, UnreadableFile
 
 
 @dataclass
@@ -89,9 +90,17 @@ def find_running_notebook() -> Path | None:
 
 
 def read_notebook(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text())
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise PathNotFound(f"no notebook at {path}; check the path") from e
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        raise UnreadableFile(f"{path} is not a Jupyter notebook: it is not JSON ({e})") from e
+    except OSError as e:
+        raise StorageError(f"cannot read the notebook {path}: {e}") from e
     if not isinstance(data, dict) or "cells" not in data:
-        raise ValueError(f"{path} is not a Jupyter notebook")
+        raise UnreadableFile(f"{path} is not a Jupyter notebook: it has no list of cells")
     return data
 
 

@@ -17,7 +17,7 @@ from lamella._setup.settings import settings
 from lamella._tracking import notebook
 from lamella._tracking.report import save_report
 from lamella._tracking.transforms import transform_for_source
-from lamella.errors import InvalidArgument
+from lamella.errors import InvalidArgument, PathNotFound
 from lamella.models import Run, Transform
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def save_source(path: str | Path) -> Transform:
 
     file = Path(path).expanduser().resolve()
     if not file.is_file():
-        raise FileNotFoundError(f"no file at {file}")
+        raise PathNotFound(f"no file at {file}; pass the path of a .py script or an .ipynb notebook")
     if file.suffix not in SUPPORTED:
         raise InvalidArgument(
             f"cannot save {file.name}: lamella save takes a .py script or an .ipynb notebook"

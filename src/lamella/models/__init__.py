@@ -38,3 +38,27 @@ __all__ = [
     "save",
     "view",
 ]
+
+# The registries are public as `lamella.Artifact`, ...: that is the name they report (in reprs, errors,
+# docs) and the one pickle records, which resolves it through the facade's lazy `__getattr__`. Set
+# here, after every table is declared and its annotations resolved against the defining modules, and
+# not in the facade: importing `lamella.models` without going through `lamella` must give the same.
+for _public in (
+    Artifact,
+    Branch,
+    Collection,
+    Feature,
+    FeatureValue,
+    Project,
+    Record,
+    Reference,
+    Run,
+    Schema,
+    Space,
+    Storage,
+    Transform,
+    ULabel,
+    User,
+):
+    _public.__module__ = "lamella"
+del _public

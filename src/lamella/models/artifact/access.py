@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lamella import _formats, _storage
 from lamella._instance import state
-from lamella.errors import InvalidArgument, StorageError
+from lamella.errors import InvalidArgument, PathNotFound, StorageError
 from lamella.models.artifact.family import newer_at_same_path, stored_key
 from lamella.models.core.instance_records import Storage
 from lamella.models.core.run_links import link_input
@@ -130,13 +130,19 @@ def _local_copy(artifact: Artifact) -> Path:
     if not _storage.is_cloud(location):
         path = Path(location)
         if not path.exists():
-            raise StorageError(f"the bytes of artifact {artifact.uid} are missing at {path}")
+            raise PathNotFound(
+                f"the bytes of artifact {artifact.uid} are missing at {path}; restore the file, or remove "
+                f"the record with artifact.delete(permanent=True)"
+            )
         return path
     target = _storage.cache_path_for(location, state.cache_dir())
     try:
         return _storage.download_to_cache(_storage.to_path(location), target, expected_hash=artifact.hash)
     except FileNotFoundError as e:
-        raise StorageError(f"the bytes of artifact {artifact.uid} are missing at {location}") from e
+        raise PathNotFound(
+            f"the bytes of artifact {artifact.uid} are missing at {location}; restore the object, or "
+            f"remove the record with artifact.delete(permanent=True)"
+        ) from e
 
 
 def _note_input(artifact: Artifact, is_run_input: bool | None) -> None:

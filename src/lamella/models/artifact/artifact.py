@@ -14,7 +14,7 @@ from lamella._hooks import hooks
 from lamella._instance import state
 from lamella._query.relations import ManyToMany
 from lamella._storage import staging
-from lamella.errors import DoesNotExist, InvalidArgument
+from lamella.errors import DoesNotExist, InvalidArgument, PathNotFound
 from lamella.models.artifact.access import artifact_path, cache_artifact, load_artifact, open_artifact
 from lamella.models.artifact.describe import describe_artifact
 from lamella.models.artifact.family import check_key_change, reconcile_restored
@@ -133,7 +133,10 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             super().__init__(**kwargs)
             return
 
-        if kind is not None and kind not in ARTIFACT_KINDS and not kind.startswith(INTERNAL_KIND_PREFIX):
+        if kind is not None and (
+            not isinstance(kind, str)
+            or (kind not in ARTIFACT_KINDS and not kind.startswith(INTERNAL_KIND_PREFIX))
+        ):
             raise InvalidArgument(f"unknown artifact kind {kind!r}; use one of {', '.join(ARTIFACT_KINDS)}")
         if revises is not None:
             if not isinstance(revises, Artifact):
@@ -240,7 +243,7 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
 
         root = _storage.to_path(path)
         if not _storage.exists(root):
-            raise FileNotFoundError(f"no folder at {root}")
+            raise PathNotFound(f"no folder at {root}; from_dir() takes an existing folder")
         if not _storage.is_dir(root):
             raise InvalidArgument(f"from_dir() takes a folder, but {root} is a file; use ln.Artifact(path)")
         if not _storage.is_cloud(str(root)):

@@ -19,7 +19,7 @@ from lamella._logging import logger
 from lamella._storage import staging
 from lamella._storage.listing import scan_local
 from lamella._uid import base62
-from lamella.errors import InvalidArgument, StorageError
+from lamella.errors import InvalidArgument, PathNotFound, StorageError
 from lamella.models.core.instance_records import Storage
 
 if TYPE_CHECKING:
@@ -83,9 +83,12 @@ def _path_source(location: str) -> Source:
         except Exception as e:
             raise StorageError(f"cannot reach {location}: {e}") from e
         if not exists:
-            raise FileNotFoundError(f"no file or folder at {location}")
+            raise PathNotFound(f"no file or folder at {location}; check the bucket and key")
     elif not os.path.exists(str(path)):
-        raise FileNotFoundError(f"no file or folder at {location} (resolved to {path})")
+        raise PathNotFound(
+            f"no file or folder at {location} (resolved to {path}); check the path, or pass the object "
+            "itself to ln.Artifact(...)"
+        )
     is_dir = _storage.is_dir(path)
     suffix = _storage.suffix_of(path.name) if (not is_dir or path.name.endswith(".zarr")) else ""
     source = Source(path=path, is_cloud=is_cloud, is_dir=is_dir, suffix=suffix)

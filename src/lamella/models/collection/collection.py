@@ -67,6 +67,10 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
             super().__init__(**({"key": key, "description": description} | kwargs))
             return
 
+        if not isinstance(artifacts, Artifact) and not hasattr(artifacts, "__iter__"):
+            raise InvalidArgument(
+                f"a collection holds artifacts: pass an Artifact or a list of them, not {artifacts!r}"
+            )
         members = [artifacts] if isinstance(artifacts, Artifact) else list(artifacts)
         if not members:
             raise InvalidArgument("a collection needs at least one artifact")

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, TypeDecorator
 
+from lamella.errors import ValidationError
+
 
 class JSONType(TypeDecorator[Any]):
     """JSON on SQLite, JSONB on PostgreSQL (indexable, with containment operators).
@@ -43,7 +45,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if not isinstance(value, datetime):
-            raise TypeError(f"expected a datetime, not {value!r}")
+            raise ValidationError(
+                f"expected a datetime, not {value!r} ({type(value).__name__}); pass a datetime"
+            )
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 

@@ -94,6 +94,15 @@ class SQLRecord(CanCurate, Base):
     def _find_existing_by_name(cls, name: str, kwargs: dict[str, Any]) -> Self | None:
 
         record_type = kwargs.get("type")
+        if (
+            record_type is not None
+            and "type" in cls.__mapper__.relationships
+            and not isinstance(record_type, cls)
+        ):
+            raise InvalidArgument(
+                f"{cls.__name__}(type=...) takes a {cls.__name__} that is a type (is_type=True), not "
+                f"{record_type!r} ({type(record_type).__name__})"
+            )
         type_id = record_type.id if record_type is not None else kwargs.get("type_id")
         instance = state.current()
         session = instance.db.session()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
+from lamella._logging import logger
 from lamella.errors import InvalidArgument, ValidationError
 from lamella.models.core.record import SQLRecord
 from lamella.models.features.dtypes import (
@@ -18,8 +18,6 @@ from lamella.models.features.dtypes import (
 
 if TYPE_CHECKING:
     from lamella.models.features.feature import Feature
-
-logger = logging.getLogger("lamella")
 
 
 def init_feature(feature: Feature, name: str | None, dtype: Any, kwargs: dict[str, Any]) -> None:

@@ -210,6 +210,22 @@ def _registry_of(record: Any) -> str:
     return _registry_name(type(record))
 
 
+def _as_list(value: Any, argument: str) -> list[Any]:
+    if isinstance(value, str | bytes):
+        items = None
+    else:
+        try:
+            items = list(value)
+        except TypeError:
+            items = None
+    if items is None:
+        raise InvalidArgument(
+            f"{argument}= takes a list of feature records, not {value!r} ({type(value).__name__}); "
+            f"pass e.g. {argument}=[ln.Feature.get(name='...')]"
+        )
+    return items
+
+
 def _members(features: Any, optionals: Any) -> list[tuple[Any, bool]]:
 
     if features is None:
@@ -219,9 +235,9 @@ def _members(features: Any, optionals: Any) -> list[tuple[Any, bool]]:
     ):
         items = [features]
     else:
-        items = list(features)
+        items = _as_list(features, "features")
     optional_ids: set[Any] = set()
-    for item in list(optionals or []):
+    for item in _as_list(optionals or [], "optionals"):
         if not isinstance(item, SQLRecord):
             raise InvalidArgument(f"optionals= takes feature records, not {item!r}")
         optional_ids.add(id(item))
