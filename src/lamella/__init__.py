@@ -39,7 +39,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ULabel": ("lamella.models", "ULabel"),
     "UPath": ("lamella._storage", "UPath"),
     "User": ("lamella.models", "User"),
-    "connect": ("lamella._setup.setup", "connect"),
+    "connect": ("lamella._setup.connect", "connect"),
     "context": ("lamella._tracking", "context"),
     "curators": ("lamella.curators", ""),
     "errors": ("lamella.errors", ""),
@@ -78,7 +78,7 @@ def _curator_class(name: str) -> type:
 
 
 # the calls lower layers make upward (see lamella/_hooks.py), filled without importing anything heavy
-_hooks.connect = _import_on_call("lamella._setup.setup", "autoconnect")
+_hooks.connect = _import_on_call("lamella._setup.connect", "autoconnect")
 _hooks.curator = _curator_class
 
 
@@ -109,8 +109,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella._query import Q as Q
     from lamella._query import QuerySet as QuerySet
     from lamella._setup import setup_facade as setup  # noqa: F401
+    from lamella._setup.connect import connect as connect
     from lamella._setup.settings import settings as settings
-    from lamella._setup.setup import connect as connect
     from lamella._storage import UPath as UPath
     from lamella._tracking import finish as finish
     from lamella._tracking import track as track

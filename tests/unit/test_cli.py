@@ -244,3 +244,36 @@ def test_migrate_an_empty_database(invoke: Callable[..., Result], tmp_path: Path
 
 def test_migrate_without_an_instance(invoke: Callable[..., Result]) -> None:
     assert_one_line_error(invoke("migrate"), "lamella connect")
+
+
+def test_each_command_help_line_is_the_first_line_of_its_docstring() -> None:
+    import importlib
+
+    from lamella._cli.main import COMMANDS
+
+    for name, (module, function, help_line) in COMMANDS.items():
+        command = getattr(importlib.import_module(module), function)
+        assert command.name == name
+        assert (command.help or "").strip().splitlines()[0] == help_line, name
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["init", "--storage", "{tmp}/data"], ["info"], ["list"]], ids=" ".join
+)
+def test_light_commands_load_neither_sqlalchemy_nor_the_registries(tmp_path: Path, args: list[str]) -> None:
+    import sys
+
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    script = (
+        "import sys\n"
+        "from lamella._cli.main import cli\n"
+        "try:\n"
+        f"    cli({argv!r}, prog_name='lamella')\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy' or m.startswith('lamella.models'))\n"
+        "print(loaded)\n"
+    )
+    env = {"LAMELLA_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

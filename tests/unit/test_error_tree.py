@@ -219,8 +219,9 @@ def test_a_version_number_beyond_the_uid_is_an_invalid_argument() -> None:
 
 
 def test_a_non_datetime_bound_to_a_datetime_column_is_a_validation_error() -> None:
-    from lamella.models.core.columns import UTCDateTime
     from sqlalchemy.dialects import sqlite
+
+    from lamella.models.core.columns import UTCDateTime
 
     column_type = UTCDateTime()
     raised(ValidationError, lambda: column_type.process_bind_param("2020", sqlite.dialect()), "'2020'")

@@ -19,14 +19,14 @@ def test_snapshot_matches_the_models() -> None:
         [
             sys.executable,
             "-c",
-            "from lamella._setup import sqlite_snapshot; print(sqlite_snapshot.render(), end='')",
+            "from lamella._setup import schema; print(schema.render_sqlite_snapshot(), end='')",
         ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     shipped = sqlite_snapshot.SNAPSHOT.read_text()
-    assert rendered == shipped, "models changed: run `python -m lamella._setup.sqlite_snapshot`"
+    assert rendered == shipped, "models changed: run `python -m lamella._setup.schema`"
 
 
 def test_database_from_snapshot_has_every_table_and_first_rows(tmp_path: Path) -> None:

@@ -1,29 +1,13 @@
-"""`lamella init | connect | disconnect | delete | migrate`."""
+"""`lamella connect | disconnect | delete | migrate`."""
 
 from __future__ import annotations
 
 import click
 
-from lamella._setup.setup import connect as connect_instance
-from lamella._setup.setup import delete as delete_instance
-from lamella._setup.setup import disconnect as disconnect_instance
-from lamella._setup.setup import init as init_instance
-from lamella._setup.setup import migrate as migrate_instance
-
-
-@click.command()
-@click.option(
-    "--storage", required=True, help="A local folder (./data) or an S3 location (s3://bucket/prefix)."
-)
-@click.option("--name", default=None, help="Instance name; defaults to the storage folder's name.")
-@click.option(
-    "--db", default=None, help="PostgreSQL URL (postgresql://user:pw@host:port/db); SQLite if omitted."
-)
-@click.option("--modules", default=None, help="Comma-separated schema modules, e.g. bionty.")
-def init(storage: str, name: str | None, db: str | None, modules: str | None) -> None:
-    """Create an instance and make it the current one."""
-
-    init_instance(storage=storage, name=name, db=db, modules=modules, connect=False)
+from lamella._setup.connect import connect as connect_instance
+from lamella._setup.connect import migrate as migrate_instance
+from lamella._setup.instances import delete as delete_instance
+from lamella._setup.instances import disconnect as disconnect_instance
 
 
 @click.command()

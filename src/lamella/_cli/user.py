@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lamella._instance.config import default_handle
-from lamella._setup.setup import login as login_user
+from lamella._setup.instances import login as login_user
 
 
 @click.command()

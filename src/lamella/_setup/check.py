@@ -25,7 +25,7 @@ from lamella._instance.database import create_engine_for
 from lamella._logging import logger
 from lamella._setup import check_storage, reindex, schema
 from lamella._setup.check_report import DATABASE, LEFTOVER, CheckReport, Problem
-from lamella._setup.setup import _open
+from lamella._setup.connect import _open
 from lamella._setup.sqlite_snapshot import create_instance_database
 from lamella.errors import NotConnected
 from lamella.models.artifact.artifact import Artifact

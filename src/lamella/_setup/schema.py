@@ -11,7 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import create_engine
+
 from lamella._instance.database import advisory_lock_id
+from lamella._setup.sqlite_snapshot import SNAPSHOT
 from lamella.errors import NotConnected
 from lamella.models import Base
 
@@ -117,3 +120,25 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     with engine.connect() as connection:
         after = current_revision(connection)
     return before, after or HEAD_REVISION
+
+
+def render_sqlite_snapshot() -> str:
+    """The DDL SQLAlchemy emits for the models on SQLite, in creation order, plus Alembic's stamp."""
+    engine = create_engine("sqlite://")
+    create_schema(engine)
+    with engine.connect() as connection:
+        # each table in creation order, then its indexes by name (SQLAlchemy keeps indexes in a set)
+        statements = connection.exec_driver_sql(
+            "SELECT s.sql FROM sqlite_master AS s JOIN sqlite_master AS t "
+            "ON t.type = 'table' AND t.name = s.tbl_name "
+            "WHERE s.sql IS NOT NULL AND s.name NOT LIKE 'sqlite_%' "
+            "ORDER BY t.rowid, s.type != 'table', s.name"
+        ).scalars()
+        ddl = ";\n".join(statements) + ";\n"
+    engine.dispose()
+    return ddl + f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD_REVISION}');\n"
+
+
+if __name__ == "__main__":
+    SNAPSHOT.write_text(render_sqlite_snapshot())
+    print(f"wrote {SNAPSHOT}")

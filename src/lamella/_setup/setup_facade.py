@@ -7,9 +7,10 @@ from typing import Any
 from lamella._instance import config as cfg
 from lamella._instance import state
 from lamella._setup.check import check
+from lamella._setup.connect import connect as _connect
+from lamella._setup.connect import init, migrate
+from lamella._setup.instances import delete, disconnect, list_instances, login
 from lamella._setup.settings import settings as runtime
-from lamella._setup.setup import connect as _connect
-from lamella._setup.setup import delete, disconnect, init, list_instances, login, migrate
 
 __all__ = [
     "check",

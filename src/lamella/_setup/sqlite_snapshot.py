@@ -6,7 +6,7 @@ statements, rendered once from the models by SQLAlchemy itself, ship in `sqlite_
 `init` runs them with the standard library's sqlite3. A unit test renders the snapshot again from
 the models and requires it to be identical, so the two cannot drift apart.
 
-Regenerate after changing a model: `python -m lamella._setup.sqlite_snapshot`.
+Regenerate after changing a model: `python -m lamella._setup.schema` (`schema.render_sqlite_snapshot`).
 """
 
 from __future__ import annotations
@@ -21,32 +21,12 @@ from typing import TYPE_CHECKING
 
 from lamella._process import HOST, writer_gone
 from lamella._setup import base_rows
-from lamella._setup.schema import HEAD_REVISION, create_schema
 from lamella._uid import base62
 
 if TYPE_CHECKING:
     from lamella._instance.config import InstanceConfig, UserConfig
 
 SNAPSHOT = Path(__file__).with_name("sqlite_schema.sql")
-
-
-def render() -> str:
-    """The DDL SQLAlchemy emits for the models on SQLite, in creation order, plus Alembic's stamp."""
-    from sqlalchemy import create_engine
-
-    engine = create_engine("sqlite://")
-    create_schema(engine)
-    with engine.connect() as connection:
-        # each table in creation order, then its indexes by name (SQLAlchemy keeps indexes in a set)
-        statements = connection.exec_driver_sql(
-            "SELECT s.sql FROM sqlite_master AS s JOIN sqlite_master AS t "
-            "ON t.type = 'table' AND t.name = s.tbl_name "
-            "WHERE s.sql IS NOT NULL AND s.name NOT LIKE 'sqlite_%' "
-            "ORDER BY t.rowid, s.type != 'table', s.name"
-        ).scalars()
-        ddl = ";\n".join(statements) + ";\n"
-    engine.dispose()
-    return ddl + f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD_REVISION}');\n"
 
 
 def _timestamp() -> str:
@@ -159,8 +139,3 @@ def _publish_under_lock(tmp: Path, path: Path) -> bool:
 def _storage_uid() -> str:
 
     return base62(12)
-
-
-if __name__ == "__main__":
-    SNAPSHOT.write_text(render())
-    print(f"wrote {SNAPSHOT}")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lamella._instance import state
 from lamella._logging import logger
-from lamella._setup.setup import _ensure_storage_reachable, normalize_storage_root
+from lamella._setup.instances import ensure_storage_reachable, normalize_storage_root
 from lamella.errors import InvalidArgument
 from lamella.models.artifact.source import forget_storage_roots
 from lamella.models.core.instance_records import Storage
@@ -19,7 +19,7 @@ def switch_default_storage(root: str | Path) -> None:
 
     instance = state.current()
     normalized = normalize_storage_root(root)
-    _ensure_storage_reachable(normalized)
+    ensure_storage_reachable(normalized)
     with instance.db.write("lamella:storage") as session:
         record = session.execute(select(Storage).where(Storage.root == normalized)).scalar_one_or_none()
         if record is None:
