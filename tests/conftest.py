@@ -87,6 +87,19 @@ def forget_connection() -> Callable[[], None]:
 
 
 @pytest.fixture
+def reconnect() -> Callable[[str], None]:
+    """`reconnect(name)`: forget the connection and every cached record, then connect to `name` again."""
+
+    def connect_again(name: str) -> None:
+        import lamella
+
+        reset_process_state()
+        lamella.connect(name)
+
+    return connect_again
+
+
+@pytest.fixture
 def home(tmp_path: Path) -> Path:
     """The LAMELLA_HOME of this test (it does not exist until something writes settings)."""
     return tmp_path / "lamella_home"
