@@ -6,8 +6,8 @@ order and in parallel (`pytest -n 2`): each test has its own `tmp_path`, hence i
 database and storage.
 
 Backends: `backend` runs a test once on SQLite and once on PostgreSQL (`db_url` is then a fresh database
-on the session's server), `storage_backend` once on a local folder and once on S3 (moto's server). The
-PostgreSQL and S3 parameters carry the `integration` marker. tests/conformance/ is the suite written
+on the session's server). The PostgreSQL parameter carries the
+`integration` marker, as do tests and parameters on S3 (moto's server: `s3_endpoint`, `s3_prefix`). tests/conformance/ is the suite written
 once for every backend; tests/servers.py starts the servers, tests/workers.py runs child processes.
 """
 
@@ -229,7 +229,6 @@ def fresh_pg_db(postgres_url: str) -> Iterator[str]:
 # --- backends -------------------------------------------------------------------------------------------
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration, id="postgres")]
-STORAGES = ["local", pytest.param("s3", marks=pytest.mark.integration)]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -246,26 +245,24 @@ def db_url(backend: str, request: pytest.FixtureRequest) -> str | None:
     return str(request.getfixturevalue("fresh_pg_db"))
 
 
-@pytest.fixture(params=STORAGES)
-def storage_backend(request: pytest.FixtureRequest) -> str:
-    """Runs a test once with storage in a local folder and once in an S3 bucket."""
-    return str(request.param)
+@pytest.fixture
+def s3(s3_endpoint: str) -> Any:
+    """A boto3 client of the session's S3 server."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=s3_endpoint)
 
 
 @pytest.fixture
-def storage_location(storage_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh, empty storage location on the storage backend under test: a folder or an S3 prefix."""
-    if storage_backend == "local":
-        yield str((tmp_path / "data").resolve())
-        return
+def s3_prefix(s3: Any) -> Iterator[str]:
+    """A fresh key prefix in the bucket "lamella-test"; its objects are deleted afterwards."""
     import uuid
 
-    from lamella._storage import delete
-
-    request.getfixturevalue("s3_endpoint")
-    root = f"s3://{servers.S3_BUCKET}/{uuid.uuid4().hex[:10]}"
-    yield root
-    delete(root)
+    prefix = uuid.uuid4().hex[:10]
+    yield prefix
+    listing = s3.list_objects_v2(Bucket=servers.S3_BUCKET, Prefix=prefix + "/")
+    for obj in listing.get("Contents", []):
+        s3.delete_object(Bucket=servers.S3_BUCKET, Key=obj["Key"])
 
 
 # --- one instance shared by the tests of a module --------------------------------------------------
