@@ -1,4 +1,4 @@
-"""Shared by the bad-input tests on SQLite (tests/unit) and PostgreSQL (tests/integration).
+"""Shared by the bad-input and fuzzing tests of tests/conformance/, on SQLite and PostgreSQL.
 
 `refused()` checks one call: it raises the expected LamellaError naming the value, writes no row,
 and leaves the session working. The hypothesis strategies and `Fuzzer` drive the public API with

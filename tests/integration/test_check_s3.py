@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -17,30 +15,12 @@ BUCKET = "lamella-test"
 
 
 @pytest.fixture
-def s3(s3_endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client("s3", endpoint_url=s3_endpoint)
-
-
-@pytest.fixture
-def prefix(s3: Any) -> Iterator[str]:
-    prefix = f"check-{uuid.uuid4().hex[:10]}"
-    ln.setup.init(storage=f"s3://{BUCKET}/{prefix}", name="cloudcheck")
-    yield prefix
-    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "/")
-    for obj in listing.get("Contents", []):
-        s3.delete_object(Bucket=BUCKET, Key=obj["Key"])
+def prefix(s3_prefix: str) -> str:
+    ln.setup.init(storage=f"s3://{BUCKET}/{s3_prefix}", name="cloudcheck")
+    return s3_prefix
 
 
-def _forget() -> None:
-    """This process forgets its connection, as a new process would."""
-    from lamella._instance import state
-
-    state.process.reset()
-
-
-def test_check_repair_and_reindex_in_s3(s3: Any, prefix: str) -> None:
+def test_check_repair_and_reindex_in_s3(s3: Any, prefix: str, forget_connection: Any) -> None:
     kept = ln.Artifact.from_dataframe(pd.DataFrame({"a": [1, 2]}), key="kept.parquet").save()
     lost = ln.Artifact.from_dataframe(pd.DataFrame({"b": [3]}), key="lost.parquet").save()
     assert ln.setup.check().ok
@@ -56,7 +36,7 @@ def test_check_repair_and_reindex_in_s3(s3: Any, prefix: str) -> None:
     ln.Artifact.get(lost.uid).delete(permanent=True, storage=False)
     config = ln.setup.settings.instance
     assert config.dialect == "sqlite"
-    _forget()
+    forget_connection()
     from lamella._instance import config as cfg
 
     instance_config = cfg.InstanceConfig.load("cloudcheck")

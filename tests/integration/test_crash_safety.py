@@ -18,7 +18,6 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -373,20 +372,9 @@ def test_failing_copy_leaves_no_partial_file(
 
 
 @pytest.fixture
-def s3(s3_endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client("s3", endpoint_url=s3_endpoint)
-
-
-@pytest.fixture
-def s3_instance(s3: Any) -> Iterator[str]:
-    prefix = f"crash-{uuid.uuid4().hex[:10]}"
-    ln.setup.init(storage=f"s3://{BUCKET}/{prefix}", name="crash-cloud")
-    yield prefix
-    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "/").get("Contents", [])
-    for obj in listing:
-        s3.delete_object(Bucket=BUCKET, Key=obj["Key"])
+def s3_instance(s3_prefix: str) -> str:
+    ln.setup.init(storage=f"s3://{BUCKET}/{s3_prefix}", name="crash-cloud")
+    return s3_prefix
 
 
 def bucket_keys(s3: Any, prefix: str) -> list[str]:

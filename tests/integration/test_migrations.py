@@ -255,24 +255,20 @@ def newer_lamella(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return head
 
 
-def _disconnect_process() -> None:
-    from lamella._instance import state
-
-    instance = state.peek()
-    state.set_current(None)
-    if instance is not None:
-        instance.db.dispose()
-
-
 def test_an_older_schema_asks_for_migrate_and_migrate_upgrades_it(
-    backend: str, db_url: str | None, tmp_path: Path, request: pytest.FixtureRequest, engine_for: Any
+    backend: str,
+    db_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    engine_for: Any,
+    forget_connection: Any,
 ) -> None:
     name = f"old-{backend}"
     instance = ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
     assert instance is not None
     url = instance.config.url()
     ln.ULabel(name="kept across the migration").save()
-    _disconnect_process()
+    forget_connection()
 
     # a newer Lamella meets the database (patched in only now, so `init` stamped the real head)
     head = request.getfixturevalue("newer_lamella")
@@ -292,13 +288,13 @@ def test_an_older_schema_asks_for_migrate_and_migrate_upgrades_it(
 
 
 def test_a_newer_schema_asks_to_upgrade_lamella(
-    backend: str, db_url: str | None, tmp_path: Path, children: Any, engine_for: Any
+    backend: str, db_url: str | None, tmp_path: Path, children: Any, engine_for: Any, forget_connection: Any
 ) -> None:
     name = f"new-{backend}"
     instance = ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
     assert instance is not None
     url = instance.config.url()
-    _disconnect_process()
+    forget_connection()
     with engine_for(url).begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
 
@@ -311,13 +307,13 @@ def test_a_newer_schema_asks_to_upgrade_lamella(
 
 
 def test_a_database_without_the_schema_is_not_mistaken_for_an_instance(
-    backend: str, db_url: str | None, tmp_path: Path, engine_for: Any
+    backend: str, db_url: str | None, tmp_path: Path, engine_for: Any, forget_connection: Any
 ) -> None:
     name = f"gone-{backend}"
     instance = ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
     assert instance is not None
     url = instance.config.url()
-    _disconnect_process()
+    forget_connection()
     with engine_for(url).begin() as connection:
         connection.execute(text("DROP TABLE alembic_version"))
     with pytest.raises(NotConnected, match="no Lamella schema"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psycopg
@@ -15,13 +16,6 @@ from lamella._instance import config as cfg
 from lamella.errors import ReadOnlyError
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
-
-
-def _forget() -> None:
-    """This process forgets its connection, as a new process would."""
-    from lamella._instance import state
-
-    state.process.reset()
 
 
 def _as_role(url: str, role: str) -> str:
@@ -47,12 +41,12 @@ def _users(url: str) -> list[str]:
 
 
 @pytest.fixture
-def instance(fresh_pg_db: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+def instance(fresh_pg_db: str, tmp_path: Path, forget_connection: Any) -> Iterator[dict[str, str]]:
     """A PostgreSQL instance "owner" with a DataFrame artifact and a label, then disconnected."""
     ln.setup.init(storage=tmp_path / "data", name="owner", db=fresh_pg_db)
     artifact = ln.Artifact.from_dataframe(pd.DataFrame({"a": [1, 2, 3]}), key="t.parquet").save()
     ln.ULabel(name="kept").save()
-    _forget()
+    forget_connection()
     yield {"url": fresh_pg_db, "uid": artifact.uid, "storage": str(tmp_path / "data")}
 
 
@@ -116,11 +110,13 @@ def test_read_only_requested_on_a_role_that_could_write(instance: dict[str, str]
         session.execute(text("INSERT INTO branch (id, uid, name, created_at) VALUES (7, 'x', 'x', now())"))
 
 
-def test_check_and_reindex_a_lost_postgresql_database(instance: dict[str, str], postgres_url: str) -> None:
+def test_check_and_reindex_a_lost_postgresql_database(
+    instance: dict[str, str], postgres_url: str, forget_connection: Any
+) -> None:
     ln.setup.connect("owner")
     report = ln.setup.check()
     assert report.ok and report.artifacts_checked == 1
-    _forget()
+    forget_connection()
     name = f"lost_{uuid.uuid4().hex[:8]}"  # the database is gone; the storage is not: a new, empty one
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -138,6 +134,6 @@ def test_check_and_reindex_a_lost_postgresql_database(instance: dict[str, str], 
         ln.setup.connect("owner")
         assert ln.Artifact.get(instance["uid"]).load()["a"].tolist() == [1, 2, 3]
     finally:
-        _forget()
+        forget_connection()
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

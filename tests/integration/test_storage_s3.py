@@ -1,4 +1,7 @@
-"""The storage layer against a real S3 protocol endpoint (moto's server)."""
+"""What only S3 does, against a real S3 protocol endpoint (moto's server): ETags, multipart, server-side copies.
+
+Copies to, from and within S3 and the in-memory store are in tests/conformance/test_storage_copy.py.
+"""
 
 from __future__ import annotations
 
@@ -22,15 +25,11 @@ from lamella._storage import (
     filesystem,
     hash_file,
     hash_folder,
-    is_dir,
     list_files,
     pipeline,
-    size_of,
     to_path,
 )
 from lamella._storage import copying as copying_module
-from lamella._storage import tree as tree_module
-from lamella.errors import StorageError
 
 pytestmark = pytest.mark.integration
 
@@ -73,18 +72,6 @@ def multipart_put(remote: str, data: bytes) -> None:
             fh.flush()
 
 
-def test_round_trip_local_s3_local(tmp_path: Path, s3_root: str) -> None:
-    data = os.urandom(300_000)
-    src = tmp_path / "src.bin"
-    src.write_bytes(data)
-    remote = f"{s3_root}/dir/data.bin"
-    assert copy_and_hash(src, remote) == (encoded_md5(data), len(data))
-    assert exists(remote) and not is_dir(remote) and size_of(remote) == len(data)
-    back = tmp_path / "back" / "data.bin"
-    assert copy_and_hash(remote, back) == (encoded_md5(data), len(data))
-    assert back.read_bytes() == data
-
-
 def test_hash_file_reuses_plain_etag_without_reading(s3_root: str, body_reads_forbidden: None) -> None:
     remote = f"{s3_root}/small.txt"
     data = b"some bytes" * 1000
@@ -124,40 +111,6 @@ def test_large_upload_goes_multipart_and_stays_byte_identical(
     assert filesystem(remote).cat_file(remote) == data
 
 
-def test_failed_upload_leaves_no_object_and_no_pending_upload(
-    tmp_path: Path, s3_root: str, monkeypatch: pytest.MonkeyPatch, s3_endpoint: str
-) -> None:
-    monkeypatch.setattr(copying_module, "UPLOAD_PART_SIZE", 5 * MiB)
-    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 1 * MiB)
-    src = tmp_path / "big.bin"
-    src.write_bytes(os.urandom(12 * MiB))
-
-    class Failing:
-        def __init__(self, path: Path) -> None:
-            self.inner = open(path, "rb", buffering=0)  # noqa: SIM115
-            self.left = 7 * MiB  # past the first uploaded part
-
-        def readinto(self, buffer: memoryview) -> int:
-            if self.left <= 0:
-                raise OSError(5, "simulated read error")
-            count = self.inner.readinto(buffer[: min(len(buffer), self.left)]) or 0
-            self.left -= count
-            return count
-
-        def close(self) -> None:
-            self.inner.close()
-
-    monkeypatch.setattr(copying_module, "open_local_source", Failing)
-    remote = f"{s3_root}/big.bin"
-    with pytest.raises(StorageError, match=r"big\.bin"):
-        copy_and_hash(src, remote)
-    assert not exists(remote)
-    import boto3
-
-    pending = boto3.client("s3", endpoint_url=s3_endpoint).list_multipart_uploads(Bucket="lamella-test")
-    assert [u for u in pending.get("Uploads", []) if u["Key"].endswith("big.bin")] == []
-
-
 def test_s3_to_s3_plain_etag_is_copied_server_side(s3_root: str, body_reads_forbidden: None) -> None:
     data = b"x" * 5000
     src, dst = f"{s3_root}/a.bin", f"{s3_root}/copy/a.bin"
@@ -174,36 +127,6 @@ def test_s3_to_s3_multipart_is_streamed(s3_root: str) -> None:
     assert filesystem(dst).cat_file(dst) == data
 
 
-def make_tree(root: Path) -> dict[str, bytes]:
-    files = {f"cells/{i:03d}.csv": os.urandom(100 + i) for i in range(40)}
-    files["meta/info.json"] = b"{}"
-    files["matrix.bin"] = os.urandom(300_000)
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return files
-
-
-def test_tree_upload_download_and_hash_agree(
-    tmp_path: Path, s3_root: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 128 * 1024)  # matrix.bin takes the streamed path
-    src = tmp_path / "src"
-    files = make_tree(src)
-    remote = f"{s3_root}/tree"
-    local_hash = hash_folder(src)
-    assert copy_tree_and_hash(src, remote, progress=False) == local_hash
-    assert hash_folder(remote) == local_hash
-    assert list_files(remote) == list_files(src)
-    assert is_dir(remote) and size_of(remote) == local_hash[1]
-    back = tmp_path / "back"
-    assert copy_tree_and_hash(remote, back, progress=False) == local_hash
-    assert {p.relative_to(back).as_posix(): p.read_bytes() for p in back.rglob("*") if p.is_file()} == files
-    copied = f"{s3_root}/tree-copy"
-    assert copy_tree_and_hash(remote, copied, progress=False) == local_hash
-
-
 def test_s3_to_s3_tree_copies_server_side(s3_root: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fs = filesystem(s3_root)
     files = {f"part-{i}.parquet": os.urandom(50 + i) for i in range(12)}
@@ -213,25 +136,6 @@ def test_s3_to_s3_tree_copies_server_side(s3_root: str, monkeypatch: pytest.Monk
     forbid_body_reads(monkeypatch)
     assert copy_tree_and_hash(f"{s3_root}/src", f"{s3_root}/dst", progress=False) == expected
     assert hash_folder(f"{s3_root}/dst") == expected
-
-
-def test_failed_tree_upload_removes_uploaded_objects(
-    tmp_path: Path, s3_root: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    src = tmp_path / "src"
-    make_tree(src)
-    original = tree_module._read_whole
-
-    def flaky(source: str, size: int) -> bytes:
-        if source.endswith("030.csv"):
-            raise OSError(5, "simulated read error")
-        return original(source, size)
-
-    monkeypatch.setattr(tree_module, "_read_whole", flaky)
-    remote = f"{s3_root}/tree"
-    with pytest.raises(StorageError, match="tree"):
-        copy_tree_and_hash(src, remote, progress=False)
-    assert list_files(f"{s3_root}") == []
 
 
 def test_delete_file_prefix_and_missing(s3_root: str) -> None:

@@ -1,8 +1,9 @@
-"""Several processes creating the same SQLite instance at once: first use, and `lamella init`.
+"""Several processes creating the same SQLite instance at once on first use, and creations cut short.
 
-Each worker is a fresh interpreter that imports Lamella first and then waits at a gate, so the
-instance creation itself (not the interpreter start) overlaps across the workers. A fresh
-LAMELLA_HOME per trial makes every trial a real first use.
+Each worker is a fresh interpreter that imports Lamella first and then waits at a gate (see
+tests/workers.py), so the instance creation itself overlaps across the workers. A fresh LAMELLA_HOME
+per trial makes every trial a real first use. Concurrent `ln.setup.init` and `lamella init` on every
+backend are in tests/conformance/test_init_race.py.
 """
 
 from __future__ import annotations
@@ -12,95 +13,26 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-N_WORKERS = 8
-N_TRIALS = 4
+from workers import assert_all_succeeded, race
 
-# argv: worker index, gate folder; saves a small text file under a key of its own through autoconnect
+N_WORKERS = 8
+N_TRIALS = 2  # tests/conformance/test_init_race.py races SQLite creations too
+
+# saves a small text file under a key of its own through autoconnect
 FIRST_USE_WORKER = r"""
-import sys, time
-from pathlib import Path
-index, gate = int(sys.argv[1]), Path(sys.argv[2])
 import lamella as ln
 import lamella.models  # the heavy imports happen before the start signal
-(gate / f"ready-{index}").touch()
-deadline = time.time() + 60
-while not (gate / "go").exists():
-    if time.time() > deadline:
-        sys.exit("no start signal")
-    time.sleep(0.002)
-path = Path(f"file-{index}.txt")
-path.write_text(f"written by worker {index}\n")
-artifact = ln.Artifact(str(path), key=f"race/{index}.txt").save()
+wait_for_start()
+path = Path(f"file-{INDEX}.txt")
+path.write_text(f"written by worker {INDEX}\n")
+artifact = ln.Artifact(str(path), key=f"race/{INDEX}.txt").save()
 print("SAVED", artifact.uid)
 """
-
-# argv: worker index, gate folder, then the arguments of `lamella`
-CLI_WORKER = r"""
-import sys, time
-from pathlib import Path
-index, gate = int(sys.argv[1]), Path(sys.argv[2])
-from lamella._cli.main import main
-(gate / f"ready-{index}").touch()
-deadline = time.time() + 60
-while not (gate / "go").exists():
-    if time.time() > deadline:
-        sys.exit("no start signal")
-    time.sleep(0.002)
-sys.argv = ["lamella", *sys.argv[3:]]
-main()
-"""
-
-
-def _race(source: str, folder: Path, home: Path, *args: str) -> list[subprocess.CompletedProcess[str]]:
-    """Start the workers, release them together, and wait for all of them."""
-    folder.mkdir(parents=True)
-    script = folder / "worker.py"
-    script.write_text(source)
-    gate = folder / "gate"
-    gate.mkdir()
-    env = {**os.environ, "LAMELLA_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    env.pop("LAMELLA_CACHE_DIR", None)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(script), str(i), str(gate), *args],
-            env=env,
-            cwd=folder,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(N_WORKERS)
-    ]
-    try:
-        deadline = time.monotonic() + 90
-        while len(list(gate.glob("ready-*"))) < N_WORKERS:
-            if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
-                break  # a worker died before the start: the exit codes below say which
-            time.sleep(0.01)
-        (gate / "go").touch()
-        results = []
-        for i, proc in enumerate(procs):
-            out, err = proc.communicate(timeout=120)
-            results.append(subprocess.CompletedProcess([str(i)], proc.returncode, out, err))
-        return results
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
-def _assert_all_succeeded(results: list[subprocess.CompletedProcess[str]]) -> None:
-    failed = [
-        f"worker {r.args[0]} exited {r.returncode}:\n{r.stdout}\n{r.stderr}" for r in results if r.returncode
-    ]
-    assert not failed, "\n".join(failed)
 
 
 def _instance_configs(home: Path) -> list[dict[str, object]]:
@@ -125,8 +57,8 @@ def _leftovers(folder: Path) -> list[str]:
 @pytest.mark.parametrize("trial", range(N_TRIALS))
 def test_first_use_from_many_processes_keeps_every_save(tmp_path: Path, trial: int) -> None:
     home = tmp_path / "home"
-    results = _race(FIRST_USE_WORKER, tmp_path / "work", home)
-    _assert_all_succeeded(results)
+    results = race(FIRST_USE_WORKER, tmp_path / "work", [home] * N_WORKERS)
+    assert_all_succeeded(results)
 
     configs = _instance_configs(home)
     assert [c["name"] for c in configs] == ["default"]
@@ -140,36 +72,6 @@ def test_first_use_from_many_processes_keeps_every_save(tmp_path: Path, trial: i
     user = json.loads((home / "settings.json").read_text())["user"]
     assert _rows(db, "SELECT uid, handle FROM user") == [(user["uid"], user["handle"])]
     assert _leftovers(db.parent) == []
-
-
-def test_concurrent_cli_init_creates_one_database(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    storage = tmp_path / "data"
-    results = _race(CLI_WORKER, tmp_path / "work", home, "init", "--storage", str(storage))
-    _assert_all_succeeded(results)
-
-    configs = _instance_configs(home)
-    assert [c["name"] for c in configs] == ["data"]
-    assert json.loads((home / "settings.json").read_text())["current_instance"] == "data"
-    db = storage / ".lamella" / "lamella.db"
-    assert _rows(db, "SELECT count(*) FROM branch") == [(3,)]
-    assert _rows(db, "SELECT count(*) FROM space") == [(1,)]
-    assert _rows(db, "SELECT root, instance_uid FROM storage") == [
-        (str(storage.resolve()), configs[0]["uid"])
-    ]
-    assert _leftovers(db.parent) == []
-    # and the instance works in a new process
-    env = {**os.environ, "LAMELLA_HOME": str(home)}
-    check = subprocess.run(
-        [sys.executable, "-c", "import lamella as ln; print('COUNT', ln.Artifact.filter().count())"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert check.returncode == 0, check.stderr
-    assert check.stdout.splitlines()[-1] == "COUNT 0"
 
 
 # ---- the same situations, made deterministic in one process ------------------------------------------

@@ -1,3 +1,9 @@
+"""Copying and hashing files and folders: locally, and to, from and within an object store.
+
+The object-store tests run on fsspec's in-memory filesystem and on a real S3 endpoint (moto's server);
+tests/integration/test_storage_s3.py has what only S3 does (ETags, multipart uploads, server-side copies).
+"""
+
 from __future__ import annotations
 
 import base64
@@ -9,7 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from lamella._storage import copy_and_hash, copy_tree_and_hash, filesystem, hash_folder, pipeline
+from lamella._storage import (
+    copy_and_hash,
+    copy_tree_and_hash,
+    delete,
+    exists,
+    filesystem,
+    hash_folder,
+    is_dir,
+    list_files,
+    pipeline,
+    size_of,
+)
 from lamella._storage import copying as copying_module
 from lamella._storage import tree as tree_module
 from lamella.errors import StorageError
@@ -27,9 +44,18 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
     return 64 * 1024
 
 
-@pytest.fixture
-def memory_root() -> Iterator[str]:
-    """A fresh prefix in fsspec's in-memory filesystem, standing in for a cloud bucket."""
+MiB = 2**20
+
+
+@pytest.fixture(params=["memory", pytest.param("s3", marks=pytest.mark.integration)])
+def store_root(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh prefix in an object store: fsspec's in-memory filesystem, or a bucket on moto's S3 server."""
+    if request.param == "s3":
+        request.getfixturevalue("s3_endpoint")
+        root = f"s3://lamella-test/{uuid.uuid4().hex[:10]}"
+        yield root
+        delete(root)
+        return
     root = f"memory://bucket-{uuid.uuid4().hex[:8]}"
     yield root
     fs = filesystem(root)
@@ -123,27 +149,40 @@ def test_missing_source_raises_storage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "dst.bin").exists()
 
 
-def test_copy_via_object_store_round_trip(tmp_path: Path, small_chunks: int, memory_root: str) -> None:
+def test_copy_via_object_store_round_trip(tmp_path: Path, small_chunks: int, store_root: str) -> None:
     data = os.urandom(small_chunks * 3 + 11)
     src = tmp_path / "src.bin"
     src.write_bytes(data)
-    remote = f"{memory_root}/dir/obj.bin"
+    remote = f"{store_root}/dir/obj.bin"
     assert copy_and_hash(src, remote) == (encoded_md5(data), len(data))
-    back = tmp_path / "back.bin"
+    assert exists(remote) and not is_dir(remote) and size_of(remote) == len(data)
+    back = tmp_path / "back" / "back.bin"
     assert copy_and_hash(remote, back) == (encoded_md5(data), len(data))
     assert back.read_bytes() == data
 
 
 def test_failed_upload_to_non_transactional_store_leaves_nothing(
-    tmp_path: Path, small_chunks: int, memory_root: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, small_chunks: int, store_root: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    src = tmp_path / "src.bin"
-    src.write_bytes(os.urandom(small_chunks * 4))
-    monkeypatch.setattr(copying_module, "open_local_source", lambda path: FailingReader(path, small_chunks))
-    remote = f"{memory_root}/obj.bin"
-    with pytest.raises(StorageError):
+    src = tmp_path / "big.bin"
+    good = small_chunks
+    if store_root.startswith("s3://"):  # fail past the first part of a multipart upload
+        monkeypatch.setattr(copying_module, "UPLOAD_PART_SIZE", 5 * MiB)
+        monkeypatch.setattr(pipeline, "CHUNK_SIZE", 1 * MiB)
+        src.write_bytes(os.urandom(12 * MiB))
+        good = 7 * MiB
+    else:
+        src.write_bytes(os.urandom(small_chunks * 4))
+    monkeypatch.setattr(copying_module, "open_local_source", lambda path: FailingReader(path, good))
+    remote = f"{store_root}/big.bin"
+    with pytest.raises(StorageError, match=r"big\.bin"):
         copy_and_hash(src, remote)
     assert not filesystem(remote).exists(remote)
+    if store_root.startswith("s3://"):
+        import boto3
+
+        pending = boto3.client("s3").list_multipart_uploads(Bucket="lamella-test")
+        assert [u for u in pending.get("Uploads", []) if u["Key"].endswith("big.bin")] == []
 
 
 def make_tree(root: Path, files: dict[str, bytes]) -> None:
@@ -217,22 +256,25 @@ def test_copy_tree_of_missing_source_raises(tmp_path: Path) -> None:
 
 
 def test_copy_tree_through_object_store(
-    tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]], memory_root: str
+    tmp_path: Path, source_tree: tuple[Path, dict[str, bytes]], store_root: str
 ) -> None:
     src, files = source_tree
-    remote = f"{memory_root}/tree"
+    remote = f"{store_root}/tree"
     up = copy_tree_and_hash(src, remote, progress=False)
     assert up == hash_folder(src)
     assert hash_folder(remote) == up
+    assert list_files(remote) == list_files(src)
+    assert is_dir(remote) and size_of(remote) == up[1]
     back = tmp_path / "back"
     assert copy_tree_and_hash(remote, back, progress=False) == up
     assert tree_bytes(back) == files
+    assert copy_tree_and_hash(remote, f"{store_root}/tree-copy", progress=False) == up
 
 
 def test_failing_upload_removes_uploaded_objects(
     tmp_path: Path,
     source_tree: tuple[Path, dict[str, bytes]],
-    memory_root: str,
+    store_root: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     src, _ = source_tree
@@ -244,8 +286,8 @@ def test_failing_upload_removes_uploaded_objects(
         return original(source, size)
 
     monkeypatch.setattr(tree_module, "_read_whole", flaky)
-    remote = f"{memory_root}/tree"
-    with pytest.raises(StorageError):
+    remote = f"{store_root}/tree"
+    with pytest.raises(StorageError, match="tree"):
         copy_tree_and_hash(src, remote, progress=False)
-    fs = filesystem(remote)
-    assert fs.find(remote) == []
+    assert filesystem(remote).find(remote) == []
+    assert list_files(store_root) == []

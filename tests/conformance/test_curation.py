@@ -11,8 +11,6 @@ the exhaustive checks on SQLite; here are the database-touching paths, plus a fe
 from __future__ import annotations
 
 import io
-import json
-import time
 from contextlib import redirect_stdout
 from datetime import date
 from pathlib import Path
@@ -24,8 +22,7 @@ from sqlalchemy import func, select
 
 import lamella as ln
 from lamella.errors import InvalidArgument, LamellaError, ValidationError
-
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
+from workers import race_json
 
 GENES = ["ENSG00000153563", "ENSG00000010610", "ENSG00000170458"]
 
@@ -37,17 +34,6 @@ def init(tmp_path: Path, db_url: str | None, name: str) -> str:
     ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
     assert ln.setup.settings.instance.dialect == ("sqlite" if db_url is None else "postgresql")
     return name
-
-
-def reconnect(name: str) -> None:
-    """Drop this process's connection and identity map, then connect again: reads come from the database."""
-    from lamella._instance import state
-
-    instance = state.peek()
-    state.set_current(None)
-    if instance is not None:
-        instance.db.dispose()
-    ln.connect(name)
 
 
 def perturbations() -> Any:
@@ -125,7 +111,7 @@ def names(records: Any) -> set[str]:
 
 
 def test_schema_members_optionals_slots_and_dedup_by_hash(
-    backend: str, db_url: str | None, tmp_path: Path
+    backend: str, db_url: str | None, tmp_path: Path, reconnect: Any
 ) -> None:
     name = init(tmp_path, db_url, f"schemas-{backend}")
     gene_a = ln.Feature(name="gene_a", dtype=int).save()
@@ -185,19 +171,12 @@ def test_schema_members_optionals_slots_and_dedup_by_hash(
 
 
 WORKER = r"""
-import json, sys, time
-from pathlib import Path
+import json
 import lamella as ln
 
-index, gate = sys.argv[1], Path(sys.argv[2])
 features = [ln.Feature.get(name=name) for name in ("gene_a", "gene_b", "perturbation")]
-(gate / f"ready-{index}").touch()
-deadline = time.time() + 60
-while not (gate / "go").exists():
-    if time.time() > deadline:
-        sys.exit("no start signal")
-    time.sleep(0.005)
-schema = ln.Schema(name=f"from worker {index}", features=features).save()
+wait_for_start()
+schema = ln.Schema(name=f"from worker {INDEX}", features=features).save()
 label = ln.ULabel.from_values(["shared-label"], create=True)
 ln.save(label)
 print(json.dumps({"schema": schema.id, "label": label[0].id}))
@@ -205,38 +184,13 @@ print(json.dumps({"schema": schema.id, "label": label[0].id}))
 
 
 def test_concurrent_saves_of_one_schema_definition_make_one_schema(
-    backend: str, db_url: str | None, tmp_path: Path, children: Any
+    backend: str, db_url: str | None, tmp_path: Path, lamella_home: str
 ) -> None:
     init(tmp_path, db_url, f"race-{backend}")
     ln.Feature(name="gene_a", dtype=int).save()
     ln.Feature(name="gene_b", dtype=float).save()
     ln.Feature(name="perturbation", dtype=ln.ULabel).save()
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    gate = tmp_path / "gate"
-    gate.mkdir()
-    n = 3
-    procs = [children.popen(script, str(i), str(gate), cwd=tmp_path) for i in range(n)]
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(gate.glob("ready-*"))) < n:
-            done = [p for p in procs if p.poll() is not None]
-            if done:
-                out, err = done[0].communicate()
-                pytest.fail(f"a worker exited before the start: {out}\n{err}")
-            assert time.monotonic() < deadline, "workers did not get ready in time"
-            time.sleep(0.02)
-        (gate / "go").touch()
-        results = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=60)
-            assert proc.returncode == 0, f"worker failed:\n{out}\n{err}"
-            results.append(json.loads(out.strip().splitlines()[-1]))
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    results = race_json(WORKER, tmp_path / "race", [lamella_home] * 3)
     assert len({r["schema"] for r in results}) == 1, results
     assert count_rows("schema") == 1 and count_rows("schema_feature") == 3
     schema = ln.Schema.get(id=results[0]["schema"])
@@ -352,7 +306,9 @@ def test_add_new_from_then_validate_and_typed_categoricals(
     assert ln.Artifact.filter(sample="s2").one() == artifact
 
 
-def test_save_artifact_links_labels_by_feature(backend: str, db_url: str | None, tmp_path: Path) -> None:
+def test_save_artifact_links_labels_by_feature(
+    backend: str, db_url: str | None, tmp_path: Path, reconnect: Any
+) -> None:
     name = init(tmp_path, db_url, f"annotate-{backend}")
     schema = perturbation_schema()
     df = small_df()
@@ -456,7 +412,7 @@ def test_failed_curator_saves_leave_no_artifact(backend: str, db_url: str | None
 
 
 def test_a_failure_while_annotating_rolls_back_the_annotation(
-    backend: str, db_url: str | None, tmp_path: Path
+    backend: str, db_url: str | None, tmp_path: Path, reconnect: Any
 ) -> None:
     from lamella.models.features.has_features import LabelsManager
 
@@ -515,7 +471,9 @@ def test_records_loaded_before_a_failed_write_still_count_as_saved(
 # --- AnnDataCurator --------------------------------------------------------------------------------
 
 
-def test_anndata_curator_with_obs_and_var_slots(backend: str, db_url: str | None, tmp_path: Path) -> None:
+def test_anndata_curator_with_obs_and_var_slots(
+    backend: str, db_url: str | None, tmp_path: Path, reconnect: Any
+) -> None:
     import anndata as ad
 
     name = init(tmp_path, db_url, f"anndata-{backend}")
@@ -567,7 +525,9 @@ def test_anndata_curator_with_obs_and_var_slots(backend: str, db_url: str | None
 # --- validation helpers of a registry --------------------------------------------------------------
 
 
-def test_validate_inspect_standardize_with_synonyms(backend: str, db_url: str | None, tmp_path: Path) -> None:
+def test_validate_inspect_standardize_with_synonyms(
+    backend: str, db_url: str | None, tmp_path: Path, reconnect: Any
+) -> None:
     name = init(tmp_path, db_url, f"helpers-{backend}")
     perturbations()
     assert ln.ULabel.validate(["DMSO", "IFNG", "nope", "dmso"], field="name").tolist() == [
@@ -676,7 +636,7 @@ def test_from_values_finds_and_creates_records(backend: str, db_url: str | None,
 
 
 def test_record_from_dataframe_with_typed_records_and_values(
-    backend: str, db_url: str | None, tmp_path: Path
+    backend: str, db_url: str | None, tmp_path: Path, reconnect: Any
 ) -> None:
     name = init(tmp_path, db_url, f"sheets-{backend}")
     perturbations()

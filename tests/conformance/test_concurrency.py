@@ -9,9 +9,7 @@ tests below each check one aspect of the result.
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,35 +18,28 @@ import pytest
 import lamella as ln
 from lamella._storage import hash_file
 from lamella._uid import decode_version
-
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
+from workers import race_json, wait_for
 
 N_WORKERS = 5
 N_SAVES = 5
 N_NAMES = 4
 KEY = "shared/results.parquet"
 
-# argv: worker index, gate folder, number of saves, number of label names
+# ARGS: number of saves, number of label names, key
 WORKER = r"""
-import json, sys, time
-from pathlib import Path
+import json
 import pandas as pd
 import lamella as ln
 
-index, gate, n_saves, n_names = int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+index, n_saves, n_names, key = INDEX, int(ARGS[0]), int(ARGS[1]), ARGS[2]
 ln.ULabel.filter().count()  # connect (and import the models) before the start signal
-(gate / f"ready-{index}").touch()
-deadline = time.time() + 60
-while not (gate / "go").exists():
-    if time.time() > deadline:
-        sys.exit("no start signal")
-    time.sleep(0.005)
+wait_for_start()
 
 run = ln.track()  # every worker tracks the same script at the same moment
 saved, labels = [], {}
 for step in range(n_saves):
     df = pd.DataFrame({"worker": [index], "step": [step]})
-    artifact = ln.Artifact.from_dataframe(df, key=sys.argv[5], description=f"worker {index}").save()
+    artifact = ln.Artifact.from_dataframe(df, key=key, description=f"worker {index}").save()
     saved.append({"uid": artifact.uid, "worker": index, "step": step})
     name = f"label-{step % n_names}"
     labels[name] = ln.ULabel(name=name).save().id
@@ -59,43 +50,13 @@ print(json.dumps({"run": run.uid, "transform": run.transform.uid, "saved": saved
 """
 
 
-def run_workers(children: Any, folder: Path, n_workers: int, *args: str, timeout: float = 180) -> list[Any]:
-    """Start the workers, release them together, and return what each printed (as JSON)."""
-    script = folder / "worker.py"
-    script.write_text(WORKER)
-    gate = folder / "gate"
-    gate.mkdir()
-    procs = [children.popen(script, str(i), str(gate), *args, cwd=folder) for i in range(n_workers)]
-    try:
-        deadline = time.monotonic() + 90
-        while len(list(gate.glob("ready-*"))) < n_workers:
-            finished = [p for p in procs if p.poll() is not None]
-            if finished:
-                out, err = finished[0].communicate()
-                pytest.fail(f"a worker exited before the start: {out}\n{err}")
-            assert time.monotonic() < deadline, "workers did not get ready in time"
-            time.sleep(0.02)
-        (gate / "go").touch()
-        results = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=timeout)
-            assert proc.returncode == 0, f"worker failed ({proc.returncode}):\n{out}\n{err}"
-            results.append(json.loads(out.strip().splitlines()[-1]))
-        return results
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
 @pytest.fixture
 def workers(shared_instance_factory: Any, connect_shared: Any) -> Any:
     """One batch of concurrent workers per backend; the test gets the shared instance, connected."""
 
     def setup(shared: Any) -> None:
-        shared.data["results"] = run_workers(
-            shared.children, shared.storage.parent, N_WORKERS, str(N_SAVES), str(N_NAMES), KEY
+        shared.data["results"] = race_json(
+            WORKER, shared.storage.parent / "race", [shared.home] * N_WORKERS, str(N_SAVES), str(N_NAMES), KEY
         )
 
     shared = shared_instance_factory(setup)
@@ -207,17 +168,13 @@ with state.current().db.write("lamella:ulabel"):
     script.write_text(holder)
     proc = children.popen(script, str(holding), str(release))
     try:
-        deadline = time.monotonic() + 30
-        while not holding.exists():
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_for(holding.exists, proc)
         assert ln.ULabel.filter(name="held").count() == 0  # not committed yet, and reading is not blocked
         timer = threading.Timer(1.0, release.touch)  # the other process commits one second from now
-        started = time.monotonic()
         timer.start()
         ln.ULabel(name="waiting").save()
-        waited = time.monotonic() - started
+        # the save returned only once the other process had committed: its label is there
+        committed_before = ln.ULabel.filter(name="held").count()
         timer.join()
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, out + err
@@ -226,4 +183,4 @@ with state.current().db.write("lamella:ulabel"):
             proc.kill()
             proc.wait()
     assert ln.ULabel.filter(name__in=["held", "waiting"]).count() == 2
-    assert waited > 0.9, "the save did not wait for the other process's transaction"
+    assert committed_before == 1, "the save did not wait for the other process's transaction"

@@ -8,18 +8,14 @@ latest version per key, every record with its own intact bytes, no bytes without
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import lamella as ln
 from lamella._storage import hash_file
 from lamella.errors import IntegrityError, StorageError
-
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
+from workers import race_json
 
 
 def write(path: Path, data: str) -> Path:
@@ -105,30 +101,25 @@ def test_an_edited_record_cannot_reach_outside_storage(storage: Path, tmp_path: 
 # --- a mixed workload from several processes --------------------------------------------------------
 
 N_WORKERS = 4
-SECONDS = 6.0
+N_OPERATIONS = 60
 SHARED_KEYS = ["shared/a.txt", "shared/b.txt", "shared/c.txt"]
 
-# argv: worker index, gate folder, seconds, shared keys (comma-separated)
+# ARGS: number of operations, shared keys (comma-separated)
 WORKER = r"""
-import faulthandler, json, os, random, sys, time
-from pathlib import Path
+import faulthandler, json, random
 import lamella as ln
 from lamella.errors import DoesNotExist, IntegrityError
 
-index, gate, seconds, keys = int(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]), sys.argv[4].split(",")
+index, n_operations, keys = INDEX, int(ARGS[0]), ARGS[1].split(",")
 faulthandler.dump_traceback_later(100, exit=True)  # a hung worker shows where it hangs
 rng = random.Random(index)
 ln.Artifact.filter().count()  # connect before the start signal
-(gate / f"ready-{index}").touch()
-while not (gate / "go").exists():
-    time.sleep(0.005)
+wait_for_start()
 
-counts, refused, n = {}, [], 0
-scratch = gate / f"scratch-{index}"
+counts, refused = {}, []
+scratch = GATE / f"scratch-{index}"
 scratch.mkdir()
-deadline = time.time() + seconds
-while time.time() < deadline:
-    n += 1
+for n in range(1, n_operations + 1):
     op = rng.choice(["save", "save", "save", "new_key", "trash", "restore", "delete"])
     try:
         if op in ("save", "new_key"):
@@ -158,42 +149,14 @@ print(json.dumps({"counts": counts, "refused": refused}))
 """
 
 
-def run_workers(children: Any, folder: Path) -> list[dict[str, Any]]:
-    script = folder / "worker.py"
-    script.write_text(WORKER)
-    gate = folder / "gate"
-    gate.mkdir()
-    args = (str(gate), str(SECONDS), ",".join(SHARED_KEYS))
-    procs = [children.popen(script, str(i), *args, cwd=folder) for i in range(N_WORKERS)]
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(gate.glob("ready-*"))) < N_WORKERS:
-            finished = [p for p in procs if p.poll() is not None]
-            if finished:
-                out, err = finished[0].communicate()
-                pytest.fail(f"a worker exited before the start: {out}\n{err}")
-            assert time.monotonic() < deadline, "workers did not get ready in time"
-            time.sleep(0.02)
-        (gate / "go").touch()
-        results = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, f"worker failed ({proc.returncode}):\n{out}\n{err}"
-            results.append(json.loads(out.strip().splitlines()[-1]))
-        return results
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
 def test_a_mixed_workload_of_several_processes_leaves_a_consistent_instance(
-    backend: str, db_url: str | None, tmp_path: Path, children: Any
+    backend: str, db_url: str | None, tmp_path: Path, lamella_home: str
 ) -> None:
     storage = (tmp_path / "data").resolve()
     ln.setup.init(storage=storage, name=f"mixed-{backend}", db=db_url)
-    results = run_workers(children, tmp_path)
+    results = race_json(
+        WORKER, tmp_path / "race", [lamella_home] * N_WORKERS, str(N_OPERATIONS), ",".join(SHARED_KEYS)
+    )
     done = {op: sum(r["counts"].get(op, 0) for r in results) for op in ("save", "trash", "restore", "delete")}
     assert all(done.values()), f"the workload did not exercise every operation: {done}"
 
