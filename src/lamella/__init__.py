@@ -12,6 +12,7 @@ embedded default instance if there is none).
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -90,8 +91,6 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name in _DEPRECATED:
-        import warnings
-
         new, module_name = _DEPRECATED[name]
         warnings.warn(f"ln.{name} is deprecated; use ln.{new}", DeprecationWarning, stacklevel=2)
         module = importlib.import_module(module_name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.console import Console
+from rich.table import Table
 
 from lamella._setup.check import check as check_instance
 from lamella._setup.check_report import KINDS
@@ -23,8 +25,6 @@ _SHOWN = 20  # problems listed one by one; the table counts all of them
 @click.option("--name", default=None, help="The instance to check; the current one if omitted.")
 def check(repair: bool, reindex: bool, name: str | None) -> None:
     """Check the database, every stored artifact's bytes, orphaned files and interrupted saves."""
-    from rich.console import Console
-    from rich.table import Table
 
     report = check_instance(name, repair=repair, reindex=reindex)
     console = Console(highlight=False, soft_wrap=True)  # long paths stay on one line

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from sqlalchemy import text
+
 from lamella.errors import ReadOnlyError, StorageError
 
 if TYPE_CHECKING:
@@ -100,7 +102,6 @@ def sqlite_refusal(path: Path) -> str | None:
 
 def pg_refusal(connection: Connection) -> str | None:
     """Why this PostgreSQL role or server cannot write, or None: one cheap query."""
-    from sqlalchemy import text
 
     row = connection.execute(
         text(

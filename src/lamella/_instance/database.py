@@ -16,6 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.orm import exc as orm_exc
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+
 from lamella._instance import access
 from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, LamellaError, ValidationError
 
@@ -53,7 +60,6 @@ def _sqlite_setup(dbapi_connection: Any, *, read_only: bool) -> None:
 def create_engine_for(config: InstanceConfig, *, read_only: bool = False) -> Engine:
     """An engine; `read_only` opens SQLite with mode=ro and PostgreSQL sessions read-only, so the
     database itself refuses writes that slip past `Database.write()`."""
-    from sqlalchemy import create_engine, event
 
     url = config.url()
     if config.dialect == "sqlite":
@@ -72,7 +78,6 @@ def create_engine_for(config: InstanceConfig, *, read_only: bool = False) -> Eng
 
 
 def _raise_as_lamella_error(error: BaseException) -> None:
-    from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
     if isinstance(error, SAIntegrityError):
         raise IntegrityError(
@@ -95,8 +100,6 @@ def _lamella_error_for(error: BaseException) -> Exception | None:
     Values are checked before they reach a driver (lamella._limits, the query compiler's operands);
     this is the safety net for what those checks do not know, on both dialects.
     """
-    from sqlalchemy import exc as sa_exc
-    from sqlalchemy.orm import exc as orm_exc
 
     if isinstance(error, LamellaError):
         return None
@@ -137,7 +140,6 @@ def _on_driver_error(context: Any) -> None:
 
     Integrity errors are left to `Database.write()`, which says that nothing was saved.
     """
-    from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
     error = context.sqlalchemy_exception or context.original_exception
     if isinstance(error, SAIntegrityError):
@@ -160,8 +162,6 @@ class Database:
     """
 
     def __init__(self, config: InstanceConfig, *, read_only_reason: str | None = None) -> None:
-        from sqlalchemy import event
-        from sqlalchemy.orm import sessionmaker
 
         self.config = config
         self.read_only_reason = read_only_reason
@@ -273,8 +273,6 @@ def _keep_ids(session: Session) -> None:
     schema would look unsaved after any failed write. The id comes from the identity key, which
     survives expiry; records inserted by the failed transaction are no longer in the session.
     """
-    from sqlalchemy import inspect
-    from sqlalchemy.orm.attributes import set_committed_value
 
     for obj in list(session.identity_map.values()):
         state = inspect(obj)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import DateTime, String, TypeDecorator, select, type_coerce
 from sqlalchemy.orm import RelationshipDirection, aliased
 
 from lamella._query.relations import ManyToMany, ReverseForeignKey
@@ -58,7 +58,6 @@ def queryset_to_dataframe(
 
 def _raw_timestamps(session: Any, columns: list[Any]) -> set[str]:
     """The UTC timestamp columns that SQLite returns as text and pandas can parse in one go."""
-    from sqlalchemy import DateTime, TypeDecorator
 
     if session.get_bind().dialect.name != "sqlite":
         return set()

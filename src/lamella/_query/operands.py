@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from datetime import date
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Numeric, String
@@ -178,7 +179,6 @@ def _scalar(kind: str, lookup: str, op: str, value: Any) -> Any:
         return value
     if isinstance(value, numbers.Real):
         return _limits.check_float(value, where, allow_inf=True, error=InvalidArgument)
-    from datetime import date
 
     if isinstance(value, date):
         return value

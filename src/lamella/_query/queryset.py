@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.sql import operators
 
 from lamella._instance import state
 from lamella._query.compiler import Subqueryable, compile_q, escape_like, split_lookup, valid_fields
@@ -339,7 +340,6 @@ class QuerySet(Subqueryable, Generic[T]):
 
 
 def _all_like(column: Any, words: list[str]) -> Any:
-    from sqlalchemy import and_
 
     return and_(*(column.like("%" + escape_like(w) + "%", escape="\\") for w in words))
 
@@ -347,7 +347,6 @@ def _all_like(column: Any, words: list[str]) -> Any:
 def _reverse(clause: Any) -> Any:
     modifier = getattr(clause, "modifier", None)
     element = getattr(clause, "element", clause)
-    from sqlalchemy.sql import operators
 
     return element.asc() if modifier is operators.desc_op else element.desc()
 

@@ -15,8 +15,12 @@ import dataclasses
 import os
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from lamella import _storage
 from lamella._instance import access, state
@@ -116,7 +120,6 @@ def database_problem(config: cfg.InstanceConfig) -> Problem | None:
 
 
 def _postgres_problem(config: cfg.InstanceConfig) -> Problem | None:
-    from sqlalchemy.exc import OperationalError
 
     engine = create_engine_for(config, read_only=True)
     try:
@@ -163,7 +166,6 @@ def _rebuild_database(config: cfg.InstanceConfig, problem: Problem) -> None:
 
 
 def _managed_storages(instance: Instance) -> list[tuple[int, str]]:
-    from sqlalchemy import select
 
     rows = instance.db.session().execute(
         select(Storage.id, Storage.root)
@@ -177,7 +179,6 @@ def _check_artifacts(
     instance: Instance, storages: list[tuple[int, str]], report: CheckReport
 ) -> dict[int, set[str]]:
     """Verify every artifact of the managed storages; returns their uids per storage."""
-    from sqlalchemy import select
 
     roots = dict(storages)
     c = Artifact.__table__.c
@@ -226,7 +227,6 @@ def _still_unregistered(instance: Instance, orphans: list[Problem]) -> list[Prob
 
     Without this, a save finishing during `--repair` would see its bytes moved aside.
     """
-    from sqlalchemy import select
 
     uids = {
         match["uid"]: problem
@@ -268,7 +268,6 @@ def _finish_staged_saves(
 
 
 def _reindex(config: cfg.InstanceConfig, report: CheckReport) -> None:
-    from concurrent.futures import ThreadPoolExecutor
 
     instance = _open(config, create=False)
     try:

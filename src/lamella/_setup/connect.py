@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
 from lamella._instance import access, paths, state
 from lamella._instance import config as cfg
 from lamella._instance.database import Database, create_engine_for
@@ -78,7 +81,6 @@ def _create_database(
 
 
 def _recorded_instance_uid(instance: state.Instance) -> str | None:
-    from sqlalchemy import select
 
     uid: str | None = (
         instance.db.session()
@@ -184,7 +186,6 @@ def _open(config: cfg.InstanceConfig, *, create: bool, read_only: bool = False) 
             user_id, storage_id = _lookup_base_rows(database, config, user)
     except Exception as e:
         database.dispose()
-        from sqlalchemy.exc import OperationalError
 
         if isinstance(e, OperationalError):
             raise NotConnected(f"cannot connect to the database of instance {config.name!r}: {e.orig}") from e
@@ -209,7 +210,6 @@ def _lookup_base_rows(
     database: Any, config: cfg.InstanceConfig, user: cfg.UserConfig
 ) -> tuple[int | None, int]:
     """The ids `_ensure_base_rows` would give, without writing: a user the instance has never seen is None."""
-    from sqlalchemy import select
 
     session = database.session()
     user_id = session.execute(select(User.id).where(User.uid == user.uid)).scalar_one_or_none()
@@ -232,7 +232,6 @@ def _lookup_base_rows(
 
 def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserConfig) -> tuple[int, int]:
     """The rows every instance needs: branches, the default space, this user, the default storage."""
-    from sqlalchemy import select
 
     session = database.session()
     user_id = session.execute(select(User.id).where(User.uid == user.uid)).scalar_one_or_none()

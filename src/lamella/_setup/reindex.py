@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert, select
+
 from lamella import _storage
 from lamella._setup import check_storage
 from lamella._uid import decode_version
@@ -40,7 +42,6 @@ class Found:
 
 
 def registered_uids(database: Database, storage_id: int | None = None) -> set[str]:
-    from sqlalchemy import select
 
     table = Artifact.__table__.c
     query = select(table.uid)
@@ -98,7 +99,6 @@ def insert_records(
     database: Database, items: list[Found], *, storage_id: int, user_id: int, root: str
 ) -> list[str]:
     """One record per file; the newest version of a family without a latest version becomes latest."""
-    from sqlalchemy import insert, select
 
     table = Artifact.__table__
     now = datetime.now(UTC)

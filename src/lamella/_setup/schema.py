@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect, text
 
 from lamella._instance.database import advisory_lock_id
 from lamella._setup.sqlite_snapshot import SNAPSHOT
@@ -32,7 +32,6 @@ SCHEMA_LOCK = "lamella:schema"
 
 
 def current_revision(connection: Connection) -> str | None:
-    from sqlalchemy import inspect, text
 
     if not inspect(connection).has_table("alembic_version"):
         return None
@@ -47,7 +46,6 @@ def create_schema(engine: Engine) -> bool:
     (PostgreSQL, whose DDL is transactional) and then looks for the schema again: the processes
     that waited find it complete and leave it alone. Returns whether this call created it.
     """
-    from sqlalchemy import text
 
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":

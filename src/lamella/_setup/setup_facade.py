@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from lamella._instance import config as cfg
 from lamella._instance import state
 from lamella._setup.check import check
@@ -52,8 +54,6 @@ class InstanceInfo:
     def db(self) -> str:
         config = self._instance.config
         if config.db:
-            from sqlalchemy.engine import make_url
-
             return make_url(config.url()).render_as_string(hide_password=True)
         return config.url()
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from lamella.curators._base import Curator
 from lamella.curators._columns import matches
 from lamella.curators._dataframe import DataFrameCurator
@@ -111,8 +114,6 @@ class AnnDataCurator(_SlotsCurator):
         x = getattr(self._dataset, "X", None)
         if var is None or var._terms != "index" or not var.schema.dtype or x is None:
             return None
-        import numpy as np
-        import pandas as pd
 
         dtype = parse(var.schema.dtype)
         if dtype.is_cat or matches(dtype, pd.Series(np.empty(0, dtype=x.dtype))):

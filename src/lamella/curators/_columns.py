@@ -12,6 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+import pandera.pandas as pa
+from pandas.api import types
+from pandas.api.types import infer_dtype
+
 from lamella.models.features.dtypes import Dtype, check_value
 
 _ERROR = "lamella-dtype"  # the name of our dtype check in pandera's failure report
@@ -37,7 +42,6 @@ class ColumnSpec:
 
 
 def _inferred(series: Any) -> str:
-    from pandas.api.types import infer_dtype
 
     return str(infer_dtype(series, skipna=True))
 
@@ -49,8 +53,6 @@ def _first_values(series: Any, n: int = 100) -> list[Any]:
 
 def matches(dtype: Dtype, series: Any) -> bool:
     """Whether a column (or index as a Series) holds values of `dtype`; tests the column's dtype, not each value."""
-    import pandas as pd
-    from pandas.api import types
 
     if dtype.is_list:
         return series.dtype == object and all(
@@ -118,7 +120,6 @@ def check_columns(df: Any, specs: list[ColumnSpec]) -> list[str]:
     """Validate (and coerce, in place) the columns; one problem line per failing column."""
     if not specs:
         return []
-    import pandera.pandas as pa
 
     columns: dict[Any, Any] = {}
     index = None
@@ -196,7 +197,6 @@ def _expected(dtype: Dtype) -> str:
 
 
 def _dtype_problem(spec: ColumnSpec, series: Any) -> str:
-    from pandas.api import types
 
     found = str(series.dtype)
     message = (

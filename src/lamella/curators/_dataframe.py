@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from lamella.curators._base import Curator
 from lamella.curators._cat import CatColumn
 from lamella.curators._columns import ColumnSpec, check_columns
@@ -340,7 +342,6 @@ def _reader(df: Any, name: str) -> Callable[[], Any]:
 
 def _writer(df: Any, name: str) -> Callable[[dict[Any, Any]], None]:
     def write(mapper: dict[Any, Any]) -> None:
-        import pandas as pd
 
         column = _column(df, name)
         series = df[column]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import String, select
 
 from lamella._instance import state
@@ -14,7 +15,6 @@ _CHUNK = 10_000
 
 def unique_values(values: Any, is_list: bool = False) -> list[Any]:
     """The distinct non-null values of a column, index or list, in order of appearance, as Python objects."""
-    import pandas as pd
 
     if isinstance(values, list | tuple):
         values = pd.Series(list(values), dtype=object)

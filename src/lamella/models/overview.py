@@ -6,6 +6,7 @@ from typing import Any
 
 from lamella.models.artifact.artifact import Artifact
 from lamella.models.collection.collection import Collection
+from lamella.models.core import describe
 from lamella.models.core.instance_records import Storage, User
 from lamella.models.features.feature import Feature
 from lamella.models.labels.labels import Project, Record, Reference, ULabel
@@ -15,11 +16,8 @@ from lamella.models.schema.schema import Schema
 
 def view(limit: int = 5, registries: list[str] | None = None) -> None:
     """Print the latest records of every registry that has any."""
-    import sys
 
-    from rich.console import Console
-
-    console = Console(file=sys.stdout, highlight=False)
+    console = describe.console()
     models: list[Any] = [
         Artifact,
         Collection,

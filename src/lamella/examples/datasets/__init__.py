@@ -10,25 +10,44 @@ Also reachable under the deprecated names `ln.core.datasets` and `ln.dev.dataset
 
 from __future__ import annotations
 
-from lamella.examples.datasets.anndata_obs import anndata_with_obs
-from lamella.examples.datasets.iris import (
-    df_iris,
-    df_iris_in_meter,
-    df_iris_in_meter_batch1,
-    df_iris_in_meter_batch2,
-    df_iris_in_meter_study1,
-    df_iris_in_meter_study2,
-)
-from lamella.examples.datasets.small import small_dataset1, small_dataset2
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "anndata_with_obs",
-    "df_iris",
-    "df_iris_in_meter",
-    "df_iris_in_meter_batch1",
-    "df_iris_in_meter_batch2",
-    "df_iris_in_meter_study1",
-    "df_iris_in_meter_study2",
-    "small_dataset1",
-    "small_dataset2",
-]
+# dataset -> the module that builds it; a module (and pandas, anndata) loads when its dataset is asked for
+_MODULES = {
+    "anndata_with_obs": "anndata_obs",
+    "df_iris": "iris",
+    "df_iris_in_meter": "iris",
+    "df_iris_in_meter_batch1": "iris",
+    "df_iris_in_meter_batch2": "iris",
+    "df_iris_in_meter_study1": "iris",
+    "df_iris_in_meter_study2": "iris",
+    "small_dataset1": "small",
+    "small_dataset2": "small",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module 'lamella.examples.datasets' has no dataset {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from lamella.examples.datasets.anndata_obs import anndata_with_obs as anndata_with_obs
+    from lamella.examples.datasets.iris import df_iris as df_iris
+    from lamella.examples.datasets.iris import df_iris_in_meter as df_iris_in_meter
+    from lamella.examples.datasets.iris import df_iris_in_meter_batch1 as df_iris_in_meter_batch1
+    from lamella.examples.datasets.iris import df_iris_in_meter_batch2 as df_iris_in_meter_batch2
+    from lamella.examples.datasets.iris import df_iris_in_meter_study1 as df_iris_in_meter_study1
+    from lamella.examples.datasets.iris import df_iris_in_meter_study2 as df_iris_in_meter_study2
+    from lamella.examples.datasets.small import small_dataset1 as small_dataset1
+    from lamella.examples.datasets.small import small_dataset2 as small_dataset2

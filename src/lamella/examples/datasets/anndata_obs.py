@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 __all__ = ["ENSEMBL_GENE_IDS", "anndata_with_obs"]
 
 # 100 human Ensembl gene ids, in ascending order (TSPAN6, TNMD, DPM1, ...)
@@ -128,8 +131,6 @@ def anndata_with_obs() -> Any:
     Counts are Poisson draws from a fixed seed, so every call returns the same object.
     """
     import anndata
-    import numpy as np
-    import pandas as pd
 
     rows = [_ANNOTATIONS[i % len(_ANNOTATIONS)] for i in range(_N_OBS)]
     obs = pd.DataFrame(

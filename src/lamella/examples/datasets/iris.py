@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
+import pandas as pd
+
 __all__ = [
     "df_iris",
     "df_iris_in_meter",
@@ -25,7 +27,6 @@ _HALF = 75
 
 
 def _read_table() -> Any:
-    import pandas as pd
 
     source = resources.files("lamella.examples").joinpath("data", "iris.csv")
     with source.open("r", encoding="utf-8") as file:
@@ -52,7 +53,6 @@ def df_iris_in_meter() -> Any:
 
 
 def _with_species_names(df: Any) -> Any:
-    import pandas as pd
 
     codes = df.pop("iris_organism_code")
     # all three categories in every half, so that concatenating the studies keeps the dtype

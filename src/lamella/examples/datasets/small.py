@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from lamella.errors import InvalidArgument
 
 __all__ = ["small_dataset1", "small_dataset2"]
@@ -50,7 +52,6 @@ def _as_otype(df: Any, n_genes: int, otype: str, metadata: dict[str, Any]) -> An
         df.attrs.update(metadata)
         return df
     import anndata
-    import pandas as pd
 
     genes = list(df.columns[:n_genes])
     return anndata.AnnData(
@@ -79,7 +80,6 @@ def small_dataset1(
         with_cell_type_typo: the expert's "CD8-positive, alpha-beta T cell" is misspelled.
         with_gene_typo: the CD4 gene is misspelled.
     """
-    import pandas as pd
 
     _check_otype(otype)
     genes = _gene_names(["ENSG00000153563", "ENSG00000010610", "ENSG00000170458"], gene_symbols_in_index)
@@ -110,7 +110,6 @@ def small_dataset2(otype: str = "DataFrame", gene_symbols_in_index: bool = False
     Shares two genes and the "perturbation" column with `small_dataset1`, so the two can be
     validated by one schema and combined in a collection.
     """
-    import pandas as pd
 
     _check_otype(otype)
     genes = _gene_names(["ENSG00000153563", "ENSG00000010610", "ENSG00000004468"], gene_symbols_in_index)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from lamella import _storage
 from lamella._hooks import hooks
@@ -312,7 +314,6 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
 
     def _current_branch(self) -> int | None:
         """The branch, reloaded if an earlier failed write expired it; DoesNotExist if the row is gone."""
-        from sqlalchemy.orm.exc import ObjectDeletedError
 
         try:
             return self.branch_id
@@ -402,7 +403,6 @@ def _validated(curator_name: str, data: Any, schema: Any) -> Any:
 
 def _stage(artifact: Artifact, source: Source) -> None:
     """Write the in-memory data to its staged file, removed again when the artifact object goes away."""
-    import weakref
 
     stage(source)
     assert source.staged is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lamella.errors import StorageError
-from lamella.models.core.describe import add_links, fmt, print_tree
+from lamella.models.core.describe import add_links, escape, fmt, new_tree, print_tree
 from lamella.models.features.describe import add_features
 
 if TYPE_CHECKING:
@@ -13,10 +13,8 @@ if TYPE_CHECKING:
 
 
 def describe_artifact(artifact: Artifact) -> None:
-    from rich.tree import Tree
-
     kind = "/".join(x for x in (artifact.suffix or "folder", artifact.otype) if x)
-    tree = Tree(f"[bold]Artifact[/bold] {kind}")
+    tree = new_tree(f"[bold]Artifact[/bold] {kind}")
     general = tree.add("[bold]General[/bold]")
     for field in (
         "uid",
@@ -37,8 +35,6 @@ def describe_artifact(artifact: Artifact) -> None:
         try:
             general.add(f".path = {artifact.path}")
         except StorageError as e:  # a record edited to point outside its storage: say so, show the rest
-            from rich.markup import escape
-
             general.add(f".path = [red]{escape(str(e))}[/red]")
         general.add(f".storage = {artifact.storage.root}")
         general.add(f".created_by = {artifact.created_by.handle}")

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy.orm.base import NO_VALUE
 
 from lamella import _storage
 from lamella._logging import logger
@@ -166,8 +167,6 @@ _UNKNOWN = object()
 
 def _committed_key(artifact: Artifact) -> object:
     """The key as committed to the database (the attribute may hold an unsaved change), or _UNKNOWN."""
-    from sqlalchemy import inspect
-    from sqlalchemy.orm.base import NO_VALUE
 
     state = inspect(artifact)
     if "key" in state.committed_state:  # changed since loaded: the loaded value is kept here

@@ -9,9 +9,12 @@ it happens in the same read pass as the copy. An in-memory object is written to 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
 
 from lamella import _formats, _storage
 from lamella._instance import state
@@ -134,9 +137,6 @@ _roots_cache: dict[str, tuple[float, list[tuple[int, str]]]] = {}
 
 
 def _storage_roots(instance: Any) -> list[tuple[int, str]]:
-    import time
-
-    from sqlalchemy import select
 
     cached = _roots_cache.get(instance.config.uid)
     now = time.monotonic()

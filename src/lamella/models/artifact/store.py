@@ -24,6 +24,7 @@ anything that does not lie inside the artifact's storage root.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -32,7 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from lamella import _storage
 from lamella._instance import state
@@ -251,7 +253,6 @@ def _abort_multipart_uploads(location: str) -> None:
 
 def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
     """The first artifact outside the trash with the same content (hash and suffix)."""
-    from sqlalchemy import func
 
     if artifact.hash is None:
         return None
@@ -441,7 +442,6 @@ def _root_cause(error: BaseException) -> BaseException:
 
 
 def _refused_permission(error: BaseException) -> bool:
-    import errno
 
     cause = _root_cause(error)
     return isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EROFS, errno.EACCES)
@@ -520,7 +520,6 @@ def _move(source: str, destination: str) -> None:
 
 def delete_artifact_permanently(artifact: Artifact, *, delete_bytes: bool | None) -> None:
     """Delete the record, then the bytes it alone owns; never anything outside its storage root."""
-    from sqlalchemy.orm.exc import ObjectDeletedError
 
     instance = state.current()
     try:

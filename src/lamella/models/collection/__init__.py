@@ -1,0 +1,1 @@
+"""Collections: ordered, versioned sets of artifacts."""

@@ -6,7 +6,7 @@ import base64
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._instance import state
@@ -99,7 +99,6 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         """Insert the collection and link its artifacts in order; the same artifacts return the existing one."""
         if self.__dict__.get("id") is not None or "_members" not in self.__dict__:
             return super().save()
-        from sqlalchemy import select
 
         instance = state.current()
         table = Collection.__table__.c
@@ -139,7 +138,6 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
     @property
     def ordered_artifacts(self) -> list[Any]:
         """The artifacts in the order they were given."""
-        from sqlalchemy import select
 
         session = state.current().db.session()
         statement = (

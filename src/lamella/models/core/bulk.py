@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, insert, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from lamella._instance import state
 from lamella._logging import logger
@@ -137,8 +138,6 @@ def _insert_many(model: Any, records: list[Any], session: Any) -> None:
 
     The ORM's unit of work costs about 100 µs per object; this costs a few.
     """
-    from sqlalchemy import insert
-    from sqlalchemy.orm import make_transient_to_detached
 
     if not records:
         return
@@ -200,7 +199,6 @@ def _executemany_sqlite(connection: Any, table: Any, rows: list[dict[str, Any]])
 
     Values are converted per column type, the way SQLAlchemy's SQLite types would store them.
     """
-    from sqlalchemy import Date
 
     keys = list(rows[0])
     converters: list[Any] = []

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +19,35 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def print_tree(tree: Any) -> None:
-    import sys
+# rich renders every describe() and ln.view(); it is imported on the first of them only, through these
+# three functions, so querying never pays for it
 
+
+def new_tree(title: str) -> Any:
+    """A rich `Tree` with `title` (rich markup)."""
+    from rich.tree import Tree
+
+    return Tree(title)
+
+
+def escape(text: str) -> str:
+    """`text` with rich markup escaped, so square brackets print as written."""
+    from rich import markup
+
+    return markup.escape(text)
+
+
+def console() -> Any:
+    """A rich console on stdout: a wide virtual terminal when output is captured or piped, so paths
+    are never cut off."""
     from rich.console import Console
 
-    # a wide virtual terminal when output is captured or piped, so paths are never cut off
     width = None if sys.stdout.isatty() else 250
-    Console(file=sys.stdout, width=width, highlight=False).print(tree)
+    return Console(file=sys.stdout, width=width, highlight=False)
+
+
+def print_tree(tree: Any) -> None:
+    console().print(tree)
 
 
 def add_links(tree: Any, record: SQLRecord) -> None:
@@ -47,9 +69,7 @@ def _label_field(model: Any) -> str:
 
 
 def describe_record(record: SQLRecord) -> None:
-    from rich.tree import Tree
-
-    tree = Tree(f"[bold]{type(record).__name__}[/bold]")
+    tree = new_tree(f"[bold]{type(record).__name__}[/bold]")
     general = tree.add("[bold]General[/bold]")
     for column in record.__table__.c:
         if column.key == "id" or column.key.startswith("_"):

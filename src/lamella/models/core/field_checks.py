@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, event
+from sqlalchemy import BigInteger, event, inspect
 from sqlalchemy.orm import Mapper
 
 from lamella import _limits
@@ -181,7 +181,6 @@ def _required(mapper: Mapper[Any]) -> list[str]:
 
 
 def _before_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
-    from sqlalchemy import inspect
 
     changed = inspect(target).committed_state  # the attributes set since the last load or flush
     _check_state(mapper, target, [key for key in changed if key in mapper.column_attrs])

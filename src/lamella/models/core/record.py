@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
+    select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -321,7 +322,6 @@ class SQLRecord(CanCurate, Base):
 
     def _require_in_database(self, session: Any, action: str) -> None:
         """Inside a write: the row may have been deleted (by another process) since it was loaded."""
-        from sqlalchemy import select
 
         table = self.__table__
         record_id = self.__dict__.get("id")

@@ -589,12 +589,10 @@ def _as_list(values: Any) -> tuple[list[Any], str]:
 def _same_kind(original: Any, kind: str, result: list[Any]) -> Any:
     if kind in ("str", "scalar"):
         return result[0]
-    if kind == "series":
-        import pandas as pd
-
-        return pd.Series(result, index=original.index, name=original.name)
+    if kind == "series":  # a Series came in: pandas is imported already
+        return type(original)(result, index=original.index, name=original.name)
     if kind == "index":
-        import pandas as pd
+        import pandas as pd  # not type(original): a RangeIndex or MultiIndex cannot hold the result
 
         return pd.Index(result, name=original.name)
     if kind == "array":

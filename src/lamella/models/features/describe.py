@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamella.models.core.describe import fmt
+from lamella.models.core.describe import escape, fmt
 from lamella.models.features.stores import features_by_name
 
 
 def add_features(tree: Any, record: Any) -> None:
     """A "Features" branch: feature sets by slot, then each feature's dtype and values."""
-    from rich.markup import escape
-
     manager = record.features
     slots = manager.slots
     if slots:

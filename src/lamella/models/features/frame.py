@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 
 from lamella.errors import InvalidArgument
 from lamella.models.core.links import RecordJson
@@ -100,7 +101,6 @@ def _pivot(
     raw_json: bool,
 ) -> dict[int, Any]:
     """{feature id: Series of values indexed by owner id}; an owner with several values gets a list."""
-    import json
 
     import pandas as pd
 
@@ -142,7 +142,6 @@ def _frame(rows: list[Any]) -> Any:
 
 
 def _json_column(column: Any, raw: bool) -> Any:
-    from sqlalchemy import Text, type_coerce
 
     return type_coerce(column, Text) if raw else column
 

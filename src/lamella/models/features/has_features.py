@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from lamella._query.managers import _flatten
 from lamella._query.queryset import QuerySet
 from lamella._query.relations import ManyToMany
@@ -104,7 +106,6 @@ class LabelsManager:
             raise ValidationError(
                 f"feature {feature.name!r} ({feature.dtype}) holds values, not labels: use features.get_values()"
             )
-        from sqlalchemy import select
 
         results: dict[str, QuerySet[Any]] = {}
         for target in dtype.targets:

@@ -7,6 +7,7 @@ and text lookups read the JSON value with the dialect's JSON functions.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from lamella._instance import state
@@ -211,22 +213,16 @@ def _scalar(column: Any, dtype: Dtype) -> Any:
 
 def _json_equals(column: Any, value: Any) -> Any:
     """A whole JSON value equals `value` (dict keys are stored sorted, see _dtypes)."""
-    import json
 
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if _dialect() == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB
-
         return column == cast(literal(text), JSONB)
     return func.json(column) == func.json(literal(text))
 
 
 def _list_contains(column: Any, element: Any) -> Any:
-    import json
 
     if _dialect() == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB
-
         return column.op("@>")(cast(literal(json.dumps([element])), JSONB))
     each = func.json_each(column).table_valued("value")
     return select(true()).select_from(each).where(each.c.value == element).exists()

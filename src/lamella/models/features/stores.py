@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from lamella._instance import state
 from lamella._query.relations import MODELS, model
 from lamella.errors import InvalidArgument
@@ -93,7 +95,6 @@ class FeatureInfo:
 
 def features_by_name(names: list[str]) -> dict[str, FeatureInfo]:
     """Saved features of the main branch by name (the untyped one wins when a name repeats)."""
-    from sqlalchemy import select
 
     table = Feature.__table__
     connection = state.current().db.session().connection()

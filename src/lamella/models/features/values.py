@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lamella._instance import state
 from lamella._query.relations import model
 from lamella.errors import InvalidArgument, ValidationError
 from lamella.models.core.columns import utcnow
-from lamella.models.core.describe import print_tree
+from lamella.models.core.describe import new_tree, print_tree
 from lamella.models.core.links import ArtifactSchema, RecordJson
 from lamella.models.features.describe import add_features
 from lamella.models.features.dtypes import (
@@ -406,9 +408,7 @@ class FeaturesManager:
     add_feature_set = add_schema  # old name
 
     def describe(self) -> None:
-        from rich.tree import Tree
-
-        tree = Tree(f"[bold]{type(self.owner).__name__}[/bold] {self.owner.__dict__.get('uid', '')}")
+        tree = new_tree(f"[bold]{type(self.owner).__name__}[/bold] {self.owner.__dict__.get('uid', '')}")
         add_features(tree, self.owner)
         print_tree(tree)
 
@@ -459,12 +459,8 @@ def _insert_ignoring_duplicates(session: Any, dialect: str, link: Any, rows: lis
         return
     statement: Any
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
         statement = postgresql_insert(link.__table__).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
         statement = sqlite_insert(link.__table__).on_conflict_do_nothing()
     session.connection().execute(statement, rows)
 

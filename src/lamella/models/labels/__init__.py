@@ -1,0 +1,1 @@
+"""Labels and records: `ULabel`, `Record`, `Project`, `Reference`, and records from a DataFrame."""

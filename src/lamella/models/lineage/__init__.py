@@ -1,0 +1,1 @@
+"""Lineage: `Transform` and `Run`."""

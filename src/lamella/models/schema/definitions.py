@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert, select
+
 from lamella._instance import state
 from lamella._query.queryset import QuerySet
 from lamella._query.relations import MODELS
@@ -331,7 +333,6 @@ def content_hash(
 
 
 def existing_by_hash(model: Any, hash_: str) -> Schema | None:
-    from sqlalchemy import select
 
     session = state.current().db.session()
     table = model.__table__
@@ -350,7 +351,6 @@ def existing_by_hash(model: Any, hash_: str) -> Schema | None:
 def insert_links(
     session: Any, schema: Schema, members: list[tuple[Any, bool]], components: dict[str, Any]
 ) -> None:
-    from sqlalchemy import insert
 
     if members:
         registry = type(members[0][0])
@@ -378,7 +378,6 @@ def insert_links(
 
 def members_queryset(schema: Schema) -> Any:
     """The members of a saved schema, in the order they were given."""
-    from sqlalchemy import select
 
     registry = itype_registry(schema.itype)
     qs: QuerySet[Any] = QuerySet(registry)
@@ -402,7 +401,6 @@ def members_queryset(schema: Schema) -> Any:
 
 def member_rows(schema: Schema) -> list[tuple[Any, bool]]:
     """(member, is_optional) of a schema in order; unsaved schemas give what they were built with."""
-    from sqlalchemy import select
 
     pending = schema.__dict__.get("_lamella_members")
     if schema.__dict__.get("id") is None:
@@ -425,7 +423,6 @@ def member_rows(schema: Schema) -> list[tuple[Any, bool]]:
 
 
 def slots_of(schema: Schema) -> dict[str, Schema]:
-    from sqlalchemy import select
 
     if schema.__dict__.get("id") is None:
         return dict(schema.__dict__.get("_lamella_components") or {})
