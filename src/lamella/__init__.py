@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from lamella._hooks import hooks as _hooks
+from lamella._instance.hooks import hooks as _hooks
 
 __version__ = "0.1.0"
 
@@ -78,7 +78,7 @@ def _curator_class(name: str) -> type:
     return getattr(curators, name)
 
 
-# the calls lower layers make upward (see lamella/_hooks.py), filled without importing anything heavy
+# the calls lower layers make upward (see lamella/_instance/hooks.py), filled without importing anything heavy
 _hooks.connect = _import_on_call("lamella._setup.connect", "autoconnect")
 _hooks.curator = _curator_class
 

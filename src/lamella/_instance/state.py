@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lamella._hooks import hooks
 from lamella._instance import paths
+from lamella._instance.hooks import hooks
 from lamella.errors import PathNotAFolder, StorageError
 
 if TYPE_CHECKING:
     from lamella._instance.config import InstanceConfig, UserConfig
     from lamella._instance.database import Database
-    from lamella.models import Project, Run, Transform
 
 
 @dataclass
@@ -53,9 +52,10 @@ class RunContext:
     """
 
     def __init__(self) -> None:
-        self.transform: Transform | None = None
-        self.run: Run | None = None
-        self.project: Project | None = None
+        # a Transform, a Run and a Project, or None: typed loosely, the registries sit layers above
+        self.transform: Any = None
+        self.run: Any = None
+        self.project: Any = None
         self._instance_uid: str | None = None  # the instance the run lives in
         self._capture: Any = None  # the script's stdout/stderr tee (tracking's ScriptCapture)
         self._notebook: Path | None = None
@@ -99,9 +99,9 @@ class ProcessState:
 
 process = ProcessState()
 
-# the innermost tracked function's run and the uid of its instance; a context variable, so threads
+# the innermost tracked function's run (a Run) and the uid of its instance; a context variable, so threads
 # and asyncio tasks each see their own
-function_run: ContextVar[tuple[Run, str] | None] = ContextVar("lamella_function_run", default=None)
+function_run: ContextVar[tuple[Any, str] | None] = ContextVar("lamella_function_run", default=None)
 
 
 def current() -> Instance:
@@ -132,7 +132,7 @@ def connected_uid() -> str | None:
     return instance.config.uid if instance is not None else None
 
 
-def _script_run() -> Run | None:
+def _script_run() -> Any:
     """The run of `ln.track()`, while it is not finished and its instance is the connected one."""
     context = process.context
     run = context.run
@@ -141,7 +141,7 @@ def _script_run() -> Run | None:
     return run if context._instance_uid == connected_uid() else None
 
 
-def current_run() -> Run | None:
+def current_run() -> Any:
     """The run new records link to: the innermost tracked function's, else the script's (until finished)."""
     running = function_run.get()
     if running is not None:
@@ -150,7 +150,7 @@ def current_run() -> Run | None:
     return _script_run()
 
 
-def current_project() -> Project | None:
+def current_project() -> Any:
     """The project of `ln.track(project=...)`, while that run is going on."""
     return process.context.project if _script_run() is not None else None
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from lamella import _storage
-from lamella._hooks import hooks
 from lamella._instance import state
+from lamella._instance.hooks import hooks
 from lamella._query.relations import ManyToMany
 from lamella._storage import staging
 from lamella.errors import DoesNotExist, InvalidArgument, PathNotFound

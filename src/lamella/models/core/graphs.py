@@ -7,14 +7,11 @@ when graphviz's `dot` program is missing) with its path printed.
 from __future__ import annotations
 
 import shutil
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lamella._instance import state
 from lamella._process import in_notebook
 from lamella._query.relations import model
-
-if TYPE_CHECKING:
-    from lamella.models import Artifact, Collection, Run, Transform
 
 _DATA = {"shape": "box", "style": "rounded,filled", "fillcolor": "#eef4fb", "color": "#4a78b5"}
 _FOCUS = {"shape": "box", "style": "rounded,filled", "fillcolor": "#fbe3c4", "color": "#d97a00"}
@@ -31,24 +28,24 @@ def _digraph(name: str) -> Any:
     return graph
 
 
-def _data_label(record: Artifact | Collection) -> str:
+def _data_label(record: Any) -> str:  # an Artifact or a Collection
     kind = type(record).__name__
     name = record.key or record.description or record.uid
     return f"{name}\\n{kind} {record.uid[:8]}…"
 
 
-def _run_label(run: Run) -> str:
+def _run_label(run: Any) -> str:
     transform = run.transform
     when = run.started_at.strftime("%Y-%m-%d %H:%M") if run.started_at else ""
     return f"{transform.key or transform.description or transform.uid}\\n{transform.kind} run {when}"
 
 
-def data_lineage(record: Artifact | Collection) -> Any:
+def data_lineage(record: Any) -> Any:
     """The upstream graph of an artifact or collection: the run that made it, that run's inputs, and so on."""
     graph = _digraph(f"lineage_{record.uid}")
     seen_data: set[str] = set()
     seen_runs: set[int] = set()
-    queue: list[Artifact | Collection] = [record]
+    queue: list[Any] = [record]
     graph.node(f"data_{record.uid}", _data_label(record), **_FOCUS)
     seen_data.add(record.uid)
     while queue and len(seen_data) + len(seen_runs) < _MAX_NODES:
@@ -60,7 +57,7 @@ def data_lineage(record: Artifact | Collection) -> Any:
         if run.id not in seen_runs:
             seen_runs.add(run.id)
             graph.node(run_node, _run_label(run), **_RUN)
-            inputs: list[Artifact | Collection] = [*run.input_artifacts.all(), *run.input_collections.all()]
+            inputs: list[Any] = [*run.input_artifacts.all(), *run.input_collections.all()]
             parent = run.initiated_by_run
             if parent is not None and parent.id not in seen_runs:
                 graph.node(f"run_{parent.uid}", _run_label(parent), **_RUN)
@@ -75,7 +72,7 @@ def data_lineage(record: Artifact | Collection) -> Any:
     return graph
 
 
-def transform_lineage(transform: Transform) -> Any:
+def transform_lineage(transform: Any) -> Any:
     """Transforms upstream of this one: those whose runs made the data its runs read."""
 
     graph = _digraph(f"transforms_{transform.uid}")

@@ -11,22 +11,19 @@ nothing and another process linking it concurrently cannot fail the read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lamella._instance import state
 from lamella._logging import logger
 from lamella._query.relations import ManyToMany
 from lamella.models.core.columns import utcnow
 
-if TYPE_CHECKING:
-    from lamella.models.artifact.artifact import Artifact
-
 # kinds of artifacts Lamella writes for itself (run reports, environments): reachable from runs,
 # hidden from queries, never run inputs
 INTERNAL_KIND_PREFIX = "__lamella"
 
 
-def link_input(artifact: Artifact, is_run_input: bool | None) -> None:
+def link_input(artifact: Any, is_run_input: bool | None) -> None:
     """Link an artifact the current run read (load, cache, open) as one of its inputs."""
     if is_run_input is False:
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -31,9 +31,6 @@ from lamella.models.features.dtypes import (
 )
 from lamella.models.features.feature import Feature, FeatureValue
 from lamella.models.features.stores import ValueStore, features_by_name, store_for, value_hash
-
-if TYPE_CHECKING:
-    from lamella.models.schema.schema import Schema
 
 
 @dataclass
@@ -58,13 +55,13 @@ class FeaturesManager:
 
     # --- writes ---------------------------------------------------------------------------------
 
-    def add_values(self, values: dict[str, Any], *, schema: Schema | None = None) -> None:
+    def add_values(self, values: dict[str, Any], *, schema: Any = None) -> None:
         """Annotate with `{feature name: value}`; values are validated against each feature's dtype."""
         prepared = self._prepare(values, "add values to")
         _check_schema(schema, prepared)
         self._write(prepared, replace=self.store.value_link is None)
 
-    def set_values(self, values: dict[str, Any], *, schema: Schema | None = None) -> None:
+    def set_values(self, values: dict[str, Any], *, schema: Any = None) -> None:
         """Like `add_values`, but first drops the values these features had."""
         prepared = self._prepare(values, "set values of")
         _check_schema(schema, prepared)
@@ -387,7 +384,7 @@ class FeaturesManager:
         ).all()
         return {str(slot): schema for slot, schema in rows}
 
-    def add_schema(self, schema: Schema, slot: str) -> None:
+    def add_schema(self, schema: Any, slot: str) -> None:
         """Link a saved schema as the feature set of `slot`."""
 
         owner_id = self._owner_id("add a feature set to")
