@@ -10,7 +10,6 @@ so `import lamella` stays cheap.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lamella.errors import NotConnected
@@ -22,18 +21,20 @@ if TYPE_CHECKING:
 def _unfilled(name: str) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         raise NotConnected(
-            f"lamella's {name!r} hook is not filled: import lamella (the package), not one of its modules"
+            f"lamella's {name!r} hook is not set: lamella/__init__.py sets it when the package is imported"
         )
 
     return call
 
 
-@dataclass
 class Hooks:
-    # connect to the current instance, creating the default one if there is none
-    connect: Callable[[], Instance]
-    # the curator class of that name (`DataFrameCurator`, `AnnDataCurator`, ...)
-    curator: Callable[[str], type]
+    """The upward calls; a plain class, since `import lamella` imports this module (no dataclasses)."""
+
+    def __init__(self) -> None:
+        # connect to the current instance, creating the default one if there is none
+        self.connect: Callable[[], Instance] = _unfilled("connect")
+        # the curator class of that name (`DataFrameCurator`, `AnnDataCurator`, ...)
+        self.curator: Callable[[str], type] = _unfilled("curator")
 
 
-hooks = Hooks(connect=_unfilled("connect"), curator=_unfilled("curator"))
+hooks = Hooks()
