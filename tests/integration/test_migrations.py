@@ -70,7 +70,9 @@ def schema_differences(engine: Engine) -> list[Any]:
 
     with engine.connect() as connection, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # expression-based indexes cannot be reflected: compared below
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": schema.is_core_object}
+        )
         return list(compare_metadata(context, Base.metadata))
 
 

@@ -43,10 +43,11 @@ def delete(name: str, force: bool) -> None:
 
 
 @click.command()
-def migrate() -> None:
+@click.option("--modules", default=None, help="Comma-separated modules to add, e.g. bionty.")
+def migrate(modules: str | None) -> None:
     """Upgrade the current instance's database schema to this version of Lamella."""
 
-    before, after = migrate_instance()
+    before, after = migrate_instance(modules=modules)
     if before == after:
         click.echo(f"→ already up to date (schema {after})")
     else:

@@ -27,6 +27,10 @@ from lamella._instance import paths
 from lamella._uid import base62
 from lamella.errors import InvalidArgument
 
+# optional modules an instance can use (`lamella init --modules bionty`); each names its tables
+# after itself (`bionty_celltype`), which is how the core tells them apart
+OPTIONAL_MODULES = ("bionty",)
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 

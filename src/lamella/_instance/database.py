@@ -10,6 +10,7 @@ timeout) and `BEGIN` plus transaction-scoped advisory locks on PostgreSQL, so a 
 
 from __future__ import annotations
 
+import re
 import threading
 import zlib
 from collections.abc import Iterator
@@ -24,7 +25,15 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lamella._instance import access
-from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, LamellaError, ValidationError
+from lamella._instance.config import OPTIONAL_MODULES
+from lamella.errors import (
+    DoesNotExist,
+    IntegrityError,
+    InvalidArgument,
+    LamellaError,
+    NotConnected,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -194,6 +203,12 @@ class Database:
             if self.read_only_reason is None:  # found out by trying: later writes fail before any work
                 self.read_only_reason = access.refusal_reason(self.config, original)
             raise self.read_only_error() from original
+        module = _missing_module(original)
+        if module is not None:
+            raise NotConnected(
+                f"instance {self.config.name!r} does not use the module {module!r}: add it with "
+                f"`lamella migrate --modules {module}` (or ln.setup.migrate(modules={module!r}))"
+            ) from original
         _on_driver_error(context)
 
     def session(self) -> Session:
@@ -278,3 +293,15 @@ def _keep_ids(session: Session) -> None:
         state = inspect(obj)
         if "id" not in obj.__dict__ and state.key is not None and "id" in state.mapper.columns:
             set_committed_value(obj, "id", state.key[1][0])
+
+
+# a table of an optional module the database lacks: "no such table: bionty_gene" (SQLite),
+# 'relation "bionty_gene" does not exist' (PostgreSQL)
+_MISSING_MODULE_TABLE = re.compile(r"""(?:no such table: |relation ")([a-z]+)_\w+""")
+
+
+def _missing_module(error: BaseException) -> str | None:
+    match = _MISSING_MODULE_TABLE.search(str(error))
+    if match is not None and match.group(1) in OPTIONAL_MODULES:
+        return match.group(1)
+    return None

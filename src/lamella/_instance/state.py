@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lamella._instance import paths
+from lamella._instance.config import OPTIONAL_MODULES
 from lamella._instance.hooks import hooks
 from lamella.errors import PathNotAFolder, StorageError
 
@@ -43,6 +44,11 @@ class Instance:
     @property
     def read_only(self) -> bool:
         return self.db.read_only
+
+    def has_table(self, name: str) -> bool:
+        """Whether the table is in this instance: core tables always, a module's when it uses the module."""
+        module = name.split("_", 1)[0]
+        return module not in OPTIONAL_MODULES or module in self.config.modules
 
 
 class RunContext:
@@ -79,6 +85,8 @@ class ProcessState:
         self.linked_inputs: dict[tuple[str, int], set[int]] = {}
         self.storage_roots: dict[tuple[str, int], str] = {}
         self.tracked_transforms: dict[tuple[str, Any], int] = {}
+        # caches of optional modules (bionty: saved sources by instance, entity, organism, version)
+        self.module_caches: dict[str, dict[Any, Any]] = {}
 
     def reset(self) -> None:
         """Forget the connection, the run context, the settings and every cache."""
@@ -95,6 +103,7 @@ class ProcessState:
         self.linked_inputs.clear()
         self.storage_roots.clear()
         self.tracked_transforms.clear()
+        self.module_caches.clear()
 
 
 process = ProcessState()

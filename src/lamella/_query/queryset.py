@@ -325,7 +325,10 @@ class QuerySet(Subqueryable, Generic[T]):
         """Auto-completable access to records by name: `ln.ULabel.lookup().my_experiment`."""
         table_columns = self.model.__table__.c
         if field is None:
-            name_field = getattr(self.model, "_name_field", None)
+            # `_lookup_field`: what users call a record by when it is not a unique name (a gene's symbol)
+            name_field = getattr(self.model, "_lookup_field", None) or getattr(
+                self.model, "_name_field", None
+            )
             field = name_field or next(
                 f for f in ("name", "key", "handle", "root", "uid") if f in table_columns
             )

@@ -177,6 +177,11 @@ def _open(config: cfg.InstanceConfig, *, create: bool, read_only: bool = False) 
             schema.create_schema(database.engine)
         else:
             schema.check_revision(revision, config.name)
+        for module in config.modules:  # the tables of the instance's modules (`--modules bionty`)
+            if database.read_only:
+                schema.load_module(module)
+            else:
+                schema.create_module_tables(database.engine, module)
         if not database.read_only:
             try:
                 user_id, storage_id = _ensure_base_rows(database, config, user)
@@ -285,14 +290,26 @@ def _sweep_interrupted_saves(instance: state.Instance) -> None:
         logger.debug(f"could not clean up staged files: {e}")
 
 
-def migrate() -> tuple[str | None, str]:
-
+def migrate(modules: str | list[str] | None = None) -> tuple[str | None, str]:
+    """Upgrade the current instance's schema; `modules="bionty"` also adds that module's tables."""
     name = cfg.current_instance_name()
     config = cfg.InstanceConfig.load(name) if name else None
     if config is None:
         raise NotConnected("no current instance to migrate; run `lamella connect NAME` first")
+    added = [m for m in instances.parse_modules(modules) if m not in config.modules]
     engine = create_engine_for(config)
     try:
-        return schema.migrate(engine)
+        before, after = schema.migrate(engine)
+        for module in [*config.modules, *added]:
+            schema.create_module_tables(engine, module)
+        if added:
+            with cfg.settings_lock():
+                config.modules = [*config.modules, *added]
+                config.save()
+            logger.info(f"added the module(s) {', '.join(added)} to instance {config.name!r}")
+            current = state.peek()
+            if current is not None and current.config.name == config.name:
+                current.config.modules = list(config.modules)
+        return before, after
     finally:
         engine.dispose()

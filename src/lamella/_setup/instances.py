@@ -21,7 +21,6 @@ from lamella._uid import base62
 from lamella.errors import InvalidArgument, NotConnected, PathNotAFolder, StorageError
 
 DEFAULT_INSTANCE_NAME = "default"
-KNOWN_MODULES = ("bionty",)
 
 
 def normalize_storage_root(storage: str | Path) -> str:
@@ -96,8 +95,10 @@ def parse_modules(modules: str | list[str] | None) -> list[str]:
         )
     items = [m.strip() for m in listed if m.strip()]
     for item in items:
-        if item not in KNOWN_MODULES:
-            raise InvalidArgument(f"unknown module {item!r}; available modules: {', '.join(KNOWN_MODULES)}")
+        if item not in cfg.OPTIONAL_MODULES:
+            raise InvalidArgument(
+                f"unknown module {item!r}; available modules: {', '.join(cfg.OPTIONAL_MODULES)}"
+            )
     return items
 
 

@@ -8,11 +8,13 @@ checks that the migrations and the models describe the same schema.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Table, create_engine, inspect, text
 
+from lamella._instance.config import OPTIONAL_MODULES
 from lamella._instance.database import advisory_lock_id
 from lamella._setup.sqlite_snapshot import SNAPSHOT
 from lamella.errors import NotConnected
@@ -38,6 +40,54 @@ def current_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
+# tables of optional modules are named after them (`bionty_celltype`): the core schema leaves them out
+MODULE_TABLE_PREFIXES = tuple(f"{module}_" for module in OPTIONAL_MODULES)
+
+
+def is_core_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's `include_object`: the core migrations leave modules' tables (and their indexes) out."""
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return not (table or "").startswith(MODULE_TABLE_PREFIXES)
+
+
+def core_tables() -> list[Table]:
+    """The tables of the core schema, in creation order (without any module's tables)."""
+    return [t for t in Base.metadata.sorted_tables if not t.name.startswith(MODULE_TABLE_PREFIXES)]
+
+
+def load_module(module: str) -> None:
+    """Import an optional module (`lamella.bionty`), which declares its tables; a clear error if missing."""
+    try:
+        importlib.import_module(f"lamella.{module}")
+    except ImportError as e:
+        raise NotConnected(
+            f"this instance uses the module {module!r}, which cannot be imported ({e}); "
+            f"install it with pip install 'lamella[{module}]'"
+        ) from e
+
+
+def create_module_tables(engine: Engine, module: str) -> bool:
+    """Create the tables of `module` that the database lacks, under the schema lock; whether any were."""
+    load_module(module)
+    tables = [t for t in Base.metadata.sorted_tables if t.name.startswith(f"{module}_")]
+    with engine.connect() as connection:
+        existing = set(inspect(connection).get_table_names())
+        if all(t.name in existing for t in tables):
+            return False
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (advisory_lock_id(SCHEMA_LOCK),))
+        try:
+            Base.metadata.create_all(connection, tables=tables, checkfirst=True)
+        except BaseException:
+            connection.exec_driver_sql("ROLLBACK")
+            raise
+        connection.exec_driver_sql("COMMIT")
+    return True
+
+
 def create_schema(engine: Engine) -> bool:
     """Create the tables and stamp the head revision, unless another process did it first.
 
@@ -57,7 +107,7 @@ def create_schema(engine: Engine) -> bool:
             if current_revision(connection) is not None:
                 connection.exec_driver_sql("COMMIT")
                 return False
-            Base.metadata.create_all(connection)
+            Base.metadata.create_all(connection, tables=core_tables())
             connection.execute(
                 text(
                     "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"

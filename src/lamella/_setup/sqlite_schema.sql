@@ -11,18 +11,6 @@ CREATE INDEX ix_user_created_at ON user (created_at);
 CREATE UNIQUE INDEX ix_user_handle ON user (handle);
 CREATE INDEX ix_user_name ON user (name);
 CREATE UNIQUE INDEX ix_user_uid ON user (uid);
-CREATE TABLE space (
-	uid VARCHAR(12) NOT NULL, 
-	name VARCHAR(100) NOT NULL, 
-	description TEXT, 
-	created_at DATETIME NOT NULL, 
-	created_by_id INTEGER, 
-	id INTEGER NOT NULL, 
-	CONSTRAINT pk_space PRIMARY KEY (id), 
-	CONSTRAINT fk_space_created_by_id_user FOREIGN KEY(created_by_id) REFERENCES user (id)
-);
-CREATE INDEX ix_space_name ON space (name);
-CREATE UNIQUE INDEX ix_space_uid ON space (uid);
 CREATE TABLE branch (
 	id INTEGER NOT NULL, 
 	uid VARCHAR(12) NOT NULL, 
@@ -35,6 +23,18 @@ CREATE TABLE branch (
 );
 CREATE INDEX ix_branch_name ON branch (name);
 CREATE UNIQUE INDEX ix_branch_uid ON branch (uid);
+CREATE TABLE space (
+	uid VARCHAR(12) NOT NULL, 
+	name VARCHAR(100) NOT NULL, 
+	description TEXT, 
+	created_at DATETIME NOT NULL, 
+	created_by_id INTEGER, 
+	id INTEGER NOT NULL, 
+	CONSTRAINT pk_space PRIMARY KEY (id), 
+	CONSTRAINT fk_space_created_by_id_user FOREIGN KEY(created_by_id) REFERENCES user (id)
+);
+CREATE INDEX ix_space_name ON space (name);
+CREATE UNIQUE INDEX ix_space_uid ON space (uid);
 CREATE TABLE storage (
 	uid VARCHAR(12) NOT NULL, 
 	root VARCHAR(255) NOT NULL, 
@@ -156,35 +156,6 @@ CREATE INDEX ix_feature_name ON feature (name);
 CREATE INDEX ix_feature_run_id ON feature (run_id);
 CREATE INDEX ix_feature_type_id_name ON feature (type_id, name);
 CREATE UNIQUE INDEX ix_feature_uid ON feature (uid);
-CREATE TABLE ulabel (
-	uid VARCHAR(8) NOT NULL, 
-	name VARCHAR(150) NOT NULL, 
-	description TEXT, 
-	synonyms TEXT, 
-	reference VARCHAR(255), 
-	reference_type VARCHAR(25), 
-	is_type BOOLEAN NOT NULL, 
-	type_id INTEGER, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	updated_at DATETIME NOT NULL, 
-	run_id INTEGER, 
-	created_by_id INTEGER NOT NULL, 
-	branch_id INTEGER NOT NULL, 
-	space_id INTEGER NOT NULL, 
-	CONSTRAINT pk_ulabel PRIMARY KEY (id), 
-	CONSTRAINT fk_ulabel_type_id_ulabel FOREIGN KEY(type_id) REFERENCES ulabel (id), 
-	CONSTRAINT fk_ulabel_run_id_run FOREIGN KEY(run_id) REFERENCES run (id), 
-	CONSTRAINT fk_ulabel_created_by_id_user FOREIGN KEY(created_by_id) REFERENCES user (id), 
-	CONSTRAINT fk_ulabel_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
-	CONSTRAINT fk_ulabel_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
-);
-CREATE INDEX ix_ulabel_created_at ON ulabel (created_at);
-CREATE INDEX ix_ulabel_name ON ulabel (name);
-CREATE INDEX ix_ulabel_reference ON ulabel (reference);
-CREATE INDEX ix_ulabel_run_id ON ulabel (run_id);
-CREATE INDEX ix_ulabel_type_id_name ON ulabel (type_id, name);
-CREATE UNIQUE INDEX ix_ulabel_uid ON ulabel (uid);
 CREATE TABLE project (
 	uid VARCHAR(12) NOT NULL, 
 	name VARCHAR(255) NOT NULL, 
@@ -251,6 +222,35 @@ CREATE INDEX ix_reference_run_id ON reference (run_id);
 CREATE INDEX ix_reference_type_id_name ON reference (type_id, name);
 CREATE UNIQUE INDEX ix_reference_uid ON reference (uid);
 CREATE INDEX ix_reference_url ON reference (url);
+CREATE TABLE ulabel (
+	uid VARCHAR(8) NOT NULL, 
+	name VARCHAR(150) NOT NULL, 
+	description TEXT, 
+	synonyms TEXT, 
+	reference VARCHAR(255), 
+	reference_type VARCHAR(25), 
+	is_type BOOLEAN NOT NULL, 
+	type_id INTEGER, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	updated_at DATETIME NOT NULL, 
+	run_id INTEGER, 
+	created_by_id INTEGER NOT NULL, 
+	branch_id INTEGER NOT NULL, 
+	space_id INTEGER NOT NULL, 
+	CONSTRAINT pk_ulabel PRIMARY KEY (id), 
+	CONSTRAINT fk_ulabel_type_id_ulabel FOREIGN KEY(type_id) REFERENCES ulabel (id), 
+	CONSTRAINT fk_ulabel_run_id_run FOREIGN KEY(run_id) REFERENCES run (id), 
+	CONSTRAINT fk_ulabel_created_by_id_user FOREIGN KEY(created_by_id) REFERENCES user (id), 
+	CONSTRAINT fk_ulabel_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
+	CONSTRAINT fk_ulabel_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
+);
+CREATE INDEX ix_ulabel_created_at ON ulabel (created_at);
+CREATE INDEX ix_ulabel_name ON ulabel (name);
+CREATE INDEX ix_ulabel_reference ON ulabel (reference);
+CREATE INDEX ix_ulabel_run_id ON ulabel (run_id);
+CREATE INDEX ix_ulabel_type_id_name ON ulabel (type_id, name);
+CREATE UNIQUE INDEX ix_ulabel_uid ON ulabel (uid);
 CREATE TABLE featurevalue (
 	feature_id INTEGER NOT NULL, 
 	value JSON NOT NULL, 
@@ -269,42 +269,30 @@ CREATE INDEX ix_featurevalue_created_at ON featurevalue (created_at);
 CREATE INDEX ix_featurevalue_feature_id ON featurevalue (feature_id);
 CREATE INDEX ix_featurevalue_hash ON featurevalue (hash);
 CREATE INDEX ix_featurevalue_run_id ON featurevalue (run_id);
-CREATE TABLE transform_ulabel (
-	transform_id INTEGER NOT NULL, 
-	ulabel_id INTEGER NOT NULL, 
+CREATE TABLE project_parent (
+	child_id INTEGER NOT NULL, 
+	parent_id INTEGER NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_transform_ulabel PRIMARY KEY (id), 
-	CONSTRAINT uq_transform_ulabel_transform_id_ulabel_id UNIQUE (transform_id, ulabel_id), 
-	CONSTRAINT fk_transform_ulabel_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_transform_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE
+	CONSTRAINT pk_project_parent PRIMARY KEY (id), 
+	CONSTRAINT uq_project_parent_child_id_parent_id UNIQUE (child_id, parent_id), 
+	CONSTRAINT fk_project_parent_child_id_project FOREIGN KEY(child_id) REFERENCES project (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_project_parent_parent_id_project FOREIGN KEY(parent_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_transform_ulabel_transform_id ON transform_ulabel (transform_id);
-CREATE INDEX ix_transform_ulabel_ulabel_id ON transform_ulabel (ulabel_id);
-CREATE TABLE transform_project (
-	transform_id INTEGER NOT NULL, 
+CREATE INDEX ix_project_parent_child_id ON project_parent (child_id);
+CREATE INDEX ix_project_parent_parent_id ON project_parent (parent_id);
+CREATE TABLE run_project (
+	run_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_transform_project PRIMARY KEY (id), 
-	CONSTRAINT uq_transform_project_transform_id_project_id UNIQUE (transform_id, project_id), 
-	CONSTRAINT fk_transform_project_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_transform_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
+	CONSTRAINT pk_run_project PRIMARY KEY (id), 
+	CONSTRAINT uq_run_project_run_id_project_id UNIQUE (run_id, project_id), 
+	CONSTRAINT fk_run_project_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_run_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_transform_project_project_id ON transform_project (project_id);
-CREATE INDEX ix_transform_project_transform_id ON transform_project (transform_id);
-CREATE TABLE transform_reference (
-	transform_id INTEGER NOT NULL, 
-	reference_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_transform_reference PRIMARY KEY (id), 
-	CONSTRAINT uq_transform_reference_transform_id_reference_id UNIQUE (transform_id, reference_id), 
-	CONSTRAINT fk_transform_reference_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_transform_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_transform_reference_reference_id ON transform_reference (reference_id);
-CREATE INDEX ix_transform_reference_transform_id ON transform_reference (transform_id);
+CREATE INDEX ix_run_project_project_id ON run_project (project_id);
+CREATE INDEX ix_run_project_run_id ON run_project (run_id);
 CREATE TABLE run_ulabel (
 	run_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -320,54 +308,6 @@ CREATE TABLE run_ulabel (
 CREATE INDEX ix_run_ulabel_feature_id ON run_ulabel (feature_id);
 CREATE INDEX ix_run_ulabel_run_id ON run_ulabel (run_id);
 CREATE INDEX ix_run_ulabel_ulabel_id ON run_ulabel (ulabel_id);
-CREATE TABLE run_project (
-	run_id INTEGER NOT NULL, 
-	project_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_run_project PRIMARY KEY (id), 
-	CONSTRAINT uq_run_project_run_id_project_id UNIQUE (run_id, project_id), 
-	CONSTRAINT fk_run_project_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_run_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_run_project_project_id ON run_project (project_id);
-CREATE INDEX ix_run_project_run_id ON run_project (run_id);
-CREATE TABLE ulabel_parent (
-	child_id INTEGER NOT NULL, 
-	parent_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_ulabel_parent PRIMARY KEY (id), 
-	CONSTRAINT uq_ulabel_parent_child_id_parent_id UNIQUE (child_id, parent_id), 
-	CONSTRAINT fk_ulabel_parent_child_id_ulabel FOREIGN KEY(child_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_ulabel_parent_parent_id_ulabel FOREIGN KEY(parent_id) REFERENCES ulabel (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_ulabel_parent_child_id ON ulabel_parent (child_id);
-CREATE INDEX ix_ulabel_parent_parent_id ON ulabel_parent (parent_id);
-CREATE TABLE ulabel_project (
-	ulabel_id INTEGER NOT NULL, 
-	project_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_ulabel_project PRIMARY KEY (id), 
-	CONSTRAINT uq_ulabel_project_ulabel_id_project_id UNIQUE (ulabel_id, project_id), 
-	CONSTRAINT fk_ulabel_project_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_ulabel_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_ulabel_project_project_id ON ulabel_project (project_id);
-CREATE INDEX ix_ulabel_project_ulabel_id ON ulabel_project (ulabel_id);
-CREATE TABLE project_parent (
-	child_id INTEGER NOT NULL, 
-	parent_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_project_parent PRIMARY KEY (id), 
-	CONSTRAINT uq_project_parent_child_id_parent_id UNIQUE (child_id, parent_id), 
-	CONSTRAINT fk_project_parent_child_id_project FOREIGN KEY(child_id) REFERENCES project (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_project_parent_parent_id_project FOREIGN KEY(parent_id) REFERENCES project (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_project_parent_child_id ON project_parent (child_id);
-CREATE INDEX ix_project_parent_parent_id ON project_parent (parent_id);
 CREATE TABLE schema (
 	uid VARCHAR(16) NOT NULL, 
 	name VARCHAR(150), 
@@ -406,45 +346,66 @@ CREATE INDEX ix_schema_name ON schema (name);
 CREATE INDEX ix_schema_run_id ON schema (run_id);
 CREATE INDEX ix_schema_type_id_name ON schema (type_id, name);
 CREATE UNIQUE INDEX ix_schema_uid ON schema (uid);
-CREATE TABLE run_featurevalue (
-	run_id INTEGER NOT NULL, 
-	featurevalue_id INTEGER NOT NULL, 
+CREATE TABLE transform_project (
+	transform_id INTEGER NOT NULL, 
+	project_id INTEGER NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_run_featurevalue PRIMARY KEY (id), 
-	CONSTRAINT uq_run_featurevalue_run_id_featurevalue_id UNIQUE (run_id, featurevalue_id), 
-	CONSTRAINT fk_run_featurevalue_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_run_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE
+	CONSTRAINT pk_transform_project PRIMARY KEY (id), 
+	CONSTRAINT uq_transform_project_transform_id_project_id UNIQUE (transform_id, project_id), 
+	CONSTRAINT fk_transform_project_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_transform_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_featurevalue_featurevalue_id ON run_featurevalue (featurevalue_id);
-CREATE INDEX ix_run_featurevalue_run_id ON run_featurevalue (run_id);
-CREATE TABLE schema_feature (
-	schema_id INTEGER NOT NULL, 
-	feature_id INTEGER NOT NULL, 
-	position INTEGER NOT NULL, 
-	is_optional BOOLEAN NOT NULL, 
+CREATE INDEX ix_transform_project_project_id ON transform_project (project_id);
+CREATE INDEX ix_transform_project_transform_id ON transform_project (transform_id);
+CREATE TABLE transform_reference (
+	transform_id INTEGER NOT NULL, 
+	reference_id INTEGER NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_schema_feature PRIMARY KEY (id), 
-	CONSTRAINT uq_schema_feature_schema_id_feature_id UNIQUE (schema_id, feature_id), 
-	CONSTRAINT fk_schema_feature_schema_id_schema FOREIGN KEY(schema_id) REFERENCES schema (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_schema_feature_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
+	CONSTRAINT pk_transform_reference PRIMARY KEY (id), 
+	CONSTRAINT uq_transform_reference_transform_id_reference_id UNIQUE (transform_id, reference_id), 
+	CONSTRAINT fk_transform_reference_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_transform_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_schema_feature_feature_id ON schema_feature (feature_id);
-CREATE INDEX ix_schema_feature_schema_id ON schema_feature (schema_id);
-CREATE TABLE schema_component (
-	composite_id INTEGER NOT NULL, 
-	component_id INTEGER NOT NULL, 
-	slot VARCHAR(40) NOT NULL, 
+CREATE INDEX ix_transform_reference_reference_id ON transform_reference (reference_id);
+CREATE INDEX ix_transform_reference_transform_id ON transform_reference (transform_id);
+CREATE TABLE transform_ulabel (
+	transform_id INTEGER NOT NULL, 
+	ulabel_id INTEGER NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_schema_component PRIMARY KEY (id), 
-	CONSTRAINT uq_schema_component_composite_id_slot UNIQUE (composite_id, slot), 
-	CONSTRAINT fk_schema_component_composite_id_schema FOREIGN KEY(composite_id) REFERENCES schema (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_schema_component_component_id_schema FOREIGN KEY(component_id) REFERENCES schema (id) ON DELETE CASCADE
+	CONSTRAINT pk_transform_ulabel PRIMARY KEY (id), 
+	CONSTRAINT uq_transform_ulabel_transform_id_ulabel_id UNIQUE (transform_id, ulabel_id), 
+	CONSTRAINT fk_transform_ulabel_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_transform_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_schema_component_component_id ON schema_component (component_id);
-CREATE INDEX ix_schema_component_composite_id ON schema_component (composite_id);
+CREATE INDEX ix_transform_ulabel_transform_id ON transform_ulabel (transform_id);
+CREATE INDEX ix_transform_ulabel_ulabel_id ON transform_ulabel (ulabel_id);
+CREATE TABLE ulabel_parent (
+	child_id INTEGER NOT NULL, 
+	parent_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_ulabel_parent PRIMARY KEY (id), 
+	CONSTRAINT uq_ulabel_parent_child_id_parent_id UNIQUE (child_id, parent_id), 
+	CONSTRAINT fk_ulabel_parent_child_id_ulabel FOREIGN KEY(child_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_ulabel_parent_parent_id_ulabel FOREIGN KEY(parent_id) REFERENCES ulabel (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_ulabel_parent_child_id ON ulabel_parent (child_id);
+CREATE INDEX ix_ulabel_parent_parent_id ON ulabel_parent (parent_id);
+CREATE TABLE ulabel_project (
+	ulabel_id INTEGER NOT NULL, 
+	project_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_ulabel_project PRIMARY KEY (id), 
+	CONSTRAINT uq_ulabel_project_ulabel_id_project_id UNIQUE (ulabel_id, project_id), 
+	CONSTRAINT fk_ulabel_project_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_ulabel_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_ulabel_project_project_id ON ulabel_project (project_id);
+CREATE INDEX ix_ulabel_project_ulabel_id ON ulabel_project (ulabel_id);
 CREATE TABLE artifact (
 	uid VARCHAR(20) NOT NULL, 
 	"key" VARCHAR(1024), 
@@ -522,48 +483,57 @@ CREATE INDEX ix_record_run_id ON record (run_id);
 CREATE INDEX ix_record_schema_id ON record (schema_id);
 CREATE INDEX ix_record_type_id_name ON record (type_id, name);
 CREATE UNIQUE INDEX ix_record_uid ON record (uid);
-CREATE TABLE run_input_artifact (
+CREATE TABLE run_featurevalue (
 	run_id INTEGER NOT NULL, 
-	artifact_id INTEGER NOT NULL, 
+	featurevalue_id INTEGER NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_run_input_artifact PRIMARY KEY (id), 
-	CONSTRAINT uq_run_input_artifact_run_id_artifact_id UNIQUE (run_id, artifact_id), 
-	CONSTRAINT fk_run_input_artifact_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_run_input_artifact_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE
+	CONSTRAINT pk_run_featurevalue PRIMARY KEY (id), 
+	CONSTRAINT uq_run_featurevalue_run_id_featurevalue_id UNIQUE (run_id, featurevalue_id), 
+	CONSTRAINT fk_run_featurevalue_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_run_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_input_artifact_artifact_id ON run_input_artifact (artifact_id);
-CREATE INDEX ix_run_input_artifact_run_id ON run_input_artifact (run_id);
-CREATE TABLE artifact_ulabel (
-	artifact_id INTEGER NOT NULL, 
-	ulabel_id INTEGER NOT NULL, 
-	feature_id INTEGER, 
+CREATE INDEX ix_run_featurevalue_featurevalue_id ON run_featurevalue (featurevalue_id);
+CREATE INDEX ix_run_featurevalue_run_id ON run_featurevalue (run_id);
+CREATE TABLE schema_component (
+	composite_id INTEGER NOT NULL, 
+	component_id INTEGER NOT NULL, 
+	slot VARCHAR(40) NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_artifact_ulabel PRIMARY KEY (id), 
-	CONSTRAINT uq_artifact_ulabel_artifact_id_ulabel_id_feature_id UNIQUE (artifact_id, ulabel_id, feature_id), 
-	CONSTRAINT fk_artifact_ulabel_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_artifact_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_artifact_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
+	CONSTRAINT pk_schema_component PRIMARY KEY (id), 
+	CONSTRAINT uq_schema_component_composite_id_slot UNIQUE (composite_id, slot), 
+	CONSTRAINT fk_schema_component_composite_id_schema FOREIGN KEY(composite_id) REFERENCES schema (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_schema_component_component_id_schema FOREIGN KEY(component_id) REFERENCES schema (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_ulabel_artifact_id ON artifact_ulabel (artifact_id);
-CREATE INDEX ix_artifact_ulabel_feature_id ON artifact_ulabel (feature_id);
-CREATE INDEX ix_artifact_ulabel_ulabel_id ON artifact_ulabel (ulabel_id);
-CREATE TABLE artifact_record (
-	artifact_id INTEGER NOT NULL, 
-	record_id INTEGER NOT NULL, 
-	feature_id INTEGER, 
+CREATE INDEX ix_schema_component_component_id ON schema_component (component_id);
+CREATE INDEX ix_schema_component_composite_id ON schema_component (composite_id);
+CREATE TABLE schema_feature (
+	schema_id INTEGER NOT NULL, 
+	feature_id INTEGER NOT NULL, 
+	position INTEGER NOT NULL, 
+	is_optional BOOLEAN NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_artifact_record PRIMARY KEY (id), 
-	CONSTRAINT uq_artifact_record_artifact_id_record_id_feature_id UNIQUE (artifact_id, record_id, feature_id), 
-	CONSTRAINT fk_artifact_record_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_artifact_record_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_artifact_record_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
+	CONSTRAINT pk_schema_feature PRIMARY KEY (id), 
+	CONSTRAINT uq_schema_feature_schema_id_feature_id UNIQUE (schema_id, feature_id), 
+	CONSTRAINT fk_schema_feature_schema_id_schema FOREIGN KEY(schema_id) REFERENCES schema (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_schema_feature_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_record_artifact_id ON artifact_record (artifact_id);
-CREATE INDEX ix_artifact_record_feature_id ON artifact_record (feature_id);
-CREATE INDEX ix_artifact_record_record_id ON artifact_record (record_id);
+CREATE INDEX ix_schema_feature_feature_id ON schema_feature (feature_id);
+CREATE INDEX ix_schema_feature_schema_id ON schema_feature (schema_id);
+CREATE TABLE artifact_featurevalue (
+	artifact_id INTEGER NOT NULL, 
+	featurevalue_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_artifact_featurevalue PRIMARY KEY (id), 
+	CONSTRAINT uq_artifact_featurevalue_artifact_id_featurevalue_id UNIQUE (artifact_id, featurevalue_id), 
+	CONSTRAINT fk_artifact_featurevalue_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_artifact_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_artifact_featurevalue_artifact_id ON artifact_featurevalue (artifact_id);
+CREATE INDEX ix_artifact_featurevalue_featurevalue_id ON artifact_featurevalue (featurevalue_id);
 CREATE TABLE artifact_project (
 	artifact_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -579,6 +549,21 @@ CREATE TABLE artifact_project (
 CREATE INDEX ix_artifact_project_artifact_id ON artifact_project (artifact_id);
 CREATE INDEX ix_artifact_project_feature_id ON artifact_project (feature_id);
 CREATE INDEX ix_artifact_project_project_id ON artifact_project (project_id);
+CREATE TABLE artifact_record (
+	artifact_id INTEGER NOT NULL, 
+	record_id INTEGER NOT NULL, 
+	feature_id INTEGER, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_artifact_record PRIMARY KEY (id), 
+	CONSTRAINT uq_artifact_record_artifact_id_record_id_feature_id UNIQUE (artifact_id, record_id, feature_id), 
+	CONSTRAINT fk_artifact_record_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_artifact_record_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_artifact_record_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_artifact_record_artifact_id ON artifact_record (artifact_id);
+CREATE INDEX ix_artifact_record_feature_id ON artifact_record (feature_id);
+CREATE INDEX ix_artifact_record_record_id ON artifact_record (record_id);
 CREATE TABLE artifact_reference (
 	artifact_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
@@ -594,97 +579,6 @@ CREATE TABLE artifact_reference (
 CREATE INDEX ix_artifact_reference_artifact_id ON artifact_reference (artifact_id);
 CREATE INDEX ix_artifact_reference_feature_id ON artifact_reference (feature_id);
 CREATE INDEX ix_artifact_reference_reference_id ON artifact_reference (reference_id);
-CREATE TABLE record_parent (
-	child_id INTEGER NOT NULL, 
-	parent_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_record_parent PRIMARY KEY (id), 
-	CONSTRAINT uq_record_parent_child_id_parent_id UNIQUE (child_id, parent_id), 
-	CONSTRAINT fk_record_parent_child_id_record FOREIGN KEY(child_id) REFERENCES record (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_record_parent_parent_id_record FOREIGN KEY(parent_id) REFERENCES record (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_record_parent_child_id ON record_parent (child_id);
-CREATE INDEX ix_record_parent_parent_id ON record_parent (parent_id);
-CREATE TABLE record_project (
-	record_id INTEGER NOT NULL, 
-	project_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_record_project PRIMARY KEY (id), 
-	CONSTRAINT uq_record_project_record_id_project_id UNIQUE (record_id, project_id), 
-	CONSTRAINT fk_record_project_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_record_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_record_project_project_id ON record_project (project_id);
-CREATE INDEX ix_record_project_record_id ON record_project (record_id);
-CREATE TABLE record_reference (
-	record_id INTEGER NOT NULL, 
-	reference_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_record_reference PRIMARY KEY (id), 
-	CONSTRAINT uq_record_reference_record_id_reference_id UNIQUE (record_id, reference_id), 
-	CONSTRAINT fk_record_reference_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_record_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_record_reference_record_id ON record_reference (record_id);
-CREATE INDEX ix_record_reference_reference_id ON record_reference (reference_id);
-CREATE TABLE record_record (
-	record_id INTEGER NOT NULL, 
-	feature_id INTEGER NOT NULL, 
-	value_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_record_record PRIMARY KEY (id), 
-	CONSTRAINT uq_record_record_record_id_feature_id_value_id UNIQUE (record_id, feature_id, value_id), 
-	CONSTRAINT fk_record_record_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_record_record_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_record_record_value_id_record FOREIGN KEY(value_id) REFERENCES record (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_record_record_feature_id ON record_record (feature_id);
-CREATE INDEX ix_record_record_record_id ON record_record (record_id);
-CREATE INDEX ix_record_record_value_id ON record_record (value_id);
-CREATE TABLE record_ulabel (
-	record_id INTEGER NOT NULL, 
-	feature_id INTEGER NOT NULL, 
-	ulabel_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_record_ulabel PRIMARY KEY (id), 
-	CONSTRAINT uq_record_ulabel_record_id_feature_id_ulabel_id UNIQUE (record_id, feature_id, ulabel_id), 
-	CONSTRAINT fk_record_ulabel_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_record_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_record_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_record_ulabel_feature_id ON record_ulabel (feature_id);
-CREATE INDEX ix_record_ulabel_record_id ON record_ulabel (record_id);
-CREATE INDEX ix_record_ulabel_ulabel_id ON record_ulabel (ulabel_id);
-CREATE TABLE record_json (
-	record_id INTEGER NOT NULL, 
-	feature_id INTEGER NOT NULL, 
-	value JSON NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_record_json PRIMARY KEY (id), 
-	CONSTRAINT uq_record_json_record_id_feature_id UNIQUE (record_id, feature_id), 
-	CONSTRAINT fk_record_json_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_record_json_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_record_json_feature_id ON record_json (feature_id);
-CREATE INDEX ix_record_json_record_id ON record_json (record_id);
-CREATE TABLE artifact_featurevalue (
-	artifact_id INTEGER NOT NULL, 
-	featurevalue_id INTEGER NOT NULL, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_artifact_featurevalue PRIMARY KEY (id), 
-	CONSTRAINT uq_artifact_featurevalue_artifact_id_featurevalue_id UNIQUE (artifact_id, featurevalue_id), 
-	CONSTRAINT fk_artifact_featurevalue_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_artifact_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_artifact_featurevalue_artifact_id ON artifact_featurevalue (artifact_id);
-CREATE INDEX ix_artifact_featurevalue_featurevalue_id ON artifact_featurevalue (featurevalue_id);
 CREATE TABLE artifact_schema (
 	artifact_id INTEGER NOT NULL, 
 	schema_id INTEGER NOT NULL, 
@@ -698,6 +592,21 @@ CREATE TABLE artifact_schema (
 );
 CREATE INDEX ix_artifact_schema_artifact_id ON artifact_schema (artifact_id);
 CREATE INDEX ix_artifact_schema_schema_id ON artifact_schema (schema_id);
+CREATE TABLE artifact_ulabel (
+	artifact_id INTEGER NOT NULL, 
+	ulabel_id INTEGER NOT NULL, 
+	feature_id INTEGER, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_artifact_ulabel PRIMARY KEY (id), 
+	CONSTRAINT uq_artifact_ulabel_artifact_id_ulabel_id_feature_id UNIQUE (artifact_id, ulabel_id, feature_id), 
+	CONSTRAINT fk_artifact_ulabel_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_artifact_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_artifact_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_artifact_ulabel_artifact_id ON artifact_ulabel (artifact_id);
+CREATE INDEX ix_artifact_ulabel_feature_id ON artifact_ulabel (feature_id);
+CREATE INDEX ix_artifact_ulabel_ulabel_id ON artifact_ulabel (ulabel_id);
 CREATE TABLE collection (
 	uid VARCHAR(20) NOT NULL, 
 	"key" VARCHAR(1024), 
@@ -733,18 +642,97 @@ CREATE INDEX ix_collection_transform_id ON collection (transform_id);
 CREATE UNIQUE INDEX ix_collection_uid ON collection (uid);
 CREATE INDEX ix_collection_version_tag ON collection (version_tag);
 CREATE UNIQUE INDEX uq_collection_latest_per_stem ON collection (substr(uid, 1, 16)) WHERE is_latest IS 1;
-CREATE TABLE run_input_collection (
-	run_id INTEGER NOT NULL, 
-	collection_id INTEGER NOT NULL, 
+CREATE TABLE record_json (
+	record_id INTEGER NOT NULL, 
+	feature_id INTEGER NOT NULL, 
+	value JSON NOT NULL, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_run_input_collection PRIMARY KEY (id), 
-	CONSTRAINT uq_run_input_collection_run_id_collection_id UNIQUE (run_id, collection_id), 
-	CONSTRAINT fk_run_input_collection_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_run_input_collection_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE
+	CONSTRAINT pk_record_json PRIMARY KEY (id), 
+	CONSTRAINT uq_record_json_record_id_feature_id UNIQUE (record_id, feature_id), 
+	CONSTRAINT fk_record_json_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_record_json_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_input_collection_collection_id ON run_input_collection (collection_id);
-CREATE INDEX ix_run_input_collection_run_id ON run_input_collection (run_id);
+CREATE INDEX ix_record_json_feature_id ON record_json (feature_id);
+CREATE INDEX ix_record_json_record_id ON record_json (record_id);
+CREATE TABLE record_parent (
+	child_id INTEGER NOT NULL, 
+	parent_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_record_parent PRIMARY KEY (id), 
+	CONSTRAINT uq_record_parent_child_id_parent_id UNIQUE (child_id, parent_id), 
+	CONSTRAINT fk_record_parent_child_id_record FOREIGN KEY(child_id) REFERENCES record (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_record_parent_parent_id_record FOREIGN KEY(parent_id) REFERENCES record (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_record_parent_child_id ON record_parent (child_id);
+CREATE INDEX ix_record_parent_parent_id ON record_parent (parent_id);
+CREATE TABLE record_project (
+	record_id INTEGER NOT NULL, 
+	project_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_record_project PRIMARY KEY (id), 
+	CONSTRAINT uq_record_project_record_id_project_id UNIQUE (record_id, project_id), 
+	CONSTRAINT fk_record_project_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_record_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_record_project_project_id ON record_project (project_id);
+CREATE INDEX ix_record_project_record_id ON record_project (record_id);
+CREATE TABLE record_record (
+	record_id INTEGER NOT NULL, 
+	feature_id INTEGER NOT NULL, 
+	value_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_record_record PRIMARY KEY (id), 
+	CONSTRAINT uq_record_record_record_id_feature_id_value_id UNIQUE (record_id, feature_id, value_id), 
+	CONSTRAINT fk_record_record_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_record_record_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_record_record_value_id_record FOREIGN KEY(value_id) REFERENCES record (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_record_record_feature_id ON record_record (feature_id);
+CREATE INDEX ix_record_record_record_id ON record_record (record_id);
+CREATE INDEX ix_record_record_value_id ON record_record (value_id);
+CREATE TABLE record_reference (
+	record_id INTEGER NOT NULL, 
+	reference_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_record_reference PRIMARY KEY (id), 
+	CONSTRAINT uq_record_reference_record_id_reference_id UNIQUE (record_id, reference_id), 
+	CONSTRAINT fk_record_reference_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_record_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_record_reference_record_id ON record_reference (record_id);
+CREATE INDEX ix_record_reference_reference_id ON record_reference (reference_id);
+CREATE TABLE record_ulabel (
+	record_id INTEGER NOT NULL, 
+	feature_id INTEGER NOT NULL, 
+	ulabel_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_record_ulabel PRIMARY KEY (id), 
+	CONSTRAINT uq_record_ulabel_record_id_feature_id_ulabel_id UNIQUE (record_id, feature_id, ulabel_id), 
+	CONSTRAINT fk_record_ulabel_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_record_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_record_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_record_ulabel_feature_id ON record_ulabel (feature_id);
+CREATE INDEX ix_record_ulabel_record_id ON record_ulabel (record_id);
+CREATE INDEX ix_record_ulabel_ulabel_id ON record_ulabel (ulabel_id);
+CREATE TABLE run_input_artifact (
+	run_id INTEGER NOT NULL, 
+	artifact_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_run_input_artifact PRIMARY KEY (id), 
+	CONSTRAINT uq_run_input_artifact_run_id_artifact_id UNIQUE (run_id, artifact_id), 
+	CONSTRAINT fk_run_input_artifact_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_run_input_artifact_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_run_input_artifact_artifact_id ON run_input_artifact (artifact_id);
+CREATE INDEX ix_run_input_artifact_run_id ON run_input_artifact (run_id);
 CREATE TABLE collection_artifact (
 	collection_id INTEGER NOT NULL, 
 	artifact_id INTEGER NOT NULL, 
@@ -758,21 +746,6 @@ CREATE TABLE collection_artifact (
 );
 CREATE INDEX ix_collection_artifact_artifact_id ON collection_artifact (artifact_id);
 CREATE INDEX ix_collection_artifact_collection_id ON collection_artifact (collection_id);
-CREATE TABLE collection_ulabel (
-	collection_id INTEGER NOT NULL, 
-	ulabel_id INTEGER NOT NULL, 
-	feature_id INTEGER, 
-	id INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_collection_ulabel PRIMARY KEY (id), 
-	CONSTRAINT uq_collection_ulabel_collection_id_ulabel_id UNIQUE (collection_id, ulabel_id), 
-	CONSTRAINT fk_collection_ulabel_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_collection_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_collection_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_collection_ulabel_collection_id ON collection_ulabel (collection_id);
-CREATE INDEX ix_collection_ulabel_feature_id ON collection_ulabel (feature_id);
-CREATE INDEX ix_collection_ulabel_ulabel_id ON collection_ulabel (ulabel_id);
 CREATE TABLE collection_project (
 	collection_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -797,5 +770,32 @@ CREATE TABLE collection_reference (
 );
 CREATE INDEX ix_collection_reference_collection_id ON collection_reference (collection_id);
 CREATE INDEX ix_collection_reference_reference_id ON collection_reference (reference_id);
+CREATE TABLE collection_ulabel (
+	collection_id INTEGER NOT NULL, 
+	ulabel_id INTEGER NOT NULL, 
+	feature_id INTEGER, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_collection_ulabel PRIMARY KEY (id), 
+	CONSTRAINT uq_collection_ulabel_collection_id_ulabel_id UNIQUE (collection_id, ulabel_id), 
+	CONSTRAINT fk_collection_ulabel_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_collection_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_collection_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_collection_ulabel_collection_id ON collection_ulabel (collection_id);
+CREATE INDEX ix_collection_ulabel_feature_id ON collection_ulabel (feature_id);
+CREATE INDEX ix_collection_ulabel_ulabel_id ON collection_ulabel (ulabel_id);
+CREATE TABLE run_input_collection (
+	run_id INTEGER NOT NULL, 
+	collection_id INTEGER NOT NULL, 
+	id INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	CONSTRAINT pk_run_input_collection PRIMARY KEY (id), 
+	CONSTRAINT uq_run_input_collection_run_id_collection_id UNIQUE (run_id, collection_id), 
+	CONSTRAINT fk_run_input_collection_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_run_input_collection_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE
+);
+CREATE INDEX ix_run_input_collection_collection_id ON run_input_collection (collection_id);
+CREATE INDEX ix_run_input_collection_run_id ON run_input_collection (run_id);
 CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
 INSERT INTO alembic_version (version_num) VALUES ('0002');

@@ -26,7 +26,6 @@ def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
     for record in items:
         by_model.setdefault(type(record), []).append(record)
     saved: list[Any] = []
-    instance = state.current()
     for model, group in by_model.items():
         save_many = getattr(model, "_save_many", None)
         if save_many is not None:  # registries that store more than rows (artifacts: their bytes)
@@ -37,20 +36,30 @@ def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
         ):  # registries whose save() writes more than their row
             saved.extend(record.save() for record in group)
             continue
-        new = [r for r in group if r.__dict__.get("id") is None]
-        existing = [r for r in group if r.__dict__.get("id") is not None]
-        with instance.db.write(*group[0]._lock_names()) as session:
-            new = _drop_names_created_meanwhile(model, new, session)
-            _fill_defaults_in_bulk(new, instance)
-            for record in new:
-                record._before_insert(session)
-            _insert_many(model, new, session)
-            session.add_all(existing)
-            session.flush()
-
-            link_to_current_project(new)
-        saved.extend(group)
+        saved.extend(save_rows(model, group))
     return saved
+
+
+def save_rows(model: type, group: list[Any], *, by_name: bool = True) -> list[Any]:
+    """Insert the new records of one registry in one statement, update the saved ones, in one transaction.
+
+    `by_name`: a named registry skips records whose name another process saved meanwhile; a registry
+    that identifies records otherwise (an ontology term by its id) passes False.
+    """
+    instance = state.current()
+    new = [r for r in group if r.__dict__.get("id") is None]
+    existing = [r for r in group if r.__dict__.get("id") is not None]
+    with instance.db.write(*group[0]._lock_names()) as session:
+        if by_name:
+            new = _drop_names_created_meanwhile(model, new, session)
+        _fill_defaults_in_bulk(new, instance)
+        for record in new:
+            record._before_insert(session)
+        _insert_many(model, new, session)
+        session.add_all(existing)
+        session.flush()
+        link_to_current_project(new)
+    return group
 
 
 def _drop_names_created_meanwhile(model: type, records: list[Any], session: Any) -> list[Any]:

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
+from lamella._instance import state
 from lamella._limits import check_float, check_int, check_json, check_text, show
 from lamella._query.relations import MODELS, model
 from lamella.errors import InvalidArgument, ValidationError
@@ -67,6 +68,13 @@ class CatTarget:
                     f"cat[{self.text}] needs the registry {self.registry}, and the module "
                     f"'lamella.{module}' is not available; create the instance with --modules {module}"
                 ) from e
+            instance = state.peek()
+            if instance is not None and module not in instance.config.modules:
+                raise ValidationError(
+                    f"cat[{self.text}] needs the registry {self.registry}, and instance "
+                    f"{instance.name!r} does not use the module {module!r}: add it with "
+                    f"`lamella migrate --modules {module}`"
+                )
         try:
             return MODELS[name] if name in MODELS else model(name)
         except InvalidArgument:

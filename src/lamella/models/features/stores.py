@@ -47,14 +47,26 @@ class ValueStore:
         link: Any = MODELS.get(f"{owner_name}{target_name}")
         if link is None or "feature_id" not in link.__table__.c:
             return None
-        return CatLink(link, self.owner_key, f"{target.__tablename__}_id")
+        target_key = next(
+            (
+                column.key
+                for column in link.__table__.c
+                if column.key != self.owner_key
+                and any(fk.column.table.name == target.__tablename__ for fk in column.foreign_keys)
+            ),
+            f"{target.__tablename__}_id",
+        )
+        return CatLink(link, self.owner_key, target_key)
 
     def cat_links(self) -> list[tuple[Any, CatLink]]:
         """Every (target registry, link) pair of this owner that can carry a feature."""
         links = []
+        instance = state.current()
         for name, candidate in list(MODELS.items()):
             if not name.startswith(self.owner.__name__) or not hasattr(candidate, "__table__"):
                 continue
+            if not instance.has_table(candidate.__table__.name):
+                continue  # a module's link table (bionty) on an instance that does not use the module
             target = MODELS.get(name[len(self.owner.__name__) :])
             if target is None or not hasattr(target, "_name_field"):
                 continue

@@ -106,7 +106,9 @@ def member_link(registry: Any) -> MemberLink | None:
     target_table = registry.__table__.name
     for model in list(MODELS.values()):
         table = getattr(model, "__table__", None)
-        if table is None or getattr(model, "__abstract__", False):
+        if table is None or model.__dict__.get(
+            "__abstract__", False
+        ):  # its own flag: link tables inherit _Link's
             continue
         schema_key = target_key = None
         for column in table.c:

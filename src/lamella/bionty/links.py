@@ -1,0 +1,90 @@
+"""Link tables between the bionty registries and the core ones, and the relations over them.
+
+`artifact.cell_types`, `artifact.genes`, ... (with the feature they annotate), `schema.genes`, ...
+(the members of a schema whose itype is a bionty registry), and each ontology's parents. The core
+registries know nothing of bionty: the relations are added to them here, when the module is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped  # noqa: F401  (the link columns' annotations name it)
+
+from lamella._query.relations import ManyToMany
+from lamella.bionty.models import ONTOLOGY_REGISTRIES, REGISTRIES
+from lamella.models.artifact.artifact import Artifact
+from lamella.models.core.links import _fk, _Link
+from lamella.models.schema.schema import Schema
+
+# registry -> the name of its relation on artifacts and schemas
+RELATION_NAMES = {
+    "Organism": "organisms",
+    "Gene": "genes",
+    "Protein": "proteins",
+    "CellMarker": "cell_markers",
+    "CellType": "cell_types",
+    "CellLine": "cell_lines",
+    "Tissue": "tissues",
+    "Disease": "diseases",
+    "Phenotype": "phenotypes",
+    "Pathway": "pathways",
+    "ExperimentalFactor": "experimental_factors",
+    "DevelopmentalStage": "developmental_stages",
+    "Ethnicity": "ethnicities",
+}
+
+
+def _link_class(name: str, table: str, columns: dict[str, Any], unique: tuple[str, ...]) -> type:
+    namespace: dict[str, Any] = {
+        "__tablename__": table,
+        "__table_args__": (UniqueConstraint(*unique),),
+        "__module__": __name__,
+        "__annotations__": {key: "Mapped[int]" for key in columns},
+        **columns,
+    }
+    return type(name, (_Link,), namespace)
+
+
+def _attach(owner: type, name: str, relation: ManyToMany) -> None:
+    setattr(owner, name, relation)
+    relation.__set_name__(owner, name)
+
+
+LINKS: dict[str, type] = {}
+
+for _term in ONTOLOGY_REGISTRIES:
+    _lower = _term.__name__.lower()
+    LINKS[f"{_term.__name__}Parent"] = _link_class(
+        f"{_term.__name__}Parent",
+        f"bionty_{_lower}_parent",
+        {"child_id": _fk(f"bionty_{_lower}"), "parent_id": _fk(f"bionty_{_lower}")},
+        ("child_id", "parent_id"),
+    )
+
+for _registry in REGISTRIES:
+    _name = _registry.__name__
+    _lower = _name.lower()
+    _key = f"{_lower}_id"
+    LINKS[f"Artifact{_name}"] = _link_class(
+        f"Artifact{_name}",
+        f"bionty_artifact_{_lower}",
+        {
+            "artifact_id": _fk("artifact"),
+            _key: _fk(f"bionty_{_lower}"),
+            "feature_id": _fk("feature", nullable=True),
+        },
+        ("artifact_id", _key, "feature_id"),
+    )
+    LINKS[f"Schema{_name}"] = _link_class(
+        f"Schema{_name}",
+        f"bionty_schema_{_lower}",
+        {"schema_id": _fk("schema"), _key: _fk(f"bionty_{_lower}")},
+        ("schema_id", _key),
+    )
+    _relation = RELATION_NAMES[_name]
+    _attach(Artifact, _relation, ManyToMany(_name, f"Artifact{_name}", "artifact_id", _key))
+    _attach(Schema, _relation, ManyToMany(_name, f"Schema{_name}", "schema_id", _key))
+    _attach(_registry, "artifacts", ManyToMany("Artifact", f"Artifact{_name}", _key, "artifact_id"))
+    _attach(_registry, "schemas", ManyToMany("Schema", f"Schema{_name}", _key, "schema_id"))

@@ -1,0 +1,188 @@
+"""`lamella.bionty`: registries backed by the public ontologies that ship with Lamella, offline."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import anndata as ad
+import pandas as pd
+import pytest
+
+from lamella.errors import DoesNotExist, InvalidArgument, NotConnected, ValidationError
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing in bionty may reach the network: every public source ships with the package."""
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        raise OSError(f"the bionty tests are offline; something tried to connect to {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.fixture
+def bt(storage_root: Path, tmp_path: Path) -> Iterator[ModuleType]:
+    import lamella as ln
+    import lamella.bionty as bionty
+
+    ln.setup.init(storage=storage_root, modules="bionty")
+    yield bionty
+
+
+def test_a_term_from_the_source_is_saved_with_its_parents(bt: ModuleType) -> None:
+    neuron = bt.CellType.from_source(name="neuron").save()
+    assert neuron.ontology_id == "CL:0000540" and len(neuron.uid) == 14
+    assert {p.ontology_id for p in neuron.parents.all()} == {"CL:0002319", "CL:0000404", "CL:0000393"}
+    # the whole ancestry is there, so the hierarchy can be walked up to the root
+    assert "CL:0000000" in set(neuron.query_parents().to_list("ontology_id"))
+    assert bt.CellType.from_source(ontology_id="CL:0000540") == neuron  # the saved record comes back
+    assert neuron.source.name == "cl" and neuron.source.version and neuron.source.currently_used
+
+
+def test_uids_are_derived_from_the_ontology_id(bt: ModuleType) -> None:
+    first = bt.CellType.from_source(ontology_id="CL:0000540")
+    second = bt.CellType.from_source(name="neuron")
+    assert first.uid == second.uid and first.__dict__.get("id") is None
+    assert bt.Tissue.from_source(ontology_id="UBERON:0002048").uid != first.uid
+
+
+def test_a_new_term_joins_the_hierarchy(bt: ModuleType) -> None:
+    neuron = bt.CellType.from_source(name="neuron").save()
+    state = bt.CellType(name="my neuron cell state", description="explains X").save()
+    state.parents.add(neuron)
+    assert [c.name for c in neuron.children.all()] == ["my neuron cell state"]
+    assert neuron in state.query_parents()
+    assert state in neuron.query_children()
+    graph = state.view_parents(distance=2, return_graph=True)
+    assert "neuron" in graph.source
+
+
+def test_from_values_maps_synonyms_and_reports_unknown_values(bt: ModuleType, caplog: Any) -> None:
+    import lamella as ln
+
+    records = bt.CellType.from_values(
+        ["T cell", "B cell", "nerve cell", "not a cell"], field=bt.CellType.name
+    )
+    assert sorted(r.name for r in records) == ["B cell", "T cell", "neuron"]
+    assert all(r.__dict__.get("id") is None for r in records)
+    ln.save(records)
+    again = bt.CellType.from_values(["T cell", "nerve cell"], field="name")
+    assert {r.id for r in again} == {r.id for r in records if r.name in ("T cell", "neuron")}
+    assert "not a cell" in caplog.text
+
+
+def test_other_ontologies(bt: ModuleType) -> None:
+    assert bt.Tissue.from_source(ontology_id="UBERON:0002048").name == "lung"
+    assert bt.Disease.public().search("type 2 diabetes").iloc[0]["name"].startswith("type 2 diabetes")
+    assert bt.ExperimentalFactor.from_source(ontology_id="EFO:0008913").name
+    assert bt.Ethnicity.public().source == "hancestro"
+    human = bt.Organism.from_source(name="human").save()
+    assert bt.Organism.get(name="human") == human and human.ontology_id == "NCBITaxon:9606"
+
+
+def test_an_unknown_term_is_a_clear_error(bt: ModuleType) -> None:
+    with pytest.raises(DoesNotExist, match="no CellType with name='not a cell'"):
+        bt.CellType.from_source(name="not a cell")
+    with pytest.raises(InvalidArgument, match="one field"):
+        bt.CellType.from_source(name="neuron", ontology_id="CL:0000540")
+
+
+def test_genes_need_an_organism(bt: ModuleType) -> None:
+    with pytest.raises(InvalidArgument, match="organism"):
+        bt.Gene.from_values(["ENSG00000153563"], field=bt.Gene.ensembl_gene_id)
+    genes = bt.Gene.from_values(["ENSG00000153563"], field=bt.Gene.ensembl_gene_id, organism="human")
+    assert [g.symbol for g in genes] == ["CD8A"] and genes[0].organism.name == "human"
+
+
+def test_genes_by_ensembl_id_and_symbol(bt: ModuleType) -> None:
+    import lamella as ln
+
+    bt.settings.organism = "human"
+    ids = ["ENSG00000153563", "ENSG00000010610", "ENSG00000170458"]
+    genes = bt.Gene.from_values(ids, field=bt.Gene.ensembl_gene_id)
+    assert sorted(g.symbol for g in genes) == ["CD14", "CD4", "CD8A"]
+    ln.save(genes)
+    assert bt.Gene.validate(["ENSG00000153563", "ENSG_TYPO"], field=bt.Gene.ensembl_gene_id).tolist() == [
+        True,
+        False,
+    ]
+    assert bt.Gene.public().standardize(["cd8a"], field="symbol", case_sensitive=False) == ["CD8A"]
+    lookup = bt.Gene.filter(organism__name="human").lookup()
+    assert lookup.cd8a.ensembl_gene_id == "ENSG00000153563"
+    by_symbol = bt.Gene.from_values(["CD4"], field=bt.Gene.symbol)
+    assert [g.id for g in by_symbol] == [g.id for g in genes if g.symbol == "CD4"]
+
+
+def test_synonyms_and_abbreviations(bt: ModuleType) -> None:
+    t_cell = bt.CellType.from_source(name="T cell").save()
+    t_cell.add_synonym("my T")
+    t_cell.set_abbr("TC")
+    again = bt.CellType.get(t_cell.id)
+    assert again.abbr == "TC" and {"my T", "TC"} <= set(again.synonyms.split("|"))
+    assert bt.CellType.standardize(["my T"]) == ["T cell"]
+    with pytest.raises(InvalidArgument, match="synonym"):
+        t_cell.add_synonym("a|b")
+
+
+def test_artifacts_and_schemas_link_to_ontology_records(bt: ModuleType, tmp_path: Path) -> None:
+    import lamella as ln
+
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"a": [1]}).to_csv(path, index=False)
+    artifact = ln.Artifact(path, key="x.csv").save()
+    neuron = bt.CellType.from_source(name="neuron").save()
+    artifact.cell_types.add(neuron)
+    assert ln.Artifact.filter(cell_types__name="neuron").one() == artifact
+    assert ln.Artifact.filter(cell_types__ontology_id="CL:0000540").one() == artifact
+    assert list(neuron.artifacts.all()) == [artifact]
+
+
+def test_an_anndata_var_validates_against_genes(bt: ModuleType) -> None:
+    import lamella as ln
+
+    bt.settings.organism = "human"
+    ids = ["ENSG00000153563", "ENSG00000010610", "ENSG00000170458"]
+    ln.save(bt.Gene.from_values(ids, field=bt.Gene.ensembl_gene_id))
+    var_schema = ln.Schema(name="var", itype=bt.Gene.ensembl_gene_id, dtype=int).save()
+    schema = ln.Schema(name="adata", otype="AnnData", components={"var": var_schema}).save()
+    adata = ad.AnnData(pd.DataFrame([[1, 2, 3]], columns=ids, index=["c1"]))
+    artifact = ln.curators.AnnDataCurator(adata, schema).save_artifact(key="a.h5ad")
+    assert {g.symbol for g in artifact.features.slots["var"].members} == {"CD14", "CD4", "CD8A"}
+    cd8a = bt.Gene.get(symbol="CD8A")
+    assert ln.Artifact.filter(schemas__in=ln.Schema.filter(genes=cd8a)).one() == artifact
+    bad = ad.AnnData(pd.DataFrame([[1, 2, 3]], columns=[*ids[:2], "ENSG_NOT_VALID"], index=["c1"]))
+    with pytest.raises(ValidationError, match="ENSG_NOT_VALID"):
+        ln.curators.AnnDataCurator(bad, schema).validate()
+
+
+def test_import_source_brings_a_whole_ontology_with_its_hierarchy(bt: ModuleType) -> None:
+    records = bt.DevelopmentalStage.import_source()
+    count = bt.DevelopmentalStage.filter().count()
+    assert count == len(records) > 50
+    linked = sum(1 for r in bt.DevelopmentalStage.filter() if r.parents.count())
+    assert linked > count // 2
+    source = bt.Source.get(entity="bionty.DevelopmentalStage")
+    assert source.in_db and source.name == "hsapdv"
+    assert len(bt.DevelopmentalStage.import_source()) == count  # again: nothing new
+
+
+def test_an_instance_without_the_module_says_how_to_add_it(ln: ModuleType) -> None:
+    import lamella.bionty as bt
+
+    with pytest.raises(NotConnected, match="lamella migrate --modules bionty"):
+        bt.CellType.filter().count()
+    ln.setup.migrate(modules="bionty")
+    assert bt.CellType.filter().count() == 0
+    assert "bionty" in ln.setup.settings.instance.modules
+
+
+def test_a_module_that_does_not_exist_is_refused(storage_root: Path) -> None:
+    import lamella as ln
+
+    with pytest.raises(InvalidArgument, match="unknown module 'nope'"):
+        ln.setup.init(storage=storage_root, modules="nope")
