@@ -77,7 +77,7 @@ def main() -> None:
             n=n_var,
             target=0.3 * n_var / 30_000,
         )
-    finish(results)
+    finish(results, args)
 
 
 if __name__ == "__main__":

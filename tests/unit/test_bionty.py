@@ -186,3 +186,50 @@ def test_a_module_that_does_not_exist_is_refused(storage_root: Path) -> None:
 
     with pytest.raises(InvalidArgument, match="unknown module 'nope'"):
         ln.setup.init(storage=storage_root, modules="nope")
+
+
+def test_a_curator_creates_ontology_terms_from_the_source_and_standardizes_synonyms(bt: ModuleType) -> None:
+    import lamella as ln
+
+    feature = ln.Feature(name="cell_type", dtype=bt.CellType).save()
+    assert feature.dtype == "cat[bionty.CellType]"
+    schema = ln.Schema(name="cells", features=[feature]).save()
+    df = pd.DataFrame({"cell_type": ["T cell", "nerve cell", "my own cell"]})
+    curator = ln.curators.DataFrameCurator(df, schema)
+    with pytest.raises(ValidationError, match="add_new_from"):
+        curator.validate()
+    curator.cat.add_new_from("cell_type")
+    assert bt.CellType.get(name="T cell").ontology_id == "CL:0000084"  # from the source, with its id
+    assert bt.CellType.get(name="neuron").ontology_id == "CL:0000540"  # the synonym's standard term
+    assert bt.CellType.get(name="my own cell").ontology_id is None  # not in the source: a new term
+    curator.cat.standardize("cell_type")
+    assert df["cell_type"].tolist() == ["T cell", "neuron", "my own cell"]
+    artifact = curator.save_artifact(key="cells.parquet")
+    assert sorted(artifact.cell_types.all().to_list("name")) == ["T cell", "my own cell", "neuron"]
+    assert ln.Artifact.filter(cell_type="neuron").one() == artifact  # by the feature
+    assert ln.Artifact.filter(cell_types__ontology_id="CL:0000084").one() == artifact  # by the relation
+
+
+def test_labels_of_an_artifact_by_feature(bt: ModuleType, tmp_path: Path) -> None:
+    import lamella as ln
+
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"a": [1]}).to_csv(path, index=False)
+    artifact = ln.Artifact(path, key="x.csv").save()
+    feature = ln.Feature(name="tissue", dtype=bt.Tissue).save()
+    lung = bt.Tissue.from_source(name="lung").save()
+    artifact.labels.add(lung, feature=feature)
+    assert artifact.features.get_values() == {"tissue": "lung"}
+    assert ln.Artifact.filter(tissue="lung").one() == artifact
+
+
+def test_a_feature_of_a_module_the_instance_does_not_use(ln: ModuleType, tmp_path: Path) -> None:
+    import lamella.bionty as bt
+
+    feature = ln.Feature(name="cell_type", dtype=bt.CellType).save()
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"a": [1]}).to_csv(path, index=False)
+    artifact = ln.Artifact(path, key="x.csv").save()
+    with pytest.raises(ValidationError, match="lamella migrate --modules bionty"):
+        artifact.features.add_values({feature.name: "T cell"})
+    assert artifact.features.get_values() == {}

@@ -100,8 +100,15 @@ def _resolve(
         name = "id"
     mapper = model.__mapper__
     relations = getattr(model, "_relations", {})
-    if name not in mapper.attrs and name not in relations and f"{name}s" in relations:
-        name = f"{name}s"  # the singular spelling of a to-many relation: `project=p` for `projects`
+    if (
+        name not in mapper.attrs
+        and name not in relations
+        and f"{name}s" in relations
+        and not (_is_text(value) and hasattr(model, "_resolve_unknown_lookup"))
+    ):
+        # the singular spelling of a to-many relation: `project=p` for `projects`; a text value is a
+        # feature's (`cell_type="neuron"` filters by the feature, `cell_types__name=` by the relation)
+        name = f"{name}s"
     if name in mapper.column_attrs:
         column = getattr(model, name)
         if rest:
@@ -184,6 +191,16 @@ class Subqueryable:
 
     def id_subquery(self) -> Any:
         raise NotImplementedError
+
+
+def _is_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return True
+    return (
+        isinstance(value, list | tuple | set | frozenset)
+        and bool(value)
+        and all(isinstance(v, str) for v in value)
+    )
 
 
 def _ids(value: Any) -> Any:

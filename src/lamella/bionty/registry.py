@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Self
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lamella._instance import state
 from lamella._logging import logger
@@ -128,10 +129,10 @@ class BioRegistry:
     @classmethod
     def _record_from_row(cls, row: dict[str, Any], public: Any, organism: Any) -> Any:
         fields = cls._fields_from_row(row)
-        if organism is not None and "organism_id" in cls.__table__.c:  # type: ignore[attr-defined]
-            fields["organism"] = organism
         constructor: Any = cls
         record = constructor(**fields, _skip_existing_check=True)
+        if organism is not None and "organism_id" in cls.__table__.c:  # type: ignore[attr-defined]
+            _relate(record, "organism", organism)
         record.__dict__["_lamella_public"] = (public.source, public.version, public.organism)
         return record
 
@@ -219,8 +220,9 @@ class BioRegistry:
         if missing:
             public = cls.public(organism=organism, source=source)
             table = public.to_dataframe()
-            by_field = _rows_by(table, field_name, public)
-            still = [v for v in missing if v not in by_field]
+            rows = _Rows(table, field_name, public)
+            standard_of = {v: v for v in missing if v in rows}
+            still = [v for v in missing if v not in standard_of]
             if still:
                 standardized = public.standardize(still, field=field_name)
                 synonyms = {v: s for v, s in zip(still, standardized, strict=True) if s != v}
@@ -228,12 +230,13 @@ class BioRegistry:
                 for value, standard in synonyms.items():
                     if standard in saved_synonyms:
                         existing[value] = saved_synonyms[standard]
-                    elif standard in by_field:
-                        by_field[value] = by_field[standard]
+                    elif standard in rows:
+                        standard_of[value] = standard
+            by_field = rows.many([standard_of[v] for v in missing if v in standard_of and v not in existing])
             for value in missing:
                 if value in existing:
                     continue
-                row = by_field.get(value)
+                row = by_field.get(standard_of.get(value))
                 if row is None:
                     unknown.append(value)
                     continue
@@ -289,7 +292,7 @@ class BioRegistry:
         for record in group:
             public = record.__dict__.pop("_lamella_public", None)
             if public is not None and getattr(record, "source_id", None) is None:
-                record.source = _source_record(cls, public)
+                _relate(record, "source", _source_record(cls, public))
         save_rows(cls, group, by_name=False)
         cls._after_save_many(group)
         return group
@@ -405,22 +408,34 @@ def _distinct(values: Any) -> list[Any]:
     return list(seen)
 
 
-def _rows_by(table: Any, field: str, public: Any) -> dict[Any, dict[str, Any]]:
-    """Rows of the public table by the value of `field` (the index is the id field)."""
-    frame = table.reset_index()
-    id_column = frame.columns[0]
-    if field not in frame.columns:
-        raise InvalidArgument(
-            f"the public source {public.source} has no field {field!r}; fields: {', '.join(map(str, frame.columns))}"
-        )
-    records = frame.to_dict("records")
-    out: dict[Any, dict[str, Any]] = {}
-    for row in records:
-        row.setdefault(str(id_column), row.get(id_column))
-        key = row.get(field)
-        if key is not None:
-            out.setdefault(key, row)
-    return out
+def _relate(record: Any, name: str, target: Any) -> None:
+    """Set a to-one relation to a saved record by its id, without the ORM's cascade walk (bulk speed)."""
+    setattr(record, f"{name}_id", target.id)
+    set_committed_value(record, name, target)
+
+
+class _Rows:
+    """The public table by the value of `field`; rows become dicts only when asked for (tables are big)."""
+
+    def __init__(self, table: Any, field: str, public: Any) -> None:
+        frame = table.reset_index()
+        if field not in frame.columns:
+            fields = ", ".join(map(str, frame.columns))
+            raise InvalidArgument(
+                f"the public source {public.source} has no field {field!r}; fields: {fields}"
+            )
+        self._field = field
+        self._frame = frame[frame[field].notna()].drop_duplicates(field).set_index(field, drop=False)
+        self._index = self._frame.index
+
+    def __contains__(self, value: Any) -> bool:
+        return value is not None and value in self._index
+
+    def many(self, values: list[Any]) -> dict[Any, dict[str, Any]]:
+        keys = list(dict.fromkeys(v for v in values if v in self))
+        if not keys:
+            return {}
+        return {row[self._field]: row for row in self._frame.loc[keys].to_dict("records")}
 
 
 def organism_record(name: str) -> Any:

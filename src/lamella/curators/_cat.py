@@ -224,7 +224,12 @@ class CatManager:
             column_type = registry.__table__.c[field_name].type
             if getattr(column_type, "python_type", None) is str or hasattr(column_type, "length"):
                 new = list(dict.fromkeys(v if isinstance(v, str) else str(v) for v in new))
-            records = [registry(**{field_name: value}, **extra) for value in new]
+            if hasattr(registry, "public") and not extra:
+                # a registry with a public ontology (bionty): terms it has come from it, with their ids,
+                # synonyms and parents; the others become new records
+                records = list(registry.from_values(new, field=field_name, create=True, mute=True))
+            else:
+                records = [registry(**{field_name: value}, **extra) for value in new]
             save(records)
             logger.info(
                 f"added {len(records)} {registry.__name__} record(s) for {column.key!r}: {_quoted(new)}"
