@@ -233,3 +233,13 @@ def test_a_feature_of_a_module_the_instance_does_not_use(ln: ModuleType, tmp_pat
     with pytest.raises(ValidationError, match="lamella migrate --modules bionty"):
         artifact.features.add_values({feature.name: "T cell"})
     assert artifact.features.get_values() == {}
+
+
+def test_standardize_falls_back_to_the_public_source(bt: ModuleType) -> None:
+    bt.settings.organism = "human"
+    assert bt.Gene.standardize(["cd8a", "CD4"], field=bt.Gene.symbol) == ["CD8A", "CD4"]
+    assert bt.Gene.standardize(
+        ["CD8A", "NOT_A_GENE"], field=bt.Gene.symbol, return_field=bt.Gene.ensembl_gene_id
+    ) == ["ENSG00000153563", "NOT_A_GENE"]
+    assert bt.CellType.standardize("nerve cell") == "neuron"
+    assert bt.CellType.standardize(["nerve cell", "T cell"], return_mapper=True) == {"nerve cell": "neuron"}

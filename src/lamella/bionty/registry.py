@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -84,6 +84,11 @@ class BioRegistry:
         if kwargs.get("uid") is None and isinstance(identifier, str) and identifier:
             kwargs["uid"] = uid_from(identifier, self._uid_length)  # type: ignore[attr-defined]
         super()._apply_kwargs(kwargs)  # type: ignore[misc]
+
+    @classmethod
+    def _default_field(cls) -> str:
+        """What users call records by: a gene's symbol, a term's name."""
+        return getattr(cls, "_lookup_field", None) or getattr(cls, "_name_field", None) or cls._id_field
 
     # --- the public source ------------------------------------------------------------------------
 
@@ -209,7 +214,7 @@ class BioRegistry:
         Synonyms (of the source, and those added to saved records) resolve to their standard term;
         values found nowhere are reported, or, with `create=True`, become new records.
         """
-        field_name = _field_name(cls, field if field is not None else getattr(cls, "_lookup_field", None))
+        field_name = _field_name(cls, field if field is not None else cls._default_field())
         items = _distinct(values)
         organism_record_ = cls._organism_for_records(organism)
         organism_id = getattr(organism_record_, "id", None)
@@ -273,6 +278,66 @@ class BioRegistry:
                 seen.add(id(record))
                 records.append(record)
         return RecordList(records)
+
+    @classmethod
+    def standardize(
+        cls,
+        values: Any,
+        field: Any = None,
+        *,
+        return_field: Any = None,
+        return_mapper: bool = False,
+        case_sensitive: bool = False,
+        keep: Literal["first", "last", False] = "first",
+        synonyms_field: str | None = "synonyms",
+        mute: bool = False,
+        organism: Any = None,
+        source: Any = None,
+    ) -> Any:
+        """Map synonyms and case variants to standard values: saved records first, then the public source.
+
+        `bt.Gene.standardize(["cd8a"], field=bt.Gene.symbol, return_field=bt.Gene.ensembl_gene_id)`.
+        Returns the values in the type they came in, or with `return_mapper=True` the changed ones.
+        """
+        name = _field_name(cls, field if field is not None else cls._default_field())
+        out_name = name if return_field is None else _field_name(cls, return_field)
+        mapper: dict[Any, Any] = super().standardize(  # type: ignore[misc]
+            values,
+            name,
+            return_field=out_name,
+            return_mapper=True,
+            case_sensitive=case_sensitive,
+            keep=keep,
+            synonyms_field=synonyms_field,
+            mute=True,
+        )
+        items = _distinct(values)
+        saved = cls._existing(name, items) if out_name != name else {}
+        todo = [v for v in items if v not in mapper and v not in saved]
+        if todo:
+            public = cls.public(organism=organism, source=source)
+            mapped = public.standardize(
+                todo, field=name, return_field=out_name, case_sensitive=case_sensitive, keep=keep
+            )
+            for value, target in zip(todo, mapped, strict=True):
+                if target != value and (out_name != name or target is not None):
+                    mapper[value] = target
+        if out_name != name:
+            for value, record in saved.items():
+                mapper.setdefault(value, getattr(record, out_name))
+        if not mute and mapper:
+            pairs = ", ".join(f"{k!r} → {v!r}" for k, v in list(mapper.items())[:10])
+            logger.info(f"standardized {len(mapper)} value(s): {pairs}")
+        if return_mapper:
+            return mapper
+        if isinstance(values, str):
+            return mapper.get(values, values)
+        result = [mapper.get(v, v) for v in (values.tolist() if hasattr(values, "tolist") else list(values))]
+        return (
+            type(values)(result, index=values.index, name=values.name)
+            if hasattr(values, "index") and hasattr(values, "name")
+            else result
+        )
 
     @classmethod
     def import_source(cls, organism: Any = None, source: Any = None) -> RecordList:
