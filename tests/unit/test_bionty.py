@@ -243,3 +243,50 @@ def test_standardize_falls_back_to_the_public_source(bt: ModuleType) -> None:
     ) == ["ENSG00000153563", "NOT_A_GENE"]
     assert bt.CellType.standardize("nerve cell") == "neuron"
     assert bt.CellType.standardize(["nerve cell", "T cell"], return_mapper=True) == {"nerve cell": "neuron"}
+
+
+def test_the_module_migrations_build_the_tables_the_models_declare(tmp_path: Path) -> None:
+    import warnings
+
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    import lamella.bionty  # noqa: F401  (declares the module's tables)
+    from lamella._setup import schema
+    from lamella.bionty import migrations
+    from lamella.models import Base
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    try:
+        schema.create_schema(engine)
+        config: Any = schema.alembic_config(str(engine.url), migrations.MIGRATIONS_DIR)
+        assert ScriptDirectory.from_config(config).get_current_head() == migrations.HEAD_REVISION
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        with engine.connect() as connection, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the core's expression-based indexes cannot be reflected
+
+            def bionty_only(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+                if name == migrations.VERSION_TABLE:
+                    return False  # Alembic's own
+                return not schema.is_core_object(obj, name, type_, reflected, compare_to)
+
+            context = MigrationContext.configure(connection, opts={"include_object": bionty_only})
+            differences = compare_metadata(context, Base.metadata)
+            assert schema.module_revision(connection, "bionty") == migrations.HEAD_REVISION
+    finally:
+        engine.dispose()
+    assert differences == []
+
+
+def test_an_instance_records_the_module_revision(bt: ModuleType) -> None:
+    from lamella._instance import state
+    from lamella._setup import schema
+    from lamella.bionty import migrations
+
+    with state.current().db.engine.connect() as connection:
+        assert schema.module_revision(connection, "bionty") == migrations.HEAD_REVISION

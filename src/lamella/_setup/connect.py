@@ -301,7 +301,7 @@ def migrate(modules: str | list[str] | None = None) -> tuple[str | None, str]:
     try:
         before, after = schema.migrate(engine)
         for module in [*config.modules, *added]:
-            schema.create_module_tables(engine, module)
+            schema.migrate_module(engine, module)
         if added:
             with cfg.settings_lock():
                 config.modules = [*config.modules, *added]

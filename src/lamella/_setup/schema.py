@@ -66,26 +66,86 @@ def load_module(module: str) -> None:
         ) from e
 
 
+def _module_migrations(module: str) -> Any:
+    """`lamella.<module>.migrations`: HEAD_REVISION, KNOWN_REVISIONS, VERSION_TABLE, MIGRATIONS_DIR."""
+    return importlib.import_module(f"lamella.{module}.migrations")
+
+
+def module_revision(connection: Connection, module: str) -> str | None:
+    table = _module_migrations(module).VERSION_TABLE
+    if not inspect(connection).has_table(table):
+        return None
+    return connection.execute(text(f'SELECT version_num FROM "{table}"')).scalar_one_or_none()
+
+
 def create_module_tables(engine: Engine, module: str) -> bool:
-    """Create the tables of `module` that the database lacks, under the schema lock; whether any were."""
+    """Give the database the tables of `module` and stamp its revision, under the schema lock.
+
+    A database that has them already is checked: an older revision asks for `lamella migrate`.
+    Returns whether the tables were created now.
+    """
     load_module(module)
+    migrations = _module_migrations(module)
+    with engine.connect() as connection:
+        revision = module_revision(connection, module)
+    if revision is not None:
+        _check_module_revision(revision, module, migrations)
+        return False
     tables = [t for t in Base.metadata.sorted_tables if t.name.startswith(f"{module}_")]
     with engine.connect() as connection:
-        existing = set(inspect(connection).get_table_names())
-        if all(t.name in existing for t in tables):
-            return False
         if engine.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (advisory_lock_id(SCHEMA_LOCK),))
         try:
+            if module_revision(connection, module) is not None:  # another process did it meanwhile
+                connection.exec_driver_sql("COMMIT")
+                return False
             Base.metadata.create_all(connection, tables=tables, checkfirst=True)
+            table = migrations.VERSION_TABLE
+            connection.execute(
+                text(f'CREATE TABLE IF NOT EXISTS "{table}" (version_num VARCHAR(32) NOT NULL PRIMARY KEY)')
+            )
+            connection.execute(
+                text(f'INSERT INTO "{table}" (version_num) VALUES (:v)'), {"v": migrations.HEAD_REVISION}
+            )
         except BaseException:
             connection.exec_driver_sql("ROLLBACK")
             raise
         connection.exec_driver_sql("COMMIT")
     return True
+
+
+def _check_module_revision(revision: str, module: str, migrations: Any) -> None:
+    if revision == migrations.HEAD_REVISION:
+        return
+    if revision in migrations.KNOWN_REVISIONS:
+        raise NotConnected(
+            f"the {module} tables have an older schema ({revision}, current is "
+            f"{migrations.HEAD_REVISION}): run `lamella migrate`"
+        )
+    raise NotConnected(
+        f"the {module} tables were written by a newer Lamella (schema {revision}); "
+        f"upgrade Lamella: pip install -U lamella"
+    )
+
+
+def migrate_module(engine: Engine, module: str) -> None:
+    """Upgrade the tables of `module` to its head revision (creating them when they are missing)."""
+    from alembic import command
+
+    load_module(module)
+    migrations = _module_migrations(module)
+    with engine.connect() as connection:
+        revision = module_revision(connection, module)
+    if revision is None:
+        create_module_tables(engine, module)
+        return
+    config = alembic_config(str(engine.url.render_as_string(hide_password=False)), migrations.MIGRATIONS_DIR)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection  # type: ignore[attr-defined]
+        command.upgrade(config, "head")  # type: ignore[arg-type]
 
 
 def create_schema(engine: Engine) -> bool:
@@ -146,11 +206,12 @@ def check_revision(revision: str | None, instance_name: str) -> None:
     )
 
 
-def alembic_config(url: str) -> object:
+def alembic_config(url: str, migrations_dir: Path | None = None) -> object:
+    """Alembic's config for the core migrations, or a module's (`migrations_dir`)."""
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir or MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
