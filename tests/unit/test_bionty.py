@@ -290,3 +290,19 @@ def test_an_instance_records_the_module_revision(bt: ModuleType) -> None:
 
     with state.current().db.engine.connect() as connection:
         assert schema.module_revision(connection, "bionty") == migrations.HEAD_REVISION
+
+
+def test_records_and_runs_link_to_ontology_records(bt: ModuleType) -> None:
+    import lamella as ln
+
+    feature = ln.Feature(name="cell_type", dtype=bt.CellType).save()
+    neuron = bt.CellType.from_source(name="neuron").save()
+    sample = ln.Record(name="sample 1").save()
+    sample.features.add_values({feature.name: "neuron"})
+    assert sample.features.get_values() == {"cell_type": "neuron"}
+    assert list(sample.cell_types.all()) == [neuron]
+    assert ln.Record.filter(cell_type="neuron").one() == sample
+    run = ln.Run(transform=ln.Transform(key="pipeline.py").save()).save()
+    cd8a = bt.Gene.from_source(ensembl_gene_id="ENSG00000153563", organism="human").save()
+    run.genes.add(cd8a)
+    assert list(cd8a.runs.all()) == [run]

@@ -1,6 +1,7 @@
 """Link tables between the bionty registries and the core ones, and the relations over them.
 
-`artifact.cell_types`, `artifact.genes`, ... (with the feature they annotate), `schema.genes`, ...
+`artifact.cell_types`, `artifact.genes`, ... (with the feature they annotate; records and runs the
+same), `schema.genes`, ...
 (the members of a schema whose itype is a bionty registry), and each ontology's parents. The core
 registries know nothing of bionty: the relations are added to them here, when the module is imported.
 """
@@ -16,6 +17,8 @@ from lamella._query.relations import ManyToMany
 from lamella.bionty.models import ONTOLOGY_REGISTRIES, REGISTRIES
 from lamella.models.artifact.artifact import Artifact
 from lamella.models.core.links import _fk, _Link
+from lamella.models.labels.labels import Record
+from lamella.models.lineage.lineage import Run
 from lamella.models.schema.schema import Schema
 
 # registry -> the name of its relation on artifacts and schemas
@@ -83,7 +86,23 @@ for _registry in REGISTRIES:
         {"schema_id": _fk("schema"), _key: _fk(f"bionty_{_lower}")},
         ("schema_id", _key),
     )
+    for _owner, _owner_table in ((Record, "record"), (Run, "run")):
+        _owner_key = f"{_owner_table}_id"
+        LINKS[f"{_owner.__name__}{_name}"] = _link_class(
+            f"{_owner.__name__}{_name}",
+            f"bionty_{_owner_table}_{_lower}",
+            {
+                _owner_key: _fk(_owner_table),
+                _key: _fk(f"bionty_{_lower}"),
+                "feature_id": _fk("feature", nullable=True),
+            },
+            (_owner_key, _key, "feature_id"),
+        )
     _relation = RELATION_NAMES[_name]
+    _attach(Record, _relation, ManyToMany(_name, f"Record{_name}", "record_id", _key))
+    _attach(Run, _relation, ManyToMany(_name, f"Run{_name}", "run_id", _key))
+    _attach(_registry, "records", ManyToMany("Record", f"Record{_name}", _key, "record_id"))
+    _attach(_registry, "runs", ManyToMany("Run", f"Run{_name}", _key, "run_id"))
     _attach(Artifact, _relation, ManyToMany(_name, f"Artifact{_name}", "artifact_id", _key))
     _attach(Schema, _relation, ManyToMany(_name, f"Schema{_name}", "schema_id", _key))
     _attach(_registry, "artifacts", ManyToMany("Artifact", f"Artifact{_name}", _key, "artifact_id"))

@@ -1,4 +1,4 @@
-"""bionty: initial tables
+"""initial tables
 
 Revision ID: bionty_0001
 Revises:
@@ -856,6 +856,399 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_bionty_protein_source_id"), ["source_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_bionty_protein_uid"), ["uid"], unique=True)
         batch_op.create_index(batch_op.f("ix_bionty_protein_uniprotkb_id"), ["uniprotkb_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_cellline",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("cellline_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cellline_id"],
+            ["bionty_cellline.id"],
+            name=op.f("fk_bionty_run_cellline_cellline_id_bionty_cellline"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_cellline_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_cellline_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_cellline")),
+        sa.UniqueConstraint(
+            "run_id",
+            "cellline_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_cellline_run_id_cellline_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_cellline", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_cellline_cellline_id"), ["cellline_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_cellline_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_cellline_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_celltype",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("celltype_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["celltype_id"],
+            ["bionty_celltype.id"],
+            name=op.f("fk_bionty_run_celltype_celltype_id_bionty_celltype"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_celltype_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_celltype_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_celltype")),
+        sa.UniqueConstraint(
+            "run_id",
+            "celltype_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_celltype_run_id_celltype_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_celltype", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_celltype_celltype_id"), ["celltype_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_celltype_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_celltype_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_developmentalstage",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "developmentalstage_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["developmentalstage_id"],
+            ["bionty_developmentalstage.id"],
+            name=op.f("fk_bionty_run_developmentalstage_developmentalstage_id_bionty_developmentalstage"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_developmentalstage_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["run.id"],
+            name=op.f("fk_bionty_run_developmentalstage_run_id_run"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_developmentalstage")),
+        sa.UniqueConstraint(
+            "run_id",
+            "developmentalstage_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_developmentalstage_run_id_developmentalstage_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_developmentalstage", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_run_developmentalstage_developmentalstage_id"),
+            ["developmentalstage_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_run_developmentalstage_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_run_developmentalstage_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_disease",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("disease_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["disease_id"],
+            ["bionty_disease.id"],
+            name=op.f("fk_bionty_run_disease_disease_id_bionty_disease"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_disease_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_disease_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_disease")),
+        sa.UniqueConstraint(
+            "run_id",
+            "disease_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_disease_run_id_disease_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_disease", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_disease_disease_id"), ["disease_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_disease_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_disease_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_ethnicity",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("ethnicity_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ethnicity_id"],
+            ["bionty_ethnicity.id"],
+            name=op.f("fk_bionty_run_ethnicity_ethnicity_id_bionty_ethnicity"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_ethnicity_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_ethnicity_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_ethnicity")),
+        sa.UniqueConstraint(
+            "run_id",
+            "ethnicity_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_ethnicity_run_id_ethnicity_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_ethnicity", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_run_ethnicity_ethnicity_id"), ["ethnicity_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_run_ethnicity_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_ethnicity_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_experimentalfactor",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "experimentalfactor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["experimentalfactor_id"],
+            ["bionty_experimentalfactor.id"],
+            name=op.f("fk_bionty_run_experimentalfactor_experimentalfactor_id_bionty_experimentalfactor"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_experimentalfactor_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["run.id"],
+            name=op.f("fk_bionty_run_experimentalfactor_run_id_run"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_experimentalfactor")),
+        sa.UniqueConstraint(
+            "run_id",
+            "experimentalfactor_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_experimentalfactor_run_id_experimentalfactor_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_experimentalfactor", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_run_experimentalfactor_experimentalfactor_id"),
+            ["experimentalfactor_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_run_experimentalfactor_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_run_experimentalfactor_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_organism",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("organism_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_organism_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organism_id"],
+            ["bionty_organism.id"],
+            name=op.f("fk_bionty_run_organism_organism_id_bionty_organism"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_organism_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_organism")),
+        sa.UniqueConstraint(
+            "run_id",
+            "organism_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_organism_run_id_organism_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_organism", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_organism_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_organism_organism_id"), ["organism_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_organism_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_pathway",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("pathway_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_pathway_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pathway_id"],
+            ["bionty_pathway.id"],
+            name=op.f("fk_bionty_run_pathway_pathway_id_bionty_pathway"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_pathway_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_pathway")),
+        sa.UniqueConstraint(
+            "run_id",
+            "pathway_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_pathway_run_id_pathway_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_pathway", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_pathway_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_pathway_pathway_id"), ["pathway_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_pathway_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_phenotype",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("phenotype_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_phenotype_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["phenotype_id"],
+            ["bionty_phenotype.id"],
+            name=op.f("fk_bionty_run_phenotype_phenotype_id_bionty_phenotype"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_phenotype_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_phenotype")),
+        sa.UniqueConstraint(
+            "run_id",
+            "phenotype_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_phenotype_run_id_phenotype_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_phenotype", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_phenotype_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_bionty_run_phenotype_phenotype_id"), ["phenotype_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_run_phenotype_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_tissue",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("tissue_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_tissue_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_tissue_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tissue_id"],
+            ["bionty_tissue.id"],
+            name=op.f("fk_bionty_run_tissue_tissue_id_bionty_tissue"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_tissue")),
+        sa.UniqueConstraint(
+            "run_id", "tissue_id", "feature_id", name=op.f("uq_bionty_run_tissue_run_id_tissue_id_feature_id")
+        ),
+    )
+    with op.batch_alter_table("bionty_run_tissue", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_tissue_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_tissue_run_id"), ["run_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_tissue_tissue_id"), ["tissue_id"], unique=False)
 
     op.create_table(
         "bionty_schema_cellline",
@@ -1809,6 +2202,682 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_bionty_artifact_tissue_tissue_id"), ["tissue_id"], unique=False)
 
     op.create_table(
+        "bionty_record_cellline",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("cellline_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cellline_id"],
+            ["bionty_cellline.id"],
+            name=op.f("fk_bionty_record_cellline_cellline_id_bionty_cellline"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_cellline_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_cellline_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_cellline")),
+        sa.UniqueConstraint(
+            "record_id",
+            "cellline_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_cellline_record_id_cellline_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_cellline", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_cellline_cellline_id"), ["cellline_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_cellline_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_record_cellline_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_cellmarker",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("cellmarker_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cellmarker_id"],
+            ["bionty_cellmarker.id"],
+            name=op.f("fk_bionty_record_cellmarker_cellmarker_id_bionty_cellmarker"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_cellmarker_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_cellmarker_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_cellmarker")),
+        sa.UniqueConstraint(
+            "record_id",
+            "cellmarker_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_cellmarker_record_id_cellmarker_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_cellmarker", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_cellmarker_cellmarker_id"), ["cellmarker_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_cellmarker_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_cellmarker_record_id"), ["record_id"], unique=False
+        )
+
+    op.create_table(
+        "bionty_record_celltype",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("celltype_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["celltype_id"],
+            ["bionty_celltype.id"],
+            name=op.f("fk_bionty_record_celltype_celltype_id_bionty_celltype"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_celltype_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_celltype_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_celltype")),
+        sa.UniqueConstraint(
+            "record_id",
+            "celltype_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_celltype_record_id_celltype_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_celltype", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_celltype_celltype_id"), ["celltype_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_celltype_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_record_celltype_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_developmentalstage",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "developmentalstage_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["developmentalstage_id"],
+            ["bionty_developmentalstage.id"],
+            name=op.f("fk_bionty_record_developmentalstage_developmentalstage_id_bionty_developmentalstage"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_developmentalstage_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_developmentalstage_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_developmentalstage")),
+        sa.UniqueConstraint(
+            "record_id",
+            "developmentalstage_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_developmentalstage_record_id_developmentalstage_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_developmentalstage", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_developmentalstage_developmentalstage_id"),
+            ["developmentalstage_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_developmentalstage_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_developmentalstage_record_id"), ["record_id"], unique=False
+        )
+
+    op.create_table(
+        "bionty_record_disease",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("disease_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["disease_id"],
+            ["bionty_disease.id"],
+            name=op.f("fk_bionty_record_disease_disease_id_bionty_disease"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_disease_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_disease_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_disease")),
+        sa.UniqueConstraint(
+            "record_id",
+            "disease_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_disease_record_id_disease_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_disease", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_record_disease_disease_id"), ["disease_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_disease_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_disease_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_ethnicity",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("ethnicity_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ethnicity_id"],
+            ["bionty_ethnicity.id"],
+            name=op.f("fk_bionty_record_ethnicity_ethnicity_id_bionty_ethnicity"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_ethnicity_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_ethnicity_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_ethnicity")),
+        sa.UniqueConstraint(
+            "record_id",
+            "ethnicity_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_ethnicity_record_id_ethnicity_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_ethnicity", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_ethnicity_ethnicity_id"), ["ethnicity_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_ethnicity_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_record_ethnicity_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_experimentalfactor",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "experimentalfactor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["experimentalfactor_id"],
+            ["bionty_experimentalfactor.id"],
+            name=op.f("fk_bionty_record_experimentalfactor_experimentalfactor_id_bionty_experimentalfactor"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_experimentalfactor_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_experimentalfactor_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_experimentalfactor")),
+        sa.UniqueConstraint(
+            "record_id",
+            "experimentalfactor_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_experimentalfactor_record_id_experimentalfactor_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_experimentalfactor", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_experimentalfactor_experimentalfactor_id"),
+            ["experimentalfactor_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_experimentalfactor_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_experimentalfactor_record_id"), ["record_id"], unique=False
+        )
+
+    op.create_table(
+        "bionty_record_gene",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("gene_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_gene_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["gene_id"],
+            ["bionty_gene.id"],
+            name=op.f("fk_bionty_record_gene_gene_id_bionty_gene"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_gene_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_gene")),
+        sa.UniqueConstraint(
+            "record_id",
+            "gene_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_gene_record_id_gene_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_gene", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_record_gene_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_gene_gene_id"), ["gene_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_gene_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_organism",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("organism_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_organism_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organism_id"],
+            ["bionty_organism.id"],
+            name=op.f("fk_bionty_record_organism_organism_id_bionty_organism"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_organism_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_organism")),
+        sa.UniqueConstraint(
+            "record_id",
+            "organism_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_organism_record_id_organism_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_organism", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_organism_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_organism_organism_id"), ["organism_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_record_organism_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_pathway",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("pathway_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_pathway_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pathway_id"],
+            ["bionty_pathway.id"],
+            name=op.f("fk_bionty_record_pathway_pathway_id_bionty_pathway"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_pathway_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_pathway")),
+        sa.UniqueConstraint(
+            "record_id",
+            "pathway_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_pathway_record_id_pathway_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_pathway", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_record_pathway_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_pathway_pathway_id"), ["pathway_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_pathway_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_phenotype",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("phenotype_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_phenotype_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["phenotype_id"],
+            ["bionty_phenotype.id"],
+            name=op.f("fk_bionty_record_phenotype_phenotype_id_bionty_phenotype"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_phenotype_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_phenotype")),
+        sa.UniqueConstraint(
+            "record_id",
+            "phenotype_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_phenotype_record_id_phenotype_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_phenotype", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_phenotype_feature_id"), ["feature_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bionty_record_phenotype_phenotype_id"), ["phenotype_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_record_phenotype_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_protein",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("protein_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_protein_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["protein_id"],
+            ["bionty_protein.id"],
+            name=op.f("fk_bionty_record_protein_protein_id_bionty_protein"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_protein_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_protein")),
+        sa.UniqueConstraint(
+            "record_id",
+            "protein_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_protein_record_id_protein_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_protein", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_record_protein_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_protein_protein_id"), ["protein_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_protein_record_id"), ["record_id"], unique=False)
+
+    op.create_table(
+        "bionty_record_tissue",
+        sa.Column("record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("tissue_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_record_tissue_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["record.id"],
+            name=op.f("fk_bionty_record_tissue_record_id_record"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tissue_id"],
+            ["bionty_tissue.id"],
+            name=op.f("fk_bionty_record_tissue_tissue_id_bionty_tissue"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_record_tissue")),
+        sa.UniqueConstraint(
+            "record_id",
+            "tissue_id",
+            "feature_id",
+            name=op.f("uq_bionty_record_tissue_record_id_tissue_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_record_tissue", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_record_tissue_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_tissue_record_id"), ["record_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_record_tissue_tissue_id"), ["tissue_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_cellmarker",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("cellmarker_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cellmarker_id"],
+            ["bionty_cellmarker.id"],
+            name=op.f("fk_bionty_run_cellmarker_cellmarker_id_bionty_cellmarker"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_cellmarker_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_cellmarker_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_cellmarker")),
+        sa.UniqueConstraint(
+            "run_id",
+            "cellmarker_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_cellmarker_run_id_cellmarker_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_cellmarker", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_bionty_run_cellmarker_cellmarker_id"), ["cellmarker_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_bionty_run_cellmarker_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_cellmarker_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_gene",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("gene_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_gene_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["gene_id"],
+            ["bionty_gene.id"],
+            name=op.f("fk_bionty_run_gene_gene_id_bionty_gene"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_gene_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_gene")),
+        sa.UniqueConstraint(
+            "run_id", "gene_id", "feature_id", name=op.f("uq_bionty_run_gene_run_id_gene_id_feature_id")
+        ),
+    )
+    with op.batch_alter_table("bionty_run_gene", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_gene_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_gene_gene_id"), ["gene_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_gene_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
+        "bionty_run_protein",
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("protein_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("feature_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feature_id"],
+            ["feature.id"],
+            name=op.f("fk_bionty_run_protein_feature_id_feature"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["protein_id"],
+            ["bionty_protein.id"],
+            name=op.f("fk_bionty_run_protein_protein_id_bionty_protein"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["run.id"], name=op.f("fk_bionty_run_protein_run_id_run"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bionty_run_protein")),
+        sa.UniqueConstraint(
+            "run_id",
+            "protein_id",
+            "feature_id",
+            name=op.f("uq_bionty_run_protein_run_id_protein_id_feature_id"),
+        ),
+    )
+    with op.batch_alter_table("bionty_run_protein", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bionty_run_protein_feature_id"), ["feature_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_protein_protein_id"), ["protein_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bionty_run_protein_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
         "bionty_schema_cellmarker",
         sa.Column("schema_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("cellmarker_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1917,6 +2986,102 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bionty_schema_cellmarker_cellmarker_id"))
 
     op.drop_table("bionty_schema_cellmarker")
+    with op.batch_alter_table("bionty_run_protein", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_protein_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_protein_protein_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_protein_feature_id"))
+
+    op.drop_table("bionty_run_protein")
+    with op.batch_alter_table("bionty_run_gene", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_gene_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_gene_gene_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_gene_feature_id"))
+
+    op.drop_table("bionty_run_gene")
+    with op.batch_alter_table("bionty_run_cellmarker", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_cellmarker_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_cellmarker_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_cellmarker_cellmarker_id"))
+
+    op.drop_table("bionty_run_cellmarker")
+    with op.batch_alter_table("bionty_record_tissue", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_tissue_tissue_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_tissue_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_tissue_feature_id"))
+
+    op.drop_table("bionty_record_tissue")
+    with op.batch_alter_table("bionty_record_protein", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_protein_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_protein_protein_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_protein_feature_id"))
+
+    op.drop_table("bionty_record_protein")
+    with op.batch_alter_table("bionty_record_phenotype", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_phenotype_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_phenotype_phenotype_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_phenotype_feature_id"))
+
+    op.drop_table("bionty_record_phenotype")
+    with op.batch_alter_table("bionty_record_pathway", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_pathway_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_pathway_pathway_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_pathway_feature_id"))
+
+    op.drop_table("bionty_record_pathway")
+    with op.batch_alter_table("bionty_record_organism", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_organism_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_organism_organism_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_organism_feature_id"))
+
+    op.drop_table("bionty_record_organism")
+    with op.batch_alter_table("bionty_record_gene", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_gene_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_gene_gene_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_gene_feature_id"))
+
+    op.drop_table("bionty_record_gene")
+    with op.batch_alter_table("bionty_record_experimentalfactor", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_experimentalfactor_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_experimentalfactor_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_experimentalfactor_experimentalfactor_id"))
+
+    op.drop_table("bionty_record_experimentalfactor")
+    with op.batch_alter_table("bionty_record_ethnicity", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_ethnicity_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_ethnicity_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_ethnicity_ethnicity_id"))
+
+    op.drop_table("bionty_record_ethnicity")
+    with op.batch_alter_table("bionty_record_disease", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_disease_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_disease_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_disease_disease_id"))
+
+    op.drop_table("bionty_record_disease")
+    with op.batch_alter_table("bionty_record_developmentalstage", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_developmentalstage_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_developmentalstage_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_developmentalstage_developmentalstage_id"))
+
+    op.drop_table("bionty_record_developmentalstage")
+    with op.batch_alter_table("bionty_record_celltype", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_celltype_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_celltype_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_celltype_celltype_id"))
+
+    op.drop_table("bionty_record_celltype")
+    with op.batch_alter_table("bionty_record_cellmarker", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_cellmarker_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_cellmarker_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_cellmarker_cellmarker_id"))
+
+    op.drop_table("bionty_record_cellmarker")
+    with op.batch_alter_table("bionty_record_cellline", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_record_cellline_record_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_cellline_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_record_cellline_cellline_id"))
+
+    op.drop_table("bionty_record_cellline")
     with op.batch_alter_table("bionty_artifact_tissue", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bionty_artifact_tissue_tissue_id"))
         batch_op.drop_index(batch_op.f("ix_bionty_artifact_tissue_feature_id"))
@@ -2050,6 +3215,66 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bionty_schema_cellline_cellline_id"))
 
     op.drop_table("bionty_schema_cellline")
+    with op.batch_alter_table("bionty_run_tissue", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_tissue_tissue_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_tissue_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_tissue_feature_id"))
+
+    op.drop_table("bionty_run_tissue")
+    with op.batch_alter_table("bionty_run_phenotype", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_phenotype_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_phenotype_phenotype_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_phenotype_feature_id"))
+
+    op.drop_table("bionty_run_phenotype")
+    with op.batch_alter_table("bionty_run_pathway", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_pathway_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_pathway_pathway_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_pathway_feature_id"))
+
+    op.drop_table("bionty_run_pathway")
+    with op.batch_alter_table("bionty_run_organism", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_organism_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_organism_organism_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_organism_feature_id"))
+
+    op.drop_table("bionty_run_organism")
+    with op.batch_alter_table("bionty_run_experimentalfactor", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_experimentalfactor_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_experimentalfactor_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_experimentalfactor_experimentalfactor_id"))
+
+    op.drop_table("bionty_run_experimentalfactor")
+    with op.batch_alter_table("bionty_run_ethnicity", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_ethnicity_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_ethnicity_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_ethnicity_ethnicity_id"))
+
+    op.drop_table("bionty_run_ethnicity")
+    with op.batch_alter_table("bionty_run_disease", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_disease_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_disease_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_disease_disease_id"))
+
+    op.drop_table("bionty_run_disease")
+    with op.batch_alter_table("bionty_run_developmentalstage", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_developmentalstage_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_developmentalstage_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_developmentalstage_developmentalstage_id"))
+
+    op.drop_table("bionty_run_developmentalstage")
+    with op.batch_alter_table("bionty_run_celltype", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_celltype_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_celltype_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_celltype_celltype_id"))
+
+    op.drop_table("bionty_run_celltype")
+    with op.batch_alter_table("bionty_run_cellline", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bionty_run_cellline_run_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_cellline_feature_id"))
+        batch_op.drop_index(batch_op.f("ix_bionty_run_cellline_cellline_id"))
+
+    op.drop_table("bionty_run_cellline")
     with op.batch_alter_table("bionty_protein", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bionty_protein_uniprotkb_id"))
         batch_op.drop_index(batch_op.f("ix_bionty_protein_uid"))
