@@ -306,3 +306,30 @@ def test_records_and_runs_link_to_ontology_records(bt: ModuleType) -> None:
     cd8a = bt.Gene.from_source(ensembl_gene_id="ENSG00000153563", organism="human").save()
     run.genes.add(cd8a)
     assert list(cd8a.runs.all()) == [run]
+
+
+TINY_OBO = """format-version: 1.2
+data-version: test/2026-01-01
+ontology: tiny
+
+[Term]
+id: TINY:0000001
+name: biological process
+
+[Term]
+id: TINY:0000002
+name: cell division
+synonym: "cytokinesis" EXACT []
+is_a: TINY:0000001 ! biological process
+"""
+
+
+def test_a_registry_from_an_ontology_file_a_user_brings(bt: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "tiny.obo"
+    path.write_text(TINY_OBO)
+    division = bt.Pathway.from_source(name="cytokinesis", source=str(path)).save()
+    assert division.ontology_id == "TINY:0000002" and division.name == "cell division"
+    assert [p.name for p in division.parents.all()] == ["biological process"]
+    assert (division.source.name, division.source.version) == ("tiny", "test/2026-01-01")
+    with pytest.raises(InvalidArgument, match="Gene Ontology"):
+        bt.Pathway.public()

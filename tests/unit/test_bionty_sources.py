@@ -350,10 +350,7 @@ is_obsolete: true
 def test_user_obo_file(tmp_path: Path) -> None:
     path = tmp_path / "tiny.obo"
     path.write_text(OBO)
-    if not HAS_OBO_PARSER:
-        with pytest.raises(InvalidArgument, match="pip install pronto"):
-            sources.public("Pathway", source=str(path))
-        return
+    assert HAS_OBO_PARSER  # obonet is part of the bionty and test extras
     tiny = sources.public("Pathway", source=str(path))
     assert (tiny.source, tiny.version) == ("tiny", "test/2026-01-01")
     frame = tiny.to_dataframe()
@@ -362,6 +359,18 @@ def test_user_obo_file(tmp_path: Path) -> None:
     assert tiny.standardize(["cytokinesis"]) == ["cell division"]
     assert tiny.get("TINY:0000002")["description"] == "A cell splits in two."
     assert tiny.search("division").index[0] == "TINY:0000002"
+
+
+def test_an_obo_file_without_a_parser_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lamella.bionty.sources import _user_files
+
+    monkeypatch.setattr(_user_files, "_optional", lambda module: None)
+    path = tmp_path / "tiny2.obo"
+    path.write_text(OBO)
+    with pytest.raises(InvalidArgument, match="pip install pronto"):
+        sources.public("Pathway", source=str(path))
 
 
 def test_user_cellxgene_json_file(tmp_path: Path) -> None:

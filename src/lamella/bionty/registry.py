@@ -108,6 +108,8 @@ class BioRegistry:
     @classmethod
     def public(cls, organism: Any = None, source: Any = None, version: str | None = None) -> Any:
         """The registry's public ontology (or gene table), shipped with Lamella and read offline."""
+        if hasattr(source, "to_dataframe") and hasattr(source, "standardize"):
+            return source  # a public source already opened (a user's ontology file, say)
         source_name = getattr(source, "name", source)
         if source is not None and hasattr(source, "version") and version is None:
             version = source.version
@@ -139,6 +141,7 @@ class BioRegistry:
         if organism is not None and "organism_id" in cls.__table__.c:  # type: ignore[attr-defined]
             _relate(record, "organism", organism)
         record.__dict__["_lamella_public"] = (public.source, public.version, public.organism)
+        record.__dict__["_lamella_public_source"] = public  # where its parents come from
         return record
 
     @classmethod
@@ -401,14 +404,16 @@ class OntologyRegistry(BioRegistry):
     def _after_save_many(cls, group: list[Any]) -> None:
         """Link saved terms to their parents from the source, creating the parents that are missing."""
         pending = {r.id: r.__dict__.pop(_PARENTS) for r in group if r.__dict__.get(_PARENTS) and r.id}
+        sources_ = [r.__dict__.pop("_lamella_public_source", None) for r in group]
         if not pending:
             return
+        source = next((s for s in sources_ if s is not None), None)
         wanted = sorted({p for parents in pending.values() for p in parents})
         known = {r.ontology_id: r for r in group if r.ontology_id and r.__dict__.get("id")}
         known.update(cls._existing("ontology_id", [p for p in wanted if p not in known]))
         missing = [p for p in wanted if p not in known]
         if missing:
-            made = cls.from_values(missing, field="ontology_id", mute=True)
+            made = cls.from_values(missing, field="ontology_id", source=source, mute=True)
             new = [r for r in made if r.__dict__.get("id") is None]
             if new:
                 cls._save_many(new)  # recursion: their own parents next

@@ -50,7 +50,7 @@ def read_file(path: Path) -> tuple[pa.Table, str]:
 
 
 def _optional(module: str) -> Any:
-    """The parser `module` if it is installed, else None (neither is a dependency of Lamella)."""
+    """The parser `module` if it is installed, else None (obonet comes with `lamella[bionty]`; pronto, for OWL, does not)."""
     try:
         return importlib.import_module(module)
     except ImportError:
