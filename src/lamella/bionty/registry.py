@@ -363,6 +363,8 @@ class BioRegistry:
                 _relate(record, "source", _source_record(cls, public))
         save_rows(cls, group, by_name=False)
         cls._after_save_many(group)
+        for record in group:
+            record.__dict__.pop("_lamella_public_source", None)
         return group
 
     @classmethod
@@ -370,6 +372,7 @@ class BioRegistry:
         return None
 
     def save(self, *args: Any, **kwargs: Any) -> Self:
+        self.__dict__.pop("_lamella_public_source", None)
         public = self.__dict__.pop("_lamella_public", None)
         if public is not None and getattr(self, "source_id", None) is None:
             self.source = _source_record(type(self), public)
