@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped  # noqa: F401  (the link columns' annotations 
 from lamella._query.relations import ManyToMany
 from lamella.bionty.models import ONTOLOGY_REGISTRIES, REGISTRIES
 from lamella.models.artifact.artifact import Artifact
-from lamella.models.core.links import _fk, _Link
+from lamella.models.core.links import LinkTable, link_column
 from lamella.models.labels.labels import Record
 from lamella.models.lineage.lineage import Run
 from lamella.models.schema.schema import Schema
@@ -47,7 +47,7 @@ def _link_class(name: str, table: str, columns: dict[str, Any], unique: tuple[st
         "__annotations__": {key: "Mapped[int]" for key in columns},
         **columns,
     }
-    return type(name, (_Link,), namespace)
+    return type(name, (LinkTable,), namespace)
 
 
 def _attach(owner: type, name: str, relation: ManyToMany) -> None:
@@ -62,7 +62,7 @@ for _term in ONTOLOGY_REGISTRIES:
     LINKS[f"{_term.__name__}Parent"] = _link_class(
         f"{_term.__name__}Parent",
         f"bionty_{_lower}_parent",
-        {"child_id": _fk(f"bionty_{_lower}"), "parent_id": _fk(f"bionty_{_lower}")},
+        {"child_id": link_column(f"bionty_{_lower}"), "parent_id": link_column(f"bionty_{_lower}")},
         ("child_id", "parent_id"),
     )
 
@@ -74,16 +74,16 @@ for _registry in REGISTRIES:
         f"Artifact{_name}",
         f"bionty_artifact_{_lower}",
         {
-            "artifact_id": _fk("artifact"),
-            _key: _fk(f"bionty_{_lower}"),
-            "feature_id": _fk("feature", nullable=True),
+            "artifact_id": link_column("artifact"),
+            _key: link_column(f"bionty_{_lower}"),
+            "feature_id": link_column("feature", nullable=True),
         },
         ("artifact_id", _key, "feature_id"),
     )
     LINKS[f"Schema{_name}"] = _link_class(
         f"Schema{_name}",
         f"bionty_schema_{_lower}",
-        {"schema_id": _fk("schema"), _key: _fk(f"bionty_{_lower}")},
+        {"schema_id": link_column("schema"), _key: link_column(f"bionty_{_lower}")},
         ("schema_id", _key),
     )
     for _owner, _owner_table in ((Record, "record"), (Run, "run")):
@@ -92,9 +92,9 @@ for _registry in REGISTRIES:
             f"{_owner.__name__}{_name}",
             f"bionty_{_owner_table}_{_lower}",
             {
-                _owner_key: _fk(_owner_table),
-                _key: _fk(f"bionty_{_lower}"),
-                "feature_id": _fk("feature", nullable=True),
+                _owner_key: link_column(_owner_table),
+                _key: link_column(f"bionty_{_lower}"),
+                "feature_id": link_column("feature", nullable=True),
             },
             (_owner_key, _key, "feature_id"),
         )

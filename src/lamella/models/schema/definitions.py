@@ -108,7 +108,7 @@ def member_link(registry: Any) -> MemberLink | None:
         table = getattr(model, "__table__", None)
         if table is None or model.__dict__.get(
             "__abstract__", False
-        ):  # its own flag: link tables inherit _Link's
+        ):  # its own flag: link tables inherit LinkTable's
             continue
         schema_key = target_key = None
         for column in table.c:
