@@ -333,3 +333,29 @@ def test_a_registry_from_an_ontology_file_a_user_brings(bt: ModuleType, tmp_path
     assert (division.source.name, division.source.version) == ("tiny", "test/2026-01-01")
     with pytest.raises(InvalidArgument, match="Gene Ontology"):
         bt.Pathway.public()
+
+
+def test_a_mudata_modality_validates_against_genes_and_cell_types(bt: ModuleType) -> None:
+    import mudata
+
+    import lamella as ln
+
+    bt.settings.organism = "human"
+    ids = ["ENSG00000153563", "ENSG00000010610", "ENSG00000170458"]
+    ln.save(bt.Gene.from_values(ids, field=bt.Gene.ensembl_gene_id))
+    cell_type = ln.Feature(name="cell_type", dtype=bt.CellType).save()
+    obs = ln.Schema(name="obs", features=[cell_type]).save()
+    var = ln.Schema(name="var", itype=bt.Gene.ensembl_gene_id, dtype=int).save()
+    composite = ln.Schema(name="rna", otype="MuData", slots={"rna:obs": obs, "rna:var": var}).save()
+    adata = ad.AnnData(
+        pd.DataFrame([[1, 2, 3], [4, 5, 6]], columns=ids, index=["c1", "c2"]),
+        obs=pd.DataFrame({"cell_type": ["T cell", "nerve cell"]}, index=["c1", "c2"]),
+    )
+    curator = ln.curators.MuDataCurator(mudata.MuData({"rna": adata}), composite)
+    with pytest.raises(ValidationError, match="nerve cell"):
+        curator.validate()
+    curator.cat.add_new_from("rna:obs:cell_type")
+    curator.cat.standardize("rna:obs:cell_type")
+    artifact = curator.save_artifact(key="cells.h5mu")
+    assert sorted(artifact.cell_types.all().to_list("name")) == ["T cell", "neuron"]
+    assert {g.symbol for g in artifact.features.slots["rna:var"].members} == {"CD14", "CD4", "CD8A"}
