@@ -9,6 +9,7 @@ checks that the migrations and the models describe the same schema.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,29 +93,12 @@ def create_module_tables(engine: Engine, module: str) -> bool:
         _check_module_revision(revision, module, migrations)
         return False
     tables = [t for t in Base.metadata.sorted_tables if t.name.startswith(f"{module}_")]
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (advisory_lock_id(SCHEMA_LOCK),))
-        try:
-            if module_revision(connection, module) is not None:  # another process did it meanwhile
-                connection.exec_driver_sql("COMMIT")
-                return False
-            Base.metadata.create_all(connection, tables=tables, checkfirst=True)
-            table = migrations.VERSION_TABLE
-            connection.execute(
-                text(f'CREATE TABLE IF NOT EXISTS "{table}" (version_num VARCHAR(32) NOT NULL PRIMARY KEY)')
-            )
-            connection.execute(
-                text(f'INSERT INTO "{table}" (version_num) VALUES (:v)'), {"v": migrations.HEAD_REVISION}
-            )
-        except BaseException:
-            connection.exec_driver_sql("ROLLBACK")
-            raise
-        connection.exec_driver_sql("COMMIT")
-    return True
+
+    def build(connection: Connection) -> None:
+        Base.metadata.create_all(connection, tables=tables, checkfirst=True)
+        _stamp(connection, migrations.VERSION_TABLE, migrations.HEAD_REVISION)
+
+    return _create_under_lock(engine, lambda c: module_revision(c, module) is not None, build)
 
 
 def _check_module_revision(revision: str, module: str, migrations: Any) -> None:
@@ -157,6 +141,21 @@ def create_schema(engine: Engine) -> bool:
     that waited find it complete and leave it alone. Returns whether this call created it.
     """
 
+    def build(connection: Connection) -> None:
+        Base.metadata.create_all(connection, tables=core_tables())
+        _stamp(connection, "alembic_version", HEAD_REVISION)
+
+    return _create_under_lock(engine, lambda c: current_revision(c) is not None, build)
+
+
+def _create_under_lock(
+    engine: Engine, done: Callable[[Connection], bool], build: Callable[[Connection], None]
+) -> bool:
+    """Run `build` in one transaction under the schema lock, unless `done` finds it done meanwhile.
+
+    The lock is the database's write lock (SQLite) or an advisory lock (PostgreSQL, whose DDL is
+    transactional); processes that waited for it find the work done and leave it alone.
+    """
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -164,19 +163,10 @@ def create_schema(engine: Engine) -> bool:
             connection.exec_driver_sql("BEGIN")
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (advisory_lock_id(SCHEMA_LOCK),))
         try:
-            if current_revision(connection) is not None:
+            if done(connection):
                 connection.exec_driver_sql("COMMIT")
                 return False
-            Base.metadata.create_all(connection, tables=core_tables())
-            connection.execute(
-                text(
-                    "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
-                )
-            )
-            connection.execute(text("DELETE FROM alembic_version"))
-            connection.execute(
-                text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION}
-            )
+            build(connection)
         except BaseException:
             try:
                 connection.exec_driver_sql("ROLLBACK")
@@ -185,6 +175,15 @@ def create_schema(engine: Engine) -> bool:
             raise
         connection.exec_driver_sql("COMMIT")
     return True
+
+
+def _stamp(connection: Connection, table: str, revision: str) -> None:
+    """Alembic's version table with one row: the revision the tables were created at."""
+    connection.execute(
+        text(f'CREATE TABLE IF NOT EXISTS "{table}" (version_num VARCHAR(32) NOT NULL PRIMARY KEY)')
+    )
+    connection.execute(text(f'DELETE FROM "{table}"'))
+    connection.execute(text(f'INSERT INTO "{table}" (version_num) VALUES (:v)'), {"v": revision})
 
 
 def check_revision(revision: str | None, instance_name: str) -> None:

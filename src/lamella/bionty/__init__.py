@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from lamella.bionty import links
 from lamella.bionty.models import (
+    REGISTRIES,
     CellLine,
     CellMarker,
     CellType,
@@ -54,20 +55,5 @@ __all__ = [
 
 # public as `lamella.bionty.CellType`, ...: the name reprs, errors and pickles use, and the one feature
 # dtypes are spelled with (`cat[bionty.CellType]`)
-for _public in (
-    CellLine,
-    CellMarker,
-    CellType,
-    DevelopmentalStage,
-    Disease,
-    Ethnicity,
-    ExperimentalFactor,
-    Gene,
-    Organism,
-    Pathway,
-    Phenotype,
-    Protein,
-    Source,
-    Tissue,
-):
+for _public in (*REGISTRIES, Source):
     _public.__module__ = "lamella.bionty"
