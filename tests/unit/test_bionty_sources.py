@@ -259,6 +259,14 @@ def test_human_genes() -> None:
     # genes without a symbol have a null symbol, not their id
     assert not (frame["symbol"] == frame.index).any()
     assert frame["symbol"].isna().any()
+    # synonyms and NCBI ids come from NCBI Gene: a current symbol is never its own synonym
+    assert frame.loc["ENSG00000219438", "ncbi_gene_ids"] == "25817"
+    assert "FAM19A5" in frame.loc["ENSG00000219438", "synonyms"].split("|")
+    annotated = frame.dropna(subset=["synonyms"])
+    assert len(annotated) > 20_000
+    assert not any(s in syn.split("|") for s, syn in zip(annotated["symbol"], annotated["synonyms"], strict=True))
+    assert genes.standardize(["FAM19A5"], field="symbol") == ["TAFA5"]
+    assert genes.search("FAM19A5").iloc[0]["symbol"] == "TAFA5"
 
 
 def test_genes_need_a_known_organism() -> None:

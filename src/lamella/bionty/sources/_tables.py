@@ -39,14 +39,12 @@ def read_genes(organism: str) -> pd.DataFrame:
         table = pq.read_table(
             path,
             filters=pc.field("organism") == organism,
-            columns=["ensembl_gene_id", "symbol", "biotype", "length"],
+            columns=["ensembl_gene_id", "symbol", "biotype", "length", "synonyms", "ncbi_gene_ids"],
         )
     except OSError as e:
         raise StorageError(f"cannot read the shipped gene table {path}: {e}; reinstall lamella") from e
     frame = table.to_pandas(split_blocks=True)
     frame["biotype"] = frame["biotype"].astype(object)  # plain strings, as every other text column
-    frame["synonyms"] = None
-    frame["ncbi_gene_ids"] = None
     frame["description"] = None
     return frame.set_index("ensembl_gene_id")
 
