@@ -264,7 +264,9 @@ def test_human_genes() -> None:
     assert "FAM19A5" in frame.loc["ENSG00000219438", "synonyms"].split("|")
     annotated = frame.dropna(subset=["synonyms"])
     assert len(annotated) > 20_000
-    assert not any(s in syn.split("|") for s, syn in zip(annotated["symbol"], annotated["synonyms"], strict=True))
+    assert not any(
+        s in syn.split("|") for s, syn in zip(annotated["symbol"], annotated["synonyms"], strict=True)
+    )
     assert genes.standardize(["FAM19A5"], field="symbol") == ["TAFA5"]
     assert genes.search("FAM19A5").iloc[0]["symbol"] == "TAFA5"
 

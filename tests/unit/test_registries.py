@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lamella._instance import state
-from lamella.errors import InvalidArgument
+from lamella.errors import InvalidArgument, ValidationError
 
 BASE62 = re.compile(r"^[0-9A-Za-z]+$")
 
@@ -183,6 +183,37 @@ def test_bulk_save(ln: ModuleType) -> None:
     assert all(label.id is not None for label in labels)
     assert ln.ULabel.filter(name__startswith="bulk ").count() == 20
     assert all(label.created_by.handle == ln.setup.settings.user.handle for label in labels)
+
+
+def test_bulk_saved_records_are_attached_and_share_their_timestamp(ln: ModuleType) -> None:
+    import gc
+
+    labels = [ln.ULabel(name=f"attached {i}", description="d") for i in range(3)]
+    ln.save(labels)
+    assert gc.isenabled()  # collection resumes after the bulk work
+    assert len({label.created_at for label in labels}) == 1
+    labels[0].description = "changed after the bulk save"  # tracked by the session: an update
+    labels[0].save()
+    assert ln.ULabel.get(name="attached 0").description == "changed after the bulk save"
+    assert ln.ULabel.get(name="attached 1").created_at == labels[1].created_at
+
+
+def test_garbage_collection_resumes_when_bulk_work_fails(ln: ModuleType) -> None:
+    import gc
+
+    from lamella.models.core.bulk import gc_paused
+
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_constructor_checks_fields_before_the_record_is_tracked(ln: ModuleType) -> None:
+    with pytest.raises(ValidationError, match=r"ULabel\.name"):
+        ln.ULabel(name=12)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"ULabel\.name"):
+        ln.ULabel(name="x" * 10_000)
 
 
 def test_bulk_save_skips_names_already_present(ln: ModuleType) -> None:

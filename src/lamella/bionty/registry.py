@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, Self
 
 from sqlalchemy import select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from lamella._instance import state
 from lamella._logging import logger
@@ -22,8 +22,8 @@ from lamella._uid import BASE62
 from lamella.bionty import settings as bionty_settings
 from lamella.bionty import sources
 from lamella.errors import DoesNotExist, InvalidArgument
+from lamella.models.core.bulk import gc_paused, save_rows
 from lamella.models.core.bulk import save as save_records
-from lamella.models.core.bulk import save_rows
 from lamella.models.core.columns import utcnow
 
 # pending parent ontology ids of an unsaved term, linked when it is saved
@@ -217,6 +217,13 @@ class BioRegistry:
         Synonyms (of the source, and those added to saved records) resolve to their standard term;
         values found nowhere are reported, or, with `create=True`, become new records.
         """
+        with gc_paused():
+            return cls._from_values(values, field, create, type, mute, organism, source)
+
+    @classmethod
+    def _from_values(
+        cls, values: Any, field: Any, create: bool, type: Any, mute: bool, organism: Any, source: Any
+    ) -> RecordList:
         field_name = _field_name(cls, field if field is not None else cls._default_field())
         items = _distinct(values)
         organism_record_ = cls._organism_for_records(organism)
@@ -357,10 +364,14 @@ class BioRegistry:
     @classmethod
     def _save_many(cls, group: list[Any]) -> list[Any]:
         """`ln.save(records)`: their sources first, then one insert; terms identified by their id, not name."""
+        sources_by_public: dict[Any, Any] = {}
         for record in group:
             public = record.__dict__.pop("_lamella_public", None)
-            if public is not None and getattr(record, "source_id", None) is None:
-                _relate(record, "source", _source_record(cls, public))
+            if public is not None and record.__dict__.get("source_id") is None:
+                source = sources_by_public.get(public)
+                if source is None:
+                    source = sources_by_public[public] = _source_record(cls, public)
+                _relate(record, "source", source)
         save_rows(cls, group, by_name=False)
         cls._after_save_many(group)
         for record in group:
@@ -483,7 +494,10 @@ def _distinct(values: Any) -> list[Any]:
 
 def _relate(record: Any, name: str, target: Any) -> None:
     """Set a to-one relation to a saved record by its id, without the ORM's cascade walk (bulk speed)."""
-    setattr(record, f"{name}_id", target.id)
+    if instance_state(record).key is None:
+        record.__dict__[f"{name}_id"] = target.id  # not tracked yet: the INSERT reads its state
+    else:
+        setattr(record, f"{name}_id", target.id)
     set_committed_value(record, name, target)
 
 

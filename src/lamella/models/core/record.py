@@ -12,6 +12,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm.attributes import instance_state
 
 from lamella._instance import state
 from lamella._limits import show
@@ -116,11 +117,19 @@ class SQLRecord(CanCurate, Base):
         kwargs.pop("_skip_existing_check", None)
         table_columns = self.__table__.c
         relationships = self.__mapper__.relationships
+        model = type(self)
+        values = self.__dict__
+        # A record the ORM does not track yet takes its column values straight into its state,
+        # which the INSERT reads: the ORM's attribute events cost more than the check (bulk saves).
+        untracked = instance_state(self).key is None
         for key, value in kwargs.items():
             if key not in table_columns and key not in relationships:
                 key = self._field_aliases.get(key, key)
             if key in table_columns:
-                setattr(self, key, value)  # checked as it is assigned (Base.__setattr__)
+                if untracked:
+                    values[key] = check_field(model, key, value)
+                else:
+                    setattr(self, key, value)  # checked as it is assigned (Base.__setattr__)
             elif key in relationships:
                 setattr(self, key, _check_related(type(self), relationships[key], value))
             else:
@@ -128,7 +137,10 @@ class SQLRecord(CanCurate, Base):
                 raise InvalidArgument(
                     f"{type(self).__name__}() got an unknown field {key!r}; valid fields: {', '.join(valid)}"
                 )
-        if getattr(self, "uid", None) is None and "uid" in table_columns:
+        if (
+            "uid" in table_columns
+            and (values.get("uid") if untracked else getattr(self, "uid", None)) is None
+        ):
             self.uid = self._new_uid()
 
     @classmethod
