@@ -232,6 +232,10 @@ def test_organisms() -> None:
     assert organisms.standardize(["Homo sapiens", "house mouse"]) == ["human", "mouse"]
     for name in sources.available_sources("Gene")["organism"]:
         assert organisms.validate([name]).all(), name
+    # every taxon is a second source, converted on first use (1.3 M terms: ~15 s, so not run here)
+    listed = sources.available_sources("Organism")
+    full = listed[listed["source"] == "ncbitaxon_full"]
+    assert len(full) >= 1 and full["shipped"].all() and not full["default"].any()
 
 
 def test_human_genes() -> None:

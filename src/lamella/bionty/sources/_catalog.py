@@ -69,7 +69,8 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("chebi", "ontology", "CHEBI"),
         SourceSpec("cvcl", "ontology", "CVCL"),
         SourceSpec("uniprot", "ontology", "UniProt", id_prefix="uniprot:"),
-        SourceSpec("ncbitaxon", "organisms"),
+        SourceSpec("ncbitaxon", "organisms"),  # the organisms users name, shipped in data/
+        SourceSpec("ncbitaxon_full", "ontology", "NCBITaxon"),  # every taxon (1.3 M), converted on first use
         SourceSpec("ensembl", "genes"),
         SourceSpec("gencode", "genes"),
     )
@@ -92,7 +93,7 @@ ENTITIES: dict[str, EntitySpec] = {
         EntitySpec("CellLine", ("cvcl",)),
         EntitySpec("Protein", ("uniprot",), id_field="uniprotkb_id"),
         EntitySpec("Compound", ("chebi",)),
-        EntitySpec("Organism", ("ncbitaxon",)),
+        EntitySpec("Organism", ("ncbitaxon", "ncbitaxon_full")),
         EntitySpec(
             "Gene",
             ("ensembl", "gencode"),
