@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from lamella._loaders import MappedCollection
 from lamella.errors import InvalidArgument, PathNotFound
 
-FORMATS = ["h5ad", "zarr2", "zarr3", "zarr3-sharded"]
+FORMATS = ["h5ad", "h5ad-gzip", "zarr2", "zarr3", "zarr3-sharded"]
 N_OBS = 30
 
 
@@ -70,9 +70,10 @@ def make_adata(
 def write(adata: ad.AnnData, folder: Path, name: str, fmt: str) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if fmt == "h5ad":
+        if fmt.startswith("h5ad"):  # h5ad-gzip: compressed, so HDF5 itself reads every byte
             path = folder / f"{name}.h5ad"
-            adata.write_h5ad(path, convert_strings_to_categoricals=False)
+            compression = "gzip" if fmt == "h5ad-gzip" else None
+            adata.write_h5ad(path, convert_strings_to_categoricals=False, compression=compression)
             return path
         path = folder / f"{name}.zarr"
         version = 2 if fmt == "zarr2" else 3
@@ -113,6 +114,18 @@ def read_back(paths: list[Path]) -> list[ad.AnnData]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return [ad.read_h5ad(p) if p.suffix == ".h5ad" else ad.read_zarr(p) for p in paths]
+
+
+def test_a_list_or_slice_of_indices_reads_a_batch(shards: Callable[..., list[Path]]) -> None:
+    ds = MappedCollection(shards("h5ad"), obs_keys=["cell_type"])
+    expected = ds.read_batch([4, 33, 5])
+    for key in (ds[[4, 33, 5]], ds[np.array([4, 33, 5])], ds[(4, 33, 5)]):
+        assert set(key) == set(expected)
+        for name in expected:
+            np.testing.assert_array_equal(key[name], expected[name])
+    np.testing.assert_array_equal(ds[2:40:9]["_idx"], [2, 11, 20, 29, 38])
+    np.testing.assert_array_equal(ds[range(3)]["X"], ds.read_batch([0, 1, 2])["X"])
+    ds.close()
 
 
 # ---- reading X, layers, obsm ------------------------------------------------------------------------
@@ -426,7 +439,7 @@ def test_errors_name_the_value_and_the_fix(shards: Callable[..., list[Path]], fo
     with pytest.raises(InvalidArgument, match="obs_filter must be a dict"):
         MappedCollection(paths, obs_filter=("cell_type", "T cell"))  # type: ignore[arg-type]
     ds = MappedCollection(paths)
-    with pytest.raises(InvalidArgument, match="indexed by one integer"):
+    with pytest.raises(InvalidArgument, match="indexed by an integer, a list of integers or a slice"):
         ds["0"]  # type: ignore[index]
     ds.close()
     assert ds.closed
@@ -581,6 +594,23 @@ def test_dataloader_spawn_workers(shards: Callable[..., list[Path]]) -> None:
     np.testing.assert_array_equal(rows, expected)
 
 
+def test_dataloader_batch_sampler_fast_path(shards: Callable[..., list[Path]]) -> None:
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import BatchSampler, DataLoader, RandomSampler
+
+    ds = MappedCollection(shards("h5ad"), obs_keys=["cell_type"])
+    expected = ds.read_batch(np.arange(len(ds)))
+    sampler = BatchSampler(RandomSampler(ds), batch_size=16, drop_last=False)
+    seen = []
+    for batch in DataLoader(ds, sampler=sampler, batch_size=None):
+        assert isinstance(batch["X"], torch.Tensor) and batch["X"].shape[1] == 12
+        idx = batch["_idx"].numpy()
+        np.testing.assert_array_equal(batch["X"].numpy(), expected["X"][idx])
+        np.testing.assert_array_equal(batch["cell_type"].numpy(), expected["cell_type"][idx])
+        seen.extend(idx.tolist())
+    assert sorted(seen) == list(range(len(ds)))
+
+
 def test_distributed_sampler_splits_the_indices(shards: Callable[..., list[Path]]) -> None:
     pytest.importorskip("torch")
     from torch.utils.data import DataLoader, DistributedSampler
@@ -646,6 +676,33 @@ def test_batches_through_scattered_reads(
     assert list(batch["batch"]) == [ds.encoders["batch"][b] for b in obs["batch"].iloc[order]]
     for i in order[:5]:
         np.testing.assert_array_equal(ds[int(i)]["X"], rows[i])
+
+
+def test_raw_layout_reads_the_bytes_hdf5_reads(tmp_path: Path, union_reads: None) -> None:
+    import h5py
+
+    from lamella._loaders.ondisk import RawLayout
+
+    values = np.arange(1000, dtype=np.int64) * 3
+    with h5py.File(tmp_path / "a.h5", "w") as handle:
+        handle["contiguous"] = values
+        chunked = handle.create_dataset("chunked", shape=(1000,), dtype="i8", chunks=(64,))
+        for start in range(960, -1, -64):  # the last chunk first: chunks lie in the file in reverse order
+            chunked[start : start + 64] = values[start : start + 64]
+        handle.create_dataset("gzip", data=values, chunks=(64,), compression="gzip")
+        handle.create_dataset("big_endian", data=values.astype(">i8"))
+        handle.create_dataset("partial", shape=(1000,), dtype="i8", chunks=(64,))
+        handle["partial"][:64] = values[:64]  # the other chunks are never written
+    with h5py.File(tmp_path / "a.h5", "r") as handle, open(tmp_path / "a.h5", "rb") as raw:
+        for name in ("gzip", "big_endian", "partial"):
+            assert RawLayout.of(handle[name]) is None, name
+        for name in ("contiguous", "chunked"):
+            layout = RawLayout.of(handle[name])
+            assert layout is not None, name
+            starts, stops = np.array([0, 60, 130, 999]), np.array([3, 70, 260, 1000])  # across chunks
+            expected = np.concatenate([values[a:b] for a, b in zip(starts, stops, strict=True)])
+            np.testing.assert_array_equal(layout.read_runs(raw.fileno(), starts, stops), expected)
+            np.testing.assert_array_equal(layout.read_range(raw.fileno(), 63, 129), values[63:129])
 
 
 @pytest.mark.parametrize("backend", ["h5py", "zarr"])

@@ -18,12 +18,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from lamella._loaders.joins import Join, join_vars
 from lamella._loaders.labels import (
+    UNKNOWN_CODE,
     code_lookup,
     encode_values,
     label_weights,
@@ -444,11 +445,22 @@ class MappedCollection:
 
     # ---- reading ---------------------------------------------------------------------------------
 
-    def __getitem__(self, idx: int) -> dict[str, Any]:
+    @overload
+    def __getitem__(self, idx: int | np.integer[Any]) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, idx: slice | Sequence[int] | np.ndarray) -> dict[str, np.ndarray]: ...
+    def __getitem__(self, idx: Any) -> dict[str, Any]:
+        """One item (a dict of a row per key) for an integer; for a list, array or slice of indices,
+        `read_batch` of them (a dict of arrays: what a DataLoader with `batch_size=None` and a
+        `BatchSampler` as sampler collates at no cost)."""
         if not isinstance(idx, int | np.integer):
+            if isinstance(idx, slice):
+                return self.read_batch(np.arange(*idx.indices(len(self))))
+            if isinstance(idx, list | tuple | range | np.ndarray) or hasattr(idx, "__array__"):
+                return self.read_batch(idx)
             raise InvalidArgument(
-                f"a MappedCollection is indexed by one integer, not {type(idx).__name__}: "
-                "use read_batch(indices) or __getitems__(indices) for several"
+                f"a MappedCollection is indexed by an integer, a list of integers or a slice, "
+                f"not {type(idx).__name__}"
             )
         position = int(idx)
         n_obs = self._offset_list[-1]
@@ -467,8 +479,19 @@ class MappedCollection:
         item["_store_idx"] = index
         item["_idx"] = position
         for key in self.obs_keys:
-            item[key] = self._labels(index, key, reader, np.array([row])).tolist()[0]
+            item[key] = self._label(index, key, reader, row)
         return item
+
+    def _label(self, index: int, key: str, reader: ShardReader, row: int) -> Any:
+        """One row of `_labels`, without the array machinery (single items are read one by one)."""
+        spec = self._shards[index].columns[key]
+        value = reader.read_value(spec, row)
+        lookup = self._lookup(index, key, reader)
+        if lookup is not None:
+            value = lookup[value]
+        elif key in self.encoders:
+            return self.encoders[key].get(value, UNKNOWN_CODE)
+        return value.item() if isinstance(value, np.generic) else value
 
     def _read_row(self, reader: ShardReader, index: int, output: _Output, row: int) -> np.ndarray:
         spec = self._shards[index].matrices[output.key]

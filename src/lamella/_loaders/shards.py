@@ -15,7 +15,7 @@ from typing import Any, Literal
 import h5py
 import numpy as np
 
-from lamella._loaders.ondisk import encoding_of, is_array, read_all, read_runs, runs_of
+from lamella._loaders.ondisk import RawLayout, encoding_of, is_array, read_all, read_runs, runs_of
 from lamella.errors import InvalidArgument, PathNotFound, UnreadableFile
 
 try:  # the zarr extra; only zarr shards need it
@@ -79,9 +79,16 @@ class ShardReader:
         self.kind = kind
         self.name = name  # how errors name the shard (its label, else its path)
         self._nodes: dict[str, Any] = {}
+        # h5ad: datasets whose bytes are read directly (see RawLayout), through this reader's own file
+        # (a file object, so that a reader dropped without close() does not leak the descriptor)
+        self._layouts: dict[str, RawLayout | None] = {}
+        self._raw: Any = None
         try:
             if kind == "h5ad":
-                self.store: Any = h5py.File(path, "r")
+                # no chunk cache: h5py's default (8 MiB per open dataset) fills up with the chunks of
+                # random rows, so memory would grow with the number of shards; without it HDF5 reads
+                # just the bytes selected
+                self.store: Any = h5py.File(path, "r", rdcc_nbytes=0)
             else:
                 if zarr is None:
                     raise InvalidArgument(
@@ -209,12 +216,49 @@ class ShardReader:
             values[mask] = np.nan
         return values
 
+    def read_value(self, spec: ColumnSpec, row: int) -> Any:
+        """One row of `read_column`: a code, or a value (a missing one as NaN)."""
+        if spec.kind == "categorical":
+            return int(self._one(f"{spec.path}/codes", row))
+        if spec.kind == "nullable" and bool(self._one(f"{spec.path}/mask", row)):
+            return np.nan
+        value = self._one(spec.path if spec.kind == "values" else f"{spec.path}/values", row)
+        if isinstance(value, bytes):
+            return value.decode("utf-8")
+        return value.item() if isinstance(value, np.generic) else value
+
     def _read(self, path: str, rows: np.ndarray | None) -> np.ndarray:
-        node = self.node(path)
         if rows is None:
-            return read_all(node)
+            return read_all(self.node(path))
         starts, stops = runs_of(rows)
-        return read_runs(node, starts, stops)
+        return self._runs(path, starts, stops)
+
+    def _runs(self, path: str, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+        """`read_runs` of the array at `path`, with the bytes read directly where they can be."""
+        layout = self._layout(path)
+        if layout is not None:
+            return layout.read_runs(self._raw.fileno(), starts, stops)
+        return read_runs(self.node(path), starts, stops)
+
+    def _range(self, path: str, start: int, stop: int) -> np.ndarray:
+        """Elements `[start, stop)` of a 1-D array (the single-item path: no run arithmetic)."""
+        layout = self._layout(path)
+        if layout is not None:
+            return layout.read_range(self._raw.fileno(), start, stop)
+        return np.asarray(self.node(path)[start:stop])
+
+    def _layout(self, path: str) -> RawLayout | None:
+        if self.kind != "h5ad":
+            return None
+        if path in self._layouts:
+            return self._layouts[path]
+        layout = self._layouts[path] = RawLayout.of(self.node(path))
+        if layout is not None and self._raw is None:
+            self._raw = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        return layout
+
+    def _one(self, path: str, row: int) -> Any:
+        return self._range(path, row, row + 1)[0]
 
     # ---- matrices --------------------------------------------------------------------------------
 
@@ -235,7 +279,7 @@ class ShardReader:
         group = spec.path
         starts, stops = runs_of(rows)
         # indptr[start .. stop] of each run: stop - start + 1 values per run
-        bounds = read_runs(self.node(f"{group}/indptr"), starts, stops + 1).astype(np.int64, copy=False)
+        bounds = self._runs(f"{group}/indptr", starts, stops + 1).astype(np.int64, copy=False)
         lengths = stops - starts + 1
         ends_at = np.cumsum(lengths)  # one past the last bound of each run
         run_first = bounds[ends_at - lengths]
@@ -243,21 +287,20 @@ class ShardReader:
         is_last = np.zeros(len(bounds), dtype=bool)
         is_last[ends_at - 1] = True
         counts = np.diff(bounds)[~is_last[:-1]]  # drop the step from one run's last bound to the next's first
-        data = read_runs(self.node(f"{group}/data"), run_first, run_last)
-        indices = read_runs(self.node(f"{group}/indices"), run_first, run_last)
+        data = self._runs(f"{group}/data", run_first, run_last)
+        indices = self._runs(f"{group}/indices", run_first, run_last)
         return data, indices, counts
 
     def read_csr_row(self, spec: MatrixSpec, row: int) -> tuple[np.ndarray, np.ndarray]:
-        start, stop = (int(v) for v in self.node(f"{spec.path}/indptr")[row : row + 2])
-        if stop == start:
-            return np.empty(0, dtype=spec.dtype), np.empty(0, dtype=np.int64)
-        return (
-            np.asarray(self.node(f"{spec.path}/data")[start:stop]),
-            np.asarray(self.node(f"{spec.path}/indices")[start:stop]),
-        )
+        start, stop = self._range(f"{spec.path}/indptr", row, row + 2).tolist()
+        return self._range(f"{spec.path}/data", start, stop), self._range(f"{spec.path}/indices", start, stop)
 
     def close(self) -> None:
         self._nodes.clear()
+        self._layouts.clear()
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
         close = getattr(self.store, "close", None)
         if close is not None and self.kind == "h5ad":
             close()
