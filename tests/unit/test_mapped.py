@@ -198,6 +198,16 @@ def test_batch_is_the_items_in_the_order_asked(shards: Callable[..., list[Path]]
     batch = ds.read_batch(order)
     assert batch["X"].shape == (len(order), 12)
     np.testing.assert_array_equal(batch["_idx"], [i % 60 for i in order])
+    # batches with many rows of a shard and with few take different paths: same items either way
+    raw = MappedCollection(paths, obs_keys=["cell_type", "batch"], encode_labels=False)
+    few = raw.__getitems__([3, 40])
+    many = raw.__getitems__([3, 40, *range(5, 25)])
+    for item in (few[0], many[0]):
+        assert isinstance(item["cell_type"], float) and np.isnan(item["cell_type"])  # missing
+        assert item["batch"] == raw[3]["batch"] and isinstance(item["batch"], str)
+    assert few[1]["cell_type"] == many[1]["cell_type"] == raw[40]["cell_type"]
+    np.testing.assert_array_equal(few[1]["X"], many[1]["X"])
+    raw.close()
     assert ds.__getitems__([]) == []
     with pytest.raises(IndexError, match="out of range"):
         ds[60]

@@ -39,6 +39,8 @@ from lamella.errors import InvalidArgument
 
 __all__ = ["MappedCollection"]
 
+# a shard contributing at most this many rows to a batch has them read one by one
+_FEW_ROWS = 4
 _REMOTE_PREFIXES = ("s3://", "gs://", "gcs://", "http://", "https://", "hf://", "az://", "abfs://")
 
 
@@ -552,7 +554,10 @@ class MappedCollection:
             for output in self._outputs:
                 self._fill(batch[output.key], reader, index, output, chosen, unique, inverse)
             for key in self.obs_keys:
-                values = self._labels(index, key, reader, unique)
+                if len(unique) <= _FEW_ROWS:
+                    values = np.array([self._label(index, key, reader, row) for row in unique.tolist()], dtype=object)
+                else:
+                    values = self._labels(index, key, reader, unique)
                 labels[key][chosen] = values[inverse]
         batch["_store_idx"] = shard_of
         batch["_idx"] = positions
@@ -588,6 +593,12 @@ class MappedCollection:
         spec = self._shards[index].matrices[output.key]
         col_map = self._join.col_maps[index] if output.joined else None
         take = self._join.takes[index] if output.joined else None
+        if spec.sparse and len(unique) <= _FEW_ROWS:
+            # a shard with a few rows in this batch (a collection of many shards): the per-run
+            # arithmetic would cost more than reading the rows one by one
+            for number, row in enumerate(unique.tolist()):
+                out[chosen[inverse == number]] = self._read_row(reader, index, output, row)
+            return
         if spec.sparse:
             data, columns, counts = reader.read_csr_rows(spec, unique)
             row_of = np.repeat(np.arange(len(unique)), counts)
