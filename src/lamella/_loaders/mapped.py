@@ -33,6 +33,7 @@ from lamella._loaders.labels import (
     merge_categories,
     present_values,
 )
+from lamella._loaders.ondisk import RawLayout
 from lamella._loaders.shards import ColumnSpec, MatrixSpec, ShardKind, ShardReader, shard_kind
 from lamella._logging import logger
 from lamella.errors import InvalidArgument
@@ -56,6 +57,24 @@ class _Shard:
     var_names: np.ndarray
     matrices: dict[str, MatrixSpec] = field(default_factory=dict)  # output key -> spec
     columns: dict[str, ColumnSpec] = field(default_factory=dict)  # obs key -> spec
+    layouts: dict[str, RawLayout | None] = field(default_factory=dict)  # see ShardReader
+
+    def read_paths(self) -> list[str]:
+        """The arrays that reading items touches."""
+        paths = []
+        for spec in self.matrices.values():
+            paths += (
+                [f"{spec.path}/{part}" for part in ("indptr", "data", "indices")]
+                if spec.sparse
+                else [spec.path]
+            )
+        for column in self.columns.values():
+            kind = column.kind
+            suffixes = (
+                ["/codes"] if kind == "categorical" else [""] if kind == "values" else ["/values", "/mask"]
+            )
+            paths += [column.path + suffix for suffix in suffixes]
+        return paths
 
     @property
     def n_obs(self) -> int:
@@ -134,13 +153,20 @@ class MappedCollection:
         self._pid: int | None = os.getpid()
         self._readers: list[ShardReader | None] = [None] * len(self.path_list)
         try:
-            self._shards = [self._describe(index, filters) for index in range(len(self.path_list))]
+            self._shards: list[_Shard] = []
+            self._categories: dict[str, list[np.ndarray | None]] = {key: [] for key in self.obs_keys}
+            for index in range(
+                len(self.path_list)
+            ):  # one shard after the other: one HDF5 file open at a time
+                shard = self._describe(index, filters)
+                self._shards.append(shard)
+                for key in self.obs_keys:
+                    self._categories[key].append(self._read_categories(index, key))
+                # learn where the bytes lie; keep no HDF5 handle if no read needs one
+                self._reader(index).release_hdf5(shard.read_paths())
             self._join = join_vars([shard.var_names for shard in self._shards], join, self.label_names)
             self._outputs = self._make_outputs()
-            self._categories: dict[str, list[np.ndarray | None]] = {}
             self.encoders: dict[str, dict[Any, int]] = {}
-            for key in self.obs_keys:
-                self._categories[key] = [self._read_categories(i, key) for i in range(len(self._shards))]
             for key in self.encode_labels:
                 self.encoders[key] = make_encoder(self.get_merged_categories(key), self._unknown_for(key))
             self._lookups: dict[tuple[int, str], np.ndarray] = {}
@@ -162,9 +188,10 @@ class MappedCollection:
     def _describe(self, index: int, filters: dict[str, list[Any]]) -> _Shard:
         path = self.path_list[index]
         kind = shard_kind(path)
-        self._readers[index] = reader = ShardReader(path, kind, self.label_names[index])
+        layouts: dict[str, RawLayout | None] = {}
+        self._readers[index] = reader = ShardReader(path, kind, self.label_names[index], layouts)
         n_obs = reader.n_obs()
-        shard = _Shard(path, kind, reader.name, n_obs, None, reader.var_names())
+        shard = _Shard(path, kind, reader.name, n_obs, None, reader.var_names(), layouts=layouts)
         for key in self.layers_keys:
             where, what = ("X", "X") if key == "X" else (f"layers/{key}", f"layer {key!r}")
             spec = shard.matrices[key] = reader.describe_matrix(where, what, n_obs)
@@ -247,7 +274,7 @@ class MappedCollection:
         reader = self._readers[index]
         if reader is None:
             shard = self._shards[index]
-            reader = self._readers[index] = ShardReader(shard.path, shard.kind, shard.name)
+            reader = self._readers[index] = ShardReader(shard.path, shard.kind, shard.name, shard.layouts)
         return reader
 
     def _close_readers(self) -> None:
@@ -415,6 +442,7 @@ class MappedCollection:
             categories = reader.categories(spec)
             labels = values if categories is None else code_lookup(categories, None)[values]
             merged.append(labels if shard.rows is None else labels[shard.rows])
+            reader.release_hdf5(shard.read_paths())  # one HDF5 file open at a time, as at construction
         return np.concatenate(merged) if merged else np.empty(0, dtype=object)
 
     def get_merged_categories(self, label_key: str) -> list[Any]:
@@ -429,6 +457,7 @@ class MappedCollection:
                 if categories is None:
                     categories = np.array(present_values(reader.read_column(spec)), dtype=object)
                 cached.append(categories)
+                reader.release_hdf5(self._shards[index].read_paths())
         return merge_categories(c for c in cached if c is not None)
 
     def get_label_weights(
@@ -555,7 +584,9 @@ class MappedCollection:
                 self._fill(batch[output.key], reader, index, output, chosen, unique, inverse)
             for key in self.obs_keys:
                 if len(unique) <= _FEW_ROWS:
-                    values = np.array([self._label(index, key, reader, row) for row in unique.tolist()], dtype=object)
+                    values = np.array(
+                        [self._label(index, key, reader, row) for row in unique.tolist()], dtype=object
+                    )
                 else:
                     values = self._labels(index, key, reader, unique)
                 labels[key][chosen] = values[inverse]

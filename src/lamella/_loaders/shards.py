@@ -72,33 +72,60 @@ class ColumnSpec:
 
 
 class ShardReader:
-    """An open shard: reads rows of matrices and obs columns. Not picklable on purpose."""
+    """An open shard: reads rows of matrices and obs columns. Not picklable on purpose.
 
-    def __init__(self, path: Path, kind: ShardKind, name: str) -> None:
+    An h5ad shard has two handles: the h5py file, and a plain file for the datasets read directly
+    (`RawLayout`). HDF5 keeps ~0.5 MB per open file (its metadata cache), so once the layouts of all
+    the datasets a collection reads are known and none needs HDF5, `release_hdf5()` closes the h5py
+    file and a shard costs one file descriptor; the h5py file opens again if something needs it.
+    """
+
+    def __init__(
+        self, path: Path, kind: ShardKind, name: str, layouts: dict[str, RawLayout | None] | None = None
+    ) -> None:
         self.path = path
         self.kind = kind
         self.name = name  # how errors name the shard (its label, else its path)
         self._nodes: dict[str, Any] = {}
-        # h5ad: datasets whose bytes are read directly (see RawLayout), through this reader's own file
-        # (a file object, so that a reader dropped without close() does not leak the descriptor)
-        self._layouts: dict[str, RawLayout | None] = {}
-        self._raw: Any = None
+        # h5ad: where the bytes of each dataset read so far lie (None: HDF5 reads it); the collection
+        # passes its own dict, so the layouts outlive this reader and travel to worker processes
+        self._layouts: dict[str, RawLayout | None] = {} if layouts is None else layouts
+        self._raw: Any = None  # a file object, so a reader dropped without close() leaks no descriptor
+        self._store: Any = None  # opened on first use
+
+    @property
+    def store(self) -> Any:
+        """The h5py file or zarr group (opened if it was released)."""
+        if self._store is None:
+            self._store = self._open()
+        return self._store
+
+    def _open(self) -> Any:
         try:
-            if kind == "h5ad":
+            if self.kind == "h5ad":
                 # no chunk cache: h5py's default (8 MiB per open dataset) fills up with the chunks of
                 # random rows, so memory would grow with the number of shards; without it HDF5 reads
                 # just the bytes selected
-                self.store: Any = h5py.File(path, "r", rdcc_nbytes=0)
-            else:
-                if zarr is None:
-                    raise InvalidArgument(
-                        f"reading the zarr shard {path} needs zarr: pip install 'lamella[zarr]'"
-                    )
-                self.store = zarr.open_group(str(path), mode="r")
+                return h5py.File(self.path, "r", rdcc_nbytes=0)
+            if zarr is None:
+                raise InvalidArgument(
+                    f"reading the zarr shard {self.path} needs zarr: pip install 'lamella[zarr]'"
+                )
+            return zarr.open_group(str(self.path), mode="r")
         except (OSError, ValueError) as error:
             if isinstance(error, InvalidArgument):
                 raise
-            raise UnreadableFile(f"cannot open the AnnData shard {name} ({path}): {error}") from error
+            raise UnreadableFile(
+                f"cannot open the AnnData shard {self.name} ({self.path}): {error}"
+            ) from error
+
+    def release_hdf5(self, paths: list[str]) -> None:
+        """Close the h5py file if every array in `paths` is read directly (keep the plain file open)."""
+        if self.kind == "h5ad" and all(self._layout(path) is not None for path in paths):
+            self._nodes.clear()
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     # ---- structure -------------------------------------------------------------------------------
 
@@ -251,8 +278,9 @@ class ShardReader:
         if self.kind != "h5ad":
             return None
         if path in self._layouts:
-            return self._layouts[path]
-        layout = self._layouts[path] = RawLayout.of(self.node(path))
+            layout = self._layouts[path]
+        else:
+            layout = self._layouts[path] = RawLayout.of(self.node(path))
         if layout is not None and self._raw is None:
             self._raw = open(self.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
         return layout
@@ -297,10 +325,9 @@ class ShardReader:
 
     def close(self) -> None:
         self._nodes.clear()
-        self._layouts.clear()
         if self._raw is not None:
             self._raw.close()
             self._raw = None
-        close = getattr(self.store, "close", None)
-        if close is not None and self.kind == "h5ad":
-            close()
+        if self._store is not None and self.kind == "h5ad":
+            self._store.close()
+        self._store = None
