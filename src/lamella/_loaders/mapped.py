@@ -22,6 +22,14 @@ from typing import Any, overload
 
 import numpy as np
 
+from lamella._loaders.arguments import (
+    as_keys,
+    check_encode_labels,
+    check_label_names,
+    check_obs_filter,
+    check_paths,
+    check_unknown_label,
+)
 from lamella._loaders.joins import Join, join_vars
 from lamella._loaders.labels import (
     UNKNOWN_CODE,
@@ -34,15 +42,12 @@ from lamella._loaders.labels import (
     present_values,
 )
 from lamella._loaders.ondisk import RawLayout
+from lamella._loaders.rows import FEW_ROWS, Output, fill_rows, read_row
 from lamella._loaders.shards import ColumnSpec, MatrixSpec, ShardKind, ShardReader, shard_kind
 from lamella._logging import logger
 from lamella.errors import InvalidArgument
 
 __all__ = ["MappedCollection"]
-
-# a shard contributing at most this many rows to a batch has them read one by one
-_FEW_ROWS = 4
-_REMOTE_PREFIXES = ("s3://", "gs://", "gcs://", "http://", "https://", "hf://", "az://", "abfs://")
 
 
 @dataclass
@@ -79,16 +84,6 @@ class _Shard:
     @property
     def n_obs(self) -> int:
         return self.n_obs_file if self.rows is None else len(self.rows)
-
-
-@dataclass(frozen=True)
-class _Output:
-    """One matrix in the items: its key ("X", a layer name, "obsm_<key>"), width, dtype, joined or not."""
-
-    key: str
-    width: int
-    dtype: np.dtype[Any]
-    joined: bool  # X and layers follow the var join; obsm entries do not
 
 
 class MappedCollection:
@@ -133,31 +128,30 @@ class MappedCollection:
         parallel: bool = False,
         dtype: str | None = None,
     ) -> None:
-        self.path_list = _check_paths(paths)
-        self.label_names = _check_label_names(label_names, self.path_list)
-        self.layers_keys = _as_keys(layers_keys, "layers_keys") or ["X"]
-        self.obs_keys = _as_keys(obs_keys, "obs_keys")
-        self.obsm_keys = _as_keys(obsm_keys, "obsm_keys")
+        self.path_list = check_paths(paths)
+        self.label_names = check_label_names(label_names, self.path_list)
+        self.layers_keys = as_keys(layers_keys, "layers_keys") or ["X"]
+        self.obs_keys = as_keys(obs_keys, "obs_keys")
+        self.obsm_keys = as_keys(obsm_keys, "obsm_keys")
         if join not in ("inner", "outer", None):
             raise InvalidArgument(f"join must be 'inner', 'outer' or None, not {join!r}")
-        self.encode_labels = _check_encode_labels(encode_labels, self.obs_keys)
-        self.unknown_label = _check_unknown_label(unknown_label, self.encode_labels)
+        self.encode_labels = check_encode_labels(encode_labels, self.obs_keys)
+        self.unknown_label = check_unknown_label(unknown_label, self.encode_labels)
         self.parallel = parallel
         self.cache_categories = cache_categories
         try:
             self._dtype = None if dtype is None else np.dtype(dtype)
         except TypeError as error:
             raise InvalidArgument(f"dtype {dtype!r} is not a numpy dtype: pass e.g. 'float32'") from error
-        filters = _check_obs_filter(obs_filter)
+        filters = check_obs_filter(obs_filter)
         self._closed = False
         self._pid: int | None = os.getpid()
         self._readers: list[ShardReader | None] = [None] * len(self.path_list)
         try:
             self._shards: list[_Shard] = []
             self._categories: dict[str, list[np.ndarray | None]] = {key: [] for key in self.obs_keys}
-            for index in range(
-                len(self.path_list)
-            ):  # one shard after the other: one HDF5 file open at a time
+            # one shard after the other, so that one HDF5 file at a time is open
+            for index in range(len(self.path_list)):
                 shard = self._describe(index, filters)
                 self._shards.append(shard)
                 for key in self.obs_keys:
@@ -228,7 +222,7 @@ class MappedCollection:
                 keep &= matches(values, wanted)
         return np.flatnonzero(keep)
 
-    def _make_outputs(self) -> list[_Output]:
+    def _make_outputs(self) -> list[Output]:
         wanted = [(key, True) for key in self.layers_keys] + [
             (f"obsm_{key}", False) for key in self.obsm_keys
         ]
@@ -246,7 +240,7 @@ class MappedCollection:
                     )
                 width = widths.pop()
             dtype = self._dtype or np.result_type(*(spec.dtype for spec in specs))
-            outputs.append(_Output(key, width, np.dtype(dtype), joined))
+            outputs.append(Output(key, width, np.dtype(dtype), joined))
         return outputs
 
     def _read_categories(self, index: int, key: str) -> np.ndarray | None:
@@ -466,7 +460,7 @@ class MappedCollection:
         """Per-observation weights `1 / count of its label` (for several keys, of the combined label
         "a__b"), for `torch.utils.data.WeightedRandomSampler`; with `scaler`,
         `scaler / (count + scaler)`. `return_categories=True` returns {label: weight} instead."""
-        keys = _as_keys(obs_keys, "obs_keys")
+        keys = as_keys(obs_keys, "obs_keys")
         if not keys:
             raise InvalidArgument("get_label_weights needs at least one obs key")
         weights, names, per_label = label_weights([self.get_merged_labels(key) for key in keys], scaler)
@@ -506,7 +500,8 @@ class MappedCollection:
         reader = self._reader(index)
         item: dict[str, Any] = {}
         for output in self._outputs:
-            item[output.key] = self._read_row(reader, index, output, row)
+            spec = shard.matrices[output.key]
+            item[output.key] = read_row(reader, spec, output, *self._row_maps(index, output), row)
         item["_store_idx"] = index
         item["_idx"] = position
         for key in self.obs_keys:
@@ -524,29 +519,10 @@ class MappedCollection:
             return self.encoders[key].get(value, UNKNOWN_CODE)
         return value.item() if isinstance(value, np.generic) else value
 
-    def _read_row(self, reader: ShardReader, index: int, output: _Output, row: int) -> np.ndarray:
-        spec = self._shards[index].matrices[output.key]
-        col_map = self._join.col_maps[index] if output.joined else None
-        take = self._join.takes[index] if output.joined else None
-        if spec.sparse:
-            data, columns = reader.read_csr_row(spec, row)
-            out = np.zeros(output.width, dtype=output.dtype)
-            if col_map is not None:
-                columns = col_map[columns]
-                kept = columns >= 0
-                data, columns = data[kept], columns[kept]
-            out[columns] = data
-            return out
-        values = reader.read_dense_row(spec, row)
-        if take is not None:
-            present = take >= 0
-            if present.all():
-                values = values[take]
-            else:
-                full = np.zeros(output.width, dtype=output.dtype)
-                full[present] = values[take[present]]
-                values = full
-        return values.astype(output.dtype, copy=False)
+    def _row_maps(self, index: int, output: Output) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if not output.joined:
+            return None, None
+        return self._join.col_maps[index], self._join.takes[index]
 
     def __getitems__(self, indices: Sequence[int]) -> list[dict[str, Any]]:
         """The items for a batch of indices, in their order: what torch's DataLoader calls, reading
@@ -581,9 +557,11 @@ class MappedCollection:
             inverse = inverse.reshape(-1)
             reader = self._reader(index)
             for output in self._outputs:
-                self._fill(batch[output.key], reader, index, output, chosen, unique, inverse)
+                spec = shard.matrices[output.key]
+                maps = self._row_maps(index, output)
+                fill_rows(batch[output.key], reader, spec, output, *maps, chosen, unique, inverse)
             for key in self.obs_keys:
-                if len(unique) <= _FEW_ROWS:
+                if len(unique) <= FEW_ROWS:
                     values = np.array(
                         [self._label(index, key, reader, row) for row in unique.tolist()], dtype=object
                     )
@@ -609,130 +587,3 @@ class MappedCollection:
                 f"MappedCollection of {n_obs} observations"
             )
         return positions
-
-    def _fill(
-        self,
-        out: np.ndarray,
-        reader: ShardReader,
-        index: int,
-        output: _Output,
-        chosen: np.ndarray,
-        unique: np.ndarray,
-        inverse: np.ndarray,
-    ) -> None:
-        """Write the rows `unique` of one shard into `out` at the batch positions `chosen`."""
-        spec = self._shards[index].matrices[output.key]
-        col_map = self._join.col_maps[index] if output.joined else None
-        take = self._join.takes[index] if output.joined else None
-        if spec.sparse and len(unique) <= _FEW_ROWS:
-            # a shard with a few rows in this batch (a collection of many shards): the per-run
-            # arithmetic would cost more than reading the rows one by one
-            for number, row in enumerate(unique.tolist()):
-                out[chosen[inverse == number]] = self._read_row(reader, index, output, row)
-            return
-        if spec.sparse:
-            data, columns, counts = reader.read_csr_rows(spec, unique)
-            row_of = np.repeat(np.arange(len(unique)), counts)
-            if col_map is not None:
-                columns = col_map[columns]
-                kept = columns >= 0
-                data, columns, row_of = data[kept], columns[kept], row_of[kept]
-            if len(unique) == len(chosen):  # no repeated index: write straight into the batch
-                destination = np.empty(len(unique), dtype=np.int64)
-                destination[inverse] = chosen
-                out[destination[row_of], columns] = data
-            else:
-                block = np.zeros((len(unique), output.width), dtype=output.dtype)
-                block[row_of, columns] = data
-                out[chosen] = block[inverse]
-            return
-        block = reader.read_dense_rows(spec, unique)
-        if take is not None:
-            present = take >= 0
-            if present.all():
-                block = block[:, take]
-            else:
-                full = np.zeros((len(unique), output.width), dtype=output.dtype)
-                full[:, present] = block[:, take[present]]
-                block = full
-        out[chosen] = block[inverse]
-
-
-# ---- argument checks ---------------------------------------------------------------------------------
-
-
-def _check_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    checked = []
-    for path in paths:
-        text = os.fspath(path)
-        if text.startswith(_REMOTE_PREFIXES):
-            raise InvalidArgument(
-                f"{text} is not a local path: a MappedCollection reads local files; "
-                "load the artifacts into the cache first (artifact.cache())"
-            )
-        checked.append(Path(text))
-    if not checked:
-        raise InvalidArgument("a MappedCollection needs at least one shard path")
-    return checked
-
-
-def _check_label_names(label_names: Sequence[str] | None, paths: list[Path]) -> list[str]:
-    if label_names is None:
-        return [path.name for path in paths]
-    names = [str(name) for name in label_names]
-    if len(names) != len(paths):
-        raise InvalidArgument(
-            f"label_names has {len(names)} names for {len(paths)} paths: pass one name per path"
-        )
-    return names
-
-
-def _as_keys(keys: str | Sequence[str] | None, what: str) -> list[str]:
-    if keys is None:
-        return []
-    if isinstance(keys, str):
-        return [keys]
-    listed = list(keys)
-    if not all(isinstance(key, str) for key in listed):
-        raise InvalidArgument(f"{what} must be a string or a list of strings, not {keys!r}")
-    return listed
-
-
-def _check_encode_labels(encode_labels: bool | Sequence[str], obs_keys: list[str]) -> list[str]:
-    if isinstance(encode_labels, bool):
-        return list(obs_keys) if encode_labels else []
-    keys = _as_keys(encode_labels, "encode_labels")
-    unknown = [key for key in keys if key not in obs_keys]
-    if unknown:
-        raise InvalidArgument(
-            f"encode_labels names {unknown}, which are not in obs_keys {obs_keys}: add them to obs_keys"
-        )
-    return keys
-
-
-def _check_unknown_label(
-    unknown_label: str | dict[str, str] | None, encoded: list[str]
-) -> str | dict[str, str] | None:
-    if isinstance(unknown_label, dict):
-        stray = [key for key in unknown_label if key not in encoded]
-        if stray:
-            raise InvalidArgument(
-                f"unknown_label has keys {stray} whose labels are not encoded ({encoded}): "
-                "add them to obs_keys and encode_labels"
-            )
-    return unknown_label
-
-
-def _check_obs_filter(obs_filter: dict[str, Any] | None) -> dict[str, list[Any]]:
-    if obs_filter is None:
-        return {}
-    if not isinstance(obs_filter, dict):
-        raise InvalidArgument(
-            f"obs_filter must be a dict obs column -> value(s), e.g. {{'cell_type': ['T cell']}}, not {obs_filter!r}"
-        )
-    return {
-        str(key): list(value) if isinstance(value, list | tuple | set | np.ndarray) else [value]
-        for key, value in obs_filter.items()
-    }
