@@ -337,6 +337,36 @@ def test_labels_encoded_and_raw(shards: Callable[..., list[Path]], fmt: str) -> 
     assert plain.encoders["cell_type"] == {"B cell": 0, "NK cell": 1, "T cell": 2, "unknown": 3}
 
 
+@pytest.mark.parametrize("fmt", ["h5ad", "zarr3"])
+def test_nullable_and_boolean_columns(folder: Path, fmt: str) -> None:
+    obs = pd.DataFrame(
+        {
+            "count": pd.array([1, None, 3, 4], dtype="Int64"),
+            "flag": pd.array([True, None, False, True], dtype="boolean"),
+            "name": pd.array(["a", None, "c", "a"], dtype="string"),
+            "plain": np.array([True, False, True, False]),
+        },
+        index=list("wxyz"),
+    )
+    adata = ad.AnnData(np.eye(4, dtype=np.float32), obs=obs)
+    with ad.settings.override(allow_write_nullable_strings=True):
+        path = write(adata, folder, f"nullable_{fmt}", fmt)
+    keys = ["count", "flag", "name", "plain"]
+    raw = MappedCollection([path], obs_keys=keys, encode_labels=False)
+    assert [raw[0][k] for k in keys] == [1, True, "a", True]
+    assert all(np.isnan(raw[1][k]) for k in keys[:3]) and raw[1]["plain"] is False
+    encoded = MappedCollection([path], obs_keys=keys)
+    assert encoded.encoders == {
+        "count": {1: 0, 3: 1, 4: 2},
+        "flag": {False: 0, True: 1},
+        "name": {"a": 0, "c": 1},
+        "plain": {False: 0, True: 1},
+    }
+    batch = encoded.read_batch([1, 0, 3])
+    assert [batch[k].tolist() for k in keys] == [[-1, 0, 2], [-1, 1, 1], [-1, 0, 0], [0, 1, 0]]
+    assert len(MappedCollection([path], obs_filter={"name": "a", "flag": True})) == 2
+
+
 def test_merged_labels_categories_and_weights(shards: Callable[..., list[Path]]) -> None:
     paths = shards("h5ad")
     obs = pd.concat([a.obs for a in read_back(paths)])
