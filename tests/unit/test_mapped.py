@@ -536,6 +536,7 @@ def test_no_hdf5_handle_stays_open_for_shards_read_directly(shards: Callable[...
     plain.read_batch(np.arange(len(plain)))
     plain[3]
     plain.get_label_weights("cell_type")
+    assert plain.get_merged_categories("donor") == ["d1", "d2"]  # not an obs key: read from the files
     assert open_hdf5_files() == before
     compressed = MappedCollection(shards("h5ad-gzip"), obs_keys=["cell_type"])
     assert open_hdf5_files() == before + 2  # gzip: HDF5 decompresses, so it stays open
