@@ -186,7 +186,8 @@ def free_bytes(path: str | Path) -> int:
 
 @dataclass
 class Row:
-    """One measured number. `value` is in `unit`; `target` (same unit) is a pass/fail bound."""
+    """One measured number. `value` is in `unit`; `target` (same unit) is a pass/fail bound: an upper
+    bound, or a lower one with `at_least` (throughputs)."""
 
     bench: str
     name: str
@@ -198,6 +199,7 @@ class Row:
     lamindb: str = ""
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    at_least: bool = False
 
     @property
     def verdict(self) -> str:
@@ -205,7 +207,8 @@ class Row:
             return ""
         if self.value is None:
             return "ERROR"
-        return "pass" if self.value <= self.target else "FAIL"
+        passed = self.value >= self.target if self.at_least else self.value <= self.target
+        return "pass" if passed else "FAIL"
 
 
 class Results:
@@ -227,11 +230,12 @@ class Results:
         target_text: str = "",
         lamindb: str = "",
         note: str = "",
+        at_least: bool = False,
         **extra: Any,
     ) -> Row:
         if target is not None and not target_text:
-            target_text = f"< {fmt(target)} {unit}"
-        row = Row(self.bench, name, n, value, unit, target, target_text, lamindb, note, extra)
+            target_text = f"{'≥' if at_least else '<'} {fmt(target)} {unit}"
+        row = Row(self.bench, name, n, value, unit, target, target_text, lamindb, note, extra, at_least)
         self.rows.append(row)
         print(f"  · {name}: {fmt(value)} {unit}" + (f"  [{row.verdict}]" if row.verdict else ""), flush=True)
         return row
