@@ -4,6 +4,7 @@
 LamellaError
 ├── ValidationError(ValueError)          a value, dataset or schema does not validate
 ├── InvalidArgument(ValueError)          a call was made with arguments that cannot work
+├── OutOfRange(IndexError)               an index past the end of a dataset (data loaders, batches)
 ├── DoesNotExist(LookupError)            get()/one() found nothing
 ├── MultipleResultsFound(LookupError)    one() found several
 ├── IntegrityError                       a write would break a uniqueness or reference rule
@@ -33,6 +34,7 @@ __all__ = [
     "LamellaError",
     "MultipleResultsFound",
     "NotConnected",
+    "OutOfRange",
     "PathIsAFolder",
     "PathNotAFolder",
     "PathNotFound",
@@ -53,6 +55,11 @@ class ValidationError(LamellaError, ValueError):
 
 class InvalidArgument(LamellaError, ValueError):
     """A call was made with arguments that cannot work."""
+
+
+class OutOfRange(LamellaError, IndexError):
+    """An index past the end of a dataset, such as a row of a mapped collection (an `IndexError`, so
+    iteration and data loaders stop where Python's protocols expect)."""
 
 
 class DoesNotExist(LamellaError, LookupError):

@@ -387,3 +387,50 @@ def test_save_into_a_removed_bucket_fails_without_a_record(s3: Any) -> None:
     assert ln.Artifact.filter().count() == 0
     # the instance still answers queries and saves labels
     assert ln.ULabel(name="still works").save().id is not None
+
+
+# --- collections of S3 shards ----------------------------------------------------------------------
+
+
+def test_a_collection_of_s3_shards_opens_remotely_and_loads_through_the_cache(
+    cloud: Cloud, downloads: list[str]
+) -> None:
+    import pandas as pd
+    import pyarrow.dataset as ds
+
+    parts = [
+        ln.Artifact.from_dataframe(
+            pd.DataFrame({"i": range(n * 10, n * 10 + 5)}), key=f"parts/{n}.parquet"
+        ).save()
+        for n in range(3)
+    ]
+    collection = ln.Collection(parts, key="cloud parts").save()
+    dataset = collection.open()
+    assert isinstance(dataset, ds.Dataset) and dataset.count_rows() == 15
+    assert all(f.startswith(f"{BUCKET}/{cloud.prefix}/.lamella/") for f in dataset.files)  # read in place
+    assert downloads == []
+    loaded = collection.load()
+    assert list(loaded["i"])[:6] == [0, 1, 2, 3, 4, 10]
+    assert len(downloads) == 3  # each shard cached once
+    collection.load()
+    assert len(downloads) == 3
+    assert all(path.is_file() for path in collection.cache())
+
+
+def test_a_collection_of_s3_anndata_shards_maps_through_the_cache(cloud: Cloud, downloads: list[str]) -> None:
+    import anndata as ad
+    import numpy as np
+
+    shards = [
+        ln.Artifact.from_anndata(
+            ad.AnnData(np.full((n, 2), n, dtype="float32"), obs={"batch": [f"b{n}"] * n}),
+            key=f"cells/{n}.h5ad",
+        ).save()
+        for n in (2, 3)
+    ]
+    collection = ln.Collection(shards, key="cloud cells").save()
+    with collection.mapped(obs_keys=["batch"]) as dataset:
+        assert len(dataset) == 5
+        assert dataset[4]["X"].tolist() == [3.0, 3.0]
+        assert all(str(path).startswith(str(ln.settings.cache_dir)) for path in dataset.path_list)
+    assert len(downloads) == 2

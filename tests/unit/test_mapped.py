@@ -24,7 +24,7 @@ import pytest
 import scipy.sparse as sp
 
 from lamella._loaders import MappedCollection
-from lamella.errors import InvalidArgument, PathNotFound
+from lamella.errors import InvalidArgument, OutOfRange, PathNotFound
 
 FORMATS = ["h5ad", "h5ad-gzip", "zarr2", "zarr3", "zarr3-sharded"]
 N_OBS = 30
@@ -209,7 +209,7 @@ def test_batch_is_the_items_in_the_order_asked(shards: Callable[..., list[Path]]
     np.testing.assert_array_equal(few[1]["X"], many[1]["X"])
     raw.close()
     assert ds.__getitems__([]) == []
-    with pytest.raises(IndexError, match="out of range"):
+    with pytest.raises(OutOfRange, match="out of range"):
         ds[60]
     with pytest.raises(IndexError, match="out of range"):
         ds.read_batch([0, 61])
@@ -618,8 +618,11 @@ def test_forked_child_reopens_and_parent_keeps_reading(shards: Callable[..., lis
     ds.close()
 
 
-def test_import_lamella_loads_no_loader() -> None:
-    code = "import sys, lamella; print(any(m in sys.modules for m in ('lamella._loaders', 'h5py', 'zarr')))"
+def test_neither_import_lamella_nor_the_registries_load_the_loader() -> None:
+    code = (
+        "import sys, lamella; from lamella.models.collection import collection; "
+        "print(any(m in sys.modules for m in ('lamella._loaders.mapped', 'h5py', 'zarr')))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

@@ -50,7 +50,7 @@ def open_h5ad(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
             "file: call artifact.cache() first and open the local path"
         )
     kwargs.setdefault("backed", "r")
-    return anndata.read_h5ad(location, **kwargs)
+    return closable(anndata.read_h5ad(location, **kwargs))
 
 
 def open_zarr(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
@@ -58,4 +58,36 @@ def open_zarr(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
 
     location, filesystem = resolve_location(path, filesystem)
     store = filesystem.get_mapper(location) if filesystem is not None else location
-    return read_zarr_lazily(store, **kwargs)
+    return closable(read_zarr_lazily(store, **kwargs))
+
+
+_CLOSABLE: dict[type, type] = {}
+
+
+def closable(adata: Any) -> Any:
+    """The opened AnnData, usable in a `with` block that closes its backing file at the end.
+
+    It stays an AnnData (a subclass that adds only `__enter__`/`__exit__`), so isinstance checks and
+    everything anndata offers keep working.
+    """
+    base = type(adata)
+    if hasattr(base, "__enter__"):
+        return adata
+    subclass = _CLOSABLE.get(base)
+    if subclass is None:
+        subclass = _CLOSABLE[base] = type(
+            base.__name__,
+            (base,),
+            {"__enter__": _enter, "__exit__": _exit, "__doc__": base.__doc__, "__module__": base.__module__},
+        )
+    adata.__class__ = subclass
+    return adata
+
+
+def _enter(self: Any) -> Any:
+    return self
+
+
+def _exit(self: Any, *_exc: object) -> None:
+    if getattr(self, "isbacked", False):
+        self.file.close()

@@ -80,9 +80,9 @@ class ProcessState:
         # runtime settings (`ln.settings`)
         self.cache_dir: Path | None = None
         self.track_run_inputs = True
-        # caches: (instance uid, run id) -> artifact ids linked as inputs; (instance uid, storage id)
+        # caches: (instance uid, run id) -> (link table, record id) linked as inputs; (instance uid, storage id)
         # -> storage root; (instance uid, function key) -> transform id of a tracked function
-        self.linked_inputs: dict[tuple[str, int], set[int]] = {}
+        self.linked_inputs: dict[tuple[str, int], set[tuple[str, int]]] = {}
         self.storage_roots: dict[tuple[str, int], str] = {}
         self.tracked_transforms: dict[tuple[str, Any], int] = {}
         # caches of optional modules (bionty: saved sources by instance, entity, organism, version)

@@ -1,7 +1,8 @@
 """Data loaders over stored datasets: `MappedCollection`, what `collection.mapped()` returns.
 
-Nothing imports this package at `import lamella` time: it imports numpy, h5py (and zarr, when
-installed) and is loaded by the first `mapped()` call. It never imports torch.
+The package itself is light: the registries import it, and `MappedCollection` (numpy, h5py and
+zarr) is loaded by the first `mapped()` call, through the module `__getattr__` below. It never
+imports torch.
 
 - `mapped.py`: `MappedCollection`, the map-style dataset
 - `shards.py`: one AnnData shard on disk (.h5ad with h5py, .zarr with zarr), described and read by rows
@@ -15,6 +16,16 @@ installed) and is loaded by the first `mapped()` call. It never imports torch.
 
 from __future__ import annotations
 
-from lamella._loaders.mapped import MappedCollection
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lamella._loaders.mapped import MappedCollection
 
 __all__ = ["MappedCollection"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MappedCollection":
+        return importlib.import_module("lamella._loaders.mapped").MappedCollection
+    raise AttributeError(f"module 'lamella._loaders' has no attribute {name!r}")

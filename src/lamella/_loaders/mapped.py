@@ -45,7 +45,7 @@ from lamella._loaders.ondisk import RawLayout
 from lamella._loaders.rows import FEW_ROWS, Output, fill_rows, read_row
 from lamella._loaders.shards import ColumnSpec, MatrixSpec, ShardKind, ShardReader, shard_kind
 from lamella._logging import logger
-from lamella.errors import InvalidArgument
+from lamella.errors import InvalidArgument, OutOfRange
 
 __all__ = ["MappedCollection"]
 
@@ -492,7 +492,7 @@ class MappedCollection:
         if position < 0:
             position += n_obs
         if not 0 <= position < n_obs:
-            raise IndexError(f"index {idx} is out of range for a MappedCollection of {n_obs} observations")
+            raise OutOfRange(f"index {idx} is out of range for a MappedCollection of {n_obs} observations")
         index = bisect.bisect_right(self._offset_list, position) - 1
         shard = self._shards[index]
         local = position - self._offset_list[index]
@@ -582,7 +582,7 @@ class MappedCollection:
         positions[positions < 0] += n_obs
         bad = (positions < 0) | (positions >= n_obs)
         if bad.any():
-            raise IndexError(
+            raise OutOfRange(
                 f"indices {np.asarray(indices)[bad][:5].tolist()} are out of range for a "
                 f"MappedCollection of {n_obs} observations"
             )

@@ -284,6 +284,15 @@ class QuerySet(Subqueryable, Generic[T]):
         """Old spelling of `to_dataframe()`."""
         return self.to_dataframe(include=include, **kwargs)
 
+    def load(self, join: str = "outer", is_run_input: bool | None = None, **kwargs: Any) -> Any:
+        """The data of all records as one object (artifacts: DataFrames or AnnData concatenated)."""
+        loader = getattr(self.model, "_load_many", None)
+        if loader is None:
+            raise InvalidArgument(
+                f"{self.model.__name__} records hold no data to load; load() works on artifact queries"
+            )
+        return loader(self.to_list(), join=join, is_run_input=is_run_input, **kwargs)
+
     def delete(self, permanent: bool | None = None) -> int:
         records = list(self._fetch())
         for record in records:

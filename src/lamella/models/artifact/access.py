@@ -95,7 +95,7 @@ def artifact_path(artifact: Artifact) -> Any:
     return _storage.to_path(path_string(artifact))
 
 
-def _verified_location(artifact: Artifact) -> str:
+def verified_location(artifact: Artifact) -> str:
     """The artifact's location, after checking that what is there is still this artifact's content.
 
     Bytes Lamella manages (`.lamella/<uid>`) never change. Bytes registered in place belong to the
@@ -124,9 +124,9 @@ def _verified_location(artifact: Artifact) -> str:
     return location
 
 
-def _local_copy(artifact: Artifact) -> Path:
+def local_copy(artifact: Artifact) -> Path:
 
-    location = _verified_location(artifact)
+    location = verified_location(artifact)
     if not _storage.is_cloud(location):
         path = Path(location)
         if not path.exists():
@@ -152,7 +152,7 @@ def _note_input(artifact: Artifact, is_run_input: bool | None) -> None:
 
 def cache_artifact(artifact: Artifact, *, is_run_input: bool | None = None) -> Path:
     artifact._require_saved("cache")
-    path = _local_copy(artifact)
+    path = local_copy(artifact)
     _note_input(artifact, is_run_input)
     return path
 
@@ -165,7 +165,7 @@ def load_artifact(artifact: Artifact, *, is_run_input: bool | None = None, **kwa
         raise InvalidArgument(
             f"artifact {artifact.uid} is a folder without a known format; use artifact.cache() for a local path"
         )
-    path = _local_copy(artifact)
+    path = local_copy(artifact)
     data = _formats.load(path, suffix, **kwargs)
     _note_input(artifact, is_run_input)
     return data
@@ -175,11 +175,11 @@ def open_artifact(artifact: Artifact, *, is_run_input: bool | None = None, **kwa
 
     artifact._require_saved("open")
     suffix = artifact.suffix or ""
-    location = _verified_location(artifact)
+    location = verified_location(artifact)
     if _storage.is_cloud(location) and suffix in (".parquet", ".csv", ".tsv"):
         fs = _storage.filesystem(location)
         handle = _formats.open_dataset(location.split("://", 1)[1], suffix, filesystem=fs, **kwargs)
     else:
-        handle = _formats.open_dataset(_local_copy(artifact), suffix, **kwargs)
+        handle = _formats.open_dataset(local_copy(artifact), suffix, **kwargs)
     _note_input(artifact, is_run_input)
     return handle

@@ -17,6 +17,7 @@ from lamella._instance.hooks import hooks
 from lamella._query.relations import ManyToMany
 from lamella._storage import staging
 from lamella.errors import DoesNotExist, InvalidArgument, PathNotFound
+from lamella.models.artifact import many
 from lamella.models.artifact.access import artifact_path, cache_artifact, load_artifact, open_artifact
 from lamella.models.artifact.describe import describe_artifact
 from lamella.models.artifact.family import check_key_change, reconcile_restored
@@ -232,6 +233,26 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         with _discard_staged_on_error(artifact):
             return artifact._annotate_on_save(curator)
 
+    @classmethod
+    def from_mudata(
+        cls,
+        mdata: Any,
+        *,
+        key: str | None = None,
+        description: str | None = None,
+        revises: Artifact | None = None,
+        run: Any = None,
+        schema: Any = None,
+        **kwargs: Any,
+    ) -> Artifact:
+        """A MuData stored as h5mu; with `schema=`, validated (each modality) before it is written."""
+        if type(mdata).__name__ != "MuData":
+            raise InvalidArgument(f"from_mudata() takes a MuData object, not {type(mdata).__name__}")
+        curator = _validated("MuDataCurator", mdata, schema)
+        artifact = cls(mdata, key=key, description=description, revises=revises, run=run, **kwargs)
+        with _discard_staged_on_error(artifact):
+            return artifact._annotate_on_save(curator)
+
     def _annotate_on_save(self, curator: Any) -> Artifact:
         """Link the curator's schema now, its feature sets and labels once the artifact is saved."""
         if curator is not None:
@@ -345,6 +366,11 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         """Stream without loading: a pyarrow dataset for parquet/csv, backed AnnData for h5ad/zarr."""
 
         return open_artifact(self, **kwargs)
+
+    @classmethod
+    def _load_many(cls, artifacts: list[Artifact], **kwargs: Any) -> Any:
+        """`ln.Artifact.filter(...).load()`: the artifacts of a query as one object."""
+        return many.load_many(artifacts, what="the artifacts of the query", **kwargs)
 
     def replace(self, data: Any) -> None:
         raise InvalidArgument(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, String, Text, select
@@ -12,12 +14,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lamella._instance import state
 from lamella._query.relations import ManyToMany
 from lamella.errors import InvalidArgument
+from lamella.models.artifact import many
 from lamella.models.artifact.artifact import Artifact
 from lamella.models.core import graphs as graph
 from lamella.models.core.columns import BigInt
+from lamella.models.core.describe import escape
 from lamella.models.core.links import CollectionArtifact
 from lamella.models.core.record import HasCreatedAt, InBranch, SQLRecord, TracksRun, TracksUpdates
-from lamella.models.core.run_links import link_to_current_project
+from lamella.models.core.run_links import link_collection_input, link_to_current_project
 from lamella.models.core.versioning import IsVersioned, latest_version_index
 from lamella.models.lineage.lineage import Run
 
@@ -78,6 +82,11 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
             if not isinstance(member, Artifact):
                 raise InvalidArgument(f"a collection holds artifacts, not {type(member).__name__}")
             member._require_saved("collect")
+        repeated = sorted(uid for uid, n in Counter(m.uid for m in members).items() if n > 1)
+        if repeated:
+            raise InvalidArgument(
+                f"artifact {', '.join(repeated)} is given twice; a collection holds each artifact once"
+            )
         if revises is not None:
             key = key if key is not None else revises.key
             description = description if description is not None else revises.description
@@ -139,6 +148,9 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
     def ordered_artifacts(self) -> list[Any]:
         """The artifacts in the order they were given."""
 
+        members = self.__dict__.get("_members")
+        if self.__dict__.get("id") is None and members is not None:
+            return list(members)
         session = state.current().db.session()
         statement = (
             select(Artifact)
@@ -147,6 +159,104 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
             .order_by(CollectionArtifact.position)
         )
         return list(session.execute(statement).scalars())
+
+    @property
+    def data_artifact(self) -> Artifact | None:
+        """The artifact of a collection of one (its data; `meta_artifact` holds its metadata)."""
+        members = self.ordered_artifacts
+        return members[0] if len(members) == 1 else None
+
+    def append(self, artifact: Artifact) -> Collection:
+        """A new version of this collection with `artifact` added at the end; save it to keep it."""
+        if not isinstance(artifact, Artifact):
+            raise InvalidArgument(f"append() takes an Artifact, not {type(artifact).__name__}")
+        self._require_saved("append to")
+        return Collection(
+            [*self.ordered_artifacts, artifact],
+            key=self.key,
+            description=self.description,
+            meta_artifact=self.meta_artifact,
+            revises=self,
+        )
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def _shards(self, action: str, is_run_input: bool | None) -> list[Any]:
+        self._require_saved(action)
+        link_collection_input(self, is_run_input)
+        return self.ordered_artifacts
+
+    def _what(self) -> str:
+        return f"collection {self.key or self.description!r} ({self.uid})"
+
+    def load(self, join: str = "outer", is_run_input: bool | None = None, **kwargs: Any) -> Any:
+        """All artifacts as one object: DataFrames concatenated by pandas, AnnData and MuData with
+        their own `concat` (an `artifact_uid` column names each observation's artifact)."""
+        artifacts = self._shards("load", is_run_input)
+        return many.load_many(artifacts, join=join, what=self._what(), is_run_input=is_run_input, **kwargs)
+
+    def open(self, engine: str = "pyarrow", is_run_input: bool | None = None, **kwargs: Any) -> Any:
+        """The table shards as one `pyarrow.dataset.Dataset` (engine="polars": a `LazyFrame`), for
+        queries with DuckDB, polars or pyarrow that never load the whole collection."""
+        artifacts = self._shards("open", is_run_input)
+        return many.open_many(
+            artifacts, engine=engine, what=self._what(), is_run_input=is_run_input, **kwargs
+        )
+
+    def cache(self, is_run_input: bool | None = None) -> list[Path]:
+        """Local paths of the artifacts, in order; cloud ones are downloaded once into the cache."""
+        return many.cache_many(self._shards("cache", is_run_input), is_run_input=is_run_input)
+
+    def mapped(
+        self,
+        layers_keys: str | list[str] | None = None,
+        obs_keys: str | list[str] | None = None,
+        obsm_keys: str | list[str] | None = None,
+        obs_filter: dict[str, Any] | None = None,
+        join: str | None = "inner",
+        encode_labels: bool | list[str] = True,
+        unknown_label: str | dict[str, str] | None = None,
+        cache_categories: bool = True,
+        parallel: bool = False,
+        dtype: str | None = None,
+        stream: bool = False,
+        is_run_input: bool | None = None,
+    ) -> Any:
+        """A map-style dataset over the AnnData shards (h5ad, zarr) that a PyTorch `DataLoader` takes.
+
+        Rows are read from the shards on demand (one sorted read per shard for a batch); variables
+        are joined virtually (`join="inner"|"outer"`); obs labels are encoded as integers.
+        """
+        artifacts = self._shards("map", is_run_input)
+        return many.mapped_many(
+            artifacts,
+            what=self._what(),
+            stream=stream,
+            is_run_input=is_run_input,
+            layers_keys=layers_keys,
+            obs_keys=obs_keys,
+            obsm_keys=obsm_keys,
+            obs_filter=obs_filter,
+            join=join,
+            encode_labels=encode_labels,
+            unknown_label=unknown_label,
+            cache_categories=cache_categories,
+            parallel=parallel,
+            dtype=dtype,
+        )
+
+    def _describe_sections(self, tree: Any) -> None:
+        members = self.ordered_artifacts
+        branch = tree.add(f"[bold]Artifacts[/bold] ({len(members)})")
+        for position, artifact in enumerate(members[:50]):
+            name = artifact.key or artifact.description or ""
+            branch.add(f"{position}: {artifact.uid} {escape(repr(name))} ({artifact.suffix or 'folder'})")
+        if len(members) > 50:
+            branch.add(f"… {len(members) - 50} more")
+        if self.meta_artifact is not None:
+            tree.add(
+                f"[bold]Meta artifact[/bold] {self.meta_artifact.uid} {escape(repr(self.meta_artifact.key))}"
+            )
 
     def view_lineage(self, return_graph: bool = False, **kwargs: Any) -> Any:
         """The upstream graph of runs and data that led here; returned, displayed, or written to a file."""

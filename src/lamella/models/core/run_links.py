@@ -25,23 +25,43 @@ INTERNAL_KIND_PREFIX = "__lamella"
 
 def link_input(artifact: Any, is_run_input: bool | None) -> None:
     """Link an artifact the current run read (load, cache, open) as one of its inputs."""
-    if is_run_input is False:
+    run = _reading_run(is_run_input)
+    if run is None:
         return
+    if (artifact.kind or "").startswith(INTERNAL_KIND_PREFIX) or artifact.run_id == run.id:
+        return  # reports/environments, and what the run made itself, are not inputs
+    _link_once(run, "run_input_artifact", "artifact_id", artifact.id)
+
+
+def link_collection_input(collection: Any, is_run_input: bool | None) -> None:
+    """Link a collection the current run read (load, open, mapped, cache) as one of its inputs."""
+    run = _reading_run(is_run_input)
+    if run is None or collection.run_id == run.id:
+        return
+    _link_once(run, "run_input_collection", "collection_id", collection.id)
+
+
+def _reading_run(is_run_input: bool | None) -> Any:
+    """The run a read is recorded in, or None (no run, or the user said not to record it)."""
+    if is_run_input is False:
+        return None
     run = state.current_run()
     if run is None:
         if is_run_input:
             logger.warning("is_run_input=True but no run is active: call ln.track() first")
-        return
+        return None
     if is_run_input is None and not state.process.track_run_inputs:
-        return
-    if (artifact.kind or "").startswith(INTERNAL_KIND_PREFIX) or artifact.run_id == run.id:
-        return  # reports/environments, and what the run made itself, are not inputs
+        return None
+    return run
+
+
+def _link_once(run: Any, table: str, column: str, record_id: int) -> None:
     instance = state.current()
     seen = state.process.linked_inputs.setdefault((instance.config.uid, run.id), set())
-    if artifact.id in seen:
+    if (table, record_id) in seen:
         return
-    insert_links(instance, "run_input_artifact", ("run_id", "artifact_id"), [(run.id, artifact.id)])
-    seen.add(artifact.id)
+    insert_links(instance, table, ("run_id", column), [(run.id, record_id)])
+    seen.add((table, record_id))
 
 
 def link_to_current_project(records: Sequence[Any]) -> None:
