@@ -61,6 +61,10 @@ _DEPRECATED: dict[str, tuple[str, str]] = {
     "dev": ("examples", "lamella._deprecated_namespaces"),
 }
 
+# names of earlier LaminDB eras (lamella/_legacy.py): they warn when used, not when looked up, so
+# `ln.select(ln.File, ...)` warns once
+_LEGACY = ("File", "Dataset", "add", "select")
+
 __all__ = sorted([*_LAZY, "__version__"])
 
 
@@ -90,6 +94,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(module, attr) if attr else module
         globals()[name] = value
         return value
+    if name in _LEGACY:
+        return getattr(importlib.import_module("lamella._legacy"), name)
     if name in _DEPRECATED:
         new, module_name = _DEPRECATED[name]
         warnings.warn(f"ln.{name} is deprecated; use ln.{new}", DeprecationWarning, stacklevel=2)
@@ -99,7 +105,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return [*__all__, *_DEPRECATED]
+    return [*__all__, *_DEPRECATED, *_LEGACY]
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

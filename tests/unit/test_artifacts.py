@@ -733,3 +733,20 @@ def test_bulk_save_returns_the_existing_record_for_a_duplicate_and_saves_each_ne
     assert [a.key for a in saved] == ["bulk/one.txt", "bulk/two.txt", "bulk/existing.txt"]
     assert saved[2] == existing and saved[2].id == existing.id
     assert updates == []  # new artifacts are inserted once, not saved again afterwards
+
+
+def test_an_artifact_saved_as_an_existing_one_is_that_record_in_the_users_variable(ln: ModuleType) -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"a": [1, 2, 3]})
+    first = ln.Artifact.from_dataframe(df, key="same/content.parquet").save()
+    again = ln.Artifact.from_dataframe(df, key="same/content.parquet")
+    returned = again.save()
+    assert returned == first
+    assert again.id == first.id and again.uid == first.uid and again.hash == first.hash
+    pd.testing.assert_frame_equal(again.load(), df)
+    assert again.storage.root == first.storage.root  # to-one relations read like the saved record's
+    again.description = "changed through the second variable"
+    again.save()
+    assert ln.Artifact.get(first.uid).description == "changed through the second variable"
+    assert ln.Artifact.filter(key="same/content.parquet").count() == 1

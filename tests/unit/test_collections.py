@@ -234,3 +234,12 @@ def test_mapped_reads_the_shards_of_a_collection(ln: ModuleType) -> None:
 def test_mapped_refuses_tables(ln: ModuleType, tables: list[Any]) -> None:
     with pytest.raises(InvalidArgument, match=r"mapped\(\) reads AnnData shards"):
         ln.Collection(tables, key="tables to map").save().mapped()
+
+
+def test_a_collection_of_the_same_artifacts_is_the_saved_one_in_the_users_variable(
+    ln: ModuleType, tables: list[Any]
+) -> None:
+    first = ln.Collection(tables[:2], key="same artifacts").save()
+    again = ln.Collection(tables[:2], key="same artifacts")
+    assert again.save() == first and again.id == first.id
+    assert list(again.load()["x"]) == list(first.load()["x"])

@@ -98,6 +98,7 @@ def test_old_method_spellings_exist() -> None:
 TREE = {
     "ValidationError": ValueError,
     "InvalidArgument": ValueError,
+    "OutOfRange": IndexError,
     "DoesNotExist": LookupError,
     "MultipleResultsFound": LookupError,
     "IntegrityError": None,

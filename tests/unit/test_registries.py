@@ -574,3 +574,11 @@ def test_deleting_a_referenced_record_is_an_integrity_error(ln: ModuleType, tmp_
     with pytest.raises(ln.errors.IntegrityError):
         run.delete(permanent=True)
     assert ln.Run.filter(branch_id=None).count() == 1
+
+
+def test_a_label_saved_after_another_took_its_name_is_that_label(ln: ModuleType) -> None:
+    pending = ln.ULabel(name="raced", description="mine")
+    theirs = ln.ULabel(name="raced").save()  # e.g. another process got there first
+    assert pending.save() == theirs
+    assert pending.id == theirs.id and pending.description is None  # the saved record's fields
+    assert ln.ULabel.filter(name="raced").count() == 1

@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.sql import operators
 
 from lamella._instance import state
+from lamella._query import legacy_lookups
 from lamella._query.compiler import Subqueryable, compile_q, escape_like, split_lookup, valid_fields
 from lamella._query.dataframe import queryset_to_dataframe
 from lamella._query.q import Q
@@ -52,6 +53,7 @@ class QuerySet(Subqueryable, Generic[T]):
         if self._limit is not None or self._offset is not None:
             raise InvalidArgument("cannot filter a sliced QuerySet; filter first, then slice")
         clone = self._clone()
+        lookups = legacy_lookups.translate(self.model, lookups)
         for branch_key in ("branch_id", "branch"):
             if branch_key in lookups and lookups[branch_key] is None:
                 del lookups[branch_key]  # branch_id=None: every branch

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 from lamella import _storage
 from lamella._instance import state
 from lamella._instance.hooks import hooks
+from lamella._query import legacy_lookups
 from lamella._query.relations import ManyToMany
 from lamella._storage import staging
 from lamella.errors import DoesNotExist, InvalidArgument, PathNotFound
@@ -77,6 +78,7 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
     )
     _search_fields = ("key", "description")
     _field_aliases: ClassVar[dict[str, str]] = {}
+    _legacy_fields: ClassVar[dict[str, str]] = {"name": "description"}  # _query/legacy_lookups.py
 
     uid: Mapped[str] = mapped_column(String(20), unique=True, index=True)
     key: Mapped[str | None] = mapped_column(String(1024))  # indexed with branch and kind, below
@@ -128,6 +130,10 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
     ) -> None:
         if self.__dict__.pop("_lamella_existing", False):
             return
+        if kwargs:
+            kwargs = legacy_lookups.translate_arguments(Artifact, kwargs)
+            description = kwargs.pop("description", None) if description is None else description
+            revises = kwargs.pop("revises", None) if revises is None else revises
         if data is None:  # loading from the database or a plain field-by-field construction
             if key is not None:
                 kwargs["key"] = key

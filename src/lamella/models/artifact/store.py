@@ -359,6 +359,7 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
             item.source.memory = None  # committed: no retry will need the in-memory object again
         for item, result in zip(staged, results, strict=True):
             if result is not item.artifact:  # same content exists: keep that record, drop our copy
+                item.artifact._become_saved_as(result)
                 if (result.kind or "").startswith("__lamella"):
                     continue  # an environment seen before: expected, nothing to tell
                 logger.info(

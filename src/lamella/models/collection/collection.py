@@ -6,12 +6,13 @@ import base64
 import hashlib
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._instance import state
+from lamella._query import legacy_lookups
 from lamella._query.relations import ManyToMany
 from lamella.errors import InvalidArgument
 from lamella.models.artifact import many
@@ -37,6 +38,7 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
     _uid_length = 20
     _repr_fields = ("uid", "key", "description", "hash", "version_tag", "is_latest")
     _search_fields = ("key", "description")
+    _legacy_fields: ClassVar[dict[str, str]] = {"name": "key"}  # _query/legacy_lookups.py
 
     uid: Mapped[str] = mapped_column(String(20), unique=True, index=True)
     key: Mapped[str | None] = mapped_column(String(1024), index=True)
@@ -63,10 +65,18 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         key: str | None = None,
         description: str | None = None,
         revises: Collection | None = None,
+        version: str | None = None,
+        _save_artifacts: bool = False,
         **kwargs: Any,
     ) -> None:
         if self.__dict__.pop("_lamella_existing", False):
             return
+        if version is not None:
+            kwargs["version_tag"] = version
+        if kwargs:
+            kwargs = legacy_lookups.translate_arguments(Collection, kwargs)
+            key = kwargs.pop("key", None) if key is None else key
+            revises = kwargs.pop("revises", None) if revises is None else revises
         if artifacts is None:  # loading from the database or a plain field-by-field construction
             super().__init__(**({"key": key, "description": description} | kwargs))
             return
@@ -81,7 +91,8 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         for member in members:
             if not isinstance(member, Artifact):
                 raise InvalidArgument(f"a collection holds artifacts, not {type(member).__name__}")
-            member._require_saved("collect")
+            if not _save_artifacts:  # the old `ln.Dataset(df)` saves its data artifact with itself
+                member._require_saved("collect")
         repeated = sorted(uid for uid, n in Counter(m.uid for m in members).items() if n > 1)
         if repeated:
             raise InvalidArgument(
@@ -94,10 +105,7 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
             raise InvalidArgument(
                 "a collection needs a key or a description: Collection(artifacts, key='...')"
             )
-        # the same artifacts in the same order are the same collection
-        digest = hashlib.md5("".join(m.hash or m.uid for m in members).encode()).digest()
-        content_hash = base64.urlsafe_b64encode(digest).decode()[:22]
-        super().__init__(key=key, description=description, hash=content_hash, **kwargs)
+        super().__init__(key=key, description=description, hash=_content_hash(members), **kwargs)
         self.__dict__["_members"] = members
         self.__dict__["_revises"] = revises
 
@@ -109,6 +117,11 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         if self.__dict__.get("id") is not None or "_members" not in self.__dict__:
             return super().save()
 
+        members = self.__dict__["_members"]
+        if any(m.__dict__.get("id") is None for m in members):
+            # a saved artifact may turn out to be an existing one (same content): collect that one
+            members = self.__dict__["_members"] = [m if m.__dict__.get("id") else m.save() for m in members]
+            self.hash = _content_hash(members)
         instance = state.current()
         table = Collection.__table__.c
         with instance.db.write(*self._lock_names()) as session:
@@ -118,6 +131,7 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
             if same is not None:
                 existing = session.get(Collection, same[0], populate_existing=True)
                 assert existing is not None
+                self._become_saved_as(existing)
                 return existing
             family = self.__dict__.get("_revises")
             if family is None and self.key is not None:
@@ -165,6 +179,28 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         """The artifact of a collection of one (its data; `meta_artifact` holds its metadata)."""
         members = self.ordered_artifacts
         return members[0] if len(members) == 1 else None
+
+    # the names of `ln.Dataset`, LaminDB 0.x (lamella/_legacy.py lists them all)
+    @property
+    def file(self) -> Artifact | None:
+        legacy_lookups.warn_legacy("dataset.file", "collection.data_artifact")
+        return self.data_artifact
+
+    @property
+    def files(self) -> Any:
+        legacy_lookups.warn_legacy("dataset.files", "collection.artifacts")
+        return self.artifacts
+
+    def backed(self, is_run_input: bool | None = None) -> Any:
+        """The data artifact opened without loading it (old name of `data_artifact.open()`)."""
+        legacy_lookups.warn_legacy("dataset.backed()", "collection.data_artifact.open()")
+        artifact = self.data_artifact
+        if artifact is None:
+            raise InvalidArgument(
+                f"{self._what()} holds several artifacts; open each one, or use .open() for table shards"
+            )
+        link_collection_input(self, is_run_input)
+        return artifact.open(is_run_input=is_run_input)
 
     def append(self, artifact: Artifact) -> Collection:
         """A new version of this collection with `artifact` added at the end; save it to keep it."""
@@ -270,3 +306,9 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
 
 
 latest_version_index("collection", 20)(Collection)
+
+
+def _content_hash(members: list[Artifact]) -> str:
+    """The same artifacts in the same order are the same collection."""
+    digest = hashlib.md5("".join(m.hash or m.uid for m in members).encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]

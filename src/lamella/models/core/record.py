@@ -11,8 +11,15 @@ from sqlalchemy import (
     MetaData,
     select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    declared_attr,
+    make_transient_to_detached,
+    mapped_column,
+    relationship,
+)
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from lamella._instance import state
 from lamella._limits import show
@@ -249,6 +256,7 @@ class SQLRecord(CanCurate, Base):
             if inserting:
                 existing = self._existing_under_lock()
                 if existing is not None:
+                    self._become_saved_as(existing)
                     return existing
                 self._fill_defaults(instance)
                 self._before_insert(session)
@@ -256,12 +264,34 @@ class SQLRecord(CanCurate, Base):
                 self._require_in_database(session, "save")
                 if "updated_at" in self.__table__.c:
                     setattr(self, "updated_at", utcnow())
-            session.add(self)
+            if instance_state(self).detached:
+                session.merge(self)  # a copy of a saved record (see _become_saved_as): update that one
+            else:
+                session.add(self)
             session.flush()
             if inserting:
                 link_to_current_project([self])
         self._after_save()
         return self
+
+    def _become_saved_as(self, existing: SQLRecord) -> None:
+        """This unsaved record turned out to be `existing` (same content, or same name): it takes that
+        record's identity and fields, so the variable that holds it is saved, as LaminDB users expect.
+
+        The session keeps `existing`; this object becomes a detached copy with every field and to-one
+        relation loaded. Reading works as on `existing`; `save()` after a change merges it into the
+        session's copy.
+        """
+        if existing is self or instance_state(self).key is not None:
+            return
+        mapper = type(self).__mapper__
+        values = self.__dict__
+        for attribute in mapper.column_attrs:
+            values[attribute.key] = getattr(existing, attribute.key)
+        for relationship_ in mapper.relationships:
+            if not relationship_.uselist:
+                set_committed_value(self, relationship_.key, getattr(existing, relationship_.key))
+        make_transient_to_detached(self)
 
     def _existing_under_lock(self) -> Self | None:
         """A concurrent process may have created the same named record since construction."""
