@@ -750,3 +750,25 @@ def test_an_artifact_saved_as_an_existing_one_is_that_record_in_the_users_variab
     again.save()
     assert ln.Artifact.get(first.uid).description == "changed through the second variable"
     assert ln.Artifact.filter(key="same/content.parquet").count() == 1
+
+
+def test_text_like_files_open_as_file_handles(ln: ModuleType, tmp_path: Path) -> None:
+    import gzip
+
+    fasta = tmp_path / "genome.fasta"
+    fasta.write_text(">chr1\nACGT\n")
+    reads = tmp_path / "reads.fastq.gz"
+    with gzip.open(reads, "wt") as handle:
+        handle.write("@r1\nACGT\n+\nIIII\n")
+    with ln.Artifact(fasta, key="seq/genome.fasta").save().open() as f:
+        assert f.read() == ">chr1\nACGT\n"
+    assert f.closed
+    with ln.Artifact(reads, key="seq/reads.fastq.gz").save().open() as f:
+        assert f.readline() == "@r1\n"  # decompressed, as text
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    artifact = ln.Artifact(notes, key="notes.txt").save()
+    with artifact.open(mode="rb") as f:
+        assert f.read() == b"hello"
+    with pytest.raises(InvalidArgument, match="mode='r'"):
+        artifact.open(mode="w")

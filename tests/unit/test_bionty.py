@@ -372,3 +372,13 @@ def test_a_mudata_modality_validates_against_genes_and_cell_types(bt: ModuleType
     artifact = curator.save_artifact(key="cells.h5mu")
     assert sorted(artifact.cell_types.all().to_list("name")) == ["T cell", "neuron"]
     assert {g.symbol for g in artifact.features.slots["rna:var"].members} == {"CD14", "CD4", "CD8A"}
+
+
+def test_view_lists_the_module_registries_too(bt: ModuleType, capsys: Any) -> None:
+    import lamella as ln
+
+    bt.CellType.from_source(name="neuron").save()
+    ln.view(limit=20)
+    out = capsys.readouterr().out
+    assert "bionty.CellType (" in out and "neuron" in out
+    assert "bionty.Organism" not in out  # empty registries are left out

@@ -238,7 +238,7 @@ def test_override_restores_the_default_storage(ln: ModuleType, tmp_path: Path) -
 
 # raised on purpose where Python's protocols expect them
 ALLOWED = {"NotImplementedError", "KeyboardInterrupt", "StopIteration", "SystemExit", "GeneratorExit"}
-PROTOCOL = {"AttributeError": "__getattr__", "IndexError": "__getitem__"}
+PROTOCOL = {"AttributeError": "__getattr__", "IndexError": "__getitem__", "KeyError": "__getitem__"}
 
 
 def bare_builtin_raises(root: Path = SRC) -> list[str]:

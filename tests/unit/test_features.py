@@ -993,3 +993,21 @@ def test_add_feature_set_needs_a_saved_schema(ln: ModuleType, artifact: Any) -> 
     with pytest.raises(InvalidArgument, match="save the schema"):
         artifact.features.add_feature_set(ln.Schema(features=[feature], name="unsaved"), slot="columns")
     assert artifact.features.slots == {}
+
+
+def test_features_add_slots_and_repr(ln: ModuleType) -> None:
+    import pandas as pd
+
+    artifact = ln.Artifact.from_dataframe(pd.DataFrame({"a": [1]}), key="featured.parquet").save()
+    gc_content = ln.Feature(name="gc_content", dtype=float).save()
+    depth = ln.Feature(name="depth", dtype=int).save()
+    artifact.features.add_values({"gc_content": 0.55})
+    artifact.features.add(gc_content)
+    artifact.features.add([gc_content, "depth"])  # the second time adds only the new one
+    external = artifact.features["external"]
+    assert sorted(external.features.to_list("name")) == ["depth", "gc_content"]
+    text = repr(artifact.features)
+    assert "gc_content=0.55" in text and "external=[" in text and "depth" in text
+    with pytest.raises(KeyError, match="no feature set in slot 'obs'"):
+        artifact.features["obs"]
+    assert depth.id is not None

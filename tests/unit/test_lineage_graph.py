@@ -258,8 +258,19 @@ def test_view_parents_writes_a_file(
 
 
 def test_view_parents_needs_a_hierarchy(ln: ModuleType) -> None:
-    transform = ln.Transform(key="flat", kind="pipeline").save()
     artifact = ln.Artifact.from_dataframe(pd.DataFrame({"a": [1]}), key="flat.parquet").save()
-    for record in (transform, artifact):
-        with pytest.raises(InvalidArgument, match="hierarchy"):
-            record.view_parents(return_graph=True)
+    with pytest.raises(InvalidArgument, match="hierarchy"):
+        artifact.view_parents(return_graph=True)
+
+
+def test_view_parents_with_children_and_of_a_transform(ln: ModuleType) -> None:
+    species = [ln.ULabel(name=n).save() for n in ("setosa", "versicolor")]
+    is_species = ln.ULabel(name="is_species").save()
+    is_species.children.set(species)
+    source = is_species.view_parents(with_children=True, return_graph=True).source
+    assert all(has_edge(source, is_species.uid, s.uid) for s in species)
+    assert species[0].uid not in is_species.view_parents(return_graph=True).source
+    transform = ln.Transform(key="pipeline.py", kind="script").save()
+    assert (
+        transform.view_parents(return_graph=True).source == transform.view_lineage(return_graph=True).source
+    )

@@ -582,3 +582,17 @@ def test_a_label_saved_after_another_took_its_name_is_that_label(ln: ModuleType)
     assert pending.save() == theirs
     assert pending.id == theirs.id and pending.description is None  # the saved record's fields
     assert ln.ULabel.filter(name="raced").count() == 1
+
+
+def test_an_existing_name_is_returned_with_a_warning_and_a_near_name_is_named(
+    ln: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    setosa = ln.ULabel(name="setosa").save()
+    with caplog.at_level("WARNING", logger="lamella"):
+        assert ln.ULabel(name="setosa") == setosa
+    assert "returning the existing ULabel named 'setosa'" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="lamella"):
+        near = ln.ULabel(name="Setosa ")
+    assert near.id is None  # a new record: only the exact name is the same label
+    assert "ULabel 'setosa' exists, a name like 'Setosa '" in caplog.text

@@ -87,7 +87,7 @@ def test_versions_queryset(ln: ModuleType, tmp_path: Path) -> None:
 def test_version_property_and_tag(ln: ModuleType, tmp_path: Path) -> None:
     v1 = save_version(ln, tmp_path, "one")
     v2 = save_version(ln, tmp_path, "two", version="2.0")
-    assert v1.version == "0000"
+    assert v1.version == "1"  # its number in the family, as users count
     assert v2.version == "2.0"
     assert v2.version_tag == "2.0"
     assert v1.version != v2.version
@@ -234,6 +234,20 @@ def test_transform_versions_by_stem(ln: ModuleType) -> None:
     transform = ln.Transform(key="pipeline.py", kind="script").save()
     assert len(transform.uid) == 16 and transform.uid.endswith("0000")
     assert transform.stem_uid == transform.uid[:12]
-    assert transform.version == "0000"
+    assert transform.version == "1"
     assert transform.versions.one() == transform
     assert ln.Transform.get(transform.stem_uid) == transform
+
+
+def test_versions_are_numbered_as_users_count_and_filter_by_that_number(
+    ln: ModuleType, tmp_path: Path
+) -> None:
+    v1 = save_version(ln, tmp_path, "one")
+    v2 = save_version(ln, tmp_path, "two")
+    v3 = save_version(ln, tmp_path, "three", version="final")
+    assert [v1.version, v2.version, v3.version] == ["1", "2", "final"]
+    assert v3.versions.filter(version="2").one() == v2
+    assert v3.versions.filter(version="final").one() == v3
+    assert set(v3.versions.filter(version__in=["1", "final"])) == {v1, v3}
+    assert v3.versions.exclude(version="1").count() == 2
+    assert ln.Artifact.filter(version="3").count() == 0  # the third is called "final"

@@ -14,6 +14,25 @@ from lamella._formats.registry import register_format
 __all__ = ["register_builtins"]
 
 _TEXT_SUFFIXES = [".txt", ".md", ".log", ".html"]
+# sequences, alignments and annotations, plain or gzipped: opened as text handles
+_SEQUENCE_SUFFIXES = [
+    f"{suffix}{gz}"
+    for suffix in (
+        ".fasta",
+        ".fa",
+        ".fna",
+        ".faa",
+        ".fastq",
+        ".fq",
+        ".sam",
+        ".vcf",
+        ".bed",
+        ".gtf",
+        ".gff",
+        ".gff3",
+    )
+    for gz in ("", ".gz")
+]
 _DATAFRAME = ["pandas.DataFrame"]
 _ANNDATA = ["anndata.AnnData"]
 _DOCUMENT = ["builtins.dict", "builtins.list"]  # lists are JSON/YAML documents too
@@ -83,3 +102,5 @@ def register_builtins() -> None:
     register_format(
         _TEXT_SUFFIXES, load=loaders.load_text, write=writers.write_text, types=["builtins.str"], default=True
     )
+    # text files are opened as file handles (documents and plain text load as objects too)
+    register_format([*_TEXT_SUFFIXES, ".json", ".yaml", ".yml", *_SEQUENCE_SUFFIXES], open=openers.open_text)

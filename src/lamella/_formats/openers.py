@@ -8,7 +8,7 @@ from lamella._formats.lazy_zarr import read_zarr_lazily
 from lamella._formats.paths import resolve_location
 from lamella.errors import InvalidArgument
 
-__all__ = ["open_csv", "open_h5ad", "open_parquet", "open_tsv", "open_zarr"]
+__all__ = ["open_csv", "open_h5ad", "open_parquet", "open_text", "open_tsv", "open_zarr"]
 
 
 def open_parquet(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
@@ -59,6 +59,33 @@ def open_zarr(path: Any, filesystem: Any | None = None, **kwargs: Any) -> Any:
     location, filesystem = resolve_location(path, filesystem)
     store = filesystem.get_mapper(location) if filesystem is not None else location
     return closable(read_zarr_lazily(store, **kwargs))
+
+
+def open_text(
+    path: Any, filesystem: Any | None = None, mode: str = "r", encoding: str | None = "utf-8", **kwargs: Any
+) -> Any:
+    """A file handle (text by default, `mode="rb"` for bytes), a context manager; `.gz` is decompressed."""
+    import fsspec
+
+    if mode not in ("r", "rt", "rb"):
+        raise InvalidArgument(f"open() reads: pass mode='r' (text) or 'rb' (bytes), not {mode!r}")
+    location, filesystem = resolve_location(path, filesystem)
+    protocol = (
+        (filesystem.protocol if isinstance(filesystem.protocol, str) else filesystem.protocol[0])
+        if filesystem
+        else None
+    )
+    url = f"{protocol}://{location}" if protocol and protocol not in ("file", "local") else location
+    text = "b" not in mode
+    opened = fsspec.open(
+        url,
+        "rt" if text else "rb",
+        compression="infer",
+        encoding=encoding if text else None,
+        **({"fs": filesystem} if filesystem is not None else {}),
+        **kwargs,
+    )
+    return opened.open()
 
 
 _CLOSABLE: dict[type, type] = {}

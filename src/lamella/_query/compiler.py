@@ -18,6 +18,7 @@ from lamella._limits import check_text, show
 from lamella._query.operands import operand
 from lamella._query.q import Q
 from lamella._query.relations import ManyToMany, ReverseForeignKey
+from lamella._uid import encode_version
 from lamella.errors import InvalidArgument
 
 OPERATORS = frozenset(
@@ -109,6 +110,8 @@ def _resolve(
         # the singular spelling of a to-many relation: `project=p` for `projects`; a text value is a
         # feature's (`cell_type="neuron"` filters by the feature, `cell_types__name=` by the relation)
         name = f"{name}s"
+    if name == "version" and not rest and "version_tag" in mapper.column_attrs and op in ("exact", "in"):
+        return _version_leaf(model, op, value, negate)
     if name in mapper.column_attrs:
         column = getattr(model, name)
         if rest:
@@ -227,6 +230,21 @@ def _coerce(value: Any) -> Any:
     if hasattr(value, "__table__") and hasattr(value, "id"):
         return _ids(value)
     return value
+
+
+def _version_leaf(model: Any, op: str, value: Any, negate: bool) -> ColumnElement[bool]:
+    """`version="2"`: the version tagged "2", or the second version of its family when untagged
+    (its number is the uid's last four characters, counting from 0000; see `IsVersioned.version`)."""
+    values = list(value) if op == "in" and isinstance(value, list | tuple | set) else [value]
+    tag, uid = model.__table__.c.version_tag, model.__table__.c.uid
+    conditions = []
+    for wanted in values:
+        text = str(wanted)
+        conditions.append(func.coalesce(tag, "") == text)  # never NULL, so exclude() keeps untagged rows
+        if text.isdigit() and 0 < int(text) <= 62**4:
+            conditions.append(and_(tag.is_(None), uid.like("%" + encode_version(int(text) - 1))))
+    condition = or_(*conditions) if conditions else false()
+    return not_(condition) if negate else condition
 
 
 def leaf(

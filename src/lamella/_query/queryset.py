@@ -327,7 +327,14 @@ class QuerySet(Subqueryable, Generic[T]):
         score = case((exact, 0), (prefix, 1), (contains, 2), else_=3)
         clone = self._clone()
         clone._where.append(or_(contains, all_words))
-        clone._order = [score.asc(), func.length(func.coalesce(columns[0], "")).asc(), table_columns.id.asc()]
+        # among equally good matches, a versioned record's latest version comes before its older ones
+        latest = [table_columns.is_latest.desc()] if "is_latest" in table_columns else []
+        clone._order = [
+            score.asc(),
+            *latest,
+            func.length(func.coalesce(columns[0], "")).asc(),
+            table_columns.id.asc(),
+        ]
         if limit is not None:
             clone._limit = limit
         return clone
@@ -393,6 +400,17 @@ class Lookup:
 
     def __len__(self) -> int:
         return len(self._by_raw)
+
+    def __iter__(self) -> Iterator[Any]:
+        """The records (as a namedtuple of LaminDB's lookups iterates its values)."""
+        return iter(self._by_raw.values())
+
+    def __contains__(self, raw: object) -> bool:
+        return raw in self._by_raw
+
+    def __repr__(self) -> str:
+        names = ", ".join(sorted(self._by_attr)[:10]) + (" …" if len(self._by_attr) > 10 else "")
+        return f"<Lookup of {len(self)} records: {names}>"
 
 
 def normalize_name(raw: str) -> str:

@@ -22,7 +22,7 @@ from lamella._uid import BASE62
 from lamella.bionty import settings as bionty_settings
 from lamella.bionty import sources
 from lamella.errors import DoesNotExist, InvalidArgument
-from lamella.models.core.bulk import gc_paused, save_rows
+from lamella.models.core.bulk import RecordList, gc_paused, save_rows
 from lamella.models.core.bulk import save as save_records
 from lamella.models.core.columns import utcnow
 
@@ -38,14 +38,6 @@ def uid_from(text: str, length: int) -> str:
         number, digit = divmod(number, 62)
         chars.append(BASE62[digit])
     return "".join(chars)
-
-
-class RecordList(list[Any]):
-    """A list of records, as `from_values` returns it: `.save()` saves them all in bulk."""
-
-    def save(self) -> RecordList:
-        save_records(self)
-        return self
 
 
 def _field_name(model: type, field: Any) -> str:

@@ -17,8 +17,23 @@ from lamella._instance import state
 from lamella._logging import logger
 from lamella.models.core.columns import JSONType, UTCDateTime
 from lamella.models.core.field_checks import check_row
-from lamella.models.core.record import SQLRecord, type_id_of
 from lamella.models.core.run_links import link_to_current_project
+
+
+class RecordList(list[Any]):
+    """A list of records, as `from_values` returns it: `.save()` saves them all in bulk."""
+
+    def save(self) -> RecordList:
+        save(self)
+        return self
+
+
+def type_id_of(record: Any) -> int | None:
+    """The record's type id, also when only the `type=` relationship is set (before a flush)."""
+    record_type = record.__dict__.get("type")
+    if record_type is not None:
+        return record_type.__dict__.get("id")
+    return record.__dict__.get("type_id")
 
 
 @contextmanager
@@ -56,9 +71,8 @@ def _save(items: list[Any]) -> list[Any]:
         if save_many is not None:  # registries that store more than rows (artifacts: their bytes)
             saved.extend(save_many(group))
             continue
-        if (
-            getattr(model, "save", None) is not SQLRecord.save
-        ):  # registries whose save() writes more than their row
+        if getattr(getattr(model, "save", None), "__qualname__", "") != "SQLRecord.save":
+            # registries whose save() writes more than their row
             saved.extend(record.save() for record in group)
             continue
         saved.extend(save_rows(model, group))

@@ -95,11 +95,18 @@ def transform_lineage(transform: Any) -> Any:
     return graph
 
 
-def parents_graph(record: Any, field: str | None = None, distance: int = 5) -> Any:
-    """A record's ancestors in a hierarchy (`parents`), up to `distance` levels."""
+def parents_graph(
+    record: Any, field: str | None = None, distance: int = 5, with_children: bool = False
+) -> Any:
+    """A record's ancestors in a hierarchy (`parents`), up to `distance` levels, and optionally its
+    direct children."""
     name_field = field or ("name" if "name" in record.__table__.c else "uid")
     graph = _digraph(f"parents_{record.uid}")
     graph.node(f"r_{record.uid}", str(getattr(record, name_field)), **_FOCUS)
+    if with_children:
+        for child in record.children.all():
+            graph.node(f"r_{child.uid}", str(getattr(child, name_field)), **_DATA)
+            graph.edge(f"r_{record.uid}", f"r_{child.uid}")
     level = [record]
     seen = {record.id}
     for _ in range(distance):

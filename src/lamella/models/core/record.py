@@ -23,11 +23,13 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from lamella._instance import state
 from lamella._limits import show
+from lamella._logging import logger
 from lamella._query.queryset import QuerySet
 from lamella._query.relations import MODELS
 from lamella._uid import base62
 from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument
 from lamella.models.core import graphs as graph
+from lamella.models.core.bulk import type_id_of
 from lamella.models.core.columns import BigInt, JSONType, UTCDateTime, utcnow
 from lamella.models.core.describe import describe_record
 from lamella.models.core.field_checks import check_assignment, check_field
@@ -93,14 +95,16 @@ class SQLRecord(CanCurate, Base):
             name = args[0] if args else kwargs.get(cls._name_field)
             if isinstance(name, str):
                 check_field(cls, cls._name_field, name)  # before it is used in the name lookup
-                existing = cls._find_existing_by_name(name, kwargs)
+                existing = cls._find_existing_by_name(name, kwargs, warn=True)
                 if existing is not None:
                     existing.__dict__["_lamella_existing"] = True
                     return existing
         return super().__new__(cls)
 
     @classmethod
-    def _find_existing_by_name(cls, name: str, kwargs: dict[str, Any]) -> Self | None:
+    def _find_existing_by_name(cls, name: str, kwargs: dict[str, Any], warn: bool = False) -> Self | None:
+        """The saved record named `name`; with `warn`, says so, and names a record whose name differs
+        only in case or surrounding spaces (a likely duplicate in the making)."""
 
         record_type = kwargs.get("type")
         if (
@@ -115,9 +119,16 @@ class SQLRecord(CanCurate, Base):
         type_id = record_type.id if record_type is not None else kwargs.get("type_id")
         instance = state.current()
         session = instance.db.session()
-        record_id = lookup_id_by_name(session, instance.db.dialect, cls, name, type_id)
+        record_id, similar = lookup_id_by_name(session, instance.db.dialect, cls, name, type_id)
         if record_id is None:
+            if warn and similar is not None:
+                logger.warning(
+                    f"{cls.__name__} {similar!r} exists, a name like {name!r}: did you mean it? "
+                    f"Get it with ln.{cls.__name__}.get({cls._name_field}={similar!r})"
+                )
             return None
+        if warn:
+            logger.warning(f"returning the existing {cls.__name__} named {name!r}")
         return session.get(cls, record_id)
 
     def _apply_kwargs(self, kwargs: dict[str, Any]) -> None:
@@ -386,15 +397,23 @@ class SQLRecord(CanCurate, Base):
     def _describe_sections(self, tree: Any) -> None:
         """Sections `describe()` adds after the general fields; registries with more to show override it."""
 
-    def view_parents(self, field: str | None = None, distance: int = 5, return_graph: bool = False) -> Any:
-        """The record's ancestors in its hierarchy (registries with `parents`: ULabel, Record, Project)."""
+    def view_parents(
+        self,
+        field: str | None = None,
+        with_children: bool = False,
+        distance: int = 5,
+        return_graph: bool = False,
+    ) -> Any:
+        """The record's ancestors in its hierarchy (registries with `parents`: ULabel, Record, Project,
+        the ontology registries), up to `distance` levels; `with_children` adds its direct children."""
 
         if "parents" not in self._relations:
             raise InvalidArgument(
-                f"{type(self).__name__} has no hierarchy; view_parents() works for ULabel, Record, Project"
+                f"{type(self).__name__} has no hierarchy; view_parents() works for registries with parents "
+                f"(ULabel, Record, Project, ontology terms); transforms and data have view_lineage()"
             )
         self._require_saved("view the parents of")
-        digraph = graph.parents_graph(self, field=field, distance=distance)
+        digraph = graph.parents_graph(self, field=field, distance=distance, with_children=with_children)
         if return_graph:
             return digraph
         graph.show(digraph, f"parents_{self.uid}")
@@ -417,41 +436,49 @@ def _check_related(model: type, relationship: Any, value: Any) -> Any:
 _NAME_LOOKUP_SQL: dict[tuple[str, str], str] = {}
 
 
-def type_id_of(record: Any) -> int | None:
-    """The record's type id, also when only the `type=` relationship is set (before a flush)."""
-    record_type = record.__dict__.get("type")
-    if record_type is not None:
-        return record_type.__dict__.get("id")
-    return record.__dict__.get("type_id")
-
-
-def lookup_id_by_name(session: Any, dialect: str, model: Any, name: str, type_id: int | None) -> int | None:
-    """The id of the record named `name` (within `type_id`) in the main branch, or None.
+def lookup_id_by_name(
+    session: Any, dialect: str, model: Any, name: str, type_id: int | None
+) -> tuple[int | None, str | None]:
+    """(the id of the record named `name` within `type_id` in the main branch, or None; the name of
+    a record whose name differs only in case or surrounding spaces, or None).
 
     Constructors of named registries run this for every new object, so it goes straight to the
     driver with a prepared statement instead of through the ORM: bulk creation of 10,000 labels
-    pays microseconds per label, not a full ORM query.
+    pays microseconds per label, not a full ORM query. The near names are a fixed set of spellings
+    (lower, upper, capitalized, stripped), so the name index answers.
     """
     table = model.__table__
     sql = _NAME_LOOKUP_SQL.get((table.name, dialect))
     if sql is None:
         marker = "?" if dialect == "sqlite" else "%s"
-        conditions = [f"{model._name_field} = {marker}"]
+        markers = ", ".join([marker] * len(_spellings("x")))
+        conditions = [f"{model._name_field} IN ({markers})"]
         if "type_id" in table.c:
             conditions.append(
                 f"type_id IS {marker}" if dialect == "sqlite" else f"type_id IS NOT DISTINCT FROM {marker}"
             )
         if "branch_id" in table.c:
             conditions.append("branch_id = 1")
-        sql = f'SELECT id FROM "{table.name}" WHERE {" AND ".join(conditions)} LIMIT 1'
+        sql = f'SELECT id, {model._name_field} FROM "{table.name}" WHERE {" AND ".join(conditions)} LIMIT 8'
         _NAME_LOOKUP_SQL[(table.name, dialect)] = sql
-    params: tuple[Any, ...] = (name, type_id) if "type_id" in table.c else (name,)
+    spellings = _spellings(name)
+    params: tuple[Any, ...] = (*spellings, type_id) if "type_id" in table.c else tuple(spellings)
     connection = session.connection()
     if dialect == "sqlite":
-        row = connection.connection.driver_connection.execute(sql, params).fetchone()
+        rows = connection.connection.driver_connection.execute(sql, params).fetchall()
     else:
-        row = connection.exec_driver_sql(sql, params).fetchone()
-    return None if row is None else int(row[0])
+        rows = connection.exec_driver_sql(sql, params).fetchall()
+    similar = None
+    for row_id, row_name in rows:
+        if row_name == name:
+            return int(row_id), None
+        similar = row_name
+    return None, similar
+
+
+def _spellings(name: str) -> list[str]:
+    stripped = name.strip()
+    return [name, stripped.lower(), stripped.upper(), stripped.capitalize(), stripped]
 
 
 class HasCreatedAt:

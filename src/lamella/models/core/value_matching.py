@@ -9,7 +9,7 @@ Only records in the main branch count. numpy and pandas are imported inside the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from sqlalchemy import Integer, String, func, or_, select
 
@@ -17,6 +17,7 @@ from lamella._instance import state
 from lamella._logging import logger
 from lamella._query.compiler import escape_like
 from lamella.errors import InvalidArgument
+from lamella.models.core.bulk import RecordList
 
 _CHUNK = 10_000  # values per `IN (...)`: below every database's limit on bound parameters
 _SHOWN = 20  # values quoted in a log message before it says "..."
@@ -189,7 +190,7 @@ class CanCurate:
         mute: bool = False,
         organism: Any = None,
         source: Any = None,
-    ) -> list[Self]:
+    ) -> RecordList:
         """The saved records whose `field` matches a value (synonyms and case variants resolve too).
 
         Records come in the order of the values, each once. With `type=`, only records of that type match.
@@ -236,7 +237,7 @@ class CanCurate:
                 if not mute:
                     logger.info(
                         f"created {len(not_found)} new {model.__name__} record(s) for {_quoted(not_found)}; "
-                        f"they are not saved yet: ln.save(records)"
+                        f"they are not saved yet: records.save()"
                     )
             elif not mute:
                 with_type = ", type=type" if type is not None else ""
@@ -245,7 +246,7 @@ class CanCurate:
                     f"create them with: records = {model.__name__}.from_values("
                     f"{_values_code(not_found, 'values')}, field={name!r}{with_type}, create=True); ln.save(records)"
                 )
-        return records
+        return RecordList(records)
 
     # --- synonyms and abbreviations of one record -----------------------------------------------
 

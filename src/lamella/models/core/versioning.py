@@ -66,8 +66,10 @@ class IsVersioned:
 
     @property
     def version(self) -> str:
-        """The user's version tag if set, else the version number encoded in the uid."""
-        return self.version_tag or self.uid[-VERSION_CHARS:]
+        """The user's version tag if set, else the version's number in its family: "1", "2", …
+
+        (The number is kept in the uid's last four characters, counting from 0000.)"""
+        return self.version_tag or str(decode_version(self.uid[-VERSION_CHARS:]) + 1)
 
     @version.setter
     def version(self, tag: str | None) -> None:

@@ -49,9 +49,37 @@ class FeaturesManager:
         self.store: ValueStore = store_for(type(owner))
 
     def __repr__(self) -> str:
-        values = self.get_values() if self.owner.__dict__.get("id") is not None else {}
-        inner = ", ".join(f"{k}={v!r}" for k, v in values.items())
-        return f"{type(self.owner).__name__}.features({inner})"
+        saved = self.owner.__dict__.get("id") is not None
+        values = self.get_values() if saved else {}
+        parts = [f"{k}={v!r}" for k, v in values.items()]
+        for slot, schema in (self.slots if saved else {}).items():
+            names = schema.features.to_list("name")
+            shown = ", ".join(names[:8]) + (f", … ({len(names)})" if len(names) > 8 else "")
+            parts.append(f"{slot}=[{shown}]")
+        return f"{type(self.owner).__name__}.features({', '.join(parts)})"
+
+    def __getitem__(self, slot: str) -> Any:
+        """The feature set (schema) of `slot`: `artifact.features["columns"]`."""
+        slots = self.slots
+        if slot not in slots:
+            known = ", ".join(repr(s) for s in slots) or "none"
+            raise KeyError(f"no feature set in slot {slot!r}; slots: {known}")
+        return slots[slot]
+
+    def add(self, features: Any) -> None:
+        """Annotate an artifact with features that have no value here: they join its "external"
+        feature set (the features describing it that are not columns of its data)."""
+        items = features if isinstance(features, list | tuple | set) else [features]
+        wanted_ids = [self._feature_of(item).id for item in items]
+        current = self.slots.get("external")
+        existing = list(current.features.all()) if current is not None else []
+        new_ids = [i for i in dict.fromkeys(wanted_ids) if i not in {e.id for e in existing}]
+        if not new_ids:
+            return
+        by_id = {f.id: f for f in Feature.filter(id__in=new_ids)}
+        merged = existing + [by_id[i] for i in new_ids]
+        schema_model = model("Schema")
+        self.add_schema(schema_model(merged).save(), "external")
 
     # --- writes ---------------------------------------------------------------------------------
 

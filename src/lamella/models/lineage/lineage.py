@@ -74,6 +74,16 @@ class Transform(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksCreat
         graph.show(digraph, f"transforms_{self.uid}")
         return None
 
+    def view_parents(
+        self,
+        field: str | None = None,
+        with_children: bool = False,
+        distance: int = 5,
+        return_graph: bool = False,
+    ) -> Any:
+        """A transform's parents are the transforms upstream of it: the same graph as `view_lineage()`."""
+        return self.view_lineage(return_graph=return_graph)
+
     @property
     def latest_run(self) -> Run | None:
         return Run.filter(transform=self).order_by("-started_at").first()
