@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -72,3 +73,24 @@ def test_cache_path_for(tmp_path: Path) -> None:
         cache_path_for("s3://bucket/a/../../etc/passwd", tmp_path)
     with pytest.raises(InvalidArgument, match="not a cloud location"):
         cache_path_for(os.fspath(tmp_path / "x"), tmp_path)
+
+
+def test_a_local_storage_names_its_host(ln: ModuleType, tmp_path: Path) -> None:
+    from lamella._instance import state
+    from lamella._process import HOST
+    from lamella.errors import InvalidArgument, StorageError
+
+    shared = ln.Storage(root=tmp_path / "shared", host="lab-server-01").save()
+    assert (shared.type, shared.host, shared.root) == ("local", "lab-server-01", str(tmp_path / "shared"))
+    assert ln.Storage.get(root=str(ln.settings.storage.root)).host == HOST  # the instance's own folder
+    with pytest.raises(InvalidArgument, match="in the cloud"):
+        ln.Storage(root="s3://bucket/x", host="lab-server-01")
+    assert ln.Storage(root="s3://bucket/y").type == "s3"
+
+    artifact = ln.Artifact.from_dataframe(__import__("pandas").DataFrame({"a": [1]}), key="t.parquet").save()
+    storage = artifact.storage
+    storage.host = "another-machine"
+    storage.save()
+    state.process.storage_roots.clear()
+    with pytest.raises(StorageError, match=r"on the machine 'another-machine'"):
+        artifact.load()

@@ -42,6 +42,7 @@ CREATE TABLE storage (
 	type VARCHAR(30) NOT NULL, 
 	region VARCHAR(64), 
 	instance_uid VARCHAR(12), 
+	host VARCHAR(100), 
 	created_by_id INTEGER, 
 	branch_id INTEGER NOT NULL, 
 	id INTEGER NOT NULL, 
@@ -798,4 +799,4 @@ CREATE TABLE run_input_collection (
 CREATE INDEX ix_run_input_collection_collection_id ON run_input_collection (collection_id);
 CREATE INDEX ix_run_input_collection_run_id ON run_input_collection (run_id);
 CREATE TABLE "alembic_version" (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
-INSERT INTO alembic_version (version_num) VALUES ('0002');
+INSERT INTO alembic_version (version_num) VALUES ('0003');

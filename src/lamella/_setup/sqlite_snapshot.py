@@ -91,14 +91,15 @@ def _build(path: Path, config: InstanceConfig, user: UserConfig) -> None:
         user_id = cursor.lastrowid
         storage_root = config.current_storage_root
         connection.execute(
-            "INSERT INTO storage (uid, root, description, type, instance_uid, created_by_id, branch_id, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            "INSERT INTO storage (uid, root, description, type, instance_uid, host, created_by_id, "
+            "branch_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
             (
                 _storage_uid(),
                 storage_root,
                 base_rows.DEFAULT_STORAGE_DESCRIPTION,
                 base_rows.storage_type(storage_root),
                 config.uid,
+                None if base_rows.storage_type(storage_root) != "local" else HOST,
                 user_id,
                 now,
                 now,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from lamella import _formats, _storage
 from lamella._instance import state
+from lamella._process import HOST
 from lamella.errors import InvalidArgument, PathNotFound, StorageError
 from lamella.models.artifact.family import newer_at_same_path, stored_key
 from lamella.models.core.instance_records import Storage
@@ -28,12 +29,15 @@ def storage_root(artifact: Artifact) -> str:
     cache_key = (instance.config.uid, artifact.storage_id)
     root = state.process.storage_roots.get(cache_key)
     if root is None:
-        storage = artifact.__dict__.get("storage")
-        if storage is not None:
-            root = storage.root
-        else:
-            session = instance.db.session()
-            root = session.execute(select(Storage.root).where(Storage.id == artifact.storage_id)).scalar_one()
+        session = instance.db.session()
+        root, host = session.execute(
+            select(Storage.root, Storage.host).where(Storage.id == artifact.storage_id)
+        ).one()
+        if host is not None and host != HOST and not _storage.is_cloud(root):
+            raise StorageError(
+                f"artifact {artifact.uid} lives in {root} on the machine {host!r}; this is {HOST!r}. "
+                f"Read it on {host!r}, or copy it into this instance's storage there"
+            )
         state.process.storage_roots[cache_key] = root
     return root
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lamella import _storage
 from lamella._instance import state
+from lamella._process import HOST
 from lamella._query.relations import ReverseForeignKey
+from lamella.errors import InvalidArgument
 from lamella.models.core.columns import BigInt, UTCDateTime, utcnow
 from lamella.models.core.record import HasCreatedAt, SQLRecord, TracksUpdates
 
@@ -50,10 +53,32 @@ class Storage(SQLRecord, HasCreatedAt, TracksUpdates):
     type: Mapped[str] = mapped_column(String(30))
     region: Mapped[str | None] = mapped_column(String(64))
     instance_uid: Mapped[str | None] = mapped_column(String(12), index=True)
+    host: Mapped[str | None] = mapped_column(String(100))  # the machine a local folder is on
     created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))
     branch_id: Mapped[int] = mapped_column(Integer, ForeignKey("branch.id"), default=1)
 
     artifacts = ReverseForeignKey("Artifact", "storage_id")
+
+    def __init__(self, root: str | None = None, *, host: str | None = None, **kwargs: Any) -> None:
+        """`ln.Storage(root="/shared/data", host="lab-server-01")`: a folder on a named machine, or
+        `root="s3://bucket/prefix"`; the type follows from the root."""
+        if self.__dict__.pop("_lamella_existing", False):
+            return
+        if root is not None:
+            text = str(root)
+            cloud = _storage.is_cloud(text)
+            if host is not None and cloud:
+                raise InvalidArgument(
+                    f"host={host!r} names the machine of a local folder; {text} is in the cloud"
+                )
+            if not cloud:
+                text = os.path.abspath(os.path.expanduser(text))
+                host = host or HOST
+            kwargs.setdefault("type", text.split("://", 1)[0] if cloud else "local")
+            kwargs["root"] = text
+        if host is not None:
+            kwargs["host"] = host
+        super().__init__(**kwargs)
 
     @property
     def is_managed(self) -> bool:
