@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lamella.errors import InvalidArgument
+from lamella.errors import InvalidArgument, ValidationError
 from lamella.examples import datasets
 
 GENES1 = ["ENSG00000153563", "ENSG00000010610", "ENSG00000170458"]
@@ -288,3 +289,152 @@ def test_import_does_not_load_pandas() -> None:
         env={"PYTHONPATH": str(src), "PATH": ""},
     )
     assert result.stdout.strip() == ""
+
+
+# ---- mini_immuno -------------------------------------------------------------------------------
+
+mini_immuno = datasets.mini_immuno
+
+
+def test_mini_immuno_is_a_module_of_the_datasets_namespace() -> None:
+    import lamella as ln
+    from lamella.examples.datasets import mini_immuno as imported
+
+    assert ln.examples.datasets.mini_immuno is imported is mini_immuno
+    assert "mini_immuno" in dir(datasets)
+    assert callable(mini_immuno.get_dataset1) and callable(mini_immuno.save_mini_immuno_datasets)
+
+
+def test_mini_immuno_dataset1_as_a_frame() -> None:
+    df = mini_immuno.get_dataset1()
+    assert list(df.columns) == [*GENES1, *OBS_COLUMNS1, "donor_ethnicity"]
+    assert list(df.index) == ["sample1", "sample2", "sample3"]
+    assert df.shape == (3, 12)
+    assert df[GENES1].to_numpy().tolist() == [[1, 3, 5], [2, 4, 6], [3, 5, 7]]
+    assert df["perturbation"].tolist() == ["DMSO", "IFNG", "DMSO"]
+    assert df["cell_type_by_expert"].tolist() == ["B cell", CD8_T, CD8_T]
+    assert df["cell_type_by_model"].tolist() == ["B cell", "T cell", "T cell"]
+    assert df["donor_ethnicity"].tolist()[2] == ["Chinese"]
+    for column in ("perturbation", "cell_type_by_expert", "cell_type_by_model", "assay_oid"):
+        assert isinstance(df[column].dtype, pd.CategoricalDtype), column
+    assert df.attrs == {
+        "temperature": 21.6,
+        "experiment": "Experiment 1",
+        "date_of_study": "2024-12-01",
+        "study_note": "We had a great time performing this study and the results look compelling.",
+        "study_leader": "Ada Lovelace",
+    }
+
+
+def test_mini_immuno_dataset1_as_anndata() -> None:
+    adata = mini_immuno.get_dataset1(otype="AnnData")
+    assert adata.shape == (3, 3)
+    assert list(adata.var_names) == GENES1
+    assert list(adata.obs.columns) == OBS_COLUMNS1  # the list-valued ethnicities do not fit h5ad
+    np.testing.assert_array_equal(adata.X, [[1, 3, 5], [2, 4, 6], [3, 5, 7]])
+    assert set(adata.uns) == {"temperature", "experiment", "date_of_study", "study_note", "study_leader"}
+    symbols = mini_immuno.get_dataset1(otype="AnnData", gene_symbols_in_index=True)
+    assert list(symbols.var_names) == ["CD8A", "CD4", "CD14"]
+
+
+def test_mini_immuno_dataset1_switches_each_plant_one_problem() -> None:
+    clean = mini_immuno.get_dataset1()
+
+    def changed(**switch: bool) -> dict[str, list[Any]]:
+        """What differs from the clean dataset: {column or "index" or "columns": the new values}."""
+        df = mini_immuno.get_dataset1(**switch)
+        diff: dict[str, list[Any]] = {}
+        if list(df.index) != list(clean.index):
+            diff["index"] = [name for name in df.index if name not in set(clean.index)]
+        if list(df.columns) != list(clean.columns):
+            diff["columns"] = [name for name in df.columns if name not in set(clean.columns)]
+            return diff
+        for column in clean.columns:
+            if df[column].tolist() != clean[column].tolist():
+                diff[column] = [v for v, c in zip(df[column], clean[column], strict=True) if v != c]
+        return diff
+
+    assert changed(with_typo=True) == {"perturbation": ["IFNJ"]}
+    assert changed(with_cell_type_synonym=True) == {"cell_type_by_expert": ["B-cell"]}
+    assert changed(with_cell_type_typo=True) == {
+        "cell_type_by_expert": ["CD8-pos alpha-beta T cell", "CD8-pos alpha-beta T cell"]
+    }
+    assert changed(with_gene_typo=True) == {"columns": ["GeneTypo"]}
+    assert changed(with_outdated_gene=True) == {"columns": ["ENSG00000278198"]}
+    assert changed(with_wrong_subtype=True) == {"perturbation": ["ulabel_but_not_perturbation"]}
+    assert changed(with_index_type_mismatch=True) == {"index": [0]}
+    assert changed(with_date_as_iso_string=False) == {}
+    as_date = mini_immuno.get_dataset1(with_date_as_iso_string=False).attrs["date_of_study"]
+    assert as_date == datetime.date(2024, 12, 1)
+    symbols = mini_immuno.get_dataset1(gene_symbols_in_index=True, with_gene_typo=True)
+    assert list(symbols.columns[:3]) == ["CD8A", "CD4", "GeneTypo"]
+
+
+def test_mini_immuno_dataset2() -> None:
+    df = mini_immuno.get_dataset2()
+    assert list(df.columns[:3]) == ["ENSG00000153563", "ENSG00000010610", "ENSG00000004468"]
+    assert list(df.columns[3:]) == [
+        "perturbation",
+        "cell_type_by_model",
+        "concentration",
+        "treatment_time_h",
+        "donor",
+    ]
+    assert list(df.index) == ["sample4", "sample5", "sample6"]
+    assert df.attrs["experiment"] == "Experiment 2" and df.attrs["temperature"] == 22.6
+    adata = mini_immuno.get_dataset2(otype="AnnData", gene_symbols_in_index=True)
+    assert adata.shape == (3, 3) and list(adata.var_names) == ["CD8A", "CD4", "CD38"]
+    assert list(adata.obs.columns) == list(df.columns[3:])
+    with pytest.raises(InvalidArgument, match="otype='polars'"):
+        mini_immuno.get_dataset2(otype="polars")
+
+
+@pytest.fixture
+def ln_bionty(ln: Any) -> Any:
+    """The `ln` fixture's instance with the bionty module."""
+    ln.setup.migrate(modules="bionty")
+    return ln
+
+
+def test_define_features_labels_twice(ln_bionty: Any) -> None:
+    ln = ln_bionty
+    import lamella.bionty as bt
+
+    mini_immuno.define_features_labels()
+    counts = (ln.Feature.filter().count(), ln.Record.filter().count(), bt.CellType.filter().count())
+    mini_immuno.define_features_labels()
+    assert (ln.Feature.filter().count(), ln.Record.filter().count(), bt.CellType.filter().count()) == counts
+    assert ln.Feature.get(name="perturbation").dtype == "cat[Record[Perturbation]]"
+    assert ln.Feature.get(name="treatment_time_h").coerce is True
+    assert ln.Feature.get(name="donor_ethnicity").dtype == "list[cat[bionty.Ethnicity]]"
+    perturbations = ln.Record.filter(type__name="Perturbation").to_list("name")
+    assert sorted(perturbations) == ["DMSO", "IFNG"]
+
+
+def test_the_flexible_schema_validates_dataset1_and_catches_each_planted_problem(ln_bionty: Any) -> None:
+    ln = ln_bionty
+    schema = mini_immuno.define_mini_immuno_schema_flexible()
+    assert schema.name == "Mini immuno schema" and schema.flexible is True
+    assert mini_immuno.define_mini_immuno_schema_flexible() == schema  # again: the same schema
+    artifact = ln.Artifact.from_dataframe(
+        mini_immuno.get_dataset1(), key="examples/dataset1.parquet", schema=schema
+    ).save()
+    assert set(artifact.records.to_list("name")) == {"DMSO", "IFNG"}
+    for switch, term in [
+        ("with_typo", "IFNJ"),
+        ("with_cell_type_synonym", "B-cell"),
+        ("with_cell_type_typo", "CD8-pos alpha-beta T cell"),
+        ("with_wrong_subtype", "ulabel_but_not_perturbation"),
+    ]:
+        with pytest.raises(ValidationError, match=term):
+            ln.curators.DataFrameCurator(mini_immuno.get_dataset1(**{switch: True}), schema).validate()
+
+
+def test_save_mini_immuno_datasets(ln_bionty: Any) -> None:
+    ln = ln_bionty
+    first, second = mini_immuno.save_mini_immuno_datasets()
+    assert (first.key, second.key) == ("examples/dataset1.h5ad", "examples/dataset2.h5ad")
+    assert ln.Artifact.filter(experiment="Experiment 2").one() == second
+    assert ln.Artifact.filter(temperature__lt=22).one() == first
+    assert mini_immuno.save_mini_immuno_datasets() == (first, second)  # again: nothing new
+    assert ln.Artifact.filter().count() == 2
