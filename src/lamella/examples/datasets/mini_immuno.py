@@ -24,6 +24,7 @@ import pandas as pd
 from lamella import bionty as bt
 from lamella.models import Artifact, Feature, Record, Schema, save
 
+from ._registries import feature_named
 from .small import _GENE_SYMBOLS, _check_otype
 
 __all__ = [
@@ -167,14 +168,6 @@ def get_dataset2(
 # ---- registries ------------------------------------------------------------------------------------
 
 
-def _feature(name: str, dtype: Any, **options: Any) -> Feature:
-    """The feature called `name`: the saved one as it is, or a new one with this dtype."""
-    existing = Feature.filter(name=name, is_type=False).first()
-    if existing is not None:
-        return existing
-    return Feature(name=name, dtype=dtype, **options).save()
-
-
 def define_features_labels() -> None:
     """Features and labels that validate the mini immuno datasets; runs this code::
 
@@ -213,14 +206,14 @@ def define_features_labels() -> None:
     bt.ExperimentalFactor.from_source(ontology_id="EFO:0008913").save()
     save(bt.Ethnicity.from_values(_ETHNICITIES, field=bt.Ethnicity.name, mute=True))
 
-    _feature("perturbation", perturbation_type)
-    _feature("cell_type_by_expert", bt.CellType)
-    _feature("cell_type_by_model", bt.CellType)
-    _feature("assay_oid", bt.ExperimentalFactor.ontology_id)
-    _feature("concentration", str)
-    _feature("treatment_time_h", "num", coerce=True)
-    _feature("donor", str, nullable=True)
-    _feature("donor_ethnicity", list[bt.Ethnicity])  # type: ignore[valid-type]
+    feature_named("perturbation", perturbation_type)
+    feature_named("cell_type_by_expert", bt.CellType)
+    feature_named("cell_type_by_model", bt.CellType)
+    feature_named("assay_oid", bt.ExperimentalFactor.ontology_id)
+    feature_named("concentration", str)
+    feature_named("treatment_time_h", "num", coerce=True)
+    feature_named("donor", str, nullable=True)
+    feature_named("donor_ethnicity", list[bt.Ethnicity])  # type: ignore[valid-type]
 
 
 def define_mini_immuno_schema_flexible() -> Schema:
@@ -290,16 +283,16 @@ def save_mini_immuno_datasets() -> tuple[Artifact, Artifact]:
     save(Record.from_values(["Experiment 1", "Experiment 2"], create=True, mute=True))
     save(bt.CellType.from_values(["B cell", "T cell", CD8_T_CELL], field=bt.CellType.name, mute=True))
 
-    _feature("perturbation", Record)
-    _feature("sample_note", str)
-    _feature("cell_type_by_expert", bt.CellType)
-    _feature("cell_type_by_model", bt.CellType)
-    _feature("temperature", float)
-    _feature("experiment", Record)
-    _feature("date_of_study", "date", coerce=True)
-    _feature("study_note", str)
-    _feature("study_leader", str)
-    _feature("study_metadata", dict)
+    feature_named("perturbation", Record)
+    feature_named("sample_note", str)
+    feature_named("cell_type_by_expert", bt.CellType)
+    feature_named("cell_type_by_model", bt.CellType)
+    feature_named("temperature", float)
+    feature_named("experiment", Record)
+    feature_named("date_of_study", "date", coerce=True)
+    feature_named("study_note", str)
+    feature_named("study_leader", str)
+    feature_named("study_metadata", dict)
 
     genes = sorted(set(_GENES1) | set(_GENES2))
     save(bt.Gene.from_values(genes, field=bt.Gene.ensembl_gene_id, organism="human", mute=True))
