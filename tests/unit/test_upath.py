@@ -199,3 +199,11 @@ def test_view_tree_and_download_to_on_s3(s3_endpoint: str, tmp_path: Path, capsy
         assert single.read_bytes() == b"meta.csv"
     finally:
         fs.rm(root.removeprefix("s3://"), recursive=True)
+
+
+def test_an_artifact_from_an_upath(ln: Any, folder: Path) -> None:
+    artifact = ln.Artifact(ln.UPath(folder / "notes.txt"), key="notes.txt").save()
+    assert artifact.size == 5 and artifact.suffix == ".txt"
+    assert ln.UPath(artifact.path).read_text() == "notes"
+    folder_artifact = ln.Artifact(ln.UPath(folder / "images_a"), key="images_a").save()
+    assert folder_artifact.n_files == 4
