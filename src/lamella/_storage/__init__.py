@@ -5,6 +5,7 @@ Heavy libraries (fsspec, s3fs, upath, rich) are imported inside the functions th
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .cache import cache_path_for, download_to_cache
@@ -18,7 +19,7 @@ from .progress import progress_bar
 from .tree import copy_tree_and_hash
 
 if TYPE_CHECKING:
-    from upath import UPath
+    from .upaths import UPath
 
 __all__ = [
     "UPath",
@@ -44,9 +45,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # upath pulls in fsspec; resolve it only when someone asks for `lamella.UPath`.
+    # upath pulls in fsspec; load `lamella.UPath` (upaths.py) only when someone asks for it
     if name == "UPath":
-        from upath import UPath
-
-        return UPath
+        return importlib.import_module(f"{__name__}.upaths").UPath
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -39,8 +39,13 @@ def location_str(location: Location) -> str:
     """The location as a string: local paths as given, cloud locations as "scheme://bucket/key"."""
     if isinstance(location, str):
         return location
-    # A cloud UPath is not os.PathLike, and str() renders every UPath as a full URL or local path.
-    if isinstance(location, PurePath | os.PathLike) and not type(location).__module__.startswith("upath"):
+    # A cloud UPath is not os.PathLike, and str() renders every UPath as a full URL or local path;
+    # `lamella.UPath` (upaths.py) wraps one and says so with `_lamella_upath`.
+    if (
+        isinstance(location, PurePath | os.PathLike)
+        and not type(location).__module__.startswith("upath")
+        and not getattr(location, "_lamella_upath", False)
+    ):
         return os.fspath(location)
     return str(location)
 
