@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lamella.errors import InvalidArgument
+
 __all__ = ["Read", "bai_bytes", "bam_bytes", "bgzf_compress", "fcs_bytes", "jpeg_bytes", "tiff_bytes"]
 
 
@@ -25,7 +27,7 @@ _FCS_TEXT_BEGIN = 256  # the TEXT segment starts after the header and some room,
 def _fcs_text(keywords: dict[str, str], delimiter: str = "|") -> bytes:
     for key, value in keywords.items():
         if delimiter in key or delimiter in value or not value:
-            raise ValueError(f"FCS keyword {key}={value!r} is empty or holds the delimiter")
+            raise InvalidArgument(f"FCS keyword {key}={value!r} is empty or holds the delimiter")
     body = "".join(f"{key}{delimiter}{value}{delimiter}" for key, value in keywords.items())
     return (delimiter + body).encode("ascii")
 
@@ -45,7 +47,7 @@ def fcs_bytes(
     data = np.ascontiguousarray(events, dtype="<f4")
     n_events, n_parameters = data.shape
     if not len(names) == len(stains) == len(ranges) == n_parameters:
-        raise ValueError("one name, stain and range per column of events")
+        raise InvalidArgument("one name, stain and range per column of events")
     keywords: dict[str, str] = {
         "$BEGINANALYSIS": "0",
         "$ENDANALYSIS": "0",
@@ -158,7 +160,7 @@ def _bam_record(read: Read) -> bytes:
     if sum(length for length, op in cigar if op in "MIS=X") != len(read.seq) or len(read.qual) != len(
         read.seq
     ):
-        raise ValueError(f"read {read.name}: CIGAR, sequence and qualities disagree in length")
+        raise InvalidArgument(f"read {read.name}: CIGAR, sequence and qualities disagree in length")
     name = read.name.encode("ascii") + b"\x00"
     end = read.pos + max(_reference_length(cigar), 1)
     codes = [_SEQ_CODES[base] for base in read.seq] + [0]
