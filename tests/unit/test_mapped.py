@@ -466,8 +466,8 @@ def test_errors_name_the_value_and_the_fix(shards: Callable[..., list[Path]], fo
         MappedCollection([folder / "empty_dir"])
     with pytest.raises(PathNotFound, match=r"missing\.h5ad"):
         MappedCollection([folder / "missing.h5ad"])
-    with pytest.raises(InvalidArgument, match=r"not a local path.*cache"):
-        MappedCollection(["s3://bucket/a.h5ad"])
+    with pytest.raises(PathNotFound, match=r"no AnnData shard at memory://lamella-test/missing\.h5ad"):
+        MappedCollection(["memory://lamella-test/missing.h5ad"])
     with pytest.raises(InvalidArgument, match=r"encode_labels names \['donor'\].*obs_keys"):
         MappedCollection(paths, obs_keys=["cell_type"], encode_labels=["donor"])
     with pytest.raises(InvalidArgument, match=r"unknown_label has keys \['donor'\]"):
