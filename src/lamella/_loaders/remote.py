@@ -102,6 +102,8 @@ class RemotePath:
 def as_remote(location: Any) -> RemotePath | None:
     """A `RemotePath` for a URL with a scheme other than file:// ("s3://...") or a cloud `UPath`;
     None for a local path."""
+    if isinstance(location, RemotePath):
+        return location
     if isinstance(location, str):
         match = _SCHEME.match(location)
         if match is None or match.group(1).lower() in _LOCAL_PROTOCOLS:

@@ -9,6 +9,8 @@ collection pickles descriptions and opens a new `ShardReader` where it reads.
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +34,18 @@ ShardPath = Path | RemotePath
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _SPARSE = "csr_matrix"
 _NULLABLE = {"nullable-integer", "nullable-boolean", "nullable-string-array"}
+
+
+# the readers with an h5py file over a Python file object (remote h5ad shards): one still open when the
+# interpreter shuts down crashes it (HDF5 calls into half-finalized Python objects), as it does in a
+# DataLoader's spawned worker that exits with its dataset, so they are closed before that
+_READING_FILE_OBJECTS: weakref.WeakSet[ShardReader] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_file_object_readers() -> None:
+    for reader in list(_READING_FILE_OBJECTS):
+        reader.close()
 
 
 def shard_kind(path: ShardPath) -> ShardKind:
@@ -166,7 +180,9 @@ class ShardReader:
         self._remote_file = path.open_h5_file()
         try:
             # HDF5's chunk cache stays off as for local files: fsspec's block cache holds the bytes
-            return h5py.File(self._remote_file, "r", rdcc_nbytes=0)
+            store = h5py.File(self._remote_file, "r", rdcc_nbytes=0)
+            _READING_FILE_OBJECTS.add(self)
+            return store
         except (OSError, ValueError) as error:
             self._close_remote_file()
             raise UnreadableFile(
