@@ -20,7 +20,7 @@ from typing import Any
 import fsspec
 from fsspec.spec import AbstractFileSystem, make_instance
 
-from lamella.errors import LamellaError, PathNotFound, StorageError
+from lamella.errors import InvalidArgument, LamellaError, PathNotFound, StorageError
 
 __all__ = ["BLOCK_SIZE", "RemotePath", "as_remote", "remote_errors"]
 
@@ -108,6 +108,12 @@ def as_remote(location: Any) -> RemotePath | None:
         match = _SCHEME.match(location)
         if match is None or match.group(1).lower() in _LOCAL_PROTOCOLS:
             return None
+        protocol = match.group(1)
+        if protocol not in fsspec.registry and protocol not in fsspec.available_protocols():
+            raise InvalidArgument(
+                f"{location} has the protocol {protocol!r}, which fsspec does not know: "
+                "pass a local path, or a URL such as 's3://bucket/key.h5ad'"
+            )
         with remote_errors(location):
             fs, _ = fsspec.core.url_to_fs(location)
         return RemotePath(location, fs)

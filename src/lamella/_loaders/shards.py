@@ -78,14 +78,10 @@ def _file_kind(path: ShardPath, signature: bytes) -> ShardKind:
 def _remote_kind(path: RemotePath) -> ShardKind:
     """`shard_kind` of a remote shard: a prefix ("folder") holding zarr metadata, or an HDF5 object."""
     fs = path.fs
-    with remote_errors(path.url):
-        if not fs.exists(path.path):
-            raise PathNotFound(
-                f"no AnnData shard at {path.url}: check the URL, or that the object was not deleted "
-                "from the bucket"
-            )
-        if fs.isdir(path.path):
-            if any(fs.exists(path.child(marker)) for marker in (".zgroup", "zarr.json")):
+    with remote_errors(path.url):  # a missing object: fsspec's FileNotFoundError, so PathNotFound
+        if fs.info(path.path)["type"] == "directory":
+            names = {entry.rstrip("/").rpartition("/")[2] for entry in fs.ls(path.path, detail=False)}
+            if names & {".zgroup", "zarr.json"}:
                 return "zarr"
             raise InvalidArgument(
                 f"{path.url} is a folder but not a zarr store (no .zgroup or zarr.json): "
