@@ -28,12 +28,14 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 _LOCAL_PROTOCOLS = {"", "file", "local"}
 
 # h5ad shards are read through fsspec's "blockcache": an LRU of fixed blocks, kept per open file.
-# Random rows touch scattered blocks, and HDF5 returns to its metadata (B-trees, object headers) at
-# every read, which stays in the cache; "readahead" and "background" only help sequential reads.
-# A block is one GET: 256 KiB amortizes a request over the few rows it serves without reading much
-# more than they need; 64 blocks bound the cache at 16 MiB per open shard.
-BLOCK_SIZE = 256 * 1024
-MAX_BLOCKS = 64
+# Random rows touch scattered blocks, and HDF5 goes back to its metadata (B-tree nodes, object
+# headers) often, which stays cached; "readahead" and "background" serve sequential reads only (on
+# random rows "readahead" refetches at every jump, "background" fetches blocks no row needs). Every
+# block missed is one GET, HDF5's reads are sequential, and a GET costs the store's latency (tens of
+# ms on S3) plus its bytes: 1 MiB blocks let rows near each other share a GET for a few ms of transfer
+# each; 16 of them bound the cache at 16 MiB per open shard (and process).
+BLOCK_SIZE = 1024 * 1024
+MAX_BLOCKS = 16
 CACHE_TYPE = "blockcache"
 
 
