@@ -1,9 +1,10 @@
 """AnnData shards in an object store (S3, GCS, ...), read in place through fsspec: no local copy.
 
 `RemotePath` is the shard's URL and its fsspec filesystem. It pickles as the two (an fsspec
-filesystem pickles as its class and options, credentials taken from the environment where the
-caller's filesystem took them from there), and every process makes its own filesystem instance on
-first use, so worker processes of a `DataLoader` open the remote files themselves.
+filesystem pickles as its class and options: the options Lamella's `UPath`s carry, endpoint and keys
+read from the environment, travel with it; a plain `s3://` URL's filesystem has none, and s3fs reads
+the environment in each process), and every process makes its own filesystem instance on first use,
+so the worker processes of a `DataLoader` open the remote files themselves.
 
 An `.h5ad` shard is read by h5py from an fsspec file object; `open_h5_file` chooses its cache for
 random rows (see `BLOCK_SIZE`). A `.zarr` shard opens as a zarr group over an `FsspecStore`.

@@ -165,11 +165,11 @@ class ShardReader:
             ) from error
 
     def _open_remote(self, path: RemotePath) -> Any:
-        if self.kind == "zarr" and zarr is None:
-            raise InvalidArgument(
-                f"reading the zarr shard {path.url} needs zarr: pip install 'lamella[zarr]'"
-            )
         if self.kind == "zarr":
+            if zarr is None:
+                raise InvalidArgument(
+                    f"reading the zarr shard {path.url} needs zarr: pip install 'lamella[zarr]'"
+                )
             with remote_errors(path.url):
                 store = zarr.storage.FsspecStore.from_mapper(path.mapper(), read_only=True)
                 return zarr.open_group(store, mode="r")
