@@ -434,3 +434,74 @@ def test_a_collection_of_s3_anndata_shards_maps_through_the_cache(cloud: Cloud, 
         assert dataset[4]["X"].tolist() == [3.0, 3.0]
         assert all(str(path).startswith(str(ln.settings.cache_dir)) for path in dataset.path_list)
     assert len(downloads) == 2
+
+
+def _cells(n: int, seed: int) -> Any:
+    """A small AnnData with a sparse X and a categorical batch column."""
+    import anndata as ad
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n, 6), dtype=np.float32)
+    dense[dense < 0.5] = 0
+    obs = pd.DataFrame(
+        {"batch": pd.Categorical(rng.choice(["b1", "b2"], n))}, index=[f"c{seed}_{i}" for i in range(n)]
+    )
+    return ad.AnnData(sp.csr_matrix(dense), obs=obs, var=pd.DataFrame(index=[f"g{i}" for i in range(6)]))
+
+
+@pytest.fixture
+def streamed_cells(cloud: Cloud) -> Any:
+    """A collection of two h5ad shards and one zarr shard, all in the bucket."""
+    shards = [
+        ln.Artifact.from_anndata(_cells(20, 0), key="streamed/0.h5ad").save(),
+        ln.Artifact.from_anndata(_cells(15, 1), key="streamed/1.h5ad").save(),
+        ln.Artifact(_cells(10, 2), key="streamed/2.zarr", format="zarr").save(),
+    ]
+    return ln.Collection(shards, key="streamed cells").save()
+
+
+def test_a_collection_of_s3_anndata_shards_is_mapped_in_place_with_stream(
+    cloud: Cloud, streamed_cells: Any, downloads: list[str]
+) -> None:
+    import numpy as np
+
+    order = np.random.default_rng(0).permutation(45)
+    with streamed_cells.mapped(stream=True, obs_keys=["batch"]) as streamed:
+        assert [str(path) for path in streamed.path_list] == [
+            f"s3://{BUCKET}/{cloud.key_of(a)}" for a in streamed_cells.ordered_artifacts
+        ]
+        remote_batch = streamed[order]
+        remote_items = [streamed[int(i)] for i in order[:10]]
+    assert downloads == []  # nothing came into the cache
+    with streamed_cells.mapped(obs_keys=["batch"]) as cached:
+        local_batch = cached[order]
+        local_items = [cached[int(i)] for i in order[:10]]
+    assert len(downloads) == 3
+    assert remote_batch.keys() == local_batch.keys()
+    for key, values in local_batch.items():
+        np.testing.assert_array_equal(remote_batch[key], values)
+    for remote, local in zip(remote_items, local_items, strict=True):
+        np.testing.assert_array_equal(remote["X"], local["X"])
+        assert (remote["batch"], remote["_store_idx"]) == (local["batch"], local["_store_idx"])
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_dataloader_workers_reopen_the_s3_shards_mapped_with_stream(
+    streamed_cells: Any, downloads: list[str], context: str
+) -> None:
+    """Each worker process opens the remote files itself: forked workers make their own filesystem,
+    spawned ones get the dataset pickled (URL and filesystem options) and open it afresh."""
+    import numpy as np
+    from torch.utils.data import DataLoader
+
+    with streamed_cells.mapped(stream=True, obs_keys=["batch"]) as streamed:
+        expected = streamed[np.arange(len(streamed))]
+        loader = DataLoader(streamed, batch_size=8, num_workers=2, multiprocessing_context=context)
+        batches = list(loader)
+    assert downloads == []
+    np.testing.assert_array_equal(np.concatenate([b["X"].numpy() for b in batches]), expected["X"])
+    np.testing.assert_array_equal(np.concatenate([b["batch"].numpy() for b in batches]), expected["batch"])
+    np.testing.assert_array_equal(np.concatenate([b["_idx"].numpy() for b in batches]), np.arange(45))

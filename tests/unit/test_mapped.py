@@ -12,19 +12,22 @@ import os
 import pickle
 import subprocess
 import sys
+import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import anndata as ad
+import fsspec
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from fsspec.implementations.memory import MemoryFileSystem
 
 from lamella._loaders import MappedCollection
-from lamella.errors import InvalidArgument, OutOfRange, PathNotFound
+from lamella.errors import InvalidArgument, OutOfRange, PathNotFound, StorageError
 
 FORMATS = ["h5ad", "h5ad-gzip", "zarr2", "zarr3", "zarr3-sharded"]
 N_OBS = 30
@@ -466,8 +469,8 @@ def test_errors_name_the_value_and_the_fix(shards: Callable[..., list[Path]], fo
         MappedCollection([folder / "empty_dir"])
     with pytest.raises(PathNotFound, match=r"missing\.h5ad"):
         MappedCollection([folder / "missing.h5ad"])
-    with pytest.raises(InvalidArgument, match=r"not a local path.*cache"):
-        MappedCollection(["s3://bucket/a.h5ad"])
+    with pytest.raises(PathNotFound, match=r"no AnnData shard at memory://lamella-test/missing\.h5ad"):
+        MappedCollection(["memory://lamella-test/missing.h5ad"])
     with pytest.raises(InvalidArgument, match=r"encode_labels names \['donor'\].*obs_keys"):
         MappedCollection(paths, obs_keys=["cell_type"], encode_labels=["donor"])
     with pytest.raises(InvalidArgument, match=r"unknown_label has keys \['donor'\]"):
@@ -625,6 +628,191 @@ def test_neither_import_lamella_nor_the_registries_load_the_loader() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# ---- remote shards (fsspec's memory:// filesystem stands for a bucket) -------------------------------
+
+
+@pytest.fixture
+def in_memory() -> Iterator[Callable[[list[Path]], list[str]]]:
+    """`in_memory(paths)`: the local shards uploaded to memory://, their URLs (removed afterwards)."""
+    fs = fsspec.filesystem("memory")
+    uploaded: list[str] = []
+
+    def upload(paths: list[Path]) -> list[str]:
+        urls = []
+        for path in paths:
+            target = f"/lamella-test/{uuid.uuid4().hex[:8]}/{path.name}"
+            fs.put(str(path), target, recursive=path.is_dir())
+            uploaded.append(target)
+            urls.append(f"memory://{target.lstrip('/')}")
+        return urls
+
+    yield upload
+    for target in uploaded:
+        fs.rm(target, recursive=True)
+
+
+def assert_same_reads(remote: MappedCollection, local: MappedCollection, keys: list[str]) -> None:
+    order = np.random.default_rng(0).permutation(len(local))
+    streamed, cached = remote.read_batch(order), local.read_batch(order)
+    assert streamed.keys() == cached.keys()
+    for key in cached:
+        np.testing.assert_array_equal(streamed[key], cached[key])
+    for index in order[:8].tolist():
+        item, expected = remote[index], local[index]
+        for key in ["X", *keys]:
+            np.testing.assert_array_equal(item[key], expected[key])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_remote_shards_read_as_local_ones(
+    shards: Callable[..., list[Path]], in_memory: Callable[[list[Path]], list[str]], fmt: str
+) -> None:
+    paths = shards(fmt)
+    urls = in_memory(paths)
+    options: dict[str, Any] = {"obs_keys": ["cell_type", "batch", "score"], "layers_keys": ["X", "counts"]}
+    options["obsm_keys"] = ["X_pca"]
+    with MappedCollection(urls, **options) as remote, MappedCollection(paths, **options) as local:
+        assert [str(p) for p in remote.path_list] == urls
+        assert remote.label_names == [p.name for p in paths]
+        assert remote.shape == local.shape and remote.encoders == local.encoders
+        assert_same_reads(remote, local, ["counts", "obsm_X_pca", "cell_type", "batch", "score"])
+        assert list(remote.get_merged_labels("donor")) == list(local.get_merged_labels("donor"))
+
+
+def test_remote_shards_by_upath_filter_and_join(
+    shards: Callable[..., list[Path]], in_memory: Callable[[list[Path]], list[str]]
+) -> None:
+    from upath import UPath
+
+    paths = shards("h5ad", genes=([f"g{i}" for i in range(8)], [f"g{i}" for i in range(4, 12)]))
+    urls = in_memory([*paths, shards("zarr3")[0]])
+    options: dict[str, Any] = {"obs_keys": ["cell_type"], "obs_filter": {"donor": "d1"}, "join": "outer"}
+    remote = MappedCollection([UPath(url) for url in urls], **options)
+    local = MappedCollection([*paths, shards("zarr3")[0]], **options)
+    assert remote.shape == local.shape and list(remote.var_joint) == list(local.var_joint)
+    assert_same_reads(remote, local, ["cell_type"])
+    remote.close()
+    local.close()
+
+
+def test_remote_h5ad_is_read_through_hdf5_only(
+    shards: Callable[..., list[Path]], in_memory: Callable[[list[Path]], list[str]]
+) -> None:
+    """A remote file has no descriptor for `os.preadv`: no RawLayout, the h5py file stays open."""
+    import h5py
+
+    before = int(h5py.h5f.get_obj_count(h5py.h5f.OBJ_ALL, h5py.h5f.OBJ_FILE))
+    ds = MappedCollection(in_memory(shards("h5ad")), obs_keys=["cell_type"])
+    ds.read_batch([0, 5, 40])
+    assert all(shard.layouts == {} for shard in ds._shards)
+    assert all(reader is not None and reader._raw is None for reader in ds._readers)
+    assert int(h5py.h5f.get_obj_count(h5py.h5f.OBJ_ALL, h5py.h5f.OBJ_FILE)) == before + 2
+    ds.close()
+    assert int(h5py.h5f.get_obj_count(h5py.h5f.OBJ_ALL, h5py.h5f.OBJ_FILE)) == before
+
+
+def test_remote_shards_pickle_as_url_and_filesystem(
+    shards: Callable[..., list[Path]], in_memory: Callable[[list[Path]], list[str]]
+) -> None:
+    urls = in_memory([shards("h5ad")[0], shards("zarr3")[1]])
+    ds = MappedCollection(urls, obs_keys=["cell_type"], parallel=True)
+    expected = ds.read_batch(np.arange(len(ds)))
+    blob = pickle.dumps(ds)
+    assert b"h5py" not in blob and urls[0].encode() in blob
+    copy = pickle.loads(blob)
+    assert [str(p) for p in copy.path_list] == urls
+    np.testing.assert_array_equal(copy.read_batch(np.arange(len(ds)))["X"], expected["X"])
+    ds.close()
+    copy.close()
+
+
+def test_forked_child_reopens_remote_shards(
+    shards: Callable[..., list[Path]], in_memory: Callable[[list[Path]], list[str]]
+) -> None:
+    """A forked child (a DataLoader worker) makes its own filesystem and files; memory:// is copied."""
+    ds = MappedCollection(in_memory([shards("h5ad")[0], shards("zarr3")[1]]))
+    expected = ds.read_batch(np.arange(len(ds)))["X"]
+    parent_fs = ds._shards[0].path.fs  # type: ignore[union-attr]
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_read_in_child, args=(ds, queue))
+    child.start()
+    reversed_rows, first, _ = queue.get(timeout=30)
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(reversed_rows, expected[::-1])
+    np.testing.assert_array_equal(first, expected[0])
+    assert ds._shards[0].path.fs is parent_fs  # type: ignore[union-attr]
+    np.testing.assert_array_equal(ds.read_batch(np.arange(len(ds)))["X"], expected)
+    ds.close()
+
+
+def test_remote_shards_read_in_spawned_processes(shards: Callable[..., list[Path]]) -> None:
+    """The remote path (URL and filesystem) travels pickled; the process opens the file itself. A
+    local filesystem through fsspec stands for the bucket: memory:// lives in one process only."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    from lamella._loaders.remote import RemotePath
+
+    paths = [shards("h5ad")[0], shards("zarr2")[1]]
+    remote = [RemotePath(f"file://{path}", LocalFileSystem()) for path in paths]
+    ds = MappedCollection(remote, obs_keys=["cell_type"], parallel=True)
+    indices = [0, N_OBS + 1, 2 * N_OBS - 1]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        items = pool.starmap(operator.getitem, [(ds, i) for i in indices])
+    with MappedCollection(paths, obs_keys=["cell_type"]) as local:
+        for index, item in zip(indices, items, strict=True):
+            np.testing.assert_array_equal(item["X"], local[index]["X"])
+            assert item["cell_type"] == local[index]["cell_type"]
+    ds.close()
+
+
+class _DeniedFileSystem(MemoryFileSystem):
+    protocol = "lamella-denied"
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        raise PermissionError("Access Denied")
+
+
+class _ConnectionFailed(Exception):  # what botocore raises is not an OSError
+    pass
+
+
+class _UnreachableFileSystem(MemoryFileSystem):
+    protocol = "lamella-unreachable"
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        raise _ConnectionFailed('Could not connect to the endpoint URL: "http://127.0.0.1:9"')
+
+
+def test_remote_errors_name_the_url_and_the_fix(
+    shards: Callable[..., list[Path]], in_memory: Callable[[list[Path]], list[str]], folder: Path
+) -> None:
+    with pytest.raises(PathNotFound, match=r"no AnnData shard at memory://lamella-test/gone\.h5ad"):
+        MappedCollection(["memory://lamella-test/gone.h5ad"])
+    notes = folder / "notes.txt"
+    notes.write_text("not an AnnData")
+    (folder / "plain_dir").mkdir(exist_ok=True)
+    (folder / "plain_dir" / "a.txt").write_text("a")
+    text_url, folder_url = in_memory([notes, folder / "plain_dir"])
+    with pytest.raises(InvalidArgument, match=rf"{text_url} is neither an HDF5"):
+        MappedCollection([text_url])
+    with pytest.raises(InvalidArgument, match=rf"{folder_url} is a folder but not a zarr store"):
+        MappedCollection([folder_url])
+    fsspec.register_implementation("lamella-denied", _DeniedFileSystem, clobber=True)
+    fsspec.register_implementation("lamella-unreachable", _UnreachableFileSystem, clobber=True)
+    with pytest.raises(StorageError, match=r"no permission to read lamella-denied://b/a\.h5ad.*credentials"):
+        MappedCollection(["lamella-denied://b/a.h5ad"])
+    with pytest.raises(StorageError, match=r"cannot read lamella-unreachable://b/a\.h5ad.*reachable"):
+        MappedCollection(["lamella-unreachable://b/a.h5ad"])
+    with pytest.raises(
+        InvalidArgument, match=r"nosuchprotocol://b/a\.h5ad has the protocol 'nosuchprotocol'"
+    ):
+        MappedCollection(["nosuchprotocol://b/a.h5ad"])
+    with pytest.raises(InvalidArgument, match="a shard path must be a local path, a URL"):
+        MappedCollection([42])
 
 
 # ---- torch ---------------------------------------------------------------------------------------------

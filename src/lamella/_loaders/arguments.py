@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from lamella._loaders.remote import as_remote
+from lamella._loaders.shards import ShardPath
 from lamella.errors import InvalidArgument
 
 __all__ = [
@@ -20,27 +22,30 @@ __all__ = [
     "check_unknown_label",
 ]
 
-REMOTE_PREFIXES = ("s3://", "gs://", "gcs://", "http://", "https://", "hf://", "az://", "abfs://")
 
-
-def check_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    if isinstance(paths, str | os.PathLike):
+def check_paths(paths: Sequence[Any] | str | os.PathLike[str]) -> list[ShardPath]:
+    """Local paths as `Path`s; URLs ("s3://bucket/key.h5ad") and cloud `UPath`s as `RemotePath`s."""
+    if isinstance(paths, str | os.PathLike) or as_remote(paths) is not None:
         paths = [paths]
-    checked = []
+    checked: list[ShardPath] = []
     for path in paths:
-        text = os.fspath(path)
-        if text.startswith(REMOTE_PREFIXES):
+        remote = as_remote(path)
+        if remote is not None:
+            checked.append(remote)
+            continue
+        if not isinstance(path, str | os.PathLike):
             raise InvalidArgument(
-                f"{text} is not a local path: a MappedCollection reads local files; "
-                "load the artifacts into the cache first (artifact.cache())"
+                f"a shard path must be a local path, a URL such as 's3://bucket/key.h5ad' or a UPath, "
+                f"not {type(path).__name__}"
             )
-        checked.append(Path(text))
+        text = os.fspath(path)
+        checked.append(Path(text[len("file://") :] if text.startswith("file://") else text))
     if not checked:
         raise InvalidArgument("a MappedCollection needs at least one shard path")
     return checked
 
 
-def check_label_names(label_names: Sequence[str] | None, paths: list[Path]) -> list[str]:
+def check_label_names(label_names: Sequence[str] | None, paths: list[ShardPath]) -> list[str]:
     if label_names is None:
         return [path.name for path in paths]
     names = [str(name) for name in label_names]

@@ -17,7 +17,6 @@ import bisect
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
@@ -43,7 +42,7 @@ from lamella._loaders.labels import (
 )
 from lamella._loaders.ondisk import RawLayout
 from lamella._loaders.rows import FEW_ROWS, Output, fill_rows, read_row
-from lamella._loaders.shards import ColumnSpec, MatrixSpec, ShardKind, ShardReader, shard_kind
+from lamella._loaders.shards import ColumnSpec, MatrixSpec, ShardKind, ShardPath, ShardReader, shard_kind
 from lamella._logging import logger
 from lamella.errors import InvalidArgument, OutOfRange
 
@@ -54,7 +53,7 @@ __all__ = ["MappedCollection"]
 class _Shard:
     """What the collection knows about one shard; picklable (no open handle)."""
 
-    path: Path
+    path: ShardPath  # a local Path, or a RemotePath (URL and filesystem) that each process reopens
     kind: ShardKind
     name: str
     n_obs_file: int  # rows in the file
@@ -94,7 +93,10 @@ class MappedCollection:
     when encoded, else the label), `"_store_idx"` (which shard) and `"_idx"` (the index asked for).
 
     Args:
-        paths: local `.h5ad` files or `.zarr` folders in anndata's on-disk layout.
+        paths: `.h5ad` files or `.zarr` folders in anndata's on-disk layout: local paths, or remote
+            ones read in place through fsspec, as URLs (`"s3://bucket/key.h5ad"`) or cloud `UPath`s;
+            credentials come from the environment (or the UPath's options). Worker processes open
+            the remote files themselves.
         label_names: one name per shard (e.g. artifact keys or uids): errors name shards so, and
             `label_names[item["_store_idx"]]` tells where an item comes from. Default: the file names.
         layers_keys: layers to read; `None` or `"X"` in the list reads `.X` (under `"X"`).
@@ -115,7 +117,7 @@ class MappedCollection:
 
     def __init__(
         self,
-        paths: Sequence[str | os.PathLike[str]],
+        paths: Sequence[Any] | str | os.PathLike[str],
         label_names: Sequence[str] | None = None,
         layers_keys: str | Sequence[str] | None = None,
         obs_keys: str | Sequence[str] | None = None,

@@ -1,5 +1,6 @@
-"""One AnnData shard on disk: an `.h5ad` file (h5py) or a `.zarr` folder (zarr v2 or v3), read in
-anndata's on-disk layout without building an AnnData.
+"""One AnnData shard: an `.h5ad` file (h5py) or a `.zarr` folder (zarr v2 or v3), read in anndata's
+on-disk layout without building an AnnData; on local disk (a `Path`) or in an object store (a
+`RemotePath`, read in place through fsspec: see `remote.py`).
 
 `describe_*` validate an element once and return a small, picklable description; `ShardReader` reads
 rows of the described elements from an open handle. A handle never travels to another process: the
@@ -8,6 +9,8 @@ collection pickles descriptions and opens a new `ShardReader` where it reads.
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +19,7 @@ import h5py
 import numpy as np
 
 from lamella._loaders.ondisk import RawLayout, encoding_of, is_array, read_all, read_runs, runs_of
+from lamella._loaders.remote import RemotePath, remote_errors
 from lamella.errors import InvalidArgument, PathNotFound, UnreadableFile
 
 try:  # the zarr extra; only zarr shards need it
@@ -23,16 +27,31 @@ try:  # the zarr extra; only zarr shards need it
 except ImportError:  # pragma: no cover - zarr is installed with lamella[zarr]
     zarr = None  # type: ignore[assignment]
 
-__all__ = ["ColumnSpec", "MatrixSpec", "ShardReader", "shard_kind"]
+__all__ = ["ColumnSpec", "MatrixSpec", "ShardPath", "ShardReader", "shard_kind"]
 
 ShardKind = Literal["h5ad", "zarr"]
+ShardPath = Path | RemotePath
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _SPARSE = "csr_matrix"
 _NULLABLE = {"nullable-integer", "nullable-boolean", "nullable-string-array"}
 
 
-def shard_kind(path: Path) -> ShardKind:
+# the readers with an h5py file over a Python file object (remote h5ad shards): one still open when the
+# interpreter shuts down crashes it (HDF5 calls into half-finalized Python objects), as it does in a
+# DataLoader's spawned worker that exits with its dataset, so they are closed before that
+_READING_FILE_OBJECTS: weakref.WeakSet[ShardReader] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_file_object_readers() -> None:
+    for reader in list(_READING_FILE_OBJECTS):
+        reader.close()
+
+
+def shard_kind(path: ShardPath) -> ShardKind:
     """`"h5ad"` for an HDF5 file, `"zarr"` for a zarr folder; an error names anything else."""
+    if isinstance(path, RemotePath):
+        return _remote_kind(path)
     if not path.exists():
         raise PathNotFound(f"no AnnData shard at {path}: check the path, or load the artifact into the cache")
     if path.is_dir():
@@ -44,12 +63,32 @@ def shard_kind(path: Path) -> ShardKind:
         )
     with open(path, "rb") as handle:
         signature = handle.read(len(_HDF5_SIGNATURE))
+    return _file_kind(path, signature)
+
+
+def _file_kind(path: ShardPath, signature: bytes) -> ShardKind:
     if signature == _HDF5_SIGNATURE:
         return "h5ad"
     raise InvalidArgument(
         f"{path} is neither an HDF5 (.h5ad) file nor a zarr folder (suffix {path.suffix!r}): "
         "a MappedCollection reads AnnData shards stored as .h5ad or .zarr"
     )
+
+
+def _remote_kind(path: RemotePath) -> ShardKind:
+    """`shard_kind` of a remote shard: a prefix ("folder") holding zarr metadata, or an HDF5 object."""
+    fs = path.fs
+    with remote_errors(path.url):  # a missing object: fsspec's FileNotFoundError, so PathNotFound
+        if fs.info(path.path)["type"] == "directory":
+            names = {entry.rstrip("/").rpartition("/")[2] for entry in fs.ls(path.path, detail=False)}
+            if names & {".zgroup", "zarr.json"}:
+                return "zarr"
+            raise InvalidArgument(
+                f"{path.url} is a folder but not a zarr store (no .zgroup or zarr.json): "
+                "pass .h5ad files or .zarr folders written by anndata"
+            )
+        signature = fs.cat_file(path.path, start=0, end=len(_HDF5_SIGNATURE))
+    return _file_kind(path, signature)
 
 
 @dataclass(frozen=True)
@@ -78,10 +117,13 @@ class ShardReader:
     (`RawLayout`). HDF5 keeps ~0.5 MB per open file (its metadata cache), so once the layouts of all
     the datasets a collection reads are known and none needs HDF5, `release_hdf5()` closes the h5py
     file and a shard costs one file descriptor; the h5py file opens again if something needs it.
+
+    A remote h5ad shard has one handle, the h5py file over an fsspec file object: it has no file
+    descriptor to read at offsets, so HDF5 reads everything (no `RawLayout`) and the file stays open.
     """
 
     def __init__(
-        self, path: Path, kind: ShardKind, name: str, layouts: dict[str, RawLayout | None] | None = None
+        self, path: ShardPath, kind: ShardKind, name: str, layouts: dict[str, RawLayout | None] | None = None
     ) -> None:
         self.path = path
         self.kind = kind
@@ -91,6 +133,7 @@ class ShardReader:
         # passes its own dict, so the layouts outlive this reader and travel to worker processes
         self._layouts: dict[str, RawLayout | None] = {} if layouts is None else layouts
         self._raw: Any = None  # a file object, so a reader dropped without close() leaks no descriptor
+        self._remote_file: Any = None  # the fsspec file object h5py reads a remote h5ad shard from
         self._store: Any = None  # opened on first use
 
     @property
@@ -101,6 +144,8 @@ class ShardReader:
         return self._store
 
     def _open(self) -> Any:
+        if isinstance(self.path, RemotePath):
+            return self._open_remote(self.path)
         try:
             if self.kind == "h5ad":
                 # no chunk cache: h5py's default (8 MiB per open dataset) fills up with the chunks of
@@ -118,6 +163,32 @@ class ShardReader:
             raise UnreadableFile(
                 f"cannot open the AnnData shard {self.name} ({self.path}): {error}"
             ) from error
+
+    def _open_remote(self, path: RemotePath) -> Any:
+        if self.kind == "zarr":
+            if zarr is None:
+                raise InvalidArgument(
+                    f"reading the zarr shard {path.url} needs zarr: pip install 'lamella[zarr]'"
+                )
+            with remote_errors(path.url):
+                store = zarr.storage.FsspecStore.from_mapper(path.mapper(), read_only=True)
+                return zarr.open_group(store, mode="r")
+        self._remote_file = path.open_h5_file()
+        try:
+            # HDF5's chunk cache stays off as for local files: fsspec's block cache holds the bytes
+            store = h5py.File(self._remote_file, "r", rdcc_nbytes=0)
+            _READING_FILE_OBJECTS.add(self)
+            return store
+        except (OSError, ValueError) as error:
+            self._close_remote_file()
+            raise UnreadableFile(
+                f"cannot open the AnnData shard {self.name} ({path.url}): {error}"
+            ) from error
+
+    def _close_remote_file(self) -> None:
+        if self._remote_file is not None:
+            self._remote_file.close()
+            self._remote_file = None
 
     def release_hdf5(self, paths: list[str]) -> None:
         """Close the h5py file if every array in `paths` is read directly (keep the plain file open)."""
@@ -275,7 +346,7 @@ class ShardReader:
         return np.asarray(self.node(path)[start:stop])
 
     def _layout(self, path: str) -> RawLayout | None:
-        if self.kind != "h5ad":
+        if self.kind != "h5ad" or isinstance(self.path, RemotePath):  # no descriptor to read at offsets
             return None
         if path in self._layouts:
             layout = self._layouts[path]
@@ -331,3 +402,4 @@ class ShardReader:
         if self._store is not None and self.kind == "h5ad":
             self._store.close()
         self._store = None
+        self._close_remote_file()

@@ -262,6 +262,12 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
 
         Rows are read from the shards on demand (one sorted read per shard for a batch); variables
         are joined virtually (`join="inner"|"outer"`); obs labels are encoded as integers.
+
+        Shards in the cloud are downloaded into the cache first, and then read from local disk. With
+        `stream=True` they are read in place instead (h5ad through h5py over fsspec, zarr through
+        zarr's fsspec store), nothing is cached, and each `DataLoader` worker opens them itself;
+        every read of a row then waits on requests to the store, so random reads are far slower
+        than from the cache: stream to train on collections too large for the local disk.
         """
         artifacts = self._shards("map", is_run_input)
         return many.mapped_many(
