@@ -68,7 +68,10 @@ def _artifact_from_data(data: Any, **kwargs: Any) -> Artifact:
     return Artifact(data, **kwargs)
 
 
-def _new_file(data: Any, *, name: str | None = None, **kwargs: Any) -> Artifact:
+def _new_file(data: Any, *, name: str | None = None, **kwargs: Any) -> Any:
+    previous = kwargs.get("is_new_version_of")
+    if isinstance(previous, Collection):  # 0.x docs version a dataset through File(...)
+        return _new_dataset(data, name, **kwargs)
     if name is not None and kwargs.get("description") is None:
         kwargs["description"] = name
     return _artifact_from_data(data, **kwargs)

@@ -243,3 +243,13 @@ def test_a_collection_of_the_same_artifacts_is_the_saved_one_in_the_users_variab
     again = ln.Collection(tables[:2], key="same artifacts")
     assert again.save() == first and again.id == first.id
     assert list(again.load()["x"]) == list(first.load()["x"])
+
+
+def test_an_unsaved_meta_artifact_is_refused_before_anything_is_written(
+    ln: ModuleType, tables: list[Any]
+) -> None:
+    meta = ln.Artifact.from_dataframe(pd.DataFrame({"s": ["s1"]}), key="meta/unsaved.parquet")
+    with pytest.raises(InvalidArgument, match="save the meta artifact first"):
+        ln.Collection(tables[:1], key="with unsaved meta", meta_artifact=meta).save()
+    assert ln.Collection.filter(key="with unsaved meta").count() == 0
+    assert ln.Artifact.filter(key="meta/unsaved.parquet").count() == 0

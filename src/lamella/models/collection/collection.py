@@ -108,6 +108,7 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         super().__init__(key=key, description=description, hash=_content_hash(members), **kwargs)
         self.__dict__["_members"] = members
         self.__dict__["_revises"] = revises
+        self.__dict__["_save_artifacts"] = _save_artifacts
 
     def _lock_names(self) -> tuple[str, ...]:
         return ("lamella:collection",)
@@ -117,6 +118,11 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         if self.__dict__.get("id") is not None or "_members" not in self.__dict__:
             return super().save()
 
+        meta = self.__dict__.get("meta_artifact")
+        if meta is not None and meta.__dict__.get("id") is None:
+            if not self.__dict__.get("_save_artifacts"):
+                raise InvalidArgument(f"save the meta artifact first: {meta!r}.save()")
+            self.meta_artifact = meta.save()
         members = self.__dict__["_members"]
         if any(m.__dict__.get("id") is None for m in members):
             # a saved artifact may turn out to be an existing one (same content): collect that one
@@ -257,6 +263,7 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         dtype: str | None = None,
         stream: bool = False,
         is_run_input: bool | None = None,
+        **legacy: Any,
     ) -> Any:
         """A map-style dataset over the AnnData shards (h5ad, zarr) that a PyTorch `DataLoader` takes.
 
@@ -269,6 +276,15 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         every read of a row then waits on requests to the store, so random reads are far slower
         than from the cache: stream to train on collections too large for the local disk.
         """
+        if "label_keys" in legacy:  # LaminDB 0.x's names
+            legacy_lookups.warn_legacy("mapped(label_keys=...)", "mapped(obs_keys=...)")
+            obs_keys = legacy.pop("label_keys") if obs_keys is None else obs_keys
+        if "join_vars" in legacy:
+            legacy_lookups.warn_legacy("mapped(join_vars=...)", "mapped(join='inner'|'outer'|None)")
+            join_vars = legacy.pop("join_vars")
+            join = "inner" if join_vars == "auto" else join_vars
+        if legacy:
+            raise InvalidArgument(f"mapped() got unknown arguments: {', '.join(sorted(legacy))}")
         artifacts = self._shards("map", is_run_input)
         return many.mapped_many(
             artifacts,

@@ -75,6 +75,11 @@ class IsVersioned:
     def version(self, tag: str | None) -> None:
         self.version_tag = tag
 
+    @property
+    def initial_version(self) -> Any:
+        """The first version of this record's family (0.x's `initial_version`)."""
+        return self.versions.first()
+
     @classmethod
     def _stem_expression(cls) -> Any:
         return stem_expression(cls.uid, cls._uid_length)
