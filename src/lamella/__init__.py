@@ -46,9 +46,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "errors": ("lamella.errors", ""),
     "examples": ("lamella.examples", ""),
     "finish": ("lamella._tracking", "finish"),
+    "flow": ("lamella._tracking", "flow"),
     "save": ("lamella.models", "save"),
     "settings": ("lamella._setup.settings", "settings"),
     "setup": ("lamella._setup.setup_facade", ""),
+    "step": ("lamella._tracking", "step"),
     "track": ("lamella._tracking", "track"),
     "tracked": ("lamella._tracking", "tracked"),
     "view": ("lamella.models", "view"),
@@ -118,6 +120,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella._setup.settings import settings as settings
     from lamella._storage import UPath as UPath
     from lamella._tracking import finish as finish
+    from lamella._tracking import flow as flow
+    from lamella._tracking import step as step
     from lamella._tracking import track as track
     from lamella._tracking import tracked as tracked
     from lamella._tracking.context import context as context

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from lamella._tracking.transforms import source_hash
-from lamella.errors import DoesNotExist, InvalidArgument
+from lamella.errors import DoesNotExist, InvalidArgument, ValidationError
 
 Script = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -479,3 +479,71 @@ def test_a_tracked_function_called_after_finish_does_not_join_the_project(ln: Mo
     make_label("after finish")
     project = ln.Project.get(name="Screen")
     assert ln.ULabel.filter(projects=project).to_list("name") == ["during the run"]
+
+
+# ---- branch, space, features ------------------------------------------------------------------------
+
+
+def test_a_run_on_a_branch_saves_its_records_there(ln: ModuleType, table: pd.DataFrame) -> None:
+    branch = ln.Branch(name="experiment").save()
+    assert branch.id > 1 and ln.Branch.get(name="experiment") == branch
+    existing = ln.ULabel(name="shared").save()
+    transform = pipeline(ln)
+    run = ln.track(transform, branch="experiment")
+    assert ln.context.branch == branch
+    artifact = ln.Artifact.from_dataframe(table, key="branch/table.parquet").save()
+    label = ln.ULabel(name="made on the branch").save()
+    labels = ln.save([ln.ULabel(name=f"bulk {i}") for i in range(3)])
+    assert ln.ULabel(name="shared") == existing  # main's records are found by name on the branch
+    assert ln.Artifact.get(key="branch/table.parquet") == artifact  # the run sees its branch
+    ln.finish()
+
+    assert artifact.branch_id == label.branch_id == branch.id
+    assert {r.branch_id for r in labels} == {branch.id}
+    assert artifact.run == run and label.run == run
+    assert run.branch_id == 1 and ln.Run.filter(transform=transform).one() == run  # lineage stays on main
+    assert ln.Artifact.filter(key="branch/table.parquet").count() == 0  # main does not see the branch
+    assert ln.Artifact.filter(branch_id=branch.id).one() == artifact
+    assert ln.ULabel.filter(branch_id=branch.id).count() == 4
+    assert ln.Artifact.filter(kind="__lamella_env__").count() == 1  # lineage artifacts stay on main
+    after = ln.ULabel(name="after finish").save()
+    assert after.branch_id == 1
+
+
+def test_branch_and_space_by_record_or_name(ln: ModuleType) -> None:
+    space = ln.Space(name="restricted").save()
+    branch = ln.Branch(name="Review")
+    run = ln.track(pipeline(ln), branch=branch, space="restricted")  # an unsaved branch is saved
+    label = ln.ULabel(name="private").save()
+    ln.finish()
+    assert branch.id is not None and label.branch_id == branch.id and label.space_id == space.id
+    assert run.space_id == 1
+    ln.track(pipeline(ln), branch="main", space=ln.Space.get(1))  # main and "all" are the defaults
+    assert ln.ULabel(name="public").save().branch_id == 1
+    ln.finish()
+    with pytest.raises(DoesNotExist, match=r"ln\.Branch\(name='nope'\)\.save\(\)"):
+        ln.track(pipeline(ln), branch="nope")
+    with pytest.raises(DoesNotExist, match=r"ln\.Space\(name='nope'\)"):
+        ln.track(pipeline(ln), space="nope")
+    with pytest.raises(InvalidArgument, match="trash"):
+        ln.track(pipeline(ln), branch="trash")
+    with pytest.raises(InvalidArgument, match="branch="):
+        ln.track(pipeline(ln), branch=2)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="exists already"):
+        ln.Branch(name="review").save()  # names are unique, ignoring case
+    assert ln.Run.filter().count() == 2
+
+
+def test_features_are_annotated_on_the_run(ln: ModuleType) -> None:
+    ln.Feature(name="temperature", dtype=float).save()
+    ln.Feature(name="instrument", dtype=str).save()
+    run = ln.track(pipeline(ln), features={"temperature": 21.5, "instrument": "FACS"}, params={"n": 3})
+    ln.finish()
+    assert run.features.get_values() == {"temperature": 21.5, "instrument": "FACS"}
+    assert ln.Run.filter(temperature__gt=20).one() == run
+    assert run.params == {"n": 3}
+    with pytest.raises(ValidationError, match="not registered"):
+        ln.track(pipeline(ln), features={"humidity": 0.4})
+    with pytest.raises(InvalidArgument, match="features"):
+        ln.track(pipeline(ln), features=[("temperature", 1.0)])  # type: ignore[arg-type]
+    assert ln.Run.filter().count() == 1  # a bad feature value starts no run

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lamella import _storage
 from lamella._instance import state
 from lamella._query.relations import ReverseForeignKey
+from lamella.errors import InvalidArgument
 from lamella.models.core.columns import BigInt, UTCDateTime, utcnow
 from lamella.models.core.record import HasCreatedAt, SQLRecord, TracksUpdates
 
@@ -80,7 +81,11 @@ class Space(SQLRecord):
 
 
 class Branch(SQLRecord):
-    """A branch of records: 1 main, 0 archive, -1 trash."""
+    """A branch of records: 1 main, 0 archive, -1 trash; `ln.Branch(name=...).save()` makes one more.
+
+    Records a run saves go to its branch (`ln.track(branch=...)`); queries see main, and during such a
+    run also its branch, or the branch they name (`filter(branch_id=...)`).
+    """
 
     __tablename__ = "branch"
     _uid_length = 12
@@ -94,3 +99,19 @@ class Branch(SQLRecord):
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))
+
+    def _before_insert(self, session: Any) -> None:
+        """A new branch takes the next id after the built-in ones (inside the branch lock)."""
+        table = Branch.__table__.c
+        name = self.__dict__.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidArgument("a branch needs a name: ln.Branch(name='my-branch')")
+        taken = session.execute(select(table.id).where(func.lower(table.name) == name.lower())).first()
+        if taken is not None:
+            raise InvalidArgument(
+                f"a branch named {name!r} exists already (names are unique, ignoring case); "
+                f"use ln.Branch.get(name={name!r})"
+            )
+        if self.__dict__.get("id") is None:
+            top = session.execute(select(func.max(table.id))).scalar()
+            self.id = max(int(top or 1), 1) + 1
