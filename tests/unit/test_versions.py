@@ -237,3 +237,21 @@ def test_transform_versions_by_stem(ln: ModuleType) -> None:
     assert transform.version == "0000"
     assert transform.versions.one() == transform
     assert ln.Transform.get(transform.stem_uid) == transform
+
+
+def test_transform_revises_makes_the_next_version(ln: ModuleType) -> None:
+    first = ln.Transform(key="pipeline.py", kind="script", description="the pipeline").save()
+    second = ln.Transform(revises=first, source_code="print(2)\n", version="2.0").save()
+    assert second.uid == first.stem_uid + "0001" and second.stem_uid == first.stem_uid
+    assert (second.key, second.kind, second.description) == ("pipeline.py", "script", "the pipeline")
+    assert second.version == "2.0" and second.is_latest
+    assert not first.is_latest and ln.Transform.get(first.uid).is_latest is False
+    third = ln.Transform(key="renamed.py", revises=first).save()  # revising an older version appends
+    assert third.uid.endswith("0002") and third.key == "renamed.py"
+    assert ln.Transform.get(first.stem_uid) == third
+    assert [t.uid[12:] for t in first.versions] == ["0000", "0001", "0002"]
+    assert ln.Transform.filter(uid__startswith=first.stem_uid, is_latest=True).one() == third
+    with pytest.raises(InvalidArgument, match="revises= takes a Transform"):
+        ln.Transform(revises=ln.ULabel(name="x"))
+    with pytest.raises(InvalidArgument, match="never saved"):
+        ln.Transform(revises=ln.Transform(key="unsaved.py"))
