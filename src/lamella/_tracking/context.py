@@ -3,8 +3,9 @@
 `ln.track()` makes the calling script or notebook a Transform and starts a Run; records saved
 meanwhile link to that run (and to its project). `ln.finish()` completes it: finished_at, status,
 the environment, the report (what a script printed) and, for notebooks, the final source.
-Function runs (`@ln.tracked()`) live in a context variable, so threads and asyncio tasks each see
-their own.
+Function runs (`@ln.tracked()`, `@ln.flow()`, `@ln.step()`, in `decorator.py` and `flows.py`) live in
+a context variable, so threads and asyncio tasks each see their own. A run's branch and space are
+where the records it saves go; the transform and the run stay on main.
 """
 
 from __future__ import annotations
