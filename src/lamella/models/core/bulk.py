@@ -101,7 +101,7 @@ def _drop_names_created_meanwhile(model: type, records: list[Any], session: Any)
         columns = [column, table.c.type_id] if has_type else [column]
         where = [column.in_(names[start : start + 500])]
         if "branch_id" in table.c:
-            where.append(table.c.branch_id.in_({1, _branch_of(model)}))
+            where.append(table.c.branch_id.in_(sorted({state.MAIN_BRANCH, _branch_of(model)})))
         for row in session.execute(select(*columns).where(*where)):
             taken.add((row[0], row[1] if has_type else None))
     keep, seen = [], set()

@@ -79,6 +79,13 @@ class Space(SQLRecord):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))
 
+    def _before_insert(self, session: Any) -> None:
+        """The next id after the highest (inside the space lock): the space "all" is inserted with its
+        id, which leaves PostgreSQL's sequence behind at 1."""
+        if self.__dict__.get("id") is None:
+            top = session.execute(select(func.max(Space.__table__.c.id))).scalar()
+            self.id = int(top or 0) + 1
+
 
 class Branch(SQLRecord):
     """A branch of records: 1 main, 0 archive, -1 trash; `ln.Branch(name=...).save()` makes one more.
