@@ -126,7 +126,8 @@ class RunOptions:
         branch: Any = None,
         space: Any = None,
     ) -> RunOptions:
-        """Check and look up every option before anything is written."""
+        """Check and look up every option before the run is written (a project named for the first
+        time is created here, after the branch and space were found)."""
         if params is not None and not isinstance(params, dict):
             raise InvalidArgument(f"params must be a dict, not {type(params).__name__}")
         if features is not None and not isinstance(features, dict):
@@ -134,13 +135,8 @@ class RunOptions:
                 f"features must be a dict {{feature name: value}}, not {type(features).__name__}"
             )
         stored_params = redact_params(to_jsonable(params)) if params is not None else None
-        return cls(
-            stored_params,
-            features or None,
-            _resolve_project(project),
-            _resolve_branch(branch),
-            _resolve_space(space),
-        )
+        branch_record, space_record = _resolve_branch(branch), _resolve_space(space)  # may refuse: first
+        return cls(stored_params, features or None, _resolve_project(project), branch_record, space_record)
 
     @property
     def branch_id(self) -> int:
