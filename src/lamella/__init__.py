@@ -46,9 +46,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "errors": ("lamella.errors", ""),
     "examples": ("lamella.examples", ""),
     "finish": ("lamella._tracking", "finish"),
+    "flow": ("lamella._tracking", "flow"),
     "save": ("lamella.models", "save"),
     "settings": ("lamella._setup.settings", "settings"),
     "setup": ("lamella._setup.setup_facade", ""),
+    "step": ("lamella._tracking", "step"),
     "track": ("lamella._tracking", "track"),
     "tracked": ("lamella._tracking", "tracked"),
     "view": ("lamella.models", "view"),
@@ -57,13 +59,14 @@ _LAZY: dict[str, tuple[str, str]] = {
 # old spellings that keep working; accessing them warns with the new spelling
 _DEPRECATED: dict[str, tuple[str, str]] = {
     "FeatureSet": ("Schema", "lamella.models"),
-    "core": ("examples", "lamella._deprecated_namespaces"),
-    "dev": ("examples", "lamella._deprecated_namespaces"),
 }
 
 # names of earlier LaminDB eras (lamella/_legacy.py): they warn when used, not when looked up, so
-# `ln.select(ln.File, ...)` warns once
-_LEGACY = ("File", "Dataset", "add", "select")
+# `ln.select(ln.File, ...)` warns once; `ln.schema` is lnschema_core's registries under old names
+_LEGACY = ("File", "Dataset", "add", "schema", "select")
+
+# old namespaces (lamella/_deprecated_namespaces.py): each name read from them warns
+_OLD_NAMESPACES = ("core", "dev")
 
 __all__ = sorted([*_LAZY, "__version__"])
 
@@ -96,6 +99,8 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _LEGACY:
         return getattr(importlib.import_module("lamella._legacy"), name)
+    if name in _OLD_NAMESPACES:
+        return getattr(importlib.import_module("lamella._deprecated_namespaces"), name)
     if name in _DEPRECATED:
         new, module_name = _DEPRECATED[name]
         warnings.warn(f"ln.{name} is deprecated; use ln.{new}", DeprecationWarning, stacklevel=2)
@@ -105,7 +110,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return [*__all__, *_DEPRECATED, *_LEGACY]
+    return [*__all__, *_DEPRECATED, *_LEGACY, *_OLD_NAMESPACES]
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -118,6 +123,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella._setup.settings import settings as settings
     from lamella._storage import UPath as UPath
     from lamella._tracking import finish as finish
+    from lamella._tracking import flow as flow
+    from lamella._tracking import step as step
     from lamella._tracking import track as track
     from lamella._tracking import tracked as tracked
     from lamella._tracking.context import context as context

@@ -10,8 +10,15 @@
 | `ln.select(Registry, **lookups)` | `Registry.filter(**lookups)` |
 | `ln.FeatureSet(features)` | `ln.Schema(features)` |
 | `is_new_version_of=`, `name=`, `visibility=` | `revises=`, `description=`/`key=`, `branch_id=` (see `_query/legacy_lookups.py`) |
+| `ln.schema.Notebook`, `ln.schema.Pipeline` (lnschema_core) | `ln.Transform(..., kind="notebook")`, `kind="pipeline"` |
+| `ln.schema.File`, `.DObject`, `.DFolder`, `.Dataset`, `.Label`, `.FeatureSet` | `ln.Artifact`, `ln.Collection`, `ln.ULabel`, `ln.Schema` |
+| `ln.schema.<Registry>` (`Transform`, `Run`, `Storage`, `User`, ...) | `ln.<Registry>` |
+| `ln.core.run_context`, `ln.dev.run_context` | `ln.context` (in `_deprecated_namespaces.py`, with `ln.core.datasets`) |
 
-Old lookups and constructor arguments are translated by `lamella._query.legacy_lookups`.
+Old lookups and constructor arguments are translated by `lamella._query.legacy_lookups`. Every old name
+warns when it is used (called, or an attribute read), once per use, at the user's line; looking a
+renamed registry up (`ln.schema.File`) does not warn by itself, so `ln.select(ln.schema.File, ...)`
+warns once.
 """
 
 from __future__ import annotations
@@ -21,33 +28,75 @@ from typing import Any
 
 from lamella._query.legacy_lookups import warn_legacy
 from lamella.errors import InvalidArgument
-from lamella.models import Artifact, Collection, save
+from lamella.models import (
+    Artifact,
+    Branch,
+    Collection,
+    Feature,
+    FeatureValue,
+    Project,
+    Record,
+    Reference,
+    Run,
+    Schema,
+    Space,
+    Storage,
+    Transform,
+    ULabel,
+    User,
+    save,
+)
 
 
 class RegistryAlias:
     """An old registry name: calling it constructs today's registry, its attributes are today's, and
-    `isinstance(record, alias)` and `ln.select(alias, ...)` work on today's registry."""
+    `isinstance(record, alias)` and `ln.select(alias, ...)` work on today's registry.
 
-    def __init__(self, old: str, target: type, constructor: Any) -> None:
+    `kind`: the old name was a registry of its own for one kind of today's (`ln.schema.Notebook`,
+    transforms of kind "notebook"): construction sets it, `filter()` and `isinstance` check it.
+    """
+
+    def __init__(self, old: str, target: type, constructor: Any, *, kind: str | None = None) -> None:
         self._old = old
         self._target = target
         self._constructor = constructor
+        self._kind = kind
+
+    def _today(self, suffix: str) -> str:
+        """Today's spelling: `ln.Artifact` + suffix; a call of a kind alias names the kind."""
+        name = f"ln.{self._target.__name__}"
+        if suffix == "(...)" and self._kind is not None:
+            return f"{name}(..., kind={self._kind!r})"
+        return name + suffix
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        warn_legacy(f"ln.{self._old}(...)", f"ln.{self._target.__name__}(...)")
+        warn_legacy(f"ln.{self._old}(...)", self._today("(...)"))
         return self._constructor(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         extra = _EXTRA.get((self._old, name))
         if extra is not None:
             return extra
+        if name.startswith("_"):  # protocols and introspection, not the user's code
+            return getattr(self._target, name)
+        if self._kind is not None and name == "filter":
+            warn_legacy(
+                f"ln.{self._old}.filter(...)", f"ln.{self._target.__name__}.filter(kind={self._kind!r}, ...)"
+            )
+            return self._filter_kind
+        warn_legacy(f"ln.{self._old}.{name}", f"ln.{self._target.__name__}.{name}")
         return getattr(self._target, name)
 
+    def _filter_kind(self, *queries: Any, **lookups: Any) -> Any:
+        return self._target.filter(*queries, **{"kind": self._kind, **lookups})  # type: ignore[attr-defined]
+
     def __instancecheck__(self, instance: Any) -> bool:
+        if self._kind is not None:
+            return isinstance(instance, self._target) and getattr(instance, "kind", None) == self._kind
         return isinstance(instance, self._target)
 
     def __repr__(self) -> str:
-        return f"<ln.{self._old}: the old name of ln.{self._target.__name__}>"
+        return f"<ln.{self._old}: the old name of {self._today('')}>"
 
 
 def registry_of(model: Any) -> Any:
@@ -153,7 +202,89 @@ _EXTRA: dict[tuple[str, str], Any] = {
     ("File", "from_dir"): _file_from_dir,
     ("Dataset", "from_df"): _dataset_from_df,
     ("Dataset", "from_anndata"): _dataset_from_anndata,
+    ("schema.File", "from_dir"): _file_from_dir,
+    ("schema.Dataset", "from_df"): _dataset_from_df,
+    ("schema.Dataset", "from_anndata"): _dataset_from_anndata,
 }
+
+
+# --- ln.schema: the registries of lnschema_core (LaminDB 0.x) --------------------------------------
+
+
+def _transform_of_kind(kind: str) -> Any:
+    """The constructor of 0.x's `Notebook` / `Pipeline`: a transform of that kind (`title=`: the
+    description, `v=`: the version tag)."""
+
+    def construct(*args: Any, **kwargs: Any) -> Transform:
+        if "title" in kwargs:
+            title = kwargs.pop("title")
+            kwargs.setdefault("description", title)
+        if "v" in kwargs:
+            kwargs.setdefault("version", kwargs.pop("v"))
+        return Transform(*args, **{**kwargs, "kind": kind})
+
+    return construct
+
+
+class SchemaNamespace:
+    """`ln.schema`: lnschema_core's registries under their old names, each warning with today's."""
+
+    _RENAMED: dict[str, RegistryAlias] = {
+        "Notebook": RegistryAlias(
+            "schema.Notebook", Transform, _transform_of_kind("notebook"), kind="notebook"
+        ),
+        "Pipeline": RegistryAlias(
+            "schema.Pipeline", Transform, _transform_of_kind("pipeline"), kind="pipeline"
+        ),
+        "File": RegistryAlias("schema.File", Artifact, _new_file),
+        "DObject": RegistryAlias("schema.DObject", Artifact, _new_file),
+        "DFolder": RegistryAlias("schema.DFolder", Artifact, _new_file),
+        "Dataset": RegistryAlias("schema.Dataset", Collection, _new_dataset),
+        "Label": RegistryAlias("schema.Label", ULabel, ULabel),
+        "FeatureSet": RegistryAlias("schema.FeatureSet", Schema, Schema),
+    }
+    _SAME: dict[str, type] = {
+        registry.__name__: registry
+        for registry in (
+            Artifact,
+            Branch,
+            Collection,
+            Feature,
+            FeatureValue,
+            Project,
+            Record,
+            Reference,
+            Run,
+            Schema,
+            Space,
+            Storage,
+            Transform,
+            ULabel,
+            User,
+        )
+    }
+
+    def __getattr__(self, name: str) -> Any:
+        alias = self._RENAMED.get(name)
+        if alias is not None:
+            return alias  # warns when called or its attributes are read
+        registry = self._SAME.get(name)
+        if registry is not None:
+            warn_legacy(f"ln.schema.{name}", f"ln.{name}")
+            return registry
+        raise AttributeError(
+            f"ln.schema (lnschema_core's registries) has no {name!r}; today's registries are "
+            f"{', '.join(f'ln.{n}' for n in sorted(self._SAME))}"
+        )
+
+    def __dir__(self) -> list[str]:
+        return sorted([*self._RENAMED, *self._SAME])
+
+    def __repr__(self) -> str:
+        return "<ln.schema: the registries of LaminDB 0.x (lnschema_core); today they are ln.Artifact, ...>"
+
+
+schema = SchemaNamespace()
 
 
 # --- functions -------------------------------------------------------------------------------------

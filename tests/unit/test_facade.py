@@ -75,15 +75,19 @@ def test_featureset_warns_with_the_new_spelling() -> None:
 
 @pytest.mark.parametrize("old", ["core", "dev"])
 def test_old_datasets_namespaces_point_at_examples(old: str) -> None:
-    with pytest.warns(DeprecationWarning, match="ln.examples"):
-        namespace = getattr(lamella, old)
-    assert namespace.datasets is lamella.examples.datasets
-    frame = namespace.datasets.small_dataset1()
+    namespace = getattr(lamella, old)
+    with pytest.warns(
+        DeprecationWarning, match=rf"ln\.{old}\.datasets is deprecated; use ln\.examples\.datasets"
+    ):
+        assert namespace.datasets is lamella.examples.datasets
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        frame = namespace.datasets.small_dataset1()
     assert frame.shape[0] == 3
 
 
 def test_deprecated_names_are_not_in_all_but_in_dir() -> None:
-    for old in ("FeatureSet", "core", "dev"):
+    for old in ("FeatureSet", "core", "dev", "schema", "File", "Dataset"):
         assert old not in lamella.__all__
         assert old in dir(lamella)
 

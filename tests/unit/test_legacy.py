@@ -139,3 +139,92 @@ def test_feature_set_is_schema(ln: ModuleType) -> None:
     with pytest.warns(DeprecationWarning, match="ln.Schema"):
         feature_set = ln.FeatureSet(features).save()
     assert isinstance(feature_set, ln.Schema) and feature_set.n == 2
+
+
+# ---- ln.schema (lnschema_core), ln.core / ln.dev ----------------------------------------------------
+
+
+def test_schema_notebook_is_a_transform_of_kind_notebook(ln: ModuleType) -> None:
+    with pytest.warns(
+        LegacyAPIWarning,
+        match=r"ln\.schema\.Notebook\(\.\.\.\) is deprecated; use ln\.Transform\(\.\.\., kind='notebook'\)",
+    ):
+        notebook = ln.schema.Notebook(name="analysis.ipynb", title="My analysis", v="1")
+    assert isinstance(notebook, ln.Transform) and isinstance(notebook, ln.schema.Notebook)
+    assert (notebook.key, notebook.kind, notebook.description, notebook.version) == (
+        "analysis.ipynb",
+        "notebook",
+        "My analysis",
+        "1",
+    )
+    notebook.save()
+    pipeline = ln.Transform(key="flow", kind="pipeline").save()
+    assert not isinstance(pipeline, ln.schema.Notebook) and isinstance(pipeline, ln.schema.Pipeline)
+    with pytest.warns(LegacyAPIWarning, match=r"ln\.Transform\.filter\(kind='notebook', \.\.\.\)"):
+        assert ln.schema.Notebook.filter().one() == notebook  # only notebooks
+    with pytest.warns(
+        LegacyAPIWarning, match=r"ln\.schema\.Notebook\.get is deprecated; use ln\.Transform\.get"
+    ):
+        assert ln.schema.Notebook.get(notebook.uid) == notebook
+
+
+def test_schema_file_dataset_and_label_are_todays_registries(ln: ModuleType) -> None:
+    with pytest.warns(LegacyAPIWarning, match=r"ln\.schema\.File\(\.\.\.\) is deprecated; use ln\.Artifact"):
+        file = ln.schema.File(frame(), name="table")
+    assert isinstance(file, ln.Artifact) and isinstance(file, ln.schema.DObject)
+    file.save()
+    with pytest.warns(LegacyAPIWarning, match=r"ln\.Collection\(\.\.\.\)"):
+        dataset = ln.schema.Dataset(file, name="tables").save()
+    assert isinstance(dataset, ln.Collection) and dataset.key == "tables"
+    with pytest.warns(LegacyAPIWarning, match=r"ln\.ULabel\(\.\.\.\)"):
+        label = ln.schema.Label(name="tumor").save()
+    assert isinstance(label, ln.ULabel)
+    with pytest.warns(LegacyAPIWarning) as caught:
+        assert ln.select(ln.schema.File, description="table").one() == file
+    assert len(caught) == 1  # one use, one warning
+
+
+@pytest.mark.parametrize("name", ["Transform", "Run", "Storage", "User", "Feature", "Artifact", "ULabel"])
+def test_schema_names_of_todays_registries_warn_and_are_them(ln: ModuleType, name: str) -> None:
+    with pytest.warns(LegacyAPIWarning, match=rf"ln\.schema\.{name} is deprecated; use ln\.{name}$"):
+        registry = getattr(ln.schema, name)
+    assert registry is getattr(ln, name)
+
+
+def test_schema_warnings_point_at_the_users_line(ln: ModuleType) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ln.schema.Run  # noqa: B018
+        ln.schema.Notebook(name="n.ipynb")
+        ln.schema.File.filter  # noqa: B018
+    assert len(caught) == 3
+    assert {Path(w.filename).name for w in caught} == {"test_legacy.py"}
+    with pytest.raises(AttributeError, match=r"ln\.Artifact"):
+        ln.schema.Modality  # noqa: B018
+    assert "Notebook" in dir(ln.schema) and "Transform" in dir(ln.schema)
+
+
+def test_no_lnschema_core_module_is_importable() -> None:
+    with pytest.raises(ImportError):
+        __import__("lnschema_core")
+
+
+@pytest.mark.parametrize("old", ["core", "dev"])
+def test_core_run_context_is_the_context(ln: ModuleType, old: str) -> None:
+    namespace = getattr(ln, old)  # looking the namespace up is silent
+    with pytest.warns(LegacyAPIWarning, match=rf"ln\.{old}\.run_context is deprecated; use ln\.context$"):
+        run_context = namespace.run_context
+    assert run_context is ln.context
+    run = ln.track(ln.Transform(key="p", kind="pipeline"))
+    with pytest.warns(LegacyAPIWarning):
+        assert namespace.run_context.run == run
+    ln.finish()
+    with pytest.warns(LegacyAPIWarning, match=r"ln\.examples\.datasets"):
+        assert namespace.datasets is ln.examples.datasets
+    with pytest.raises(AttributeError, match=rf"ln\.{old}\.run_context"):
+        namespace.nothing_here  # noqa: B018
+
+
+def test_old_names_warn_on_attribute_use(ln: ModuleType) -> None:
+    with pytest.warns(LegacyAPIWarning, match=r"ln\.File\.filter is deprecated; use ln\.Artifact\.filter"):
+        assert ln.File.filter().count() == 0

@@ -274,3 +274,26 @@ def test_view_parents_with_children_and_of_a_transform(ln: ModuleType) -> None:
     assert (
         transform.view_parents(return_graph=True).source == transform.view_lineage(return_graph=True).source
     )
+
+
+# ---- transform.predecessors / .successors -----------------------------------------------------------
+
+
+def test_predecessors_and_successors_of_transforms(ln: ModuleType, three_steps: dict[str, Any]) -> None:
+    s = three_steps
+    ingest, normalize, train = (s[f"{name}_run"].transform for name in ("ingest", "normalize", "train"))
+    assert list(normalize.predecessors) == [ingest]
+    assert list(train.predecessors) == [normalize]  # the config was saved outside a run
+    assert ingest.predecessors.count() == 0  # raw came from no transform
+    assert list(ingest.successors) == [normalize]
+    assert list(normalize.successors) == [train]
+    assert train.successors.count() == 0
+    # a collection read by a later run counts too
+    collection = ln.Collection(s["model"], key="models").save()
+    report = ln.track(ln.Transform(key="report.py", kind="script"))
+    collection.load()
+    ln.finish()
+    assert list(train.successors) == [report.transform]
+    assert list(report.transform.predecessors) == [train]
+    with pytest.raises(InvalidArgument, match="never saved"):
+        ln.Transform(key="unsaved.py").predecessors  # noqa: B018

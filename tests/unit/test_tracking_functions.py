@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import lamella
+from lamella.errors import InvalidArgument
 
 Script = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -330,3 +331,150 @@ ln.finish()
     assert script_run.input_artifacts.count() == 0
     assert out1.load()["count"].sum() == pytest.approx(1.0)
     assert sys.executable  # the script ran with this interpreter
+
+
+# ---- @ln.flow() and @ln.step() ------------------------------------------------------------------------
+
+
+@lamella.step()
+def normalize(values: list[float]) -> list[float]:
+    lamella.ULabel(name=f"normalized {len(values)}").save()
+    total = sum(values)
+    return [v / total for v in values]
+
+
+@lamella.flow()
+def normalize_flow(values: list[float], label: str = "flow output") -> list[float]:
+    lamella.ULabel(name=label).save()
+    return normalize(values)
+
+
+@lamella.flow
+def bare_flow() -> Any:
+    return lamella.context.run
+
+
+@lamella.flow()
+def failing_flow() -> None:
+    normalize([1.0])
+    raise CalibrationError("flow broke")
+
+
+def test_a_flow_call_is_a_pipeline_run_and_its_steps_are_runs_it_initiated(ln: ModuleType) -> None:
+    assert normalize_flow([1.0, 3.0]) == [0.25, 0.75]
+    flow_transform = ln.Transform.get(key="test_tracking_functions.py:normalize_flow")
+    step_transform = ln.Transform.get(key="test_tracking_functions.py:normalize")
+    assert flow_transform.kind == "pipeline" and step_transform.kind == "function"
+    assert "def normalize_flow(" in flow_transform.source_code
+    flow_run = flow_transform.runs.one()
+    step_run = step_transform.runs.one()
+    assert flow_run.params == {"values": [1.0, 3.0], "label": "flow output"}
+    assert step_run.params == {"values": [1.0, 3.0]}
+    assert step_run.initiated_by_run == flow_run and flow_run.initiated_by_run is None
+    assert flow_run.status == step_run.status == "completed"
+    assert flow_run.finished_at is not None and flow_run.environment is not None
+    assert label_run(ln, "flow output") == flow_run  # what the flow saves links to its run
+    assert label_run(ln, "normalized 2") == step_run
+    assert ln.context.run is None  # global_run="clear": the context is back to what it was
+
+
+def test_a_flow_is_the_global_run_while_it_lasts(ln: ModuleType) -> None:
+    run = bare_flow()
+    assert run is not None and run.transform.key.endswith(":bare_flow")
+    assert ln.context.run is None
+
+    @ln.flow(global_run="memorize")
+    def remembered() -> None:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # threads see the global run, not the context var
+            list(pool.map(lambda i: ln.ULabel(name=f"thread {i}").save(), range(2)))
+
+    remembered()
+    flow_run = ln.Run.filter(transform__key__endswith=".remembered").one()
+    assert ln.context.run == flow_run and ln.context.run.status == "completed"
+    assert {label_run(ln, f"thread {i}") for i in range(2)} == {flow_run}
+    assert ln.ULabel(name="after the flow").save().run is None  # its run is finished
+
+    @ln.flow(global_run="none")
+    def private() -> Any:
+        return ln.context.run
+
+    assert private() == flow_run  # the context was left alone
+    with pytest.raises(InvalidArgument, match="global_run"):
+        ln.flow(global_run="sometimes")
+
+
+def test_a_flow_called_in_a_tracked_script_is_initiated_by_its_run(ln: ModuleType) -> None:
+    script_run = ln.track(pipeline(ln), project="Screen")
+    normalize_flow([2.0, 2.0], label="inside the script")
+    after = ln.ULabel(name="after the flow").save()
+    ln.finish()
+    flow_run = label_run(ln, "inside the script")
+    assert flow_run.initiated_by_run == script_run
+    assert after.run == script_run  # the script's run is current again
+    project = ln.Project.get(name="Screen")
+    assert {"inside the script", "normalized 2", "after the flow"} <= set(
+        ln.ULabel.filter(projects=project).to_list("name")
+    )  # a flow and its steps inherit the script's project
+
+
+def test_flow_arguments_named_project_and_branch_act_as_tracks(ln: ModuleType) -> None:
+    branch = ln.Branch(name="experiment").save()
+
+    @ln.flow()
+    def annotate(sample: str, project: str | None = None, branch: str | None = None) -> None:
+        ln.ULabel(name=sample).save()
+
+    annotate("s1", project="Atlas", branch="experiment")
+    run = ln.Run.filter(transform__key__endswith=".annotate").one()
+    assert run.params == {"sample": "s1", "project": "Atlas", "branch": "experiment"}
+    assert ln.Run.filter(projects__name="Atlas").one() == run
+    assert ln.ULabel.filter(name="s1").count() == 0  # on the branch, not on main
+    label = ln.ULabel.get(name="s1", branch_id=branch.id)
+    assert label.run == run and ln.ULabel.filter(projects__name="Atlas").count() == 0  # filter on main
+    assert ln.ULabel.filter(projects__name="Atlas", branch_id=branch.id).one() == label
+
+
+def test_an_error_in_a_flow_marks_it_and_its_step_and_propagates(ln: ModuleType) -> None:
+    with pytest.raises(CalibrationError, match="flow broke"):
+        failing_flow()
+    flow_run = ln.Run.filter(transform__key__endswith=":failing_flow").one()
+    assert flow_run.status == "errored" and flow_run.finished_at is not None
+    step_run = ln.Run.get(initiated_by_run=flow_run)
+    assert step_run.status == "completed"
+    assert ln.context.run is None
+
+
+def test_a_step_needs_a_run(ln: ModuleType) -> None:
+    with pytest.raises(InvalidArgument, match=r"@ln\.flow\(\)"):
+        normalize([1.0])
+    assert ln.Run.filter().count() == 0 and ln.ULabel.filter().count() == 0
+    script_run = ln.track(pipeline(ln))
+    assert normalize([1.0, 1.0]) == [0.5, 0.5]  # inside ln.track() a step is a function run of it
+    ln.finish()
+    assert label_run(ln, "normalized 2").initiated_by_run == script_run
+
+
+def test_async_flows_and_steps(ln: ModuleType) -> None:
+    @ln.step()
+    async def fetch(n: int) -> int:
+        await asyncio.sleep(0)
+        ln.ULabel(name=f"fetched {n}").save()
+        return n
+
+    @ln.flow(global_run="none")
+    async def gather(count: int) -> list[int]:
+        return list(await asyncio.gather(*(fetch(n) for n in range(count))))
+
+    assert asyncio.run(gather(3)) == [0, 1, 2]
+    flow_run = ln.Run.filter(transform__key__endswith=".gather").one()
+    assert {label_run(ln, f"fetched {n}").initiated_by_run for n in range(3)} == {flow_run}
+
+
+def test_a_flow_with_a_pinned_uid(ln: ModuleType) -> None:
+    @ln.flow(uid="FlowUid000010000")
+    def pinned() -> None:
+        pass
+
+    pinned()
+    transform = ln.Transform.get("FlowUid000010000")
+    assert transform.kind == "pipeline" and transform.runs.count() == 1

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from lamella._tracking.transforms import source_hash
-from lamella.errors import DoesNotExist, InvalidArgument
+from lamella.errors import DoesNotExist, InvalidArgument, ValidationError
 
 Script = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -479,3 +479,223 @@ def test_a_tracked_function_called_after_finish_does_not_join_the_project(ln: Mo
     make_label("after finish")
     project = ln.Project.get(name="Screen")
     assert ln.ULabel.filter(projects=project).to_list("name") == ["during the run"]
+
+
+# ---- branch, space, features ------------------------------------------------------------------------
+
+
+def test_a_run_on_a_branch_saves_its_records_there(ln: ModuleType, table: pd.DataFrame) -> None:
+    branch = ln.Branch(name="experiment").save()
+    assert branch.id > 1 and ln.Branch.get(name="experiment") == branch
+    existing = ln.ULabel(name="shared").save()
+    transform = pipeline(ln)
+    run = ln.track(transform, branch="experiment")
+    assert ln.context.branch == branch
+    artifact = ln.Artifact.from_dataframe(table, key="branch/table.parquet").save()
+    label = ln.ULabel(name="made on the branch").save()
+    labels = ln.save([ln.ULabel(name=f"bulk {i}") for i in range(3)])
+    assert ln.ULabel(name="shared") == existing  # main's records are found by name on the branch
+    assert ln.Artifact.get(key="branch/table.parquet") == artifact  # the run sees its branch
+    ln.finish()
+
+    assert artifact.branch_id == label.branch_id == branch.id
+    assert {r.branch_id for r in labels} == {branch.id}
+    assert artifact.run == run and label.run == run
+    assert run.branch_id == 1 and ln.Run.filter(transform=transform).one() == run  # lineage stays on main
+    assert ln.Artifact.filter(key="branch/table.parquet").count() == 0  # main does not see the branch
+    assert ln.Artifact.filter(branch_id=branch.id).one() == artifact
+    assert ln.ULabel.filter(branch_id=branch.id).count() == 4
+    assert ln.Artifact.filter(kind="__lamella_env__").count() == 1  # lineage artifacts stay on main
+    after = ln.ULabel(name="after finish").save()
+    assert after.branch_id == 1
+
+
+def test_branch_and_space_by_record_or_name(ln: ModuleType) -> None:
+    space = ln.Space(name="restricted").save()
+    branch = ln.Branch(name="Review")
+    run = ln.track(pipeline(ln), branch=branch, space="restricted")  # an unsaved branch is saved
+    label = ln.ULabel(name="private").save()
+    ln.finish()
+    assert branch.id is not None and label.branch_id == branch.id and label.space_id == space.id
+    assert run.space_id == 1
+    ln.track(pipeline(ln), branch="main", space=ln.Space.get(1))  # main and "all" are the defaults
+    assert ln.ULabel(name="public").save().branch_id == 1
+    ln.finish()
+    with pytest.raises(DoesNotExist, match=r"ln\.Branch\(name='nope'\)\.save\(\)"):
+        ln.track(pipeline(ln), branch="nope")
+    with pytest.raises(DoesNotExist, match=r"ln\.Space\(name='nope'\)"):
+        ln.track(pipeline(ln), space="nope")
+    with pytest.raises(InvalidArgument, match="trash"):
+        ln.track(pipeline(ln), branch="trash")
+    with pytest.raises(InvalidArgument, match="branch="):
+        ln.track(pipeline(ln), branch=2)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="exists already"):
+        ln.Branch(name="review").save()  # names are unique, ignoring case
+    assert ln.Run.filter().count() == 2
+
+
+def test_features_are_annotated_on_the_run(ln: ModuleType) -> None:
+    ln.Feature(name="temperature", dtype=float).save()
+    ln.Feature(name="instrument", dtype=str).save()
+    run = ln.track(pipeline(ln), features={"temperature": 21.5, "instrument": "FACS"}, params={"n": 3})
+    ln.finish()
+    assert run.features.get_values() == {"temperature": 21.5, "instrument": "FACS"}
+    assert ln.Run.filter(temperature__gt=20).one() == run
+    assert run.params == {"n": 3}
+    with pytest.raises(ValidationError, match="not registered"):
+        ln.track(pipeline(ln), features={"humidity": 0.4})
+    with pytest.raises(InvalidArgument, match="features"):
+        ln.track(pipeline(ln), features=[("temperature", 1.0)])  # type: ignore[arg-type]
+    assert ln.Run.filter().count() == 1  # a bad feature value starts no run
+
+
+# ---- the transform's identity: a stem uid, LaminDB 0.x's settings -----------------------------------
+
+
+def test_track_with_a_stem_uid_names_the_scripts_family(
+    ln: ModuleType, run_script: Script, run_python: Script
+) -> None:
+    source = 'import lamella as ln\n\nln.track("FPnfDtJz8qbE")\nln.finish()\n'
+    run_script("first_name.py", source)
+    transform = ln.Transform.get(key="first_name.py")
+    assert transform.uid == "FPnfDtJz8qbE0000" and transform.kind == "script"
+    run_script("renamed.py", source)  # a rename keeps the family: the same source, the same transform
+    assert transform.runs.count() == 2 and ln.Transform.filter(key="renamed.py").count() == 0
+    edited = source.replace("ln.finish()", "print('edited')\nln.finish()")
+    run_script("renamed.py", edited)
+    new = ln.Transform.get("FPnfDtJz8qbE")
+    assert new.uid == "FPnfDtJz8qbE0001" and new.key == "renamed.py" and new.is_latest
+    assert not ln.Transform.get(transform.uid).is_latest
+    # a stem of a pipeline made by hand is that pipeline's latest version, as before
+    pipeline_transform = pipeline(ln)
+    assert ln.track(pipeline_transform.stem_uid).transform == pipeline_transform
+    ln.finish()
+    result = run_python('import lamella as ln\nln.track("NoSuchStem00")\n')  # no file to make it from
+    assert result.returncode != 0 and "no Transform with uid stem 'NoSuchStem00'" in result.stderr
+
+
+def test_old_transform_settings_set_the_scripts_identity(ln: ModuleType, run_script: Script) -> None:
+    source = """import warnings
+import lamella as ln
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    ln.settings.transform.stem_uid = "OldStemUid12"
+    ln.settings.transform.version = "1"
+    ln.settings.transform.name = "My analysis"
+print("WARNINGS", len(caught), caught[0].category.__name__)
+ln.track()
+ln.finish()
+"""
+    result = run_script("legacy.py", source)
+    assert "WARNINGS 3 LegacyAPIWarning" in result.stdout
+    first = ln.Transform.get(key="legacy.py")
+    assert first.uid == "OldStemUid120000" and first.version == "1" and first.description == "My analysis"
+    run_script("legacy.py", source)  # the same version and source: the same transform
+    assert first.runs.count() == 2
+    changed = source.replace("ln.finish()", "print('changed')\nln.finish()")
+    failed = run_script("legacy.py", changed, check=False)  # a changed source under the same version
+    assert failed.returncode != 0 and "new version" in failed.stderr
+    run_script("legacy.py", changed.replace('version = "1"', 'version = "2"'))
+    second = ln.Transform.get("OldStemUid12")
+    assert second.uid == "OldStemUid120001" and second.version == "2" and second.runs.count() == 1
+
+
+# ---- ln.settings.sync_git_repo ----------------------------------------------------------------------
+
+
+def git(*args: str, cwd: Path) -> str:
+    done = subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.org",
+            "-c",
+            "init.defaultBranch=main",
+            *args,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def origin(tmp_path: Path) -> Path:
+    """A bare repository with one commit of `analysis.py` (SCRIPT), and a clone of it in `work/`."""
+    bare = tmp_path / "origin.git"
+    git("init", "--quiet", "--bare", str(bare), cwd=tmp_path)
+    git("clone", "--quiet", str(bare), "work", cwd=tmp_path)
+    work = tmp_path / "work"
+    (work / "scripts").mkdir()
+    (work / "scripts" / "analysis.py").write_text(SCRIPT)
+    git("add", ".", cwd=work)
+    git("commit", "--quiet", "-m", "analysis", cwd=work)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=work)
+    return bare
+
+
+def run_in(folder: Path, name: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "LAMELLA_HOME": str(home), **env}
+    environment.pop("LAMELLA_CACHE_DIR", None)
+    return subprocess.run(
+        [sys.executable, name], capture_output=True, text=True, env=environment, cwd=folder, timeout=120
+    )
+
+
+def test_sync_git_repo_references_the_committed_script(ln: ModuleType, origin: Path, home: Path) -> None:
+    work = origin.parent / "work"
+    commit = git("rev-parse", "HEAD", cwd=work)
+    result = run_in(work / "scripts", "analysis.py", home, LAMELLA_SYNC_GIT_REPO=str(origin))
+    assert result.returncode == 0, result.stderr
+    transform = ln.Transform.get(key="analysis.py")
+    base = str(origin)[: -len(".git")]
+    assert transform.reference == f"{base}/blob/{commit}/scripts/analysis.py"
+    assert transform.reference_type == "url"
+    assert transform.source_code == SCRIPT and transform.runs.one().status == "completed"
+
+
+def test_sync_git_repo_finds_the_content_in_the_repositorys_history(
+    ln: ModuleType, origin: Path, home: Path, tmp_path: Path
+) -> None:
+    work = origin.parent / "work"
+    first = git("rev-parse", "HEAD", cwd=work)
+    (work / "scripts" / "analysis.py").write_text(SCRIPT.replace("hello", "hello again"))
+    git("commit", "--quiet", "-am", "edit", cwd=work)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=work)
+    elsewhere = tmp_path / "elsewhere"  # a copy outside any checkout, with the first commit's content
+    elsewhere.mkdir()
+    (elsewhere / "reanalysis.py").write_text(
+        SCRIPT.replace("ln.track()", f"ln.settings.sync_git_repo = {str(origin)!r}\nln.track()")
+    )
+    (work / "scripts" / "reanalysis.py").write_text((elsewhere / "reanalysis.py").read_text())
+    git("add", ".", cwd=work)
+    git("commit", "--quiet", "-m", "copy", cwd=work)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=work)
+    copy_commit = git("rev-parse", "HEAD", cwd=work)
+    result = run_in(elsewhere, "reanalysis.py", home)
+    assert result.returncode == 0, result.stderr
+    base = str(origin)[: -len(".git")]
+    assert (
+        ln.Transform.get(key="reanalysis.py").reference == f"{base}/blob/{copy_commit}/scripts/reanalysis.py"
+    )
+    assert first != copy_commit
+
+    # a change that is in no commit: an error before the run starts
+    (elsewhere / "reanalysis.py").write_text((elsewhere / "reanalysis.py").read_text() + "# not committed\n")
+    failed = run_in(elsewhere, "reanalysis.py", home)
+    assert failed.returncode != 0 and "is in no commit of" in failed.stderr
+    assert ln.Transform.filter(key="reanalysis.py").count() == 1  # checked before anything is written
+    assert ln.Run.filter().count() == 1
+
+
+def test_an_uncommitted_change_in_the_checkout_is_refused(ln: ModuleType, origin: Path, home: Path) -> None:
+    work = origin.parent / "work"
+    (work / "scripts" / "analysis.py").write_text(SCRIPT + "# edited\n")
+    failed = run_in(work / "scripts", "analysis.py", home, LAMELLA_SYNC_GIT_REPO=str(origin))
+    assert failed.returncode != 0 and "commit and push it" in failed.stderr
+    assert ln.Run.filter().count() == 0

@@ -251,3 +251,21 @@ def test_versions_are_numbered_as_users_count_and_filter_by_that_number(
     assert set(v3.versions.filter(version__in=["1", "final"])) == {v1, v3}
     assert v3.versions.exclude(version="1").count() == 2
     assert ln.Artifact.filter(version="3").count() == 0  # the third is called "final"
+
+
+def test_transform_revises_makes_the_next_version(ln: ModuleType) -> None:
+    first = ln.Transform(key="pipeline.py", kind="script", description="the pipeline").save()
+    second = ln.Transform(revises=first, source_code="print(2)\n", version="2.0").save()
+    assert second.uid == first.stem_uid + "0001" and second.stem_uid == first.stem_uid
+    assert (second.key, second.kind, second.description) == ("pipeline.py", "script", "the pipeline")
+    assert second.version == "2.0" and second.is_latest
+    assert not first.is_latest and ln.Transform.get(first.uid).is_latest is False
+    third = ln.Transform(key="renamed.py", revises=first).save()  # revising an older version appends
+    assert third.uid.endswith("0002") and third.key == "renamed.py"
+    assert ln.Transform.get(first.stem_uid) == third
+    assert [t.uid[12:] for t in first.versions] == ["0000", "0001", "0002"]
+    assert ln.Transform.filter(uid__startswith=first.stem_uid, is_latest=True).one() == third
+    with pytest.raises(InvalidArgument, match="revises= takes a Transform"):
+        ln.Transform(revises=ln.ULabel(name="x"))
+    with pytest.raises(InvalidArgument, match="never saved"):
+        ln.Transform(revises=ln.Transform(key="unsaved.py"))

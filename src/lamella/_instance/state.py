@@ -1,7 +1,8 @@
 """What this process remembers between calls, in one object: `process`.
 
-The connected instance, the run context of `ln.track()` and `@ln.tracked()`, the runtime settings
-(`ln.settings.cache_dir`, `track_run_inputs`) and the caches that speed saves and reads up. It lives
+The connected instance, the run context of `ln.track()` and `@ln.tracked()` / `@ln.flow()` /
+`@ln.step()` (run, project, branch, space), the runtime settings (`ln.settings.cache_dir`,
+`track_run_inputs`, `creation`, `sync_git_repo`) and the caches that speed saves and reads up. It lives
 in the lowest layer that needs it, so a save (in `models`) reads the current run without importing
 the tracking layer that sets it. `process.reset()` forgets all of it, as a new process would.
 
@@ -20,11 +21,15 @@ from typing import TYPE_CHECKING, Any
 from lamella._instance import paths
 from lamella._instance.config import OPTIONAL_MODULES
 from lamella._instance.hooks import hooks
-from lamella.errors import PathNotAFolder, StorageError
+from lamella.errors import InvalidArgument, PathNotAFolder, StorageError
 
 if TYPE_CHECKING:
     from lamella._instance.config import InstanceConfig, UserConfig
     from lamella._instance.database import Database
+
+
+MAIN_BRANCH = 1  # the branch ids: 1 main, 0 archive, -1 trash, 2 and up created by users
+ALL_SPACE = 1  # the space every record starts in
 
 
 @dataclass
@@ -52,22 +57,79 @@ class Instance:
 
 
 class RunContext:
-    """`ln.context`: the transform, run and project of `ln.track()` in this process.
+    """`ln.context`: the transform, run, project, branch and space of `ln.track()` in this process.
 
-    The tracking layer sets these; saves read them through `current_run()` / `current_project()`.
+    The tracking layer sets these; saves read them through `current_run()`, `current_project()`,
+    `current_branch_id()` and `current_space_id()`.
     """
 
     def __init__(self) -> None:
-        # a Transform, a Run and a Project, or None: typed loosely, the registries sit layers above
+        # a Transform, a Run, a Project, a Branch and a Space, or None: typed loosely, the registries
+        # sit layers above
         self.transform: Any = None
         self.run: Any = None
         self.project: Any = None
+        self.branch: Any = None  # None: main
+        self.space: Any = None  # None: the space "all"
         self._instance_uid: str | None = None  # the instance the run lives in
         self._capture: Any = None  # the script's stdout/stderr tee (tracking's ScriptCapture)
         self._notebook: Path | None = None
 
     def __repr__(self) -> str:
         return f"Context(transform={self.transform!r}, run={self.run!r})"
+
+
+@dataclass
+class RunScope:
+    """The run of a tracked function, flow or step call, and what its saves inherit.
+
+    Lives in the `function_run` context variable, so threads and asyncio tasks each see their own.
+    """
+
+    run: Any
+    instance_uid: str
+    project: Any = None
+    branch_id: int = MAIN_BRANCH
+    space_id: int = ALL_SPACE
+    restore: Any = None  # a flow's: the `ln.context` values to put back when it returns
+
+
+class CreationSettings:
+    """`ln.settings.creation`: how records are created (LaminDB's `CreationSettings`)."""
+
+    _FIELDS = {
+        # look up a named record (ULabel, Project, Record, ...) when it is constructed and return the
+        # saved one; False skips that query (faster bulk creation): `.save()` still finds it
+        "search_names": True,
+        # accepted for LaminDB code; an S3 object's size and ETag come with the request that checks
+        # it exists, so there is no separate query to skip
+        "artifact_skip_size_hash": False,
+        # no warning when an artifact is created outside a run (ln.track() / @ln.flow())
+        "artifact_silence_missing_run_warning": False,
+    }
+
+    def __init__(self) -> None:
+        for name, default in self._FIELDS.items():
+            object.__setattr__(self, name, default)
+
+    if not TYPE_CHECKING:  # mypy sees the annotations below
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name not in self._FIELDS:
+                raise InvalidArgument(
+                    f"ln.settings.creation has no setting {name!r}; the settings are {', '.join(self._FIELDS)}"
+                )
+            if not isinstance(value, bool):
+                raise InvalidArgument(f"ln.settings.creation.{name} takes True or False, not {value!r}")
+            object.__setattr__(self, name, value)
+
+    search_names: bool
+    artifact_skip_size_hash: bool
+    artifact_silence_missing_run_warning: bool
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)}" for name in self._FIELDS)
+        return f"CreationSettings({values})"
 
 
 class ProcessState:
@@ -80,6 +142,14 @@ class ProcessState:
         # runtime settings (`ln.settings`)
         self.cache_dir: Path | None = None
         self.track_run_inputs = True
+        self.creation = CreationSettings()
+        self.sync_git_repo: str | None = None  # None: the LAMELLA_SYNC_GIT_REPO environment variable
+        # LaminDB 0.x's `ln.settings.transform.stem_uid` / `.version` / `.name`: the identity track() gives
+        # the script or notebook
+        self.transform_stem_uid: str | None = None
+        self.transform_version: str | None = None
+        self.transform_name: str | None = None
+        self.warned_missing_run = False  # the warning for an artifact made outside a run, once
         # caches: (instance uid, run id) -> (link table, record id) linked as inputs; (instance uid, storage id)
         # -> storage root; (instance uid, function key) -> transform id of a tracked function
         self.linked_inputs: dict[tuple[str, int], set[tuple[str, int]]] = {}
@@ -100,6 +170,10 @@ class ProcessState:
         self.context.__init__()  # type: ignore[misc]  # in place: `ln.context` is this object
         self.cache_dir = None
         self.track_run_inputs = True
+        self.creation = CreationSettings()
+        self.sync_git_repo = None
+        self.transform_stem_uid = self.transform_version = self.transform_name = None
+        self.warned_missing_run = False
         self.linked_inputs.clear()
         self.storage_roots.clear()
         self.tracked_transforms.clear()
@@ -108,9 +182,11 @@ class ProcessState:
 
 process = ProcessState()
 
-# the innermost tracked function's run (a Run) and the uid of its instance; a context variable, so threads
-# and asyncio tasks each see their own
-function_run: ContextVar[tuple[Any, str] | None] = ContextVar("lamella_function_run", default=None)
+# the innermost tracked function's (or flow's, or step's) run scope; a context variable, so threads and
+# asyncio tasks each see their own
+function_run: ContextVar[RunScope | None] = ContextVar("lamella_function_run", default=None)
+# what a function run of another instance leaves to saves in this one: no run, project, branch or space
+_OTHER_INSTANCE = RunScope(run=None, instance_uid="")
 
 
 def current() -> Instance:
@@ -150,18 +226,44 @@ def _script_run() -> Any:
     return run if context._instance_uid == connected_uid() else None
 
 
+def _function_scope() -> RunScope | None:
+    """The innermost function run's scope; a blank one while that run belongs to another instance."""
+    scope = function_run.get()
+    if scope is not None and scope.instance_uid != connected_uid():
+        return _OTHER_INSTANCE
+    return scope
+
+
 def current_run() -> Any:
     """The run new records link to: the innermost tracked function's, else the script's (until finished)."""
-    running = function_run.get()
-    if running is not None:
-        run, instance_uid = running
-        return run if instance_uid == connected_uid() else None
-    return _script_run()
+    scope = _function_scope()
+    return scope.run if scope is not None else _script_run()
 
 
 def current_project() -> Any:
-    """The project of `ln.track(project=...)`, while that run is going on."""
+    """The project of the current run (`ln.track(project=...)`, inherited by the functions it calls)."""
+    scope = _function_scope()
+    if scope is not None:
+        return scope.project
     return process.context.project if _script_run() is not None else None
+
+
+def current_branch_id() -> int:
+    """The branch new records go to: the current run's (`ln.track(branch=...)`), else main (1)."""
+    scope = _function_scope()
+    if scope is not None:
+        return scope.branch_id
+    branch = process.context.branch
+    return MAIN_BRANCH if branch is None or _script_run() is None else int(branch.id)
+
+
+def current_space_id() -> int:
+    """The space new records go to: the current run's (`ln.track(space=...)`), else "all" (1)."""
+    scope = _function_scope()
+    if scope is not None:
+        return scope.space_id
+    space = process.context.space
+    return ALL_SPACE if space is None or _script_run() is None else int(space.id)
 
 
 def cache_dir() -> Path:

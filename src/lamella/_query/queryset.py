@@ -104,7 +104,10 @@ class QuerySet(Subqueryable, Generic[T]):
         conditions = list(self._where)
         table_columns = self.model.__table__.c
         if "branch_id" in table_columns and not self._all_branches and not (self._names & _SEES_ALL_BRANCHES):
-            conditions.append(table_columns.branch_id == 1)
+            branch = state.current_branch_id()  # inside a run on a branch: main and that branch
+            conditions.append(
+                table_columns.branch_id == 1 if branch == 1 else table_columns.branch_id.in_((1, branch))
+            )
         default_where = getattr(self.model, "_default_where", None)
         if default_where is not None and not (self._names & {"id", "pk", "uid", "kind"}):
             conditions.extend(default_where())

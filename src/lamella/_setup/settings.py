@@ -1,4 +1,9 @@
-"""`ln.settings`: runtime settings of the connected instance (storage, cache, run-input tracking)."""
+"""`ln.settings`: runtime settings of the connected instance (storage, cache, run-input tracking,
+record creation, git sync) and LaminDB 0.x's `ln.settings.transform`.
+
+The values live in the process state (`_instance/state.py`), where the registries and the tracking
+layer read them and `process.reset()` forgets them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Any
 from lamella import _storage
 from lamella._instance import state
 from lamella._logging import logger
+from lamella._query.legacy_lookups import warn_legacy
 from lamella._setup.storage import switch_default_storage
 from lamella.errors import InvalidArgument, PathNotAFolder
 from lamella.models import Storage
@@ -31,7 +37,8 @@ VERBOSITY_LEVELS: dict[str, int] = {
 VERBOSITY_NUMBERS = ("error", "warning", "success", "info", "hint", "debug")
 _LEVEL_NAMES = {logging.CRITICAL: "critical", logging.ERROR: "error", logging.WARNING: "warning"}
 _LEVEL_NAMES.update({logging.INFO: "info", logging.DEBUG: "debug"})
-SETTABLE = ("cache_dir", "storage", "track_run_inputs", "verbosity")
+SETTABLE = ("cache_dir", "storage", "sync_git_repo", "track_run_inputs", "verbosity")
+SYNC_GIT_REPO_ENV = "LAMELLA_SYNC_GIT_REPO"
 
 
 class StorageSettings:
@@ -61,6 +68,66 @@ class StorageSettings:
 
     def __repr__(self) -> str:
         return f"StorageSettings(root={self._root!r}, type={self.type!r})"
+
+
+class TransformSettings:
+    """LaminDB 0.x's `ln.settings.transform`: the identity `ln.track()` gives the script or notebook.
+
+    `stem_uid` (12 characters) names the transform family; `version` is the version tag, and a
+    changed source under the same tag is refused (bump the tag); `name` becomes the description.
+    Each use warns with today's spelling.
+    """
+
+    @property
+    def stem_uid(self) -> str | None:
+        warn_legacy("ln.settings.transform.stem_uid", "ln.track('<stem uid>')")
+        return state.process.transform_stem_uid
+
+    @stem_uid.setter
+    def stem_uid(self, value: str | None) -> None:
+        warn_legacy("ln.settings.transform.stem_uid = ...", "ln.track('<stem uid>')")
+        if value is not None and (not isinstance(value, str) or len(value) != 12 or not value.isalnum()):
+            raise InvalidArgument(
+                f"ln.settings.transform.stem_uid takes the 12 letters and digits of a transform's stem uid, "
+                f"not {value!r}"
+            )
+        state.process.transform_stem_uid = value
+
+    @property
+    def version(self) -> str | None:
+        warn_legacy("ln.settings.transform.version", _VERSION_TODAY)
+        return state.process.transform_version
+
+    @version.setter
+    def version(self, value: str | int | None) -> None:
+        warn_legacy("ln.settings.transform.version = ...", _VERSION_TODAY)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
+            raise InvalidArgument(f"ln.settings.transform.version takes a version string, not {value!r}")
+        state.process.transform_version = None if value is None else str(value)
+
+    @property
+    def name(self) -> str | None:
+        warn_legacy("ln.settings.transform.name", "ln.Transform(key=..., description=...)")
+        return state.process.transform_name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        warn_legacy("ln.settings.transform.name = ...", "ln.Transform(key=..., description=...)")
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgument(f"ln.settings.transform.name takes a string, not {value!r}")
+        state.process.transform_name = value
+
+    def __repr__(self) -> str:
+        process = state.process
+        return (
+            f"TransformSettings(stem_uid={process.transform_stem_uid!r}, "
+            f"version={process.transform_version!r}, name={process.transform_name!r})"
+        )
+
+
+_VERSION_TODAY = (
+    "ln.track() (a new version when the source changes; a tag: ln.Transform(key=..., version=...))"
+)
 
 
 class Settings:
@@ -98,6 +165,44 @@ class Settings:
         if not isinstance(value, bool):
             raise InvalidArgument(f"ln.settings.track_run_inputs takes True or False, not {value!r}")
         state.process.track_run_inputs = value
+
+    @property
+    def creation(self) -> state.CreationSettings:
+        """How records are created: `search_names`, `artifact_silence_missing_run_warning`, ...
+
+        `ln.settings.creation.search_names = False` skips looking up a named record (ULabel, Project,
+        ...) when it is constructed, which speeds up creating many; `.save()` still returns the saved
+        record of that name instead of a duplicate.
+        """
+        return state.process.creation
+
+    @property
+    def sync_git_repo(self) -> str | None:
+        """A git repository URL: `ln.track()` then records a script as the file at a commit of it.
+
+        The transform's `reference` becomes `<repo>/blob/<commit>/<path>` (`reference_type` "url"): the
+        commit of the script's checkout when that is a clone of the repository and the file is
+        committed unchanged, else the newest commit of the repository that holds the script's exact
+        content; none is an error. Defaults to the `LAMELLA_SYNC_GIT_REPO` environment variable.
+        """
+        value = state.process.sync_git_repo
+        if value is None:
+            value = os.environ.get(SYNC_GIT_REPO_ENV, "").strip().rstrip("/") or None
+        return value
+
+    @sync_git_repo.setter
+    def sync_git_repo(self, url: str | os.PathLike[str] | None) -> None:
+        if url is not None and (not isinstance(url, str | os.PathLike) or not str(url).strip()):
+            raise InvalidArgument(
+                f"ln.settings.sync_git_repo takes a git repository URL such as "
+                f"'https://github.com/org/repo', or None; not {url!r}"
+            )
+        state.process.sync_git_repo = None if url is None else str(url).strip().rstrip("/")
+
+    @property
+    def transform(self) -> TransformSettings:
+        """LaminDB 0.x: `ln.settings.transform.stem_uid` / `.version` / `.name` before `ln.track()`."""
+        return _TRANSFORM_SETTINGS
 
     @property
     def instance(self) -> state.Instance:
@@ -148,7 +253,11 @@ class Settings:
     def __repr__(self) -> str:
         instance = state.peek()
         where = instance.name if instance else "(not connected yet)"
-        return f"Settings(instance={where!r}, cache_dir={str(self.cache_dir)!r}, track_run_inputs={self.track_run_inputs})"
+        return (
+            f"Settings(instance={where!r}, cache_dir={str(self.cache_dir)!r}, "
+            f"track_run_inputs={self.track_run_inputs}, sync_git_repo={self.sync_git_repo!r}, "
+            f"creation={self.creation!r})"
+        )
 
 
 def _verbosity_name(value: Any) -> str:
@@ -166,4 +275,5 @@ def _verbosity_name(value: Any) -> str:
     )
 
 
+_TRANSFORM_SETTINGS = TransformSettings()
 settings = Settings()

@@ -1,7 +1,8 @@
 """Finding or creating the Transform of a script, notebook or function from its key and source code.
 
 The same source under the same key reuses the transform; changed source makes a new version of it
-(same 12-character stem, next suffix, `is_latest` moves). The lookup and the insert happen inside
+(same 12-character stem, next suffix, `is_latest` moves). A stem uid given by the user
+(`ln.track("<stem>")`) names the family instead of the key. The lookup and the insert happen inside
 the transform registry's write lock, so concurrent processes running the same script share one
 transform.
 """
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from lamella._instance import state
 from lamella._logging import logger
 from lamella._tracking.redact import redact_source
+from lamella.errors import InvalidArgument
 from lamella.models import Transform
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ def transform_for_source(
             .limit(1)
         ).first()
         transform = Transform(key=key, kind=kind, source_code=source, hash=digest, description=description)
+        transform.branch_id = state.MAIN_BRANCH  # lineage stays on main, whatever branch the run uses
         if latest_id is not None:
             latest = session.get(Transform, latest_id[0], populate_existing=True)
             assert latest is not None
@@ -70,6 +73,57 @@ def transform_for_source(
         session.add(transform)
         session.flush()
         return transform, True
+
+
+def transform_for_stem(
+    stem: str, key: str, kind: str, source: str, *, version: str | None = None, description: str | None = None
+) -> Transform:
+    """The transform of family `stem` for `source`: the version with this source (and tag `version`,
+    if given), else a new version of the family (the first one, `<stem>0000`, if it has none).
+
+    LaminDB's `ln.track("<stem uid>")` and 0.x's `ln.settings.transform.stem_uid` / `.version`. A
+    version tag whose transform has other source code is refused: bump the tag.
+    """
+
+    source = redact_source(source)
+    digest = source_hash(source)
+    instance = state.current()
+    table = Transform.__table__.c
+    with instance.db.write("lamella:transform") as session:
+        rows = session.execute(
+            select(table.id, table.hash, table.version_tag, table.is_latest)
+            .where(Transform._stem_expression() == stem, table.branch_id != -1)
+            .order_by(table.uid.desc())
+        ).all()
+        if version is not None:
+            tagged = [row for row in rows if row.version_tag == version]
+            if tagged and tagged[0].hash != digest:
+                raise InvalidArgument(
+                    f"version {version!r} of transform {stem} has other source code; give the changed "
+                    f"source a new version (ln.settings.transform.version = ...), or drop the version tag"
+                )
+            same = tagged
+        else:
+            same = [row for row in rows if row.hash == digest]
+        if same:
+            existing = session.get(Transform, same[0].id, populate_existing=True)
+            assert existing is not None
+            return existing
+        transform = Transform(
+            key=key, kind=kind, source_code=source, hash=digest, description=description, version=version
+        )
+        transform.branch_id = state.MAIN_BRANCH
+        transform.uid = transform._next_version_uid(session, stem)
+        if rows:
+            transform._demote_family(session, stem)
+            if description is None:
+                latest = session.get(Transform, rows[0].id)
+                transform.description = latest.description if latest is not None else None
+        transform._fill_defaults(instance)
+        session.add(transform)
+        session.flush()
+        logger.info(f"created version {transform.uid} of transform {stem} ({key})")
+        return transform
 
 
 def update_source(transform: Transform, source: str) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 from lamella import _storage
 from lamella._instance import state
 from lamella._instance.hooks import hooks
+from lamella._logging import logger
 from lamella._query import legacy_lookups
 from lamella._query.relations import ManyToMany
 from lamella._storage import staging
@@ -186,6 +187,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         if run is not None:
             fields["run"] = run
         super().__init__(**fields)
+        if run is None and not (kind or "").startswith(INTERNAL_KIND_PREFIX):
+            _warn_missing_run()
         self.__dict__["_source"] = source
         self.__dict__["_revises"] = revises
         if source.memory is not None:  # every argument is checked: only now are bytes written
@@ -292,6 +295,10 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         internal = (self.kind or "").startswith(INTERNAL_KIND_PREFIX)
         if internal and self.__dict__.get("run_id") is None and self.__dict__.get("run") is None:
             self.__dict__["_skip_run"] = True
+        if internal:  # reports and environments are lineage: on main, whatever branch the run uses
+            for field, default in (("branch_id", state.MAIN_BRANCH), ("space_id", state.ALL_SPACE)):
+                if self.__dict__.get(field) is None:
+                    setattr(self, field, default)
         super()._fill_defaults(instance)
 
     def save(self, *args: Any, upload: bool | None = None, **kwargs: Any) -> Artifact:
@@ -409,6 +416,21 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
     def _require_saved(self, action: str) -> None:
         if self.__dict__.get("id") is None:
             raise InvalidArgument(f"cannot {action} an artifact that was never saved; call .save() first")
+
+
+def _warn_missing_run() -> None:
+    """Once per process: an artifact made outside a run has no lineage (LaminDB warns at each one)."""
+    process = state.process
+    if process.warned_missing_run or process.creation.artifact_silence_missing_run_warning:
+        return
+    if state.current_run() is not None:
+        return
+    process.warned_missing_run = True
+    logger.warning(
+        "no run & transform got linked: call ln.track() (or run the code in an @ln.flow() function) to "
+        "record where artifacts come from; silence this with "
+        "ln.settings.creation.artifact_silence_missing_run_warning = True"
+    )
 
 
 latest_version_index("artifact", 20)(Artifact)

@@ -115,7 +115,7 @@ def _drop_names_created_meanwhile(model: type, records: list[Any], session: Any)
         columns = [column, table.c.type_id] if has_type else [column]
         where = [column.in_(names[start : start + 500])]
         if "branch_id" in table.c:
-            where.append(table.c.branch_id == 1)
+            where.append(table.c.branch_id.in_(sorted({state.MAIN_BRANCH, _branch_of(model)})))
         for row in session.execute(select(*columns).where(*where)):
             taken.add((row[0], row[1] if has_type else None))
     keep, seen = [], set()
@@ -131,6 +131,11 @@ def _drop_names_created_meanwhile(model: type, records: list[Any], session: Any)
     return keep
 
 
+def _branch_of(model: type) -> int:
+    """The branch new records of `model` go to: the current run's, or main for lineage registries."""
+    return state.current_branch_id() if getattr(model, "_follows_run_branch", False) else state.MAIN_BRANCH
+
+
 def _fill_defaults_in_bulk(records: list[Any], instance: Any) -> None:
     """What `_fill_defaults` sets, written straight into the instances: the bulk insert reads them
     from there and commits them as loaded, so the ORM's change tracking would be wasted work."""
@@ -139,11 +144,15 @@ def _fill_defaults_in_bulk(records: list[Any], instance: Any) -> None:
         return
     columns = records[0].__table__.c
     run = state.current_run()
+    model = type(records[0])
+    follows_run = getattr(model, "_follows_run_branch", False)  # ln.track(branch=..., space=...)
     defaults = {
         "created_by_id": instance.user_id if "created_by_id" in columns else None,
         "run_id": run.id if run is not None and "run_id" in columns else None,
-        "branch_id": 1 if "branch_id" in columns else None,
-        "space_id": 1 if "space_id" in columns else None,
+        "branch_id": _branch_of(model) if "branch_id" in columns else None,
+        "space_id": (state.current_space_id() if follows_run else state.ALL_SPACE)
+        if "space_id" in columns
+        else None,
     }
     for record in records:
         values = record.__dict__

@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lamella import _storage
@@ -103,9 +103,20 @@ class Space(SQLRecord):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))
 
+    def _before_insert(self, session: Any) -> None:
+        """The next id after the highest (inside the space lock): the space "all" is inserted with its
+        id, which leaves PostgreSQL's sequence behind at 1."""
+        if self.__dict__.get("id") is None:
+            top = session.execute(select(func.max(Space.__table__.c.id))).scalar()
+            self.id = int(top or 0) + 1
+
 
 class Branch(SQLRecord):
-    """A branch of records: 1 main, 0 archive, -1 trash."""
+    """A branch of records: 1 main, 0 archive, -1 trash; `ln.Branch(name=...).save()` makes one more.
+
+    Records a run saves go to its branch (`ln.track(branch=...)`); queries see main, and during such a
+    run also its branch, or the branch they name (`filter(branch_id=...)`).
+    """
 
     __tablename__ = "branch"
     _uid_length = 12
@@ -119,3 +130,19 @@ class Branch(SQLRecord):
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(BigInt, ForeignKey("user.id"))
+
+    def _before_insert(self, session: Any) -> None:
+        """A new branch takes the next id after the built-in ones (inside the branch lock)."""
+        table = Branch.__table__.c
+        name = self.__dict__.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidArgument("a branch needs a name: ln.Branch(name='my-branch')")
+        taken = session.execute(select(table.id).where(func.lower(table.name) == name.lower())).first()
+        if taken is not None:
+            raise InvalidArgument(
+                f"a branch named {name!r} exists already (names are unique, ignoring case); "
+                f"use ln.Branch.get(name={name!r})"
+            )
+        if self.__dict__.get("id") is None:
+            top = session.execute(select(func.max(table.id))).scalar()
+            self.id = max(int(top or 1), 1) + 1

@@ -91,7 +91,11 @@ class SQLRecord(CanCurate, Base):
         self._apply_kwargs(kwargs)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        if cls._name_field is not None and not kwargs.get("_skip_existing_check", False):
+        if (
+            cls._name_field is not None
+            and not kwargs.get("_skip_existing_check", False)
+            and state.process.creation.search_names  # False: `.save()` still finds the saved record
+        ):
             name = args[0] if args else kwargs.get(cls._name_field)
             if isinstance(name, str):
                 check_field(cls, cls._name_field, name)  # before it is used in the name lookup
@@ -250,10 +254,11 @@ class SQLRecord(CanCurate, Base):
             run = state.current_run()
             if run is not None:
                 setattr(self, "run_id", run.id)
+        follows_run = getattr(self, "_follows_run_branch", False)  # ln.track(branch=..., space=...)
         if "branch_id" in table_columns and self.__dict__.get("branch_id") is None:
-            setattr(self, "branch_id", 1)
+            setattr(self, "branch_id", state.current_branch_id() if follows_run else state.MAIN_BRANCH)
         if "space_id" in table_columns and self.__dict__.get("space_id") is None:
-            setattr(self, "space_id", 1)
+            setattr(self, "space_id", state.current_space_id() if follows_run else state.ALL_SPACE)
 
     def _lock_names(self) -> tuple[str, ...]:
         return (f"lamella:{self.__tablename__}",)
@@ -439,8 +444,9 @@ _NAME_LOOKUP_SQL: dict[tuple[str, str], str] = {}
 def lookup_id_by_name(
     session: Any, dialect: str, model: Any, name: str, type_id: int | None
 ) -> tuple[int | None, str | None]:
-    """(the id of the record named `name` within `type_id` in the main branch, or None; the name of
-    a record whose name differs only in case or surrounding spaces, or None).
+    """(the id of the record named `name` within `type_id` in the main branch (or the current run's
+    branch, `ln.track(branch=...)`), or None; the name of a record whose name differs only in case or
+    surrounding spaces, or None).
 
     Constructors of named registries run this for every new object, so it goes straight to the
     driver with a prepared statement instead of through the ORM: bulk creation of 10,000 labels
@@ -458,11 +464,16 @@ def lookup_id_by_name(
                 f"type_id IS {marker}" if dialect == "sqlite" else f"type_id IS NOT DISTINCT FROM {marker}"
             )
         if "branch_id" in table.c:
-            conditions.append("branch_id = 1")
-        sql = f'SELECT id, {model._name_field} FROM "{table.name}" WHERE {" AND ".join(conditions)} LIMIT 8'
+            conditions.append(f"branch_id IN (1, {marker})")
+        sql = (
+            f'SELECT id, {model._name_field} FROM "{table.name}" WHERE {" AND ".join(conditions)} '
+            "ORDER BY branch_id LIMIT 8"
+        )
         _NAME_LOOKUP_SQL[(table.name, dialect)] = sql
     spellings = _spellings(name)
     params: tuple[Any, ...] = (*spellings, type_id) if "type_id" in table.c else tuple(spellings)
+    if "branch_id" in table.c:
+        params += (state.current_branch_id() if getattr(model, "_follows_run_branch", False) else 1,)
     connection = session.connection()
     if dialect == "sqlite":
         rows = connection.connection.driver_connection.execute(sql, params).fetchall()
@@ -506,6 +517,10 @@ class TracksRun(TracksCreator):
 
 
 class InBranch:
+    # records a run saves go to its branch and space (`ln.track(branch=..., space=...)`); lineage
+    # registries (Transform, Run) say False and stay on main, where queries see them
+    _follows_run_branch: ClassVar[bool] = True
+
     branch_id: Mapped[int] = mapped_column(Integer, ForeignKey("branch.id"), default=1)
     space_id: Mapped[int] = mapped_column(Integer, ForeignKey("space.id"), default=1)
 

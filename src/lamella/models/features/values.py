@@ -89,6 +89,10 @@ class FeaturesManager:
         _check_schema(schema, prepared)
         self._write(prepared, replace=self.store.value_link is None)
 
+    def validate_values(self, values: dict[str, Any]) -> None:
+        """Check `{feature name: value}` as `add_values` does, writing nothing (the owner may be unsaved)."""
+        self._prepare(values, "validate values of", require_saved=False)
+
     def set_values(self, values: dict[str, Any], *, schema: Any = None) -> None:
         """Like `add_values`, but first drops the values these features had."""
         prepared = self._prepare(values, "set values of")

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lamella._query.relations import ManyToMany, ReverseForeignKey
+from lamella._query import legacy_lookups
+from lamella._query.queryset import QuerySet
+from lamella._query.relations import ManyToMany, ReverseForeignKey, model
 from lamella.errors import InvalidArgument
 from lamella.models.core import graphs as graph
 from lamella.models.core.columns import BigInt, JSONType, UTCDateTime, utcnow
@@ -49,9 +51,33 @@ class Transform(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksCreat
     projects = ManyToMany("Project", "TransformProject", "transform_id", "project_id")
     references = ManyToMany("Reference", "TransformReference", "transform_id", "reference_id")
 
-    def __init__(self, key: str | None = None, **kwargs: Any) -> None:
+    _follows_run_branch = False  # lineage stays on main, whatever branch a run saves its records to
+
+    def __init__(
+        self,
+        key: str | None = None,
+        *,
+        revises: Transform | None = None,
+        version: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`revises=`: a new version of that transform (same stem uid, next version, it becomes the
+        latest at `.save()`); key, kind and description default to the revised transform's."""
         if self.__dict__.pop("_lamella_existing", False):
             return
+        if kwargs:
+            kwargs = legacy_lookups.translate_arguments(Transform, kwargs)  # is_new_version_of=
+            revises = kwargs.pop("revises", None) if revises is None else revises
+        if version is not None:
+            kwargs["version_tag"] = version
+        if revises is not None:
+            if not isinstance(revises, Transform):
+                raise InvalidArgument(f"revises= takes a Transform, not {type(revises).__name__}")
+            revises._require_saved("revise")
+            key = key if key is not None else revises.key
+            kwargs.setdefault("kind", revises.kind)
+            if kwargs.get("description") is None:
+                kwargs["description"] = revises.description
         if key is not None:
             kwargs["key"] = key
         if "kind" in kwargs and kwargs["kind"] not in TRANSFORM_KINDS:
@@ -59,6 +85,16 @@ class Transform(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksCreat
                 f"unknown transform kind {kwargs['kind']!r}; use one of {', '.join(TRANSFORM_KINDS)}"
             )
         super().__init__(**kwargs)
+        if revises is not None:
+            self.__dict__["_revises"] = revises
+
+    def _before_insert(self, session: Any) -> None:
+        """A revision takes the next version of its family's stem and becomes the latest one."""
+        revises = self.__dict__.pop("_revises", None)
+        if revises is not None:
+            stem = revises.stem_uid
+            self.uid = self._next_version_uid(session, stem)
+            self._demote_family(session, stem)
 
     @property
     def name(self) -> str | None:
@@ -88,6 +124,29 @@ class Transform(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksCreat
     def latest_run(self) -> Run | None:
         return Run.filter(transform=self).order_by("-started_at").first()
 
+    @property
+    def predecessors(self) -> QuerySet[Transform]:
+        """Transforms whose runs made the artifacts and collections this transform's runs read."""
+        self._require_saved("find the predecessors of")
+        runs = Run.filter(transform=self)
+        made: set[int] = set()
+        for registry in ("Artifact", "Collection"):
+            made.update(
+                model(registry).filter(input_of_runs__in=runs, branch_id=None).to_list("transform_id")
+            )
+        made.discard(self.id)
+        return Transform.filter(id__in=sorted(i for i in made if i is not None))
+
+    @property
+    def successors(self) -> QuerySet[Transform]:
+        """Transforms whose runs read the artifacts and collections this transform's runs made."""
+        self._require_saved("find the successors of")
+        readers: set[int] = set()
+        for relation in ("input_artifacts", "input_collections"):
+            readers.update(Run.filter(**{f"{relation}__transform": self}).to_list("transform_id"))
+        readers.discard(self.id)
+        return Transform.filter(id__in=sorted(readers))
+
     def _lock_names(self) -> tuple[str, ...]:
         return ("lamella:transform",)
 
@@ -97,6 +156,8 @@ latest_version_index("transform", 16)(Transform)
 
 class Run(HasFeatures, SQLRecord, HasCreatedAt, TracksCreator, InBranch):
     """One execution of a transform, with its parameters, inputs, outputs, report and environment."""
+
+    _follows_run_branch = False  # lineage stays on main, whatever branch a run saves its records to
 
     __tablename__ = "run"
     _uid_length = 16
