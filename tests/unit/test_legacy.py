@@ -228,3 +228,20 @@ def test_core_run_context_is_the_context(ln: ModuleType, old: str) -> None:
 def test_old_names_warn_on_attribute_use(ln: ModuleType) -> None:
     with pytest.warns(LegacyAPIWarning, match=r"ln\.File\.filter is deprecated; use ln\.Artifact\.filter"):
         assert ln.File.filter().count() == 0
+
+
+def test_renamed_methods_warn_and_work(ln: ModuleType) -> None:
+    df = frame()
+    with pytest.warns(LegacyAPIWarning, match=r"Artifact\.from_df\(\) is deprecated; use Artifact\.from_dataframe"):
+        artifact = ln.Artifact.from_df(df, key="renamed.parquet").save()
+    with pytest.warns(LegacyAPIWarning, match=r"QuerySet\.df\(\)"):
+        assert list(ln.Artifact.filter(key="renamed.parquet").df()["uid"]) == [artifact.uid]
+    with pytest.warns(LegacyAPIWarning, match=r"ULabel\.df\(\)"):
+        ln.ULabel.df()
+    with pytest.warns(LegacyAPIWarning, match=r"Feature\.from_df"):
+        features = ln.Feature.from_df(df)
+    ln.save(features)
+    schema = ln.Schema(features).save()
+    with pytest.warns(LegacyAPIWarning, match=r"add_schema"):
+        artifact.features.add_feature_set(schema, slot="columns")
+    assert artifact.features["columns"] == schema

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lamella._instance import state
-from lamella.errors import InvalidArgument, ValidationError
+from lamella.errors import DoesNotExist, InvalidArgument, ValidationError
 
 BASE62 = re.compile(r"^[0-9A-Za-z]+$")
 
@@ -596,3 +596,26 @@ def test_an_existing_name_is_returned_with_a_warning_and_a_near_name_is_named(
         near = ln.ULabel(name="Setosa ")
     assert near.id is None  # a new record: only the exact name is the same label
     assert "ULabel 'setosa' exists, a name like 'Setosa '" in caplog.text
+
+
+def test_branches_as_users_see_them(ln: ModuleType) -> None:
+    import pandas as pd
+
+    main_artifact = ln.Artifact.from_dataframe(pd.DataFrame({"a": [1]}), key="on/main.parquet").save()
+    assert main_artifact.branch.name == "main" and main_artifact.space.name == "all"
+    assert ln.Branch.get(name="archive").id == 0
+    with pytest.raises(DoesNotExist, match="create=True"):
+        ln.setup.switch("feature-x")
+    branch = ln.setup.switch("feature-x", create=True)
+    try:
+        on_branch = ln.Artifact.from_dataframe(pd.DataFrame({"a": [2]}), key="on/branch.parquet").save()
+        label = ln.ULabel(name="made on the branch").save()
+        assert on_branch.branch == branch and label.branch_id == branch.id
+        assert ln.Artifact.filter(key__startswith="on/").count() == 2  # main and the branch
+    finally:
+        ln.setup.switch("main")
+    assert ln.Artifact.filter(key__startswith="on/").count() == 1
+    assert ln.Artifact.filter(branch__name="feature-x").one() == on_branch
+    assert ln.ULabel.filter(branch=branch).one() == label
+    with pytest.raises(InvalidArgument, match="trashed or archived"):
+        ln.setup.switch("trash")

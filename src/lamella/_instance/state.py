@@ -150,6 +150,7 @@ class ProcessState:
         self.transform_version: str | None = None
         self.transform_name: str | None = None
         self.warned_missing_run = False  # the warning for an artifact made outside a run, once
+        self.branch_id = MAIN_BRANCH  # `ln.setup.switch(branch)`: where records go outside a run's own branch
         # caches: (instance uid, run id) -> (link table, record id) linked as inputs; (instance uid, storage id)
         # -> storage root; (instance uid, function key) -> transform id of a tracked function
         self.linked_inputs: dict[tuple[str, int], set[tuple[str, int]]] = {}
@@ -174,6 +175,7 @@ class ProcessState:
         self.sync_git_repo = None
         self.transform_stem_uid = self.transform_version = self.transform_name = None
         self.warned_missing_run = False
+        self.branch_id = MAIN_BRANCH
         self.linked_inputs.clear()
         self.storage_roots.clear()
         self.tracked_transforms.clear()
@@ -249,12 +251,15 @@ def current_project() -> Any:
 
 
 def current_branch_id() -> int:
-    """The branch new records go to: the current run's (`ln.track(branch=...)`), else main (1)."""
+    """The branch new records go to: the current run's (`ln.track(branch=...)`), else the one
+    `ln.setup.switch()` chose, else main (1)."""
     scope = _function_scope()
     if scope is not None:
         return scope.branch_id
     branch = process.context.branch
-    return MAIN_BRANCH if branch is None or _script_run() is None else int(branch.id)
+    if branch is not None and _script_run() is not None:
+        return int(branch.id)
+    return process.branch_id  # main, unless `ln.setup.switch()` chose another branch
 
 
 def current_space_id() -> int:

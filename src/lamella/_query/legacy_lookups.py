@@ -80,3 +80,28 @@ def translate_arguments(model: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         warn_legacy(f"{model.__name__}(visibility=...)", f"{model.__name__}(branch_id=...)", 3)
         translated["branch_id"] = _branch_of(translated.pop("visibility"))
     return translated
+
+
+class RenamedMethod:
+    """An old method name that calls today's and warns: `from_df = RenamedMethod("from_dataframe")`.
+
+    Works for class methods (`ln.Artifact.from_df(df)`) and instance methods (`queryset.df()`).
+    """
+
+    def __init__(self, new: str) -> None:
+        self.new = new
+        self.old = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.old = name
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        target = getattr(owner if instance is None else instance, self.new)
+        old, new = self.old, self.new
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            warn_legacy(f"{owner.__name__}.{old}()", f"{owner.__name__}.{new}()")
+            return target(*args, **kwargs)
+
+        call.__doc__ = f"Old name of `{new}()`."
+        return call

@@ -285,9 +285,7 @@ class QuerySet(Subqueryable, Generic[T]):
 
         return queryset_to_dataframe(self, include=include, **kwargs)
 
-    def df(self, include: str | list[str] | None = None, **kwargs: Any) -> Any:
-        """Old spelling of `to_dataframe()`."""
-        return self.to_dataframe(include=include, **kwargs)
+    df = legacy_lookups.RenamedMethod("to_dataframe")
 
     def load(self, join: str = "outer", is_run_input: bool | None = None, **kwargs: Any) -> Any:
         """The data of all records as one object (artifacts: DataFrames or AnnData concatenated)."""

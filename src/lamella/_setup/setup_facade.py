@@ -13,6 +13,8 @@ from lamella._setup.connect import connect as _connect
 from lamella._setup.connect import init, migrate
 from lamella._setup.instances import delete, disconnect, list_instances, login
 from lamella._setup.settings import settings as runtime
+from lamella.errors import DoesNotExist, InvalidArgument
+from lamella.models import Branch
 
 __all__ = [
     "check",
@@ -24,6 +26,7 @@ __all__ = [
     "login",
     "migrate",
     "settings",
+    "switch",
 ]
 
 
@@ -94,3 +97,23 @@ class SetupSettings:
 
 
 settings = SetupSettings()
+
+
+def switch(branch: Any, *, create: bool = False) -> Any:
+    """Work on `branch` (a name or an `ln.Branch`) in this process: new records go there, and queries
+    see main and that branch. `create=True` makes the branch first; `ln.setup.switch("main")` returns.
+    A run's own branch (`ln.track(branch=...)`) still wins for the records of that run."""
+    record = branch if isinstance(branch, Branch) else Branch.filter(name=str(branch)).first()
+    if record is None:
+        if not create:
+            raise DoesNotExist(
+                f"no branch named {branch!r}; create it with ln.setup.switch({branch!r}, create=True) "
+                f"or ln.Branch(name={branch!r}).save()"
+            )
+        record = Branch(name=str(branch)).save()
+    if record.id in (-1, 0):  # the trash and the archive
+        raise InvalidArgument(
+            f"branch {record.name!r} holds trashed or archived records; switch to a working branch"
+        )
+    state.process.branch_id = int(record.id)
+    return record

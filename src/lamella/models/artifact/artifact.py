@@ -217,7 +217,7 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
         with _discard_staged_on_error(artifact):
             return artifact._annotate_on_save(curator)
 
-    from_df = from_dataframe  # old spelling
+    from_df = legacy_lookups.RenamedMethod("from_dataframe")
 
     @classmethod
     def from_anndata(

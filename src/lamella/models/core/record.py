@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from lamella._instance import state
 from lamella._limits import show
 from lamella._logging import logger
+from lamella._query import legacy_lookups
 from lamella._query.queryset import QuerySet
 from lamella._query.relations import MODELS
 from lamella._uid import base62
@@ -39,7 +40,7 @@ from lamella.models.core.value_matching import CanCurate
 
 if TYPE_CHECKING:
     from lamella._query.queryset import QuerySet
-    from lamella.models.core.instance_records import User
+    from lamella.models.core.instance_records import Branch, Space, User
     from lamella.models.lineage.lineage import Run
 
 
@@ -217,10 +218,7 @@ class SQLRecord(CanCurate, Base):
 
         return QuerySet(cls).to_dataframe(include=include, **kwargs)
 
-    @classmethod
-    def df(cls, include: Any = None, **kwargs: Any) -> Any:
-        """Old spelling of `to_dataframe()`."""
-        return cls.to_dataframe(include=include, **kwargs)
+    df = legacy_lookups.RenamedMethod("to_dataframe")
 
     @classmethod
     def search(
@@ -523,6 +521,15 @@ class InBranch:
 
     branch_id: Mapped[int] = mapped_column(Integer, ForeignKey("branch.id"), default=1)
     space_id: Mapped[int] = mapped_column(Integer, ForeignKey("space.id"), default=1)
+
+    @declared_attr
+    def branch(cls) -> Mapped[Branch]:
+        """The branch the record is on: main, archive, trash, or one users made (`ln.Branch`)."""
+        return relationship("Branch", foreign_keys=f"{cls.__name__}.branch_id", lazy="select")  # type: ignore[attr-defined]
+
+    @declared_attr
+    def space(cls) -> Mapped[Space]:
+        return relationship("Space", foreign_keys=f"{cls.__name__}.space_id", lazy="select")  # type: ignore[attr-defined]
 
 
 __all__ = [

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lamella._query import legacy_lookups
 from lamella._query.relations import ManyToMany, ReverseForeignKey
 from lamella.models.core.columns import BigInt, JSONType
 from lamella.models.core.record import HasCreatedAt, InBranch, SQLRecord, TracksRun, TracksUpdates
@@ -52,7 +53,7 @@ class Feature(SQLRecord, HasCreatedAt, TracksUpdates, TracksRun, InBranch):
 
         return features_from_dataframe(cls, df)
 
-    from_df = from_dataframe  # old name
+    from_df = legacy_lookups.RenamedMethod("from_dataframe")
 
     @classmethod
     def from_dict(cls, dictionary: dict[str, Any], *, str_as_cat: bool = False) -> list[Feature]:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lamella._instance import state
+from lamella._query import legacy_lookups
 from lamella._query.relations import model
 from lamella.errors import InvalidArgument, ValidationError
 from lamella.models.core.columns import utcnow
@@ -434,7 +435,7 @@ class FeaturesManager:
                 insert(ArtifactSchema), [{"artifact_id": owner_id, "schema_id": schema.id, "slot": slot}]
             )
 
-    add_feature_set = add_schema  # old name
+    add_feature_set = legacy_lookups.RenamedMethod("add_schema")
 
     def describe(self) -> None:
         tree = new_tree(f"[bold]{type(self.owner).__name__}[/bold] {self.owner.__dict__.get('uid', '')}")

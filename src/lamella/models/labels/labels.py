@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lamella._query import legacy_lookups
 from lamella._query.relations import ManyToMany, ReverseForeignKey
 from lamella.errors import InvalidArgument
 from lamella.models.core.columns import BigInt
@@ -97,7 +98,7 @@ class Record(HasFeatures, _NamedRecord):
 
         return records_from_dataframe(cls, df, record_type=type, name_field=name_field)
 
-    from_df = from_dataframe
+    from_df = legacy_lookups.RenamedMethod("from_dataframe")
 
 
 class Project(_NamedRecord):
