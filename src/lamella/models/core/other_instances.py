@@ -83,10 +83,15 @@ def _bound(name: str, function: FunctionType, owner_of: Callable[[Any], Any] | N
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         owner = self if owner_of is None else owner_of(self)
         other = owner.__dict__.get(state.RECORD_KEY)
-        if other is None:
+        if other is None or state.reading_other() is other:
             return function(self, *args, **kwargs)
         with state.reading(other):
-            return function(self, *args, **kwargs)
+            try:
+                return function(self, *args, **kwargs)
+            except ReadOnlyError as e:
+                if str(e) != str(other.db.read_only_error()):
+                    raise  # not the other instance's refusal of a write
+                raise other.db.read_only_error(f"{name}() {owner!r}") from None
 
     return method
 
