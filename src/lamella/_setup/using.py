@@ -91,18 +91,13 @@ class _Registries:
         self._module_name = module_name
         self._what = what
 
-    def _registry(self, name: str) -> type:
+    def __getattr__(self, name: str) -> Any:
         registries = _registries(self._module_name)
-        if name not in registries:
+        if name.startswith("_") or name not in registries:
             raise AttributeError(
                 f"{self._what} has no registry {name!r}; registries: {', '.join(sorted(registries))}"
             )
-        return registries[name]
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._registry(name)._using(self._instance)  # type: ignore[attr-defined]
+        return registries[name]._using(self._instance)  # type: ignore[attr-defined]
 
     def __dir__(self) -> list[str]:
         return sorted(_registries(self._module_name))

@@ -114,6 +114,7 @@ class _Copier:
         self.session = session
         self.copies: dict[tuple[str, int], Any] = {}  # (table, source id) -> local record
         self._run: Run | None = None
+        self._initiating = state.current_run()  # the `ln.track()` run that copies, if any
 
     # --- reading the source -----------------------------------------------------------------------
 
@@ -201,27 +202,29 @@ class _Copier:
         """The record's fields, pointing at records of the connected instance."""
         model = type(record)
         table = model.__table__
+        attributes = [a for a in model.__mapper__.column_attrs if not a.columns[0].primary_key]
+        with state.reading(self.source):  # an expired field reloads from the record's own instance
+            raw = {a.key: getattr(record, a.key) for a in attributes}
         values: dict[str, Any] = {}
-        with state.reading(self.source):
-            for attribute in model.__mapper__.column_attrs:
-                column = attribute.columns[0]
-                if column.primary_key:
-                    continue
-                value = getattr(record, attribute.key)  # reloads an expired field from its own instance
-                if column.foreign_keys and value is not None:
-                    value = self._foreign_key(record, column, value, lineage=lineage)
-                if value is None and not column.nullable and column.default is None:
-                    raise InvalidArgument(  # pragma: no cover - no registry has such a field today
-                        f"cannot copy {record!r}: its field {column.name!r} points at a record that is not copied"
-                    )
-                values[attribute.key] = value
+        for attribute in attributes:
+            column = attribute.columns[0]
+            value = raw[attribute.key]
+            if column.name == "run_id" and not lineage:
+                value = self.run().id  # what the transfer makes besides the records it copies
+            elif column.foreign_keys and value is not None:
+                value = self._foreign_key(column, value, lineage=lineage)
+            if value is None and not column.nullable and column.default is None:
+                raise InvalidArgument(  # pragma: no cover - no registry has such a field today
+                    f"cannot copy {record!r}: its field {column.name!r} points at a record that is not copied"
+                )
+            values[attribute.key] = value
         if "branch_id" in table.c:
             values["branch_id"] = 1
         if "space_id" in table.c:
             values["space_id"] = 1
         return values
 
-    def _foreign_key(self, record: Any, column: Any, value: int, *, lineage: bool) -> int | None:
+    def _foreign_key(self, column: Any, value: int, *, lineage: bool) -> int | None:
         """The local id for a field pointing at source record `value` (None: it stays behind)."""
         target_table = next(iter(column.foreign_keys)).column.table.name
         own_table = column.table.name
@@ -230,9 +233,7 @@ class _Copier:
         if target_table in ("branch", "space"):
             return 1
         if column.name == "run_id":
-            if lineage:
-                return self._copy_id(Run, value, lineage=True)
-            return self.run().id
+            return self._copy_id(Run, value, lineage=True)
         if column.name == "transform_id":
             return self._copy_id(Transform, value, lineage=True) if lineage else None
         if target_table == "artifact":  # a collection's meta artifact comes along; run reports do not
@@ -283,7 +284,7 @@ class _Copier:
             transform._fill_defaults(self.target)
             self.session.add(transform)
             self.session.flush()
-        initiating = state.current_run()
+        initiating = self._initiating
         where = [Run.transform_id == transform.id]
         where.append(
             Run.initiated_by_run_id.is_(None)
