@@ -7,6 +7,7 @@ connection). The source runs on every backend in the tests that take `backend`.
 
 from __future__ import annotations
 
+import pickle
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,6 +137,14 @@ def test_records_carry_their_instance_through_relations(ln: ModuleType, src: Sou
     assert local_label not in artifact.ulabels and label in artifact.ulabels
 
 
+def test_a_pickled_record_reads_its_instance_again(ln: ModuleType, src: Source) -> None:
+    artifact = ln.Artifact.using("src").get(src.artifact)
+    copy = pickle.loads(pickle.dumps(artifact))
+    assert state.instance_of(copy) is state.instance_of(artifact)
+    pd.testing.assert_frame_equal(copy.load(), FRAME)
+    assert ln.Artifact.filter().count() == 0
+
+
 def test_load_and_cache_read_the_other_instances_storage(ln: ModuleType, src: Source, capsys: Any) -> None:
     artifact = ln.Artifact.using("src").get(src.artifact)
     assert str(artifact.path).startswith(str(src.storage))
@@ -233,6 +242,10 @@ def test_records_of_two_instances_do_not_mix(ln: ModuleType, src: Source) -> Non
         local.run = foreign.run
     with pytest.raises(InvalidArgument, match="read from instance"):
         ln.Collection([local, foreign], key="mixed")
+    with pytest.raises(InvalidArgument, match="read from instance"):
+        ln.Collection.using("src").get(src.collection).append(local)
+    with pytest.raises(InvalidArgument, match="read from instance"):
+        ln.Artifact(FRAME, key="tables/counts.parquet", revises=foreign)
 
 
 # --- copying into the connected instance ---------------------------------------------------------------
@@ -270,6 +283,10 @@ def test_saving_a_record_of_another_instance_copies_it_with_its_lineage(ln: Modu
     assert source_instance.Artifact.count() == 2 and source_instance.Run.count() == 1
     copy.ulabels.add(ln.ULabel(name="mine").save())  # the copy is an ordinary record here
     assert copy.ulabels.count() == 2
+    path = Path(str(copy.path))
+    copy.delete(permanent=True)  # the bytes belong to the other instance's storage: kept
+    assert path.exists() and ln.Artifact.filter(branch_id=None).count() == 0
+    pd.testing.assert_frame_equal(source_instance.Artifact.get(src.artifact).load(), FRAME)
 
 
 def test_saving_the_same_record_again_returns_the_first_copy(ln: ModuleType, src: Source) -> None:
@@ -299,6 +316,12 @@ def test_ln_save_copies_records_of_another_instance(ln: ModuleType, src: Source)
     assert [label.name for label in saved] == ["healthy", "tumor"]
     assert sorted(ln.ULabel.filter().to_list("name")) == ["healthy", "tumor"]
     assert all(state.instance_of(label) is None for label in labels)
+
+
+def test_a_label_saved_on_its_own_records_the_transfer_as_its_run(ln: ModuleType, src: Source) -> None:
+    label = ln.ULabel.using("src").get(name="healthy").save()
+    assert label.run.transform.key == "transfers/src"
+    assert ln.Artifact.filter().count() == 0  # nothing else came along
 
 
 def test_a_label_named_like_one_here_is_that_one(ln: ModuleType, src: Source) -> None:
@@ -358,6 +381,16 @@ def test_the_connection_and_the_process_state_are_untouched(ln: ModuleType, src:
     assert str(other.db.engine.url).startswith("sqlite")  # opened with mode=ro through a creator
     state.process.reset()
     assert not state.process.others
+
+
+def test_reading_another_instance_connects_nothing(
+    ln: ModuleType, src: Source, forget_connection: Callable[[], None]
+) -> None:
+    forget_connection()
+    assert ln.Artifact.using("src").count() == 2
+    assert state.process.instance is None  # not even the current instance: nothing needed it
+    assert ln.Artifact.using("src").get(src.artifact).save().uid == src.artifact  # connects "dst" now
+    assert state.process.instance.config.name == "dst"
 
 
 def test_a_reset_closes_the_other_instance(

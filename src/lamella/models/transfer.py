@@ -12,8 +12,9 @@ here: a new id, the same uid. What comes along, all in one write transaction:
 - a collection: its artifacts (each as above) in order;
 - the transfer itself: a transform per source instance (uid = that instance's uid + "0000",
   `reference` = its uid, `reference_type` = "lamella_instance", key "transfers/<name>") and a run of
-  it (started by the current `ln.track()` run when there is one) that has the copied records as
-  inputs. Labels and features the transfer creates are outputs of that run.
+  it (`initiated_by_run`: the current `ln.track()` run, if any) that has the copied artifacts and
+  collections as inputs. The records the transfer creates on the way (labels, features, feature
+  values), and a saved record of another registry that had no run, have that run as their run.
 
 A record found here already (by uid; an artifact or collection also by content hash; a named record
 by name and type; a storage location by root) is not copied again: saving the same record twice
@@ -52,6 +53,8 @@ _NATURAL_KEYS: dict[str, tuple[str, ...]] = {
 }
 # registries a record's fields may point at without coming along: their fields are left empty
 _LEFT_BEHIND = {"schema", "featurevalue"}
+# the registries whose copies the transfer run records as its inputs
+_DATA = {"artifact", "collection"}
 # the registries whose records count as labels of an artifact or collection
 _LABELS = {"ULabel", "Record", "Project", "Reference"}
 TRANSFER_REFERENCE_TYPE = "lamella_instance"
@@ -209,8 +212,9 @@ class _Copier:
         for attribute in attributes:
             column = attribute.columns[0]
             value = raw[attribute.key]
-            if column.name == "run_id" and not lineage:
-                value = self.run().id  # what the transfer makes besides the records it copies
+            if column.name == "run_id" and not (lineage and (value is not None or table.name in _DATA)):
+                # made by the transfer: labels and features it needs, a label saved that had no run
+                value = self.run().id
             elif column.foreign_keys and value is not None:
                 value = self._foreign_key(column, value, lineage=lineage)
             if value is None and not column.nullable and column.default is None:

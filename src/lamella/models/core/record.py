@@ -52,6 +52,9 @@ _NAMING = {
 }
 
 
+_PICKLED_INSTANCE = "_lamella_instance_name"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=_NAMING)
     type_annotation_map = {dict[str, Any]: JSONType(), Any: JSONType()}
@@ -61,6 +64,20 @@ class Base(DeclarativeBase):
         MODELS[cls.__name__] = cls
         # a record read from another instance works there (models/core/other_instances.py)
         bind_methods(cls)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled, a record of another instance names it; unpickled, it reads there again."""
+        values = self.__dict__.copy()
+        other = values.pop(state.RECORD_KEY, None)
+        if other is not None:
+            values[_PICKLED_INSTANCE] = other.config.name
+        return values
+
+    def __setstate__(self, values: dict[str, Any]) -> None:
+        name = values.pop(_PICKLED_INSTANCE, None)
+        self.__dict__.update(values)
+        if name is not None:
+            self.__dict__[state.RECORD_KEY] = hooks.open_other(name)
 
     if not TYPE_CHECKING:  # mypy would stop checking attribute names of every registry
 
