@@ -79,11 +79,10 @@ def _bound(name: str, function: FunctionType, owner_of: Callable[[Any], Any] | N
 
         return save
 
-    @functools.wraps(function)
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        owner = self if owner_of is None else owner_of(self)
-        other = owner.__dict__.get(state.RECORD_KEY)
-        if other is None or state.reading_other() is other:
+    key = state.RECORD_KEY
+
+    def elsewhere(self: Any, other: state.Instance, owner: Any, args: Any, kwargs: Any) -> Any:
+        if state.reading_other() is other:
             return function(self, *args, **kwargs)
         with state.reading(other):
             try:
@@ -93,7 +92,26 @@ def _bound(name: str, function: FunctionType, owner_of: Callable[[Any], Any] | N
                     raise  # not the other instance's refusal of a write
                 raise other.db.read_only_error(f"{name}() {owner!r}") from None
 
-    return method
+    if owner_of is None:  # a record's own method: the common case stays one dict lookup
+
+        @functools.wraps(function)
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            other = self.__dict__.get(key)
+            if other is None:
+                return function(self, *args, **kwargs)
+            return elsewhere(self, other, self, args, kwargs)
+
+        return method
+
+    @functools.wraps(function)
+    def helper_method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = owner_of(self)
+        other = owner.__dict__.get(key)
+        if other is None:
+            return function(self, *args, **kwargs)
+        return elsewhere(self, other, owner, args, kwargs)
+
+    return helper_method
 
 
 def save_into_connected(record: Any, other: state.Instance) -> Any:
