@@ -92,8 +92,10 @@ class _Registries:
         self._what = what
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # never looked up here (copy and pickle probe them before __init__)
+            raise AttributeError(name)
         registries = _registries(self._module_name)
-        if name.startswith("_") or name not in registries:
+        if name not in registries:
             raise AttributeError(
                 f"{self._what} has no registry {name!r}; registries: {', '.join(sorted(registries))}"
             )
