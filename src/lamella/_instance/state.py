@@ -56,7 +56,7 @@ class Instance:
 
     @property
     def slug(self) -> str:
-        """`owner/name`, as `ln.connect` and `.using()` accept it."""
+        """`owner/name` (the owner: this machine's user), as `.using()` and `ln.DB()` accept it."""
         return f"{self.user.handle}/{self.config.name}"
 
     def has_table(self, name: str) -> bool:
