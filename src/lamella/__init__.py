@@ -25,6 +25,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Artifact": ("lamella.models", "Artifact"),
     "Branch": ("lamella.models", "Branch"),
     "Collection": ("lamella.models", "Collection"),
+    "DB": ("lamella._setup.using", "DB"),
     "Feature": ("lamella.models", "Feature"),
     "FeatureValue": ("lamella.models", "FeatureValue"),
     "Project": ("lamella.models", "Project"),
@@ -87,6 +88,7 @@ def _curator_class(name: str) -> type:
 
 # the calls lower layers make upward (see lamella/_instance/hooks.py), filled without importing anything heavy
 _hooks.connect = _import_on_call("lamella._setup.connect", "autoconnect")
+_hooks.open_other = _import_on_call("lamella._setup.using", "open_other")
 _hooks.curator = _curator_class
 
 
@@ -121,6 +123,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella._setup import setup_facade as setup  # noqa: F401
     from lamella._setup.connect import connect as connect
     from lamella._setup.settings import settings as settings
+    from lamella._setup.using import DB as DB
     from lamella._storage import UPath as UPath
     from lamella._tracking import finish as finish
     from lamella._tracking import flow as flow

@@ -232,7 +232,9 @@ def test_old_names_warn_on_attribute_use(ln: ModuleType) -> None:
 
 def test_renamed_methods_warn_and_work(ln: ModuleType) -> None:
     df = frame()
-    with pytest.warns(LegacyAPIWarning, match=r"Artifact\.from_df\(\) is deprecated; use Artifact\.from_dataframe"):
+    with pytest.warns(
+        LegacyAPIWarning, match=r"Artifact\.from_df\(\) is deprecated; use Artifact\.from_dataframe"
+    ):
         artifact = ln.Artifact.from_df(df, key="renamed.parquet").save()
     with pytest.warns(LegacyAPIWarning, match=r"QuerySet\.df\(\)"):
         assert list(ln.Artifact.filter(key="renamed.parquet").df()["uid"]) == [artifact.uid]

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 PG_INSUFFICIENT_PRIVILEGE = "42501"
 PG_READ_ONLY_TRANSACTION = "25006"
 REQUESTED = "connected with read_only=True"
+# an instance read beside the connection (`.using()`, `ln.DB()`): the reason its database is read-only
+USING = "opened with .using() or ln.DB() to read, beside the connected instance"
 
 
 def is_damage(error: BaseException) -> bool:
@@ -64,6 +66,11 @@ def damaged_error(config: InstanceConfig, error: BaseException) -> StorageError:
 def read_only_error(config: InstanceConfig, reason: str, action: str = "write") -> ReadOnlyError:
     if reason == REQUESTED:
         fix = f"connect without it to write: ln.connect({config.name!r}) or `lamella connect {config.name}`"
+    elif reason == USING:
+        fix = (
+            f"to change it, connect to it: ln.connect({config.name!r}) or `lamella connect {config.name}`; "
+            f"to copy one of its records into the connected instance, call record.save() without changing it"
+        )
     elif config.dialect == "sqlite":
         fix = (
             f"ask for write permission on {config.sqlite_path()} and its folder, then reconnect "

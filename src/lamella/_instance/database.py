@@ -181,6 +181,15 @@ class Database:
             bind=self.engine, autoflush=False, expire_on_commit=False, future=True
         )
         self._local = threading.local()
+        # copied into each session's `info`: the records a session loads read it (models/core/record.py)
+        self.session_info: dict[str, Any] = {}
+
+    def tag_records(self, key: str, value: Any) -> None:
+        """Every record this database's sessions load gets `value` (the instance it was read from)."""
+        self.session_info[key] = value
+        session: Session | None = getattr(self._local, "session", None)
+        if session is not None:  # sessions made before (while opening) take it too
+            session.info[key] = value
 
     @property
     def read_only(self) -> bool:
@@ -216,6 +225,7 @@ class Database:
         if session is None:
             session = self._sessionmaker()
             session.info["write_depth"] = 0
+            session.info.update(self.session_info)
             self._local.session = session
         elif not session.is_active and session.info["write_depth"] == 0:
             # a flush failed outside write(): without this every later call would fail with

@@ -8,11 +8,19 @@ the tracking layer that sets it. `process.reset()` forgets all of it, as a new p
 
 Connecting happens on first use, never on import. This layer cannot know how to connect (that is
 the setup layer above the registries), so it calls the `connect` hook, which the facade fills.
+
+Other instances (`ln.Artifact.using("name")`, `ln.DB("name")`) are opened read-only beside the
+connection, never instead of it (`process.others`). Their records carry their instance
+(`instance_of(record)`), and code that works on such a record runs inside `reading(instance)`: a
+context variable that `current()` answers with while it is set, so every read below a record's
+method goes to the record's database, and every write there meets a read-only database.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +49,7 @@ class Instance:
     storage_id: int
     storage_root: str
     read_only_requested: bool = False  # what the caller asked for; `read_only` is what it got
+    other: bool = False  # opened by `.using()` / `ln.DB()` to read beside the connection, never connected
 
     @property
     def name(self) -> str:
@@ -49,6 +58,11 @@ class Instance:
     @property
     def read_only(self) -> bool:
         return self.db.read_only
+
+    @property
+    def slug(self) -> str:
+        """`owner/name` (the owner: this machine's user), as `.using()` and `ln.DB()` accept it."""
+        return f"{self.user.handle}/{self.config.name}"
 
     def has_table(self, name: str) -> bool:
         """Whether the table is in this instance: core tables always, a module's when it uses the module."""
@@ -158,6 +172,8 @@ class ProcessState:
         self.tracked_transforms: dict[tuple[str, Any], int] = {}
         # caches of optional modules (bionty: saved sources by instance, entity, organism, version)
         self.module_caches: dict[str, dict[Any, Any]] = {}
+        # other instances opened read-only by `.using()` / `ln.DB()`, by instance uid
+        self.others: dict[str, Instance] = {}
 
     def reset(self) -> None:
         """Forget the connection, the run context, the settings and every cache."""
@@ -180,6 +196,9 @@ class ProcessState:
         self.storage_roots.clear()
         self.tracked_transforms.clear()
         self.module_caches.clear()
+        others, self.others = list(self.others.values()), {}
+        for other in others:
+            other.db.dispose()
 
 
 process = ProcessState()
@@ -191,8 +210,16 @@ function_run: ContextVar[RunScope | None] = ContextVar("lamella_function_run", d
 _OTHER_INSTANCE = RunScope(run=None, instance_uid="")
 
 
+# the other instance whose record is being worked on (see the module's docstring); None: the connection
+_reading: ContextVar[Instance | None] = ContextVar("lamella_reading", default=None)
+
+
 def current() -> Instance:
-    """The connected instance; connects (or creates the default instance) on first use."""
+    """The instance to work with: the other instance being read (inside `reading()`), else the
+    connected one, connecting (or creating the default instance) on first use."""
+    other = _reading.get()
+    if other is not None:
+        return other
     instance = process.instance
     if instance is not None:
         return instance
@@ -203,7 +230,56 @@ def current() -> Instance:
 
 
 def peek() -> Instance | None:
-    return process.instance
+    return _reading.get() or process.instance
+
+
+def reading_other() -> Instance | None:
+    """The other instance being read right now, or None (working with the connection)."""
+    return _reading.get()
+
+
+@contextmanager
+def reading(instance: Instance | None) -> Iterator[None]:
+    """Work with `instance` inside the block: an other instance's records are read there, and writes
+    meet its read-only database. `reading(None)` (or the connected instance) works with the connection."""
+    if instance is not None and not instance.other:
+        instance = None
+    if instance is _reading.get():
+        yield
+        return
+    token = _reading.set(instance)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+# where a record read from another instance keeps it (in its `__dict__`), and the key of the `info` of
+# that instance's sessions that tells the records they load (models/core/other_instances.py)
+RECORD_KEY = "_lamella_instance"
+SESSION_KEY = "lamella_instance"
+
+
+def instance_of(record: Any) -> Instance | None:
+    """The other instance a record was read from; None for the connection's records (and new ones)."""
+    return record.__dict__.get(RECORD_KEY)
+
+
+def check_same_instance(record: Any, instance: Instance | None, use: str) -> None:
+    """A record used with records or queries of `instance` (None: the connection) must come from there."""
+    other = instance_of(record)
+    if other is instance:
+        return
+    if other is not None:
+        raise InvalidArgument(
+            f"{record!r} was read from instance {other.slug!r}; {use} takes records of "
+            f"{'the connected instance' if instance is None else repr(instance.slug)}: copy it into the "
+            f"connected instance first with .save(), which returns the copy"
+        )
+    assert instance is not None
+    raise InvalidArgument(
+        f"{record!r} belongs to the connected instance; {use} takes records of instance {instance.slug!r}"
+    )
 
 
 def set_current(instance: Instance | None) -> None:
@@ -221,6 +297,8 @@ def connected_uid() -> str | None:
 
 def _script_run() -> Any:
     """The run of `ln.track()`, while it is not finished and its instance is the connected one."""
+    if _reading.get() is not None:  # reading another instance links nothing into this one's runs
+        return None
     context = process.context
     run = context.run
     if run is None or run.__dict__.get("finished_at") is not None:
@@ -238,6 +316,8 @@ def _function_scope() -> RunScope | None:
 
 def current_run() -> Any:
     """The run new records link to: the innermost tracked function's, else the script's (until finished)."""
+    if _reading.get() is not None:  # a method of another instance's record: no function run there
+        return _script_run()
     scope = _function_scope()
     return scope.run if scope is not None else _script_run()
 

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import RelationshipDirection
 from sqlalchemy.sql.elements import ColumnElement
 
+from lamella._instance import state
 from lamella._limits import check_text, show
 from lamella._query.operands import operand
 from lamella._query.q import Q
@@ -195,6 +196,10 @@ class Subqueryable:
     def id_subquery(self) -> Any:
         raise NotImplementedError
 
+    def id_subquery_for(self, instance: Any) -> Any:
+        """`id_subquery()`, checked to read `instance` (None: the connected instance)."""
+        return self.id_subquery()
+
 
 def _is_text(value: Any) -> bool:
     if isinstance(value, str):
@@ -210,12 +215,13 @@ def _ids(value: Any) -> Any:
     """Records become their ids; lists and QuerySets of records become lists or subqueries of ids."""
 
     if isinstance(value, Subqueryable):
-        return value.id_subquery()
+        return value.id_subquery_for(state.reading_other())
     if isinstance(value, list | tuple | set | frozenset):
         return [_ids(v) for v in value]
     if hasattr(value, "__table__") and hasattr(value, "id"):
         if value.__dict__.get("id") is None:
             raise InvalidArgument(f"{value!r} is not saved yet; save it before using it in a query")
+        state.check_same_instance(value, state.reading_other(), "this query")
         return value.id
     return value
 
@@ -224,7 +230,7 @@ def _coerce(value: Any) -> Any:
     """Records and QuerySets compared with a plain field (its foreign key) become ids."""
 
     if isinstance(value, Subqueryable):
-        return value.id_subquery()
+        return value.id_subquery_for(state.reading_other())
     if isinstance(value, list | tuple | set | frozenset):
         return [_coerce(v) for v in value]
     if hasattr(value, "__table__") and hasattr(value, "id"):

@@ -67,7 +67,10 @@ class _ManagerBase:
         return self.count()
 
     def __contains__(self, record: Any) -> bool:
-        return record.__dict__.get("id") is not None and self.all().filter(id=record.id).exists()
+        if record.__dict__.get("id") is None:
+            return False
+        records = self.all()
+        return state.instance_of(record) is records._instance and records.filter(id=record.id).exists()
 
     def __repr__(self) -> str:
         return repr(self.all())
@@ -88,6 +91,7 @@ class LinkManager(_ManagerBase):
     def __init__(self, owner: Any, relation: ManyToMany) -> None:
         self.owner = owner
         self.relation = relation
+        self._instance = state.instance_of(owner)  # reads and writes go to the owner's instance
 
     def _owner_id(self, action: str) -> int:
         owner_id = self.owner.__dict__.get("id")
@@ -102,7 +106,7 @@ class LinkManager(_ManagerBase):
         target = self.relation.target_model
         link = self.relation.link_model
         owner_id = self.owner.__dict__.get("id")
-        qs: QuerySet[Any] = QuerySet(target)
+        qs: QuerySet[Any] = QuerySet(target, self._instance)
         if owner_id is None:
             return qs.filter_expression(target.__table__.c.id.is_(None))
         subquery = select(getattr(link, self.relation.target_key)).where(
@@ -120,6 +124,7 @@ class LinkManager(_ManagerBase):
                 )
             if record.__dict__.get("id") is None:
                 raise InvalidArgument(f"{record!r} is not saved yet; save it before linking it")
+            state.check_same_instance(record, self._instance, f"{self.relation.name}.add()")
             ids.append(int(record.id))
         return ids
 
@@ -137,7 +142,7 @@ class LinkManager(_ManagerBase):
             if not has_feature:
                 raise InvalidArgument(f"links of {self.relation.name} carry no feature")
             feature_id = feature.id if hasattr(feature, "id") else int(feature)
-        with state.current().db.write() as session:
+        with state.reading(self._instance), state.current().db.write() as session:
             where = [getattr(link, self_key) == owner_id, getattr(link, target_key).in_(ids)]
             if has_feature:
                 where.append(
@@ -159,7 +164,7 @@ class LinkManager(_ManagerBase):
         owner_id = self._owner_id("remove from")
         ids = self._target_ids(records)
         link = self.relation.link_model
-        with state.current().db.write() as session:
+        with state.reading(self._instance), state.current().db.write() as session:
             session.execute(
                 delete(link).where(
                     getattr(link, self.relation.self_key) == owner_id,
@@ -171,13 +176,13 @@ class LinkManager(_ManagerBase):
 
         owner_id = self._owner_id("clear")
         link = self.relation.link_model
-        with state.current().db.write() as session:
+        with state.reading(self._instance), state.current().db.write() as session:
             session.execute(delete(link).where(getattr(link, self.relation.self_key) == owner_id))
 
     def set(self, records: Iterable[Any]) -> None:
 
         wanted = _flatten((records,))  # evaluate first: the QuerySet may read this very relation
-        with state.current().db.write():
+        with state.reading(self._instance), state.current().db.write():
             self.clear()
             self.add(*wanted)
 
@@ -191,7 +196,7 @@ class ReverseManager(_ManagerBase):
 
         target = self.relation.target_model
         owner_id = self.owner.__dict__.get("id")
-        qs: QuerySet[Any] = QuerySet(target)
+        qs: QuerySet[Any] = QuerySet(target, state.instance_of(self.owner))
         return qs.filter_expression(target.__table__.c[self.relation.fk] == owner_id)
 
 

@@ -19,6 +19,8 @@ from lamella.errors import DoesNotExist, InvalidArgument, MultipleResultsFound
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from lamella._instance.state import Instance
+
 T = TypeVar("T")
 
 # lookups that name one record, or a branch, switch off the default "main branch only" filter
@@ -26,10 +28,16 @@ _SEES_ALL_BRANCHES = {"id", "pk", "uid", "branch", "branch_id"}
 
 
 class QuerySet(Subqueryable, Generic[T]):
-    """`ln.Artifact.filter(key__startswith="x/").order_by("-created_at")[:10]`"""
+    """`ln.Artifact.filter(key__startswith="x/").order_by("-created_at")[:10]`
 
-    def __init__(self, model: type[T]) -> None:
+    A QuerySet reads the connected instance, or the other instance it was made for
+    (`ln.Artifact.using("name")`; made while working on a record of another instance, that one).
+    """
+
+    def __init__(self, model: type[T], instance: Instance | None = None) -> None:
         self.model: Any = model
+        # an other instance (opened read-only by `.using()`), or None: the connected instance
+        self._instance: Instance | None = instance if instance is not None else state.reading_other()
         self._where: list[Any] = []
         self._names: set[str] = set()
         self._all_branches = False
@@ -41,7 +49,7 @@ class QuerySet(Subqueryable, Generic[T]):
     # --- building -------------------------------------------------------------------------------
 
     def _clone(self) -> QuerySet[T]:
-        clone: QuerySet[T] = QuerySet(self.model)
+        clone: QuerySet[T] = QuerySet(self.model, self._instance)
         clone._where = list(self._where)
         clone._names = set(self._names)
         clone._all_branches = self._all_branches
@@ -62,7 +70,8 @@ class QuerySet(Subqueryable, Generic[T]):
         for name in q.lookup_names():
             clone._names.add(split_lookup(name)[0][0])
         if q.children:
-            clone._where.append(compile_q(self.model, q, negate))
+            with state.reading(self._instance):  # features named in lookups are the instance's own
+                clone._where.append(compile_q(self.model, q, negate))
         return clone
 
     def filter(self, *queries: Any, **lookups: Any) -> QuerySet[T]:
@@ -129,10 +138,20 @@ class QuerySet(Subqueryable, Generic[T]):
             statement = self._statement(self.model.__table__.c.id)
         return statement
 
-    @staticmethod
-    def _session() -> Session:
+    def _session(self) -> Session:
 
-        return state.current().db.session()
+        return (self._instance or state.current()).db.session()
+
+    def id_subquery_for(self, instance: Instance | None) -> Any:
+        """`id_subquery()`, for a query of `instance`: both must read the same database."""
+        if self._instance is not instance:
+            where = f"instance {self._instance.slug!r}" if self._instance else "the connected instance"
+            here = f"instance {instance.slug!r}" if instance else "the connected instance"
+            raise InvalidArgument(
+                f"a QuerySet of {where} cannot be used in a query of {here}: the ids differ between "
+                f"instances; filter by a field both share (uid, key, name) instead"
+            )
+        return self.id_subquery()
 
     # --- evaluation -----------------------------------------------------------------------------
 
@@ -283,7 +302,8 @@ class QuerySet(Subqueryable, Generic[T]):
 
     def to_dataframe(self, include: str | list[str] | None = None, **kwargs: Any) -> Any:
 
-        return queryset_to_dataframe(self, include=include, **kwargs)
+        with state.reading(self._instance):
+            return queryset_to_dataframe(self, include=include, **kwargs)
 
     df = legacy_lookups.RenamedMethod("to_dataframe")
 
@@ -294,7 +314,8 @@ class QuerySet(Subqueryable, Generic[T]):
             raise InvalidArgument(
                 f"{self.model.__name__} records hold no data to load; load() works on artifact queries"
             )
-        return loader(self.to_list(), join=join, is_run_input=is_run_input, **kwargs)
+        with state.reading(self._instance):
+            return loader(self.to_list(), join=join, is_run_input=is_run_input, **kwargs)
 
     def delete(self, permanent: bool | None = None) -> int:
         records = list(self._fetch())

@@ -152,7 +152,13 @@ def autoconnect() -> state.Instance:
     return instance
 
 
-def _open(config: cfg.InstanceConfig, *, create: bool, read_only: bool = False) -> state.Instance:
+def _open(
+    config: cfg.InstanceConfig, *, create: bool, read_only: bool = False, other: bool = False
+) -> state.Instance:
+    """Open the database of `config`: checked, with its base rows, interrupted saves finished.
+
+    `other=True` opens it read-only to read beside the connection (`.using()`, `ln.DB()`).
+    """
 
     if config.dialect == "sqlite" and not create and not config.sqlite_path().exists():
         raise NotConnected(
@@ -160,7 +166,7 @@ def _open(config: cfg.InstanceConfig, *, create: bool, read_only: bool = False) 
             f"from a backup, or rebuild the artifact registry from the files in {config.storage_root} "
             f"with `lamella check --reindex`"
         )
-    reason = access.REQUESTED if read_only else None
+    reason = access.USING if other else access.REQUESTED if read_only else None
     if reason is None and config.dialect == "sqlite" and not create:
         reason = access.sqlite_refusal(config.sqlite_path())
     database = Database(config, read_only_reason=reason)
@@ -202,9 +208,12 @@ def _open(config: cfg.InstanceConfig, *, create: bool, read_only: bool = False) 
         user_id=user_id,
         storage_id=storage_id,
         storage_root=config.current_storage_root,
-        read_only_requested=read_only,
+        read_only_requested=read_only or other,
+        other=other,
     )
-    if database.read_only and not read_only:
+    if other:  # the records its sessions load carry it (models/core/other_instances.py)
+        database.tag_records(state.SESSION_KEY, instance)
+    if database.read_only and not (read_only or other):
         logger.info(f"connected instance {config.name!r} read-only: {database.read_only_reason}")
     if not database.read_only:  # a reader must not move or delete anyone's files
         _sweep_interrupted_saves(instance)

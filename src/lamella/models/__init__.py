@@ -13,6 +13,7 @@ from lamella.models.labels.labels import Project, Record, Reference, ULabel
 from lamella.models.lineage.lineage import Run, Transform
 from lamella.models.overview import view
 from lamella.models.schema.schema import Schema
+from lamella.models.transfer import transfer  # noqa: F401  (fills the hook `record.save()` of another instance's record calls)
 
 FeatureSet = Schema  # old name, kept as an alias
 

@@ -152,6 +152,7 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             if not isinstance(revises, Artifact):
                 raise InvalidArgument(f"revises= takes an Artifact, not {type(revises).__name__}")
             revises._require_saved("revise")
+            state.check_same_instance(revises, None, "revises=")
             key = key if key is not None else revises.key
             description = description if description is not None else revises.description
         source = describe_source(data, key=key, format=format)

@@ -93,12 +93,14 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
                 raise InvalidArgument(f"a collection holds artifacts, not {type(member).__name__}")
             if not _save_artifacts:  # the old `ln.Dataset(df)` saves its data artifact with itself
                 member._require_saved("collect")
+            state.check_same_instance(member, None, "a collection")
         repeated = sorted(uid for uid, n in Counter(m.uid for m in members).items() if n > 1)
         if repeated:
             raise InvalidArgument(
                 f"artifact {', '.join(repeated)} is given twice; a collection holds each artifact once"
             )
         if revises is not None:
+            state.check_same_instance(revises, None, "revises=")
             key = key if key is not None else revises.key
             description = description if description is not None else revises.description
         if key is None and description is None:

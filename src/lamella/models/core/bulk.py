@@ -63,9 +63,12 @@ def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:
 
 def _save(items: list[Any]) -> list[Any]:
     by_model: dict[type, list[Any]] = {}
-    for record in items:
-        by_model.setdefault(type(record), []).append(record)
     saved: list[Any] = []
+    for record in items:
+        if state.instance_of(record) is not None:  # read from another instance: copied one by one
+            saved.append(record.save())
+            continue
+        by_model.setdefault(type(record), []).append(record)
     for model, group in by_model.items():
         save_many = getattr(model, "_save_many", None)
         if save_many is not None:  # registries that store more than rows (artifacts: their bytes)

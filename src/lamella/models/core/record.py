@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
+    event,
     select,
 )
 from sqlalchemy.orm import (
@@ -22,19 +23,21 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from lamella._instance import state
+from lamella._instance.hooks import hooks
 from lamella._limits import show
 from lamella._logging import logger
 from lamella._query import legacy_lookups
 from lamella._query.queryset import QuerySet
 from lamella._query.relations import MODELS
 from lamella._uid import base62
-from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument
+from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, NotConnected
 from lamella.models.core import graphs as graph
 from lamella.models.core.bulk import type_id_of
 from lamella.models.core.columns import BigInt, JSONType, UTCDateTime, utcnow
 from lamella.models.core.describe import describe_record
 from lamella.models.core.field_checks import check_assignment, check_field
 from lamella.models.core.field_checks import install as install_field_checks
+from lamella.models.core.other_instances import bind_methods, check_assigned, remember_instance
 from lamella.models.core.run_links import link_to_current_project
 from lamella.models.core.value_matching import CanCurate
 
@@ -52,6 +55,9 @@ _NAMING = {
 }
 
 
+_PICKLED_INSTANCE = "_lamella_instance_name"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=_NAMING)
     type_annotation_map = {dict[str, Any]: JSONType(), Any: JSONType()}
@@ -59,15 +65,34 @@ class Base(DeclarativeBase):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         MODELS[cls.__name__] = cls
+        # a record read from another instance works there (models/core/other_instances.py)
+        bind_methods(cls)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled, a record of another instance names it; unpickled, it reads there again."""
+        values = self.__dict__.copy()
+        other = values.pop(state.RECORD_KEY, None)
+        if other is not None:
+            values[_PICKLED_INSTANCE] = other.config.name
+        return values
+
+    def __setstate__(self, values: dict[str, Any]) -> None:
+        name = values.pop(_PICKLED_INSTANCE, None)
+        self.__dict__.update(values)
+        if name is not None:
+            self.__dict__[state.RECORD_KEY] = hooks.open_other(name)
 
     if not TYPE_CHECKING:  # mypy would stop checking attribute names of every registry
 
         def __setattr__(self, key: str, value: Any) -> None:
+            if isinstance(value, Base):  # a relation stays inside one instance
+                check_assigned(self, key, value)
             # a bad value fails where it is assigned, naming the field (models/core/field_checks.py)
             super().__setattr__(key, check_assignment(type(self), key, value))
 
 
 install_field_checks(Base)
+event.listen(Base, "load", remember_instance, propagate=True)
 
 
 class SQLRecord(CanCurate, Base):
@@ -178,7 +203,7 @@ class SQLRecord(CanCurate, Base):
         if type(self) is not type(other):
             return NotImplemented
         mine, theirs = self.__dict__.get("id"), other.__dict__.get("id")
-        return mine is not None and mine == theirs
+        return mine is not None and mine == theirs and state.instance_of(self) is state.instance_of(other)
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.__dict__.get("uid") or id(self)))
@@ -192,6 +217,35 @@ class SQLRecord(CanCurate, Base):
         return f"{type(self).__name__}({', '.join(parts)})"
 
     # --- queries (class level) ------------------------------------------------------------------
+
+    @classmethod
+    def using(cls, instance: str | None = None) -> QuerySet[Self]:
+        """The records of another instance registered on this machine, read-only: by name or
+        "owner/name" (`lamella list`). Its records load, cache and describe themselves from there;
+        `record.save()` copies one into the connected instance. None: the connected instance."""
+
+        if instance is None:
+            return QuerySet(cls)
+        if not isinstance(instance, str):
+            raise InvalidArgument(
+                f"using() takes an instance name or 'owner/name', not {instance!r} ({type(instance).__name__})"
+            )
+        return cls._using(hooks.open_other(instance))
+
+    @classmethod
+    def _using(cls, other: state.Instance) -> QuerySet[Self]:
+        """A QuerySet of `other`, an instance opened by `hooks.open_other` (or the connected one)."""
+        if not other.other:
+            return QuerySet(cls)
+        table = getattr(cls, "__tablename__", None)
+        if table is None:
+            raise InvalidArgument(f"{cls.__name__} is not a registry; use a registry such as ln.Artifact")
+        if not other.has_table(table):
+            module = table.split("_", 1)[0]
+            raise NotConnected(
+                f"instance {other.slug!r} does not use the module {module!r}, so it has no {cls.__name__} records"
+            )
+        return QuerySet(cls, other)
 
     @classmethod
     def filter(cls, *queries: Any, **expressions: Any) -> QuerySet[Self]:

@@ -10,6 +10,7 @@ from lamella._query.managers import _flatten
 from lamella._query.queryset import QuerySet
 from lamella._query.relations import ManyToMany
 from lamella.errors import InvalidArgument, ValidationError
+from lamella.models.core.other_instances import bind_methods
 from lamella.models.features.describe import add_features
 from lamella.models.features.dtypes import parse
 from lamella.models.features.feature import Feature
@@ -148,6 +149,10 @@ class LabelsManager:
             if names:
                 parts.append(f"{name}={names!r}")
         return f"{type(self.owner).__name__}.labels({', '.join(parts)})"
+
+
+# `artifact.labels` of an artifact read from another instance reads (and refuses writes) there
+bind_methods(LabelsManager, owner_of=lambda manager: manager.owner)
 
 
 class HasFeatures:

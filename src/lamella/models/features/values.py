@@ -21,6 +21,7 @@ from lamella.errors import InvalidArgument, ValidationError
 from lamella.models.core.columns import utcnow
 from lamella.models.core.describe import new_tree, print_tree
 from lamella.models.core.links import ArtifactSchema, RecordJson
+from lamella.models.core.other_instances import bind_methods
 from lamella.models.features.describe import add_features
 from lamella.models.features.dtypes import (
     Dtype,
@@ -306,6 +307,7 @@ class FeaturesManager:
                 return [
                     f"{value!r} is not saved yet; save it before using it as a value of {item.feature.name!r}"
                 ]
+            state.check_same_instance(value, state.instance_of(self.owner), f"feature {item.feature.name!r}")
             item.labels.append((type(value), int(value.id)))
         remaining = list(dict.fromkeys(names))
         for target, registry in targets:
@@ -441,6 +443,10 @@ class FeaturesManager:
         tree = new_tree(f"[bold]{type(self.owner).__name__}[/bold] {self.owner.__dict__.get('uid', '')}")
         add_features(tree, self.owner)
         print_tree(tree)
+
+
+# `artifact.features` of an artifact read from another instance reads (and refuses writes) there
+bind_methods(FeaturesManager, owner_of=lambda manager: manager.owner)
 
 
 def _has_type(record: Any, type_name: str | None) -> bool:
