@@ -93,7 +93,7 @@ def test_deprecated_names_are_not_in_all_but_in_dir() -> None:
 
 
 def test_old_method_spellings_exist() -> None:
-    assert lamella.Artifact.from_df == lamella.Artifact.from_dataframe
+    assert "from_dataframe" in lamella.Artifact.from_df.__doc__  # warns when called: test_legacy.py
     assert callable(lamella.Artifact.df) and callable(lamella.QuerySet.df)
 
 
