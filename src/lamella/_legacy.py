@@ -28,24 +28,7 @@ from typing import Any
 
 from lamella._query.legacy_lookups import warn_legacy
 from lamella.errors import InvalidArgument
-from lamella.models import (
-    Artifact,
-    Branch,
-    Collection,
-    Feature,
-    FeatureValue,
-    Project,
-    Record,
-    Reference,
-    Run,
-    Schema,
-    Space,
-    Storage,
-    Transform,
-    ULabel,
-    User,
-    save,
-)
+from lamella.models import PUBLIC_REGISTRIES, Artifact, Collection, Schema, Transform, ULabel, save
 
 
 class RegistryAlias:
@@ -243,26 +226,7 @@ class SchemaNamespace:
         "Label": RegistryAlias("schema.Label", ULabel, ULabel),
         "FeatureSet": RegistryAlias("schema.FeatureSet", Schema, Schema),
     }
-    _SAME: dict[str, type] = {
-        registry.__name__: registry
-        for registry in (
-            Artifact,
-            Branch,
-            Collection,
-            Feature,
-            FeatureValue,
-            Project,
-            Record,
-            Reference,
-            Run,
-            Schema,
-            Space,
-            Storage,
-            Transform,
-            ULabel,
-            User,
-        )
-    }
+    _SAME: dict[str, type] = {registry.__name__: registry for registry in PUBLIC_REGISTRIES}
 
     def __getattr__(self, name: str) -> Any:
         alias = self._RENAMED.get(name)

@@ -44,7 +44,7 @@ __all__ = [
 # docs) and the one pickle records, which resolves it through the facade's lazy `__getattr__`. Set
 # here, after every table is declared and its annotations resolved against the defining modules, and
 # not in the facade: importing `lamella.models` without going through `lamella` must give the same.
-for _public in (
+PUBLIC_REGISTRIES: tuple[type, ...] = (
     Artifact,
     Branch,
     Collection,
@@ -60,6 +60,7 @@ for _public in (
     Transform,
     ULabel,
     User,
-):
+)
+for _public in PUBLIC_REGISTRIES:
     _public.__module__ = "lamella"
 del _public
