@@ -348,6 +348,12 @@ def test_a_label_saved_on_its_own_records_the_transfer_as_its_run(ln: ModuleType
     assert ln.Artifact.filter().count() == 0  # nothing else came along
 
 
+def test_a_copy_into_an_instance_with_a_module_the_source_lacks(ln: ModuleType, src: Source) -> None:
+    ln.setup.migrate(modules="bionty")  # "dst" uses bionty, "src" does not
+    copy = ln.Artifact.using("src").get(src.artifact).save()
+    assert copy.uid == src.artifact and copy.ulabels.one().name == "tumor" and copy.cell_types.count() == 0
+
+
 def test_a_label_named_like_one_here_is_that_one(ln: ModuleType, src: Source) -> None:
     mine = ln.ULabel(name="tumor", description="ours").save()
     copy = ln.Artifact.using("src").get(src.artifact).save()
