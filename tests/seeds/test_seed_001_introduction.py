@@ -26,6 +26,10 @@ Changes to the page's code:
 - The page's closing data loader asks for obs key "cell_medium", which its collection does not have:
   the test asserts Lamella's error naming it, then runs the same loop with "perturbation".
 
+The page's outputs are checked for what they say, not their layout: its tables list the newest record
+first, Lamella's `.df()` lists by id (so rows are compared as sets), and lineage graphs are written
+to files (SVG, or DOT without graphviz's `dot`) whose source the tests read.
+
 Each test replays what its section needs of the earlier ones (a fresh instance each), so the tests run
 alone, in any order and in parallel.
 """
