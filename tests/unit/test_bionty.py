@@ -94,9 +94,20 @@ def test_an_unknown_term_is_a_clear_error(bt: ModuleType) -> None:
 
 def test_genes_need_an_organism(bt: ModuleType) -> None:
     with pytest.raises(InvalidArgument, match="organism"):
-        bt.Gene.from_values(["ENSG00000153563"], field=bt.Gene.ensembl_gene_id)
+        bt.Gene.from_values(["CD8A"], field=bt.Gene.symbol)  # human, mouse, ... have a CD8A
     genes = bt.Gene.from_values(["ENSG00000153563"], field=bt.Gene.ensembl_gene_id, organism="human")
     assert [g.symbol for g in genes] == ["CD8A"] and genes[0].organism.name == "human"
+
+
+def test_ensembl_gene_ids_name_their_organism(bt: ModuleType) -> None:
+    human = bt.Gene.from_values(["ENSG00000153563", "ENSG00000010610"], field=bt.Gene.ensembl_gene_id)
+    assert [g.symbol for g in human] == ["CD8A", "CD4"] and human[0].organism.name == "human"
+    mouse = bt.Gene.from_values(["ENSMUSG00000053977"], field=bt.Gene.ensembl_gene_id)
+    assert [g.symbol for g in mouse] == ["Cd8a"] and mouse[0].organism.name == "mouse"
+    with pytest.raises(InvalidArgument, match="organism"):  # ids of no shipped organism name none
+        bt.Gene.from_values(["ENSG_NOT_A_GENE"], field=bt.Gene.ensembl_gene_id)
+    bt.settings.organism = "mouse"  # a set organism wins
+    assert bt.Gene.from_values(["ENSG00000153563"], field=bt.Gene.ensembl_gene_id, mute=True) == []
 
 
 def test_genes_by_ensembl_id_and_symbol(bt: ModuleType) -> None:
@@ -158,6 +169,25 @@ def test_an_anndata_var_validates_against_genes(bt: ModuleType) -> None:
     bad = ad.AnnData(pd.DataFrame([[1, 2, 3]], columns=[*ids[:2], "ENSG_NOT_VALID"], index=["c1"]))
     with pytest.raises(ValidationError, match="ENSG_NOT_VALID"):
         ln.curators.AnnDataCurator(bad, schema).validate()
+
+
+def test_a_curator_saves_the_terms_the_public_source_has_as_validated(bt: ModuleType) -> None:
+    import lamella as ln
+
+    ids = ["ENSG00000153563", "ENSG00000010610", "ENSG00000170458"]  # not saved, no organism set
+    var_schema = ln.Schema(name="var", itype=bt.Gene.ensembl_gene_id, dtype=int).save()
+    schema = ln.Schema(name="adata", otype="AnnData", components={"var": var_schema}).save()
+    adata = ad.AnnData(pd.DataFrame([[1, 2, 3]], columns=ids, index=["c1"]))
+    artifact = ln.curators.AnnDataCurator(adata, schema).save_artifact(key="a.h5ad")  # LaminDB 1.x
+    assert {g.symbol for g in artifact.features.slots["var"].members} == {"CD14", "CD4", "CD8A"}
+    assert {g.organism.name for g in bt.Gene.filter()} == {"human"}  # the ids name their organism
+    cell_type = ln.Feature(name="cell_type", dtype=bt.CellType).save()
+    df = pd.DataFrame({"cell_type": ["T cell", "nerve cell"]})  # a term, and a synonym of one
+    curator = ln.curators.DataFrameCurator(df, ln.Schema(name="cells", features=[cell_type]).save())
+    with pytest.raises(ValidationError, match=r"1 term is not validated.*'nerve cell'"):
+        curator.validate()
+    assert bt.CellType.get(name="T cell").ontology_id == "CL:0000084"  # saved, with its parents
+    assert bt.CellType.filter(name="neuron").count() == 0  # a synonym's term is not saved behind your back
 
 
 def test_import_source_brings_a_whole_ontology_with_its_hierarchy(bt: ModuleType) -> None:

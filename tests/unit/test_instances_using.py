@@ -161,11 +161,35 @@ def test_load_and_cache_read_the_other_instances_storage(ln: ModuleType, src: So
     assert ln.Artifact.filter().count() == 0
 
 
-def test_reading_another_instance_in_a_tracked_run_links_nothing(ln: ModuleType, src: Source) -> None:
+def test_reading_another_instance_in_a_tracked_run_copies_what_it_reads_as_inputs(
+    ln: ModuleType, src: Source
+) -> None:
     run = ln.track(ln.Transform(key="reader", kind="pipeline"))
+    artifact = ln.Artifact.using("src").get(src.artifact)
+    assert list(artifact.load()["gene"]) == ["CD8A", "CD4"]
+    copy = run.input_artifacts.one()  # LaminDB: "completing transfer to track Artifact as input"
+    assert copy.uid == src.artifact and state.instance_of(artifact) is None and artifact == copy
+    assert copy.input_of_runs.filter(transform__reference_type="lamella_instance").count() == 1
+    artifact.load()  # the copy now: read again, linked once
+    collection = ln.Collection.using("src").get(src.collection)
+    assert len(collection.cache()) == 2
+    assert run.input_collections.one().uid == src.collection == collection.uid
+    assert state.instance_of(collection) is None and collection.artifacts.count() == 2
+    assert run.input_artifacts.count() == 2 and ln.context.run is run  # and its artifacts, as here
+    ln.finish()
+
+
+def test_reading_another_instance_outside_a_run_or_not_as_input_copies_nothing(
+    ln: ModuleType, src: Source
+) -> None:
     ln.Artifact.using("src").get(src.artifact).load()
-    assert run.input_artifacts.count() == 0
-    assert ln.context.run is run
+    run = ln.track(ln.Transform(key="reader", kind="pipeline"))
+    artifact = ln.Artifact.using("src").get(src.artifact)
+    artifact.load(is_run_input=False)
+    with ln.settings.override(track_run_inputs=False):
+        artifact.cache()
+    assert run.input_artifacts.count() == 0 and ln.Artifact.filter().count() == 0
+    assert state.instance_of(artifact) is not None
     ln.finish()
 
 
@@ -322,6 +346,12 @@ def test_a_label_saved_on_its_own_records_the_transfer_as_its_run(ln: ModuleType
     label = ln.ULabel.using("src").get(name="healthy").save()
     assert label.run.transform.key == "transfers/src"
     assert ln.Artifact.filter().count() == 0  # nothing else came along
+
+
+def test_a_copy_into_an_instance_with_a_module_the_source_lacks(ln: ModuleType, src: Source) -> None:
+    ln.setup.migrate(modules="bionty")  # "dst" uses bionty, "src" does not
+    copy = ln.Artifact.using("src").get(src.artifact).save()
+    assert copy.uid == src.artifact and copy.ulabels.one().name == "tumor" and copy.cell_types.count() == 0
 
 
 def test_a_label_named_like_one_here_is_that_one(ln: ModuleType, src: Source) -> None:

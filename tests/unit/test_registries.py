@@ -619,3 +619,17 @@ def test_branches_as_users_see_them(ln: ModuleType) -> None:
     assert ln.ULabel.filter(branch=branch).one() == label
     with pytest.raises(InvalidArgument, match="trashed or archived"):
         ln.setup.switch("trash")
+
+
+def test_a_registry_shows_its_fields(ln: ModuleType) -> None:
+    import lamella.bionty as bt
+
+    shown = repr(ln.Artifact).splitlines()
+    assert shown[:3] == ["lamella.Artifact", "  Simple fields", "    .uid: str"]
+    assert "    .created_at: datetime" in shown and "    .storage_id: int" not in shown
+    relational, bionty = shown.index("  Relational fields"), shown.index("  Bionty fields")
+    assert relational < shown.index("    .storage: Storage") < shown.index("    .ulabels: ULabel") < bionty
+    assert shown.index("    .cell_types: bionty.CellType") > bionty
+    assert "    ._feature_values" not in repr(ln.Artifact)
+    assert repr(bt.CellType).splitlines()[0] == "lamella.bionty.CellType"
+    assert str(ln.Artifact) == "<class 'lamella.Artifact'>" and f"{ln.ULabel}" == "<class 'lamella.ULabel'>"

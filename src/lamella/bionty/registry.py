@@ -180,6 +180,14 @@ class BioRegistry:
         return record
 
     @classmethod
+    def _inferred_organism(cls, field_name: str, values: list[Any]) -> str | None:
+        """The organism that Ensembl gene ids name themselves, when none is given or set (as bionty
+        infers it: `bt.Gene.from_values(["ENSG00000010610"], field=bt.Gene.ensembl_gene_id)` is human)."""
+        if not cls._needs_organism or field_name != "ensembl_gene_id" or bionty_settings.settings.organism:
+            return None
+        return sources.gene_organism_of(values)
+
+    @classmethod
     def _organism_for_records(cls, organism: Any) -> Any:
         if "organism_id" not in cls.__table__.c:  # type: ignore[attr-defined]
             return None
@@ -218,6 +226,8 @@ class BioRegistry:
     ) -> RecordList:
         field_name = _field_name(cls, field if field is not None else cls._default_field())
         items = _distinct(values)
+        if organism is None:
+            organism = cls._inferred_organism(field_name, items)
         organism_record_ = cls._organism_for_records(organism)
         organism_id = getattr(organism_record_, "id", None)
         existing = cls._existing(field_name, items, organism_id)

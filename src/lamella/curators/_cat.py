@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lamella._logging import logger
-from lamella.curators._lookup import lookup, synonyms, type_id, type_record, unique_values
+from lamella.curators._lookup import from_public, lookup, synonyms, type_id, type_record, unique_values
 from lamella.errors import InvalidArgument
 from lamella.models.core.bulk import save
 
@@ -48,6 +48,14 @@ class CatColumn:
                 self.missing_types.append(target)
                 continue
             hits = lookup(target, remaining)
+            public = from_public(target, [v for v in remaining if v not in hits])
+            if public:  # terms of the registry's public ontology are valid: saved, then found
+                save(public)
+                logger.info(
+                    f"added {len(public)} {registry.__name__} record(s) from the public source for "
+                    f"{self.key!r}: {_quoted([getattr(r, target.field_name()) for r in public])}"
+                )
+                hits = lookup(target, remaining)
             for value, record_id in hits.items():
                 self.found[value] = (registry, record_id)
             remaining = [v for v in remaining if v not in hits]

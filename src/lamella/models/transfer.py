@@ -325,8 +325,9 @@ class _Copier:
         link = relation.link_model
         columns = link.__table__.c
         target = relation.target_model
-        if not (self.target.has_table(link.__tablename__) and self.target.has_table(target.__tablename__)):
-            return
+        tables = (link.__tablename__, target.__tablename__)
+        if not all(instance.has_table(t) for instance in (self.source, self.target) for t in tables):
+            return  # a module one of the two instances does not use: no such labels to copy
         has_feature = "feature_id" in columns
         selected = [columns[relation.target_key], columns.feature_id if has_feature else columns.id]
         rows = self._source_rows(select(*selected).where(columns[relation.self_key] == record.id))

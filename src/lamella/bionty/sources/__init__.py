@@ -21,6 +21,7 @@ from lamella.bionty.sources._catalog import ENTITIES, EntitySpec
 if TYPE_CHECKING:
     from lamella.bionty.sources._api import available_sources, clear_memory, public
     from lamella.bionty.sources._public import InspectResult, PublicOntology
+    from lamella.bionty.sources._tables import gene_organism_of
 
 __all__ = [
     "ENTITIES",
@@ -29,6 +30,7 @@ __all__ = [
     "PublicOntology",
     "available_sources",
     "clear_memory",
+    "gene_organism_of",
     "public",
 ]
 
@@ -37,6 +39,7 @@ _LAZY = {
     "public": "lamella.bionty.sources._api",
     "available_sources": "lamella.bionty.sources._api",
     "clear_memory": "lamella.bionty.sources._api",
+    "gene_organism_of": "lamella.bionty.sources._tables",
     "PublicOntology": "lamella.bionty.sources._public",
     "InspectResult": "lamella.bionty.sources._public",
 }

@@ -49,6 +49,21 @@ def read_genes(organism: str) -> pd.DataFrame:
     return frame.set_index("ensembl_gene_id")
 
 
+def gene_organism_of(ensembl_gene_ids: list[str]) -> str | None:
+    """The organism whose shipped genes hold most of these Ensembl gene ids (ENSG... is human,
+    ENSMUSG... mouse), as bionty infers it; None when the table holds none of them."""
+    wanted = list(dict.fromkeys(v for v in ensembl_gene_ids if isinstance(v, str)))[:1000]
+    if not wanted:
+        return None
+    path = DATA_DIR / "genes.parquet"
+    try:
+        table = pq.read_table(path, filters=pc.field("ensembl_gene_id").isin(wanted), columns=["organism"])
+    except OSError as e:
+        raise StorageError(f"cannot read the shipped gene table {path}: {e}; reinstall lamella") from e
+    counts = pd.Series(table.column("organism").to_pylist(), dtype=object).value_counts()
+    return str(counts.index[0]) if len(counts) else None
+
+
 def read_organisms() -> pd.DataFrame:
     """The organism table: name ("human"), scientific_name, synonyms, indexed by ontology_id."""
     path = DATA_DIR / "organisms.parquet"

@@ -227,8 +227,9 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
 
     def _shards(self, action: str, is_run_input: bool | None) -> list[Any]:
         self._require_saved(action)
+        artifacts = self.ordered_artifacts  # read before a run's input link may turn self into a copy
         link_collection_input(self, is_run_input)
-        return self.ordered_artifacts
+        return artifacts
 
     def _what(self) -> str:
         return f"collection {self.key or self.description!r} ({self.uid})"

@@ -81,3 +81,46 @@ def describe_record(record: SQLRecord) -> None:
         record._describe_sections(tree)
         add_links(tree, record)
     print_tree(tree)
+
+
+def registry_overview(registry: type) -> str:
+    """What `ln.Artifact` shows (its repr): the registry's fields, as LaminDB lists them.
+
+    Simple fields (columns, without ids and private ones), then the relations to core registries,
+    then those of each module (`Bionty fields`: `.cell_types: bionty.CellType`).
+    """
+    table = getattr(registry, "__table__", None)
+    if table is None:  # an abstract base
+        return f"<registry {registry.__name__}>"
+    lines = [f"{registry.__module__}.{registry.__qualname__}", "  Simple fields"]
+    for column in table.columns:
+        if column.key == "id" or column.key.startswith("_") or column.foreign_keys:
+            continue
+        lines.append(f"    .{column.key}: {_python_type_name(column.type)}")
+    groups: dict[str, list[str]] = {}
+    to_one = [(r.key, r.mapper.class_) for r in registry.__mapper__.relationships]  # type: ignore[attr-defined]
+    to_many = [
+        (name, relation.target_model) for name, relation in getattr(registry, "_relations", {}).items()
+    ]
+    for name, target in [*to_one, *to_many]:
+        if name.startswith("_"):
+            continue
+        module = target.__module__.split(".")
+        owner = module[1] if len(module) > 1 and module[1] != "models" else ""
+        shown = f"{owner}.{target.__name__}" if owner else target.__name__
+        groups.setdefault(owner, []).append(f"    .{name}: {shown}")
+    for owner in sorted(groups, key=lambda o: (o != "", o)):
+        lines.append(f"  {owner.capitalize() + ' fields' if owner else 'Relational fields'}")
+        lines.extend(groups[owner])
+    return "\n".join(lines)
+
+
+def _python_type_name(column_type: Any) -> str:
+    for candidate in (column_type, getattr(column_type, "impl", column_type)):  # a TypeDecorator's store
+        try:
+            python_type = candidate.python_type
+        except (AttributeError, NotImplementedError):  # a type of ours without a Python type (JSON)
+            continue
+        if python_type is not object:
+            return str(python_type.__name__)
+    return type(column_type).__name__

@@ -21,6 +21,7 @@ from sqlalchemy.orm import (
     relationship,
 )
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.decl_api import DeclarativeAttributeIntercept
 
 from lamella._instance import state
 from lamella._instance.hooks import hooks
@@ -34,7 +35,7 @@ from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, NotCon
 from lamella.models.core import graphs as graph
 from lamella.models.core.bulk import type_id_of
 from lamella.models.core.columns import BigInt, JSONType, UTCDateTime, utcnow
-from lamella.models.core.describe import describe_record
+from lamella.models.core.describe import describe_record, registry_overview
 from lamella.models.core.field_checks import check_assignment, check_field
 from lamella.models.core.field_checks import install as install_field_checks
 from lamella.models.core.other_instances import bind_methods, check_assigned, remember_instance
@@ -58,7 +59,17 @@ _NAMING = {
 _PICKLED_INSTANCE = "_lamella_instance_name"
 
 
-class Base(DeclarativeBase):
+class _Registry(DeclarativeAttributeIntercept):
+    """The registries' metaclass: `ln.Artifact` shows its fields (as LaminDB's registries do)."""
+
+    def __repr__(cls) -> str:
+        return registry_overview(cls)
+
+    def __str__(cls) -> str:  # messages that name a registry keep it short
+        return type.__repr__(cls)
+
+
+class Base(DeclarativeBase, metaclass=_Registry):
     metadata = MetaData(naming_convention=_NAMING)
     type_annotation_map = {dict[str, Any]: JSONType(), Any: JSONType()}
 

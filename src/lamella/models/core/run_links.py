@@ -6,6 +6,11 @@ The current run and project are process state (`_instance.state`), set by `ln.tr
 Each artifact is linked as an input once per run (the process state remembers what this process
 linked) with one `INSERT ... ON CONFLICT DO NOTHING`, so reading the same artifact again costs
 nothing and another process linking it concurrently cannot fail the read.
+
+An artifact or collection of another instance (`ln.Artifact.using("lab")`) read while a run of the
+connected instance goes on is first copied into the connected instance (`record.save()`: the user's
+variable becomes the copy), then linked as the run's input, as LaminDB "completes the transfer to
+track it as input". Without a run, or with `is_run_input=False`, nothing is copied.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ INTERNAL_KIND_PREFIX = "__lamella"
 
 def link_input(artifact: Any, is_run_input: bool | None) -> None:
     """Link an artifact the current run read (load, cache, open) as one of its inputs."""
+    if state.instance_of(artifact) is not None:
+        _copy_then_link(artifact, is_run_input, link_input)
+        return
     run = _reading_run(is_run_input)
     if run is None:
         return
@@ -35,10 +43,22 @@ def link_input(artifact: Any, is_run_input: bool | None) -> None:
 
 def link_collection_input(collection: Any, is_run_input: bool | None) -> None:
     """Link a collection the current run read (load, open, mapped, cache) as one of its inputs."""
+    if state.instance_of(collection) is not None:
+        _copy_then_link(collection, is_run_input, link_collection_input)
+        return
     run = _reading_run(is_run_input)
     if run is None or collection.run_id == run.id:
         return
     _link_once(run, "run_input_collection", "collection_id", collection.id)
+
+
+def _copy_then_link(record: Any, is_run_input: bool | None, link: Any) -> None:
+    """A record of another instance read during a run of the connected one: its copy here is the input."""
+    with state.reading(None):  # the connected instance's run, not the other instance's (it has none)
+        if _reading_run(is_run_input) is None:
+            return
+        record.save()  # copies it (or finds the copy made before); the variable becomes the copy
+        link(record, is_run_input)
 
 
 def _reading_run(is_run_input: bool | None) -> Any:
