@@ -1029,3 +1029,23 @@ def test_features_add_slots_and_repr(ln: ModuleType) -> None:
     with pytest.warns(LegacyAPIWarning), pytest.raises(KeyError, match="no feature set in slot 'obs'"):
         artifact.features["obs"]
     assert depth.id is not None
+
+
+def test_a_feature_named_like_a_relation_in_the_singular_is_the_feature(
+    ln: ModuleType, make_artifact: Any
+) -> None:
+    # `project=p` is the relation `projects`; with a feature named "project", `project__isnull` is the
+    # feature's (the core-concepts page: `ln.Artifact.filter(cell_type__isnull=False)`, where bionty's
+    # relation `cell_types` exists too)
+    annotated, linked = make_artifact("annotated"), make_artifact("linked")
+    project = ln.Project(name="Atlas").save()
+    linked.projects.add(project)
+    assert ln.Artifact.filter(project=project).to_list("key") == ["linked.txt"]
+    assert ln.Artifact.filter(project__isnull=False).to_list("key") == ["linked.txt"]
+    ln.Feature(name="project", dtype=str).save()
+    annotated.features.add_values({"project": "Atlas"})
+    assert ln.Artifact.filter(project__isnull=False).to_list("key") == ["annotated.txt"]
+    assert ln.Artifact.filter(project="Atlas").to_list("key") == ["annotated.txt"]
+    assert ln.Artifact.filter(projects=project).to_list("key") == ["linked.txt"]
+    with pytest.raises(InvalidArgument, match="project"):  # the feature's, which holds text
+        ln.Artifact.filter(project=project).count()
