@@ -114,7 +114,7 @@ def _resolve(
         # `cell_type__isnull=False` filter by the feature; `cell_types__name=` by the relation)
         resolved = resolver(name, rest, op, value, negate) if resolver is not None else None
         if resolved is not None:
-            return resolved  # type: ignore[no-any-return]
+            return resolved
         name = f"{name}s"
     if name == "version" and not rest and "version_tag" in mapper.column_attrs and op in ("exact", "in"):
         return _version_leaf(model, op, value, negate)
