@@ -63,7 +63,7 @@ def _is_pathlike(data: Any) -> bool:
 
 def describe_source(data: Any, *, key: str | None, format: str | None) -> Source:
 
-    if format is None and key is not None and not _is_pathlike(data):
+    if format is None and isinstance(key, str) and not _is_pathlike(data):  # a bad key: checked below
         format = _format_named_by(key, data)
     source = _path_source(str(data)) if _is_pathlike(data) else _memory_source(data, format=format)
     if source.in_storage is not None:
