@@ -339,9 +339,22 @@ def test_from_dataframe_rejects_other_types(ln: ModuleType) -> None:
         ln.Artifact.from_dataframe([1, 2, 3], key="x.parquet")
 
 
-def test_from_dataframe_key_suffix_must_be_parquet(ln: ModuleType, frame: pd.DataFrame) -> None:
+def test_from_dataframe_writes_the_format_its_key_names(ln: ModuleType, frame: pd.DataFrame) -> None:
+    # as in LaminDB: key="x.csv" writes csv, key="x.tsv" tsv; a key without a suffix stays parquet
+    artifact = ln.Artifact.from_dataframe(frame[["gene_a", "gene_b"]], key="tables/counts.csv").save()
+    assert artifact.suffix == ".csv" and artifact.path.read_text().splitlines()[0] == "sample,gene_a,gene_b"
+    assert list(artifact.load()["gene_b"]) == [10, 20, 30]
+    tsv = ln.Artifact.from_dataframe(frame[["gene_a", "gene_b"]], key="tables/counts.tsv").save()
+    assert tsv.suffix == ".tsv" and tsv.path.read_text().splitlines()[0] == "sample\tgene_a\tgene_b"
+    assert ln.Artifact.from_dataframe(frame, description="no key").save().suffix == ".parquet"
+    # an explicit format still decides, and the key must then match it
+    with pytest.raises(InvalidArgument, match=r"Use 'tables/other\.parquet'"):
+        ln.Artifact.from_dataframe(frame, key="tables/other.csv", format="parquet")
+
+
+def test_from_dataframe_key_suffix_must_be_a_dataframe_format(ln: ModuleType, frame: pd.DataFrame) -> None:
     with pytest.raises(InvalidArgument, match=r"\.parquet"):
-        ln.Artifact.from_dataframe(frame, key="tables/counts.csv")
+        ln.Artifact.from_dataframe(frame, key="tables/counts.txt")
 
 
 def test_open_parquet(ln: ModuleType, frame: pd.DataFrame) -> None:
@@ -420,6 +433,11 @@ def test_from_anndata_zarr(ln: ModuleType) -> None:
     assert artifact.n_files == len(files)
     assert artifact.hash == md5_b64("".join(sorted(md5_b64(p.read_bytes()) for p in files)).encode())
     _assert_same_anndata(loaded, adata)
+    # the key's suffix alone names the format too, as in LaminDB
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        by_key = ln.Artifact.from_anndata(adata[:2].copy(), key="scrna/first2.zarr").save()
+    assert by_key.suffix == ".zarr" and Path(str(by_key.path)).is_dir()
 
 
 def test_from_anndata_rejects_other_types(ln: ModuleType, frame: pd.DataFrame) -> None:

@@ -168,6 +168,26 @@ def test_reading_a_collection_records_it_and_its_artifacts_as_run_inputs(
     assert quiet.input_collections.count() == 0 and quiet.input_artifacts.count() == 0
 
 
+def test_collecting_artifacts_records_them_as_run_inputs(ln: ModuleType, tables: list[Any]) -> None:
+    # as in LaminDB: a run that makes a collection of artifacts read them (and the version it revises)
+    first = ln.Collection(tables[:1], key="joint").save()
+    run = ln.track(ln.Transform(key="joiner.py", kind="script"))
+    own = ln.Artifact.from_dataframe(frame(100), key="tables/own.parquet").save()
+    joint = ln.Collection([tables[1], own], revises=first).save()
+    assert joint.version == "2"
+    assert run.input_artifacts.to_list("uid") == [tables[1].uid]  # not what the run made itself
+    assert run.input_collections.to_list("uid") == [first.uid]
+    again = ln.track(ln.Transform(key="again.py", kind="script"))
+    ln.Collection([tables[1], own], key="joint").save()  # the same artifacts: the saved collection
+    assert sorted(again.input_artifacts.to_list("uid")) == sorted([tables[1].uid, own.uid])
+    ln.finish()
+    ln.settings.track_run_inputs = False
+    quiet = ln.track(ln.Transform(key="quiet.py", kind="script"))
+    ln.Collection(tables[2], key="third").save()
+    assert quiet.input_artifacts.count() == 0
+    ln.finish()
+
+
 def test_a_query_loads_its_artifacts_as_one(ln: ModuleType, tables: list[Any]) -> None:
     loaded = ln.Artifact.filter(key__startswith="tables/").order_by("key").load()
     assert len(loaded) == 12 and list(loaded["x"])[:5] == [0, 1, 2, 3, 10]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lamella._query.legacy_lookups import LegacyAPIWarning
 from lamella.errors import InvalidArgument, ValidationError
 
 # ---- helpers ----------------------------------------------------------------------------------------
@@ -988,11 +989,28 @@ def test_add_feature_set_links_a_schema_to_a_slot(
     assert "columns" in text and "first column" in text
 
 
-def test_add_feature_set_needs_a_saved_schema(ln: ModuleType, artifact: Any) -> None:
+def test_add_feature_set_saves_an_unsaved_schema(ln: ModuleType, artifact: Any) -> None:
+    # as in LaminDB (0.7x tutorial: `add_feature_set(ln.FeatureSet(new_features), slot="columns")`)
     feature = ln.Feature(name="x", dtype=float).save()
-    with pytest.raises(InvalidArgument, match="save the schema"):
-        artifact.features.add_feature_set(ln.Schema(features=[feature], name="unsaved"), slot="columns")
-    assert artifact.features.slots == {}
+    schema = ln.Schema(features=[feature], name="unsaved")
+    artifact.features.add_schema(schema, slot="columns")
+    saved = ln.Schema.get(name="unsaved")
+    assert artifact.features.slots == {"columns": saved} and saved.members.to_list("name") == ["x"]
+    # the same features again: the saved schema is found by its hash, not made twice
+    artifact.features.add_schema(ln.Schema(features=[feature], name="unsaved"), slot="obs")
+    assert ln.Schema.filter(name="unsaved").count() == 1
+    assert artifact.features.slots["obs"] == saved
+
+
+def test_features_of_a_slot_by_index_are_its_members(ln: ModuleType, artifact: Any) -> None:
+    # `artifact.features["columns"]` (0.x–1.x) is the QuerySet of the slot's features; it warns
+    features = [ln.Feature(name=n, dtype=float).save() for n in ("sepal_length", "sepal_width")]
+    artifact.features.add_schema(ln.Schema(features=features).save(), slot="columns")
+    with pytest.warns(LegacyAPIWarning, match=r'features\.slots\["<slot>"\]\.members'):
+        members = artifact.features["columns"]
+    assert list(members.to_dataframe()["name"]) == ["sepal_length", "sepal_width"]
+    with pytest.warns(LegacyAPIWarning), pytest.raises(KeyError, match="no feature set in slot 'obs'"):
+        artifact.features["obs"]
 
 
 def test_features_add_slots_and_repr(ln: ModuleType) -> None:
@@ -1004,10 +1022,30 @@ def test_features_add_slots_and_repr(ln: ModuleType) -> None:
     artifact.features.add_values({"gc_content": 0.55})
     artifact.features.add(gc_content)
     artifact.features.add([gc_content, "depth"])  # the second time adds only the new one
-    external = artifact.features["external"]
+    external = artifact.features.slots["external"]
     assert sorted(external.features.to_list("name")) == ["depth", "gc_content"]
     text = repr(artifact.features)
     assert "gc_content=0.55" in text and "external=[" in text and "depth" in text
-    with pytest.raises(KeyError, match="no feature set in slot 'obs'"):
+    with pytest.warns(LegacyAPIWarning), pytest.raises(KeyError, match="no feature set in slot 'obs'"):
         artifact.features["obs"]
     assert depth.id is not None
+
+
+def test_a_feature_named_like_a_relation_in_the_singular_is_the_feature(
+    ln: ModuleType, make_artifact: Any
+) -> None:
+    # `project=p` is the relation `projects`; with a feature named "project", `project__isnull` is the
+    # feature's (the core-concepts page: `ln.Artifact.filter(cell_type__isnull=False)`, where bionty's
+    # relation `cell_types` exists too)
+    annotated, linked = make_artifact("annotated"), make_artifact("linked")
+    project = ln.Project(name="Atlas").save()
+    linked.projects.add(project)
+    assert ln.Artifact.filter(project=project).to_list("key") == ["linked.txt"]
+    assert ln.Artifact.filter(project__isnull=False).to_list("key") == ["linked.txt"]
+    ln.Feature(name="project", dtype=str).save()
+    annotated.features.add_values({"project": "Atlas"})
+    assert ln.Artifact.filter(project__isnull=False).to_list("key") == ["annotated.txt"]
+    assert ln.Artifact.filter(project="Atlas").to_list("key") == ["annotated.txt"]
+    assert ln.Artifact.filter(projects=project).to_list("key") == ["linked.txt"]
+    with pytest.raises(InvalidArgument, match="project"):  # the feature's, which holds text
+        ln.Artifact.filter(project=project).count()

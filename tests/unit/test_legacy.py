@@ -246,4 +246,6 @@ def test_renamed_methods_warn_and_work(ln: ModuleType) -> None:
     schema = ln.Schema(features).save()
     with pytest.warns(LegacyAPIWarning, match=r"add_schema"):
         artifact.features.add_feature_set(schema, slot="columns")
-    assert artifact.features["columns"] == schema
+    assert artifact.features.slots["columns"] == schema
+    with pytest.warns(LegacyAPIWarning, match=r"features\.slots"):
+        assert artifact.features["columns"].to_list("name") == schema.members.to_list("name")

@@ -548,6 +548,19 @@ def test_view_limit_and_registries(ln: ModuleType, capsys: pytest.CaptureFixture
     assert "the project" not in out
 
 
+def test_view_takes_old_registry_names(ln: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    # the 0.7x tutorial: ln.view(registries=["Feature", "FeatureSet", "ULabel"])
+    feature = ln.Feature(name="sepal_length", dtype=float).save()
+    ln.Schema(features=[feature], name="iris columns").save()
+    ln.ULabel(name="setosa").save()
+    capsys.readouterr()
+    with pytest.warns(DeprecationWarning, match=r"registries=\['Schema'\]"):
+        ln.view(registries=["Feature", "FeatureSet"])
+    out = capsys.readouterr().out
+    assert "Schema" in out and "iris columns" in out and "sepal_length" in out
+    assert "setosa" not in out
+
+
 # ---- failed writes ----------------------------------------------------------------------------------
 
 

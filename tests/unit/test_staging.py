@@ -54,7 +54,7 @@ def staged(staging: Path) -> list[str]:
     [
         {"key": "../x.parquet"},
         {"key": ""},
-        {"key": "tables/x.csv"},  # the suffix does not match the parquet written by default
+        {"key": "tables/x.txt"},  # no DataFrame format has this suffix
         {"key": "tables/x.parquet", "format": "csv"},
         {"key": "tables/x.parquet", "format": "feather"},
         {},  # neither a key nor a description nor a run

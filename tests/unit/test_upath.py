@@ -207,3 +207,31 @@ def test_an_artifact_from_an_upath(ln: Any, folder: Path) -> None:
     assert ln.UPath(artifact.path).read_text() == "notes"
     folder_artifact = ln.Artifact(ln.UPath(folder / "images_a"), key="images_a").save()
     assert folder_artifact.n_files == 4
+
+
+def test_an_artifacts_path_has_the_helpers(ln: Any, folder: Path, tmp_path: Path, capsys: Any) -> None:
+    # LaminDB's tutorials: `[p.download_to(p.name) for p in artifact.path.glob("*")]`
+    artifact = ln.Artifact(folder / "images_a", key="iris/images_a").save()
+    path = artifact.path
+    assert isinstance(path, Path) and path == Path(str(path))  # still a pathlib path
+    downloaded = [p.download_to(tmp_path / "out" / p.name) for p in sorted(path.glob("*"))]
+    assert [p.name for p in downloaded] == ["img0.jpg", "img1.jpg", "img2.jpg", "meta.csv"]
+    assert (tmp_path / "out" / "img2.jpg").read_bytes() == b"jpgjpgjpg"
+    capsys.readouterr()
+    path.view_tree()
+    assert (
+        capsys.readouterr().out.splitlines()[0] == "0 sub-directories & 4 files with suffixes '.csv', '.jpg'"
+    )
+    assert pickle.loads(pickle.dumps(path)) == path
+
+
+@pytest.mark.integration
+def test_an_artifacts_path_in_s3_has_the_helpers(
+    ln: Any, s3_prefix: str, folder: Path, tmp_path: Path
+) -> None:
+    ln.setup.init(storage=f"s3://lamella-test/{s3_prefix}", name="s3-paths")
+    artifact = ln.Artifact(folder / "images_b", key="iris/images_b").save()
+    path = artifact.path
+    assert isinstance(path, upath.UPath) and str(path).startswith("s3://lamella-test/")
+    downloaded = [p.download_to(tmp_path / p.name) for p in path.glob("*")]
+    assert sorted(p.name for p in downloaded) == ["img0.jpg", "img1.jpg", "meta.csv"]

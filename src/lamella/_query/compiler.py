@@ -102,14 +102,19 @@ def _resolve(
         name = "id"
     mapper = model.__mapper__
     relations = getattr(model, "_relations", {})
+    resolver = getattr(model, "_resolve_unknown_lookup", None)
     if (
         name not in mapper.attrs
         and name not in relations
         and f"{name}s" in relations
-        and not (_is_text(value) and hasattr(model, "_resolve_unknown_lookup"))
+        and not (_is_text(value) and resolver is not None)
     ):
-        # the singular spelling of a to-many relation: `project=p` for `projects`; a text value is a
-        # feature's (`cell_type="neuron"` filters by the feature, `cell_types__name=` by the relation)
+        # the singular spelling of a to-many relation: `project=p` for `projects`; a text value, or a
+        # feature of that name, is a feature's (`cell_type="neuron"` and, with a feature `cell_type`,
+        # `cell_type__isnull=False` filter by the feature; `cell_types__name=` by the relation)
+        resolved = resolver(name, rest, op, value, negate) if resolver is not None else None
+        if resolved is not None:
+            return resolved
         name = f"{name}s"
     if name == "version" and not rest and "version_tag" in mapper.column_attrs and op in ("exact", "in"):
         return _version_leaf(model, op, value, negate)
@@ -169,7 +174,6 @@ def _resolve(
             subquery = select(fk_attr).where(inner, fk_attr.isnot(None))
         condition = model.id.in_(subquery)
         return not_(condition) if negate else condition
-    resolver = getattr(model, "_resolve_unknown_lookup", None)
     if resolver is not None:
         resolved = resolver(name, rest, op, value, negate)
         if resolved is not None:

@@ -14,7 +14,7 @@ from .hashing import folder_hash_from_file_hashes, hash_file, hash_folder
 from .keys import suffix_of, validate_key
 from .listing import list_files
 from .ops import delete, exists, is_dir, size_of
-from .paths import filesystem, is_cloud, to_path
+from .paths import LocalPath, filesystem, is_cloud, to_path
 from .progress import progress_bar
 from .tree import copy_tree_and_hash
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .upaths import UPath
 
 __all__ = [
+    "LocalPath",
     "UPath",
     "cache_path_for",
     "copy_and_hash",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import threading
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from upath import UPath
 
 __all__ = [
+    "LocalPath",
     "Location",
     "filesystem",
     "is_cloud",
@@ -69,6 +71,40 @@ def local_str(location: Location) -> str:
     text = location_str(location)
     match = _SCHEME.match(text)
     return text[match.end() :] if match else text
+
+
+if TYPE_CHECKING:
+    _ConcretePath = Path
+else:
+    _ConcretePath = type(Path())  # PosixPath or WindowsPath: Python 3.11 cannot subclass Path itself
+
+
+class LocalPath(_ConcretePath):
+    """A local `pathlib.Path` with `ln.UPath`'s `view_tree()` and `download_to()`: `artifact.path` of
+    an artifact in local storage. Paths derived from it (`/`, `.parent`, `.glob()`) keep the helpers."""
+
+    __slots__ = ()
+
+    def view_tree(
+        self,
+        level: int = -1,
+        limit_to_directories: bool = False,
+        length_limit: int = 1000,
+        max_files_per_dir_per_type: int = -1,
+    ) -> None:
+        """Print the folder as a tree; see `ln.UPath.view_tree`."""
+        _upaths().view_tree(self, level, limit_to_directories, length_limit, max_files_per_dir_per_type)
+
+    def download_to(
+        self, local_path: str | os.PathLike[str], print_progress: bool = True, **kwargs: Any
+    ) -> Path:
+        """Copy this file or folder to `local_path`; returns the path written. See `ln.UPath.download_to`."""
+        return Path(_upaths().download_to(self, local_path, print_progress=print_progress, **kwargs))
+
+
+def _upaths() -> Any:
+    # upaths.py loads upath and fsspec, and imports this module: loaded when a helper is first called
+    return importlib.import_module(f"{__package__}.upaths")
 
 
 def to_local_path(location: Location) -> Path:

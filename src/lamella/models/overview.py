@@ -6,6 +6,7 @@ from typing import Any
 
 from lamella._instance import state
 from lamella._instance.config import OPTIONAL_MODULES
+from lamella._query.legacy_lookups import warn_legacy
 from lamella._query.relations import MODELS
 from lamella.models.artifact.artifact import Artifact
 from lamella.models.collection.collection import Collection
@@ -17,11 +18,18 @@ from lamella.models.labels.labels import Project, Record, Reference, ULabel
 from lamella.models.lineage.lineage import Run, Transform
 from lamella.models.schema.schema import Schema
 
+# registry names of earlier LaminDB eras that `registries=` still takes
+_OLD_NAMES = {"FeatureSet": "Schema", "File": "Artifact", "Dataset": "Collection", "Label": "ULabel"}
+
 
 def view(limit: int = 5, registries: list[str] | None = None) -> None:
     """Print the latest records of every registry that has any: the core ones first, then those of
     the modules the instance uses (bionty's genes, cell types, ...)."""
 
+    if registries is not None:
+        for old in [r for r in registries if r in _OLD_NAMES]:
+            warn_legacy(f"ln.view(registries=[{old!r}])", f"ln.view(registries=[{_OLD_NAMES[old]!r}])")
+        registries = [_OLD_NAMES.get(r, r) for r in registries]
     console = describe.console()
     instance = state.current()
     core: list[Any] = [

@@ -95,8 +95,12 @@ def _real_root(root: str) -> str:
 
 
 def artifact_path(artifact: Artifact) -> Any:
-
-    return _storage.to_path(path_string(artifact))
+    """Where the bytes are, with `view_tree()` and `download_to()`: a `LocalPath` (a pathlib path) in
+    local storage, an `ln.UPath` (a universal-pathlib path) in the cloud."""
+    location = path_string(artifact)
+    if _storage.is_cloud(location):
+        return _storage.UPath(_storage.to_path(location))
+    return _storage.LocalPath(_storage.paths.to_local_path(location).resolve())
 
 
 def verified_location(artifact: Artifact) -> str:

@@ -362,7 +362,8 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
 
     @property
     def path(self) -> Any:
-        """Where the bytes are: a pathlib.Path for local storage, a UPath for S3."""
+        """Where the bytes are: a pathlib.Path for local storage, an `ln.UPath` in the cloud; both with
+        `view_tree()` and `download_to()`."""
 
         return artifact_path(self)
 

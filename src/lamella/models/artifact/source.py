@@ -63,6 +63,8 @@ def _is_pathlike(data: Any) -> bool:
 
 def describe_source(data: Any, *, key: str | None, format: str | None) -> Source:
 
+    if format is None and isinstance(key, str) and not _is_pathlike(data):  # a bad key: checked below
+        format = _format_named_by(key, data)
     source = _path_source(str(data)) if _is_pathlike(data) else _memory_source(data, format=format)
     if source.in_storage is not None:
         if key is not None and key != source.in_storage.key:
@@ -74,6 +76,19 @@ def describe_source(data: Any, *, key: str | None, format: str | None) -> Source
     elif key is not None:
         _storage.validate_key(key, data_suffix=source.suffix)
     return source
+
+
+def _format_named_by(key: str, data: Any) -> str | None:
+    """The key's suffix when a format writes `data` under it (as in LaminDB: a DataFrame with key
+    "x.csv" is written as csv, an AnnData with key "x.zarr" as zarr); else None, the type's default."""
+    suffix = _storage.suffix_of(key)
+    if not suffix:
+        return None
+    try:
+        _formats.suffix_for(data, format=suffix)
+    except InvalidArgument:
+        return None
+    return suffix
 
 
 def _path_source(location: str) -> Source:

@@ -22,7 +22,7 @@ from lamella.models.core.columns import BigInt
 from lamella.models.core.describe import escape
 from lamella.models.core.links import CollectionArtifact
 from lamella.models.core.record import HasCreatedAt, InBranch, SQLRecord, TracksRun, TracksUpdates
-from lamella.models.core.run_links import link_collection_input, link_to_current_project
+from lamella.models.core.run_links import link_collection_input, link_input, link_to_current_project
 from lamella.models.core.versioning import IsVersioned, latest_version_index
 from lamella.models.lineage.lineage import Run
 
@@ -140,6 +140,7 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
                 existing = session.get(Collection, same[0], populate_existing=True)
                 assert existing is not None
                 self._become_saved_as(existing)
+                _link_what_it_collects(members, self.__dict__.get("_revises"))
                 return existing
             family = self.__dict__.get("_revises")
             if family is None and self.key is not None:
@@ -164,6 +165,7 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
             )
             session.flush()
             link_to_current_project([self])
+            _link_what_it_collects(self.__dict__["_members"], self.__dict__.get("_revises"))
         return self
 
     @property
@@ -337,3 +339,12 @@ def _content_hash(members: list[Artifact]) -> str:
     """The same artifacts in the same order are the same collection."""
     digest = hashlib.md5("".join(m.hash or m.uid for m in members).encode()).digest()
     return base64.urlsafe_b64encode(digest).decode()[:22]
+
+
+def _link_what_it_collects(members: list[Artifact], revises: Collection | None) -> None:
+    """As in LaminDB: a run that collects artifacts (and revises a collection) read them; those the
+    run made itself are not its inputs."""
+    for member in members:
+        link_input(member, None)
+    if revises is not None:
+        link_collection_input(revises, None)

@@ -61,12 +61,14 @@ class FeaturesManager:
         return f"{type(self.owner).__name__}.features({', '.join(parts)})"
 
     def __getitem__(self, slot: str) -> Any:
-        """The feature set (schema) of `slot`: `artifact.features["columns"]`."""
+        """The members of the feature set of `slot` (0.x–1.x): `artifact.features["columns"].to_dataframe()`
+        lists the features of the columns. Deprecated: `artifact.features.slots["columns"].members`."""
+        legacy_lookups.warn_legacy('features["<slot>"]', 'features.slots["<slot>"].members')
         slots = self.slots
         if slot not in slots:
             known = ", ".join(repr(s) for s in slots) or "none"
             raise KeyError(f"no feature set in slot {slot!r}; slots: {known}")
-        return slots[slot]
+        return slots[slot].members
 
     def add(self, features: Any) -> None:
         """Annotate an artifact with features that have no value here: they join its "external"
@@ -420,13 +422,13 @@ class FeaturesManager:
         return {str(slot): schema for slot, schema in rows}
 
     def add_schema(self, schema: Any, slot: str) -> None:
-        """Link a saved schema as the feature set of `slot`."""
+        """Link a schema as the feature set of `slot`; an unsaved schema is saved first (as in LaminDB)."""
 
         owner_id = self._owner_id("add a feature set to")
         if type(self.owner).__name__ != "Artifact":
             raise InvalidArgument("feature sets belong to artifacts")
         if schema.__dict__.get("id") is None:
-            raise InvalidArgument(f"save the schema before linking it: {schema!r}.save()")
+            schema = schema.save()
         with state.current().db.write() as session:
             session.execute(
                 delete(ArtifactSchema).where(
