@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from lamella._instance import state
 from lamella.curators._cat import CatManager
 from lamella.errors import InvalidArgument, ValidationError
+from lamella.models.core.bulk import gc_paused
 from lamella.models.schema.schema import Schema
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class Curator:
 
     def validate(self) -> None:
         """Check the dataset against the schema; raises ln.errors.ValidationError listing every problem."""
-        problems = self._problems()
+        with gc_paused():  # tens of thousands of terms looked up: no full collections meanwhile
+            problems = self._problems()
         if problems:
             raise ValidationError(self._message(problems))
 
