@@ -1,10 +1,11 @@
-"""Benchmark: 1 KB files registered one by one, `ln.Artifact(path, key=...).save()`.
+"""Benchmark: 1 KB files registered one by one, `ln.Artifact(path, key=...).save()`, then in bulk.
 
     .venv/bin/python benchmarks/bench_artifacts.py [--scale small|full] [--profile]
 
 Full scale: 1,000 files; small: 100. The first registration of the process (lazy imports, connect)
 is a warm-up reported on its own row; the per-item numbers are over the N that follow it.
-`--profile` writes a cProfile of the timed loop to benchmarks/results/artifacts-<scale>.prof and
+Then the same number of other 1 KB files constructed and saved with one `ln.save(list)` (issue 13's
+target: ≤ 0.25 ms per item). `--profile` writes a cProfile of the timed loop to benchmarks/results/artifacts-<scale>.prof and
 prints its top functions.
 """
 
@@ -82,6 +83,25 @@ def main() -> None:
         results.add("filter(key__startswith=...).count() after the loop", now() - start, "s", n=count)
         if count != n:
             raise SystemExit(f"expected {n} artifacts, found {count}")
+
+        bulk_paths = write_files(tmp / "bulk", n, 1024, prefix="b")
+        start = now()
+        batch = [ln.Artifact(str(path), key=f"bench/bulk/f{i:06d}.txt") for i, path in enumerate(bulk_paths)]
+        built = now() - start
+        start = now()
+        ln.save(batch)
+        saved = now() - start
+        results.add(
+            "1 KB file artifacts constructed + ln.save(list)",
+            1000 * (built + saved) / n,
+            "ms/item",
+            n=n,
+            target=0.25,
+            lamindb="3.8 ms",
+            note=f"construct {1000 * built / n:.3f} ms/item, ln.save {1000 * saved / n:.3f} ms/item",
+        )
+        if ln.Artifact.filter(key__startswith="bench/bulk/").count() != n:
+            raise SystemExit("the bulk save lost artifacts")
     finish(results, args)
 
 

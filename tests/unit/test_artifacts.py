@@ -790,3 +790,34 @@ def test_text_like_files_open_as_file_handles(ln: ModuleType, tmp_path: Path) ->
         assert f.read() == b"hello"
     with pytest.raises(InvalidArgument, match="mode='r'"):
         artifact.open(mode="w")
+
+
+def test_a_bulk_save_finds_duplicates_and_versions_in_the_database_and_within_the_batch(
+    ln: ModuleType, tmp_path: Path
+) -> None:
+    def file(name: str, content: str) -> Path:
+        path = tmp_path / "in" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(content)
+        return path
+
+    old = ln.Artifact(file("old.txt", "old content"), key="batch/old.txt").save()
+    versioned = ln.Artifact(file("v1.txt", "first"), key="batch/versioned.txt").save()
+    batch = [
+        ln.Artifact(file("new.txt", "new content"), key="batch/new.txt"),
+        ln.Artifact(file("copy.txt", "old content"), key="batch/copy.txt"),  # content saved before
+        ln.Artifact(file("v2.txt", "second"), key="batch/versioned.txt"),  # a key saved before
+        ln.Artifact(file("a.txt", "same in batch"), key="batch/a.txt"),
+        ln.Artifact(file("b.txt", "same in batch"), key="batch/b.txt"),  # content of the one before
+        ln.Artifact(file("k1.txt", "key one"), key="batch/twice.txt"),
+        ln.Artifact(file("k2.txt", "key two"), key="batch/twice.txt"),  # key of the one before
+    ]
+    saved = ln.save(batch)
+    assert saved[1] == old
+    assert saved[2].stem_uid == versioned.stem_uid and saved[2].is_latest
+    assert not ln.Artifact.get(versioned.uid).is_latest
+    assert saved[4] == saved[3]
+    assert saved[6].stem_uid == saved[5].stem_uid and saved[6].uid.endswith("0001")
+    assert ln.Artifact.get(key="batch/twice.txt").load() == "key two"
+    assert ln.Artifact.filter(key__startswith="batch/").count() == 7  # two duplicates, no new records
+    assert ln.Artifact.filter(key__startswith="batch/", is_latest=True).count() == 5

@@ -353,8 +353,9 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
             item = _Staged(artifact, source)
             staged.append(item)
             _stage_bytes(item, instance, cloud)
-        with instance.db.write(*artifacts[0]._lock_names()):
-            results = [_insert_record(item, instance, cloud) for item in staged]
+        with instance.db.write(*artifacts[0]._lock_names()) as session:
+            known = _KnownInBatch.of(session, [i.artifact for i in staged]) if len(staged) > 1 else None
+            results = [_insert_record(item, instance, cloud, known) for item in staged]
         for item in staged:
             item.source.memory = None  # committed: no retry will need the in-memory object again
         for item, result in zip(staged, results, strict=True):
@@ -448,18 +449,62 @@ def _refused_permission(error: BaseException) -> bool:
     return isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EROFS, errno.EACCES)
 
 
-def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
+@dataclass
+class _KnownInBatch:
+    """The hashes and keys that exist, looked up once for a batch (`ln.save(artifacts)`), so that an
+    artifact whose content and key are both new costs no lookup of its own; taken under the write
+    lock, and grown with each artifact of the batch inserted."""
+
+    hashes: set[str]
+    keys: set[tuple[int | None, str]]
+
+    @classmethod
+    def of(cls, session: Any, artifacts: list[Artifact]) -> _KnownInBatch:
+        c = registry.Artifact.__table__.c
+        hashes = list({a.hash for a in artifacts if a.hash is not None})
+        keys = list({a.key for a in artifacts if a.key is not None})
+        known = cls(set(), set())
+        for start in range(0, len(hashes), 500):
+            known.hashes.update(
+                session.execute(select(c.hash).where(c.hash.in_(hashes[start : start + 500]))).scalars()
+            )
+        for start in range(0, len(keys), 500):
+            rows = session.execute(select(c.storage_id, c.key).where(c.key.in_(keys[start : start + 500])))
+            known.keys.update((storage_id, key) for storage_id, key in rows)
+        return known
+
+    def may_duplicate(self, artifact: Artifact) -> bool:
+        return artifact.hash is not None and artifact.hash in self.hashes
+
+    def may_extend(self, artifact: Artifact) -> bool:
+        if artifact.__dict__.get("_revises") is not None:
+            return True
+        return artifact.key is not None and (artifact.storage_id, artifact.key) in self.keys
+
+    def add(self, artifact: Artifact) -> None:
+        if artifact.hash is not None:
+            self.hashes.add(artifact.hash)
+        if artifact.key is not None:
+            self.keys.add((artifact.storage_id, artifact.key))
+
+
+def _insert_record(
+    item: _Staged, instance: Instance, cloud: bool, known: _KnownInBatch | None = None
+) -> Artifact:
     """Insert one record inside the registry's write lock; returns it, or the existing one with the same hash.
 
-    A new version gets its number here, and its staged bytes are renamed to match.
+    A new version gets its number here, and its staged bytes are renamed to match. `known` (a batch's
+    hashes and keys) spares the lookups an artifact with new content at a new key does not need.
     """
 
     artifact = item.artifact
     with instance.db.write(*artifact._lock_names()) as session:
-        duplicate = _find_duplicate(artifact, session)
+        duplicate = (
+            _find_duplicate(artifact, session) if known is None or known.may_duplicate(artifact) else None
+        )
         if duplicate is not None:
             return duplicate
-        family = family_to_extend(artifact, session)
+        family = family_to_extend(artifact, session) if known is None or known.may_extend(artifact) else None
         if family is not None:
             if artifact.key is not None and artifact.key != family.key:
                 require_key_free(family, session, artifact.key)
@@ -489,6 +534,8 @@ def _insert_record(item: _Staged, instance: Instance, cloud: bool) -> Artifact:
         artifact.is_latest = True
         session.add(artifact)
         session.flush()
+        if known is not None:
+            known.add(artifact)  # the rest of the batch may repeat its content or its key
         if not (artifact.kind or "").startswith("__lamella"):
             link_to_current_project([artifact])
     return artifact
