@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from typing import Any
 
 import pytest
 
@@ -148,3 +149,17 @@ def test_error_tree_in_the_docstring_matches_the_classes() -> None:
     for name, base in lines:
         expected = TREE[name]
         assert (expected.__name__ if expected else "") == base, name
+
+
+def test_a_query_on_sqlite_loads_nothing_of_postgresql(run_python: Any) -> None:
+    created = run_python("import lamella as ln\nln.setup.init(storage='./data')\n")
+    assert created.returncode == 0, created.stderr
+    code = (
+        "import sys, lamella as ln\n"  # a new process: the first query imports the registries
+        "ln.Artifact.filter(key__startswith='x/', suffix='.parquet').count()\n"
+        "ln.ULabel.filter(name='a').to_dataframe()\n"
+        "print(sorted(m for m in sys.modules if 'postgresql' in m))\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -25,7 +25,6 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from lamella._instance import state
@@ -33,6 +32,7 @@ from lamella._limits import show
 from lamella._query.compiler import _ids, _json_leaf, _resolve, leaf
 from lamella._query.operands import TEXT_OPS, operand
 from lamella.errors import InvalidArgument, ValidationError
+from lamella.models.core.columns import JSONType
 from lamella.models.core.links import RecordJson
 from lamella.models.features.dtypes import Dtype, check_value, parse
 from lamella.models.features.feature import FeatureValue
@@ -216,13 +216,13 @@ def _json_equals(column: Any, value: Any) -> Any:
 
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if _dialect() == "postgresql":
-        return column == cast(literal(text), JSONB)
+        return column == cast(literal(text), JSONType())
     return func.json(column) == func.json(literal(text))
 
 
 def _list_contains(column: Any, element: Any) -> Any:
 
     if _dialect() == "postgresql":
-        return column.op("@>")(cast(literal(json.dumps([element])), JSONB))
+        return column.op("@>")(cast(literal(json.dumps([element])), JSONType()))
     each = func.json_each(column).table_valued("value")
     return select(true()).select_from(each).where(each.c.value == element).exists()

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lamella._instance import state
@@ -497,6 +496,9 @@ def _insert_ignoring_duplicates(session: Any, dialect: str, link: Any, rows: lis
         return
     statement: Any
     if dialect == "postgresql":
+        # imported here: SQLite instances never load SQLAlchemy's PostgreSQL dialect
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
         statement = postgresql_insert(link.__table__).on_conflict_do_nothing()
     else:
         statement = sqlite_insert(link.__table__).on_conflict_do_nothing()
