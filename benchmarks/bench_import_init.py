@@ -105,7 +105,15 @@ def main() -> None:
             note="connect + registries load lazily here",
             lamindb="0.06 s",
         )
-        results.add("import + first query (whole process wall)", median(query_walls), "s", n=1)
+        results.add(
+            "import + first query (whole process wall, exit included)",
+            median(query_walls),
+            "s",
+            n=1,
+            target=0.30,
+            lamindb="1.24 s",
+            note=f"min {min(query_walls):.3f} s",
+        )
 
         # the same without any bytecode cache (PYTHONDONTWRITEBYTECODE=1, as this sandbox sets it):
         # every process compiles lamella's sources, which an installed package never does

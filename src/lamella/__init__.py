@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from lamella._gc import import_long_lived as _import
 from lamella._instance.hooks import hooks as _hooks
 
 __version__ = "0.1.0"
@@ -76,13 +77,13 @@ def _import_on_call(module_name: str, attr: str) -> Callable[..., Any]:
     """A function that imports `module_name` on its first call and calls its `attr`."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module_name), attr)(*args, **kwargs)
+        return getattr(_import(module_name), attr)(*args, **kwargs)
 
     return call
 
 
 def _curator_class(name: str) -> type:
-    curators = importlib.import_module("lamella.curators")
+    curators = _import("lamella.curators")
     return getattr(curators, name)
 
 
@@ -95,7 +96,7 @@ _hooks.curator = _curator_class
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module_name, attr = _LAZY[name]
-        module = importlib.import_module(module_name)
+        module = _import(module_name)
         value = getattr(module, attr) if attr else module
         globals()[name] = value
         return value

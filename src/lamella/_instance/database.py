@@ -24,6 +24,7 @@ from sqlalchemy.orm import exc as orm_exc
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lamella._gc import skip_collection_at_exit
 from lamella._instance import access
 from lamella._instance.config import OPTIONAL_MODULES
 from lamella.errors import (
@@ -172,6 +173,7 @@ class Database:
 
     def __init__(self, config: InstanceConfig, *, read_only_reason: str | None = None) -> None:
 
+        skip_collection_at_exit()
         self.config = config
         self.read_only_reason = read_only_reason
         self.engine = create_engine_for(config, read_only=read_only_reason is not None)

@@ -7,6 +7,7 @@ because users expect Django-style managers (`artifact.ulabels.add(...)`), not pl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +23,45 @@ MODELS: dict[str, type] = {}
 MANAGERS: dict[str, Any] = {}
 
 
+# modules whose registries are defined when one of them is first asked for (the link tables: no
+# query needs them until it follows a to-many relation, and defining them costs a fifth of the import)
+_DEFERRED: list[Callable[[], object]] = []
+
+
+def defer(define: Callable[[], object]) -> None:
+    """Have `define()` (an import of a module of registries) run when a registry it defines is needed."""
+    _DEFERRED.append(define)
+
+
+def _define_deferred() -> bool:
+    defined = bool(_DEFERRED)
+    while _DEFERRED:
+        _DEFERRED.pop(0)()
+    return defined
+
+
 def model(name: str) -> Any:
     """The registry class called `name`; every registry is listed once its module is imported."""
     try:
         return MODELS[name]
     except KeyError:
+        if _define_deferred():
+            return model(name)
         known = ", ".join(sorted(MODELS)) or "none yet"
         raise InvalidArgument(f"no registry named {name!r} (registries: {known})") from None
+
+
+def find_model(name: str) -> Any | None:
+    """The registry class called `name`, or None when there is none."""
+    if name not in MODELS:
+        _define_deferred()
+    return MODELS.get(name)
+
+
+def every_model() -> dict[str, type]:
+    """Every registry by class name, the deferred ones included."""
+    _define_deferred()
+    return MODELS
 
 
 @dataclass

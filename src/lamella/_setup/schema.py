@@ -19,7 +19,7 @@ from lamella._instance.config import OPTIONAL_MODULES
 from lamella._instance.database import advisory_lock_id
 from lamella._setup.sqlite_snapshot import SNAPSHOT
 from lamella.errors import NotConnected
-from lamella.models import Base
+from lamella.models import all_tables
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -53,7 +53,7 @@ def is_core_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
 
 def core_tables() -> list[Table]:
     """The tables of the core schema, in creation order (without any module's tables)."""
-    return [t for t in Base.metadata.sorted_tables if not t.name.startswith(MODULE_TABLE_PREFIXES)]
+    return [t for t in all_tables().sorted_tables if not t.name.startswith(MODULE_TABLE_PREFIXES)]
 
 
 def load_module(module: str) -> None:
@@ -92,10 +92,11 @@ def create_module_tables(engine: Engine, module: str) -> bool:
     if revision is not None:
         _check_module_revision(revision, module, migrations)
         return False
-    tables = [t for t in Base.metadata.sorted_tables if t.name.startswith(f"{module}_")]
+    metadata = all_tables()
+    tables = [t for t in metadata.sorted_tables if t.name.startswith(f"{module}_")]
 
     def build(connection: Connection) -> None:
-        Base.metadata.create_all(connection, tables=tables, checkfirst=True)
+        metadata.create_all(connection, tables=tables, checkfirst=True)
         _stamp(connection, migrations.VERSION_TABLE, migrations.HEAD_REVISION)
 
     return _create_under_lock(engine, lambda c: module_revision(c, module) is not None, build)
@@ -142,7 +143,7 @@ def create_schema(engine: Engine) -> bool:
     """
 
     def build(connection: Connection) -> None:
-        Base.metadata.create_all(connection, tables=core_tables())
+        all_tables().create_all(connection, tables=core_tables())
         _stamp(connection, "alembic_version", HEAD_REVISION)
 
     return _create_under_lock(engine, lambda c: current_revision(c) is not None, build)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import configure_mappers
+
+from lamella._gc import gc_paused
+from lamella._query import relations
 from lamella.models.artifact.artifact import Artifact
 from lamella.models.collection.collection import Collection
-from lamella.models.core import links  # noqa: F401  (link tables must be defined before queries run)
 from lamella.models.core.bulk import save
 from lamella.models.core.instance_records import Branch, Space, Storage, User
 from lamella.models.core.record import Base, SQLRecord
@@ -36,6 +42,7 @@ __all__ = [
     "Transform",
     "ULabel",
     "User",
+    "all_tables",
     "save",
     "view",
 ]
@@ -64,3 +71,26 @@ PUBLIC_REGISTRIES: tuple[type, ...] = (
 for _public in PUBLIC_REGISTRIES:
     _public.__module__ = "lamella"
 del _public
+
+# Relationships are resolved now, while the facade holds off garbage collection for this import,
+# rather than inside whichever query runs first.
+configure_mappers()
+
+
+def _define_link_tables() -> None:
+    """The link tables of the to-many relations, defined when a query, a save or a listing of every
+    registry first asks for one: no SQLAlchemy relationship points at them, and their 30 classes
+    are a fifth of this import."""
+    with gc_paused():
+        importlib.import_module("lamella.models.core.links")
+        configure_mappers()
+
+
+relations.defer(_define_link_tables)
+
+
+def all_tables() -> MetaData:
+    """Every table of the registries defined so far, the deferred link tables included: what a new
+    database is created from and what migrations compare it against."""
+    relations.every_model()
+    return Base.metadata

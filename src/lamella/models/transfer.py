@@ -31,14 +31,13 @@ from sqlalchemy.orm import make_transient, object_session
 
 from lamella._instance import state
 from lamella._logging import logger
-from lamella._query.relations import MODELS, ManyToMany
+from lamella._query.relations import ManyToMany, every_model, model
 from lamella.errors import InvalidArgument, NotConnected
 from lamella.models.artifact.artifact import Artifact
 from lamella.models.artifact.source import forget_storage_roots
 from lamella.models.collection.collection import Collection
 from lamella.models.core.columns import utcnow
 from lamella.models.core.instance_records import User
-from lamella.models.core.links import CollectionArtifact
 from lamella.models.core.other_instances import TRANSFER
 from lamella.models.core.run_links import insert_links, link_to_current_project
 from lamella.models.features.feature import Feature, FeatureValue
@@ -102,9 +101,9 @@ def _become(record: Any, local: Any) -> None:
 
 
 def _model_of(table: str) -> Any:
-    for model in MODELS.values():
-        if getattr(model, "__tablename__", None) == table and hasattr(model, "__mapper__"):
-            return model
+    for candidate in every_model().values():
+        if getattr(candidate, "__tablename__", None) == table and hasattr(candidate, "__mapper__"):
+            return candidate
     raise InvalidArgument(f"no registry has the table {table!r}")  # pragma: no cover
 
 
@@ -405,21 +404,18 @@ class _Copier:
         self.session.flush()
 
     def _copy_members(self, record: Collection, local: Collection) -> None:
+        link = model("CollectionArtifact")
         rows = self._source_rows(
-            select(CollectionArtifact.artifact_id, CollectionArtifact.position)
-            .where(CollectionArtifact.collection_id == record.id)
-            .order_by(CollectionArtifact.position, CollectionArtifact.id)
+            select(link.artifact_id, link.position)
+            .where(link.collection_id == record.id)
+            .order_by(link.position, link.id)
         )
         present = set(
-            self.session.execute(
-                select(CollectionArtifact.artifact_id).where(CollectionArtifact.collection_id == local.id)
-            ).scalars()
+            self.session.execute(select(link.artifact_id).where(link.collection_id == local.id)).scalars()
         )
         for artifact_id, position in rows:
             member_id = self._copy_id(Artifact, artifact_id, lineage=True)
             if member_id is not None and member_id not in present:
-                self.session.add(
-                    CollectionArtifact(collection_id=local.id, artifact_id=member_id, position=position)
-                )
+                self.session.add(link(collection_id=local.id, artifact_id=member_id, position=position))
                 present.add(member_id)
         self.session.flush()

@@ -8,10 +8,10 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from lamella._setup.schema import is_core_object
-from lamella.models import Base
+from lamella.models import all_tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_tables()
 
 
 def _run(connection: Any) -> None:

@@ -13,14 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lamella._instance import state
 from lamella._query import legacy_lookups
-from lamella._query.relations import ManyToMany
+from lamella._query.relations import ManyToMany, model
 from lamella.errors import InvalidArgument
 from lamella.models.artifact import many
 from lamella.models.artifact.artifact import Artifact
 from lamella.models.core import graphs as graph
 from lamella.models.core.columns import BigInt
 from lamella.models.core.describe import escape
-from lamella.models.core.links import CollectionArtifact
 from lamella.models.core.record import HasCreatedAt, InBranch, SQLRecord, TracksRun, TracksUpdates
 from lamella.models.core.run_links import link_collection_input, link_input, link_to_current_project
 from lamella.models.core.versioning import IsVersioned, latest_version_index
@@ -159,8 +158,9 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
                 self.transform_id = run.transform_id if run is not None else None
             session.add(self)
             session.flush()
+            link = model("CollectionArtifact")
             session.add_all(
-                CollectionArtifact(collection_id=self.id, artifact_id=member.id, position=position)
+                link(collection_id=self.id, artifact_id=member.id, position=position)
                 for position, member in enumerate(self.__dict__["_members"])
             )
             session.flush()
@@ -176,11 +176,12 @@ class Collection(IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates, TracksRun,
         if self.__dict__.get("id") is None and members is not None:
             return list(members)
         session = state.current().db.session()
+        link = model("CollectionArtifact")
         statement = (
             select(Artifact)
-            .join(CollectionArtifact, CollectionArtifact.artifact_id == Artifact.id)
-            .where(CollectionArtifact.collection_id == self.id)
-            .order_by(CollectionArtifact.position)
+            .join(link, link.artifact_id == Artifact.id)
+            .where(link.collection_id == self.id)
+            .order_by(link.position)
         )
         return list(session.execute(statement).scalars())
 

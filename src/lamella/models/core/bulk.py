@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +11,7 @@ from sqlalchemy import Date, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 
+from lamella._gc import gc_paused
 from lamella._instance import state
 from lamella._logging import logger
 from lamella.models.core.columns import JSONType, UTCDateTime
@@ -34,24 +33,6 @@ def type_id_of(record: Any) -> int | None:
     if record_type is not None:
         return record_type.__dict__.get("id")
     return record.__dict__.get("type_id")
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while many records are made or saved.
-
-    Each ORM object is a small cycle with its state: tens of thousands of them set off full
-    collections over the whole heap, which cost a third of a bulk `from_values` (nothing made here
-    is garbage until the work ends; collection resumes after it).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def save(records: Iterable[Any], **kwargs: Any) -> list[Any]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Text, select, type_coerce
 
+from lamella._query.relations import model
 from lamella.errors import InvalidArgument
-from lamella.models.core.links import RecordJson
 from lamella.models.features.dtypes import parse, to_python
 from lamella.models.features.feature import Feature, FeatureValue
 from lamella.models.features.stores import features_by_name, store_for
@@ -52,12 +52,15 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
             statement = statement.where(values.c.feature_id.in_(feature_ids))
         rows.extend(_fetch(connection, statement))
     else:
+        record_json = model("RecordJson")
         statement = select(
-            RecordJson.record_id, RecordJson.feature_id, _json_column(RecordJson.__table__.c.value, raw_json)
-        ).where(RecordJson.record_id.in_(owner_ids))
+            record_json.record_id,
+            record_json.feature_id,
+            _json_column(record_json.__table__.c.value, raw_json),
+        ).where(record_json.record_id.in_(owner_ids))
         if feature_ids is not None:
-            statement = statement.where(RecordJson.feature_id.in_(feature_ids))
-        rows.extend(_fetch(connection, statement.order_by(RecordJson.id)))
+            statement = statement.where(record_json.feature_id.in_(feature_ids))
+        rows.extend(_fetch(connection, statement.order_by(record_json.id)))
     for registry, cat_link in store.cat_links():
         link = cat_link.link
         owner = getattr(link, cat_link.owner_key)

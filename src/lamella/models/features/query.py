@@ -31,9 +31,9 @@ from lamella._instance import state
 from lamella._limits import show
 from lamella._query.compiler import _ids, _json_leaf, _resolve, leaf
 from lamella._query.operands import TEXT_OPS, operand
+from lamella._query.relations import model
 from lamella.errors import InvalidArgument, ValidationError
 from lamella.models.core.columns import JSONType
-from lamella.models.core.links import RecordJson
 from lamella.models.features.dtypes import Dtype, check_value, parse
 from lamella.models.features.feature import FeatureValue
 from lamella.models.features.stores import ValueStore, features_by_name, store_for, value_hash
@@ -70,7 +70,8 @@ def _owners_with_any_value(store: ValueStore, feature_id: int, dtype: Dtype) -> 
         ]
         return selects[0].union_all(*selects[1:]) if len(selects) > 1 else selects[0]
     if store.value_link is None:
-        return select(RecordJson.record_id).where(RecordJson.feature_id == feature_id)
+        record_json = model("RecordJson")
+        return select(record_json.record_id).where(record_json.feature_id == feature_id)
 
     link = store.value_link
     values = select(FeatureValue.id).where(FeatureValue.feature_id == feature_id)
@@ -120,8 +121,9 @@ def _owners_with_values(
     store: ValueStore, feature: Any, dtype: Dtype, rest: list[str], op: str, value: Any
 ) -> Any:
 
+    record_json = model("RecordJson")
     if store.value_link is None:
-        column: Any = RecordJson.value
+        column: Any = record_json.value
         hash_column = None
     else:
         column, hash_column = FeatureValue.value, FeatureValue.hash
@@ -135,7 +137,7 @@ def _owners_with_values(
     else:
         condition = _value_condition(feature.name, dtype, column, hash_column, op, value)
     if store.value_link is None:
-        return select(RecordJson.record_id).where(RecordJson.feature_id == feature.id, condition)
+        return select(record_json.record_id).where(record_json.feature_id == feature.id, condition)
 
     link = store.value_link
     values = select(FeatureValue.id).where(FeatureValue.feature_id == feature.id, condition)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lamella._instance import state
-from lamella._query.relations import MODELS, model
+from lamella._query.relations import every_model, find_model, model
 from lamella.errors import InvalidArgument
 from lamella.models.features.feature import Feature
 
@@ -43,8 +43,8 @@ class ValueStore:
         """The link table that ties an owner to a `target` record for a feature, if there is one."""
         owner_name, target_name = self.owner.__name__, target.__name__
         if owner_name == "Record" and target_name == "Record":
-            return CatLink(MODELS["RecordRecord"], "record_id", "value_id")
-        link: Any = MODELS.get(f"{owner_name}{target_name}")
+            return CatLink(model("RecordRecord"), "record_id", "value_id")
+        link: Any = find_model(f"{owner_name}{target_name}")
         if link is None or "feature_id" not in link.__table__.c:
             return None
         target_key = next(
@@ -62,12 +62,12 @@ class ValueStore:
         """Every (target registry, link) pair of this owner that can carry a feature."""
         links = []
         instance = state.current()
-        for name, candidate in list(MODELS.items()):
+        for name, candidate in list(every_model().items()):
             if not name.startswith(self.owner.__name__) or not hasattr(candidate, "__table__"):
                 continue
             if not instance.has_table(candidate.__table__.name):
                 continue  # a module's link table (bionty) on an instance that does not use the module
-            target = MODELS.get(name[len(self.owner.__name__) :])
+            target = find_model(name[len(self.owner.__name__) :])
             if target is None or not hasattr(target, "_name_field"):
                 continue
             link = self.cat_link(target)

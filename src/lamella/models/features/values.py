@@ -19,7 +19,6 @@ from lamella._query.relations import model
 from lamella.errors import InvalidArgument, ValidationError
 from lamella.models.core.columns import utcnow
 from lamella.models.core.describe import new_tree, print_tree
-from lamella.models.core.links import ArtifactSchema, RecordJson
 from lamella.models.core.other_instances import bind_methods
 from lamella.models.features.describe import add_features
 from lamella.models.features.dtypes import (
@@ -140,7 +139,7 @@ class FeaturesManager:
             for item in prepared:
                 value = item.stored[0] if len(item.stored) == 1 else item.stored
                 rows.append({"record_id": owner_id, "feature_id": item.feature.id, "value": value})
-            session.connection().execute(insert(RecordJson), rows)
+            session.connection().execute(insert(model("RecordJson")), rows)
             return
 
         wanted: dict[tuple[int, str], Any] = {}
@@ -203,9 +202,10 @@ class FeaturesManager:
                 session.execute(delete(link).where(*where))
             return
         if self.store.value_link is None:
+            record_json = model("RecordJson")
             session.execute(
-                delete(RecordJson).where(
-                    RecordJson.record_id == owner_id, RecordJson.feature_id == feature.id
+                delete(record_json).where(
+                    record_json.record_id == owner_id, record_json.feature_id == feature.id
                 )
             )
             return
@@ -365,10 +365,11 @@ class FeaturesManager:
             )
             rows.extend(session.execute(statement).all())
         else:
+            record_json = model("RecordJson")
             statement = (
-                select(RecordJson.feature_id, RecordJson.value)
-                .where(RecordJson.record_id == owner_id)
-                .order_by(RecordJson.id)
+                select(record_json.feature_id, record_json.value)
+                .where(record_json.record_id == owner_id)
+                .order_by(record_json.id)
             )
             rows.extend(session.execute(statement).all())
         for registry, cat_link in self.store.cat_links():
@@ -412,11 +413,12 @@ class FeaturesManager:
             return {}
         session = state.current().db.session()
         schema_model = model("Schema")  # by name: schemas are built from features, one layer up
+        link = model("ArtifactSchema")
         rows = session.execute(
-            select(ArtifactSchema.slot, schema_model)
-            .join(schema_model, schema_model.id == ArtifactSchema.schema_id)
-            .where(ArtifactSchema.artifact_id == owner_id)
-            .order_by(ArtifactSchema.id)
+            select(link.slot, schema_model)
+            .join(schema_model, schema_model.id == link.schema_id)
+            .where(link.artifact_id == owner_id)
+            .order_by(link.id)
         ).all()
         return {str(slot): schema for slot, schema in rows}
 
@@ -428,15 +430,10 @@ class FeaturesManager:
             raise InvalidArgument("feature sets belong to artifacts")
         if schema.__dict__.get("id") is None:
             schema = schema.save()
+        link = model("ArtifactSchema")
         with state.current().db.write() as session:
-            session.execute(
-                delete(ArtifactSchema).where(
-                    ArtifactSchema.artifact_id == owner_id, ArtifactSchema.slot == slot
-                )
-            )
-            session.execute(
-                insert(ArtifactSchema), [{"artifact_id": owner_id, "schema_id": schema.id, "slot": slot}]
-            )
+            session.execute(delete(link).where(link.artifact_id == owner_id, link.slot == slot))
+            session.execute(insert(link), [{"artifact_id": owner_id, "schema_id": schema.id, "slot": slot}])
 
     add_feature_set = legacy_lookups.RenamedMethod("add_schema")
 

@@ -20,9 +20,8 @@ from sqlalchemy import insert, select
 
 from lamella._instance import state
 from lamella._query.queryset import QuerySet
-from lamella._query.relations import MODELS
+from lamella._query.relations import every_model, model
 from lamella.errors import InvalidArgument
-from lamella.models.core.links import SchemaComponent, SchemaFeature
 from lamella.models.core.record import SQLRecord
 from lamella.models.features.dtypes import CatTarget, _registry_name, normalize, parse
 from lamella.models.features.feature import Feature
@@ -102,11 +101,11 @@ def member_link(registry: Any) -> MemberLink | None:
     """The link table between `schema` and `registry`, or None when the instance has none."""
 
     if registry.__name__ == "Feature":
-        return MemberLink(SchemaFeature, "schema_id", "feature_id")
+        return MemberLink(model("SchemaFeature"), "schema_id", "feature_id")
     target_table = registry.__table__.name
-    for model in list(MODELS.values()):
-        table = getattr(model, "__table__", None)
-        if table is None or model.__dict__.get(
+    for candidate in list(every_model().values()):
+        table = getattr(candidate, "__table__", None)
+        if table is None or candidate.__dict__.get(
             "__abstract__", False
         ):  # its own flag: link tables inherit LinkTable's
             continue
@@ -119,7 +118,7 @@ def member_link(registry: Any) -> MemberLink | None:
                 elif referred == target_table and column.key != "schema_id":
                     target_key = column.key
         if schema_key and target_key and table.name not in ("artifact_schema", "schema"):
-            return MemberLink(model, schema_key, target_key)
+            return MemberLink(candidate, schema_key, target_key)
     return None
 
 
@@ -370,7 +369,7 @@ def insert_links(
         session.execute(insert(link.model), rows)
     if components:
         session.execute(
-            insert(SchemaComponent),
+            insert(model("SchemaComponent")),
             [
                 {"composite_id": schema.id, "component_id": component.id, "slot": slot}
                 for slot, component in components.items()
@@ -428,12 +427,13 @@ def slots_of(schema: Schema) -> dict[str, Schema]:
 
     if schema.__dict__.get("id") is None:
         return dict(schema.__dict__.get("_lamella_components") or {})
-    model = type(schema)
+    registry = type(schema)
+    link = model("SchemaComponent")
     session = state.current().db.session()
     rows = session.execute(
-        select(SchemaComponent.slot, model)
-        .join(model, model.id == SchemaComponent.component_id)
-        .where(SchemaComponent.composite_id == schema.id)
-        .order_by(SchemaComponent.id)
+        select(link.slot, registry)
+        .join(registry, registry.id == link.component_id)
+        .where(link.composite_id == schema.id)
+        .order_by(link.id)
     ).all()
     return {slot: component for slot, component in rows}
