@@ -247,12 +247,20 @@ def _lookup_base_rows(
 def _ensure_base_rows(database: Any, config: cfg.InstanceConfig, user: cfg.UserConfig) -> tuple[int, int]:
     """The rows every instance needs: branches, the default space, this user, the default storage."""
 
-    session = database.session()
-    user_id = session.execute(select(User.id).where(User.uid == user.uid)).scalar_one_or_none()
-    storage_id = session.execute(
-        select(Storage.id).where(Storage.root == config.current_storage_root)
-    ).scalar_one_or_none()
-    has_branches = session.execute(select(Branch.id).where(Branch.id == 1)).scalar_one_or_none()
+    users, storages, branches = User.__table__.c, Storage.__table__.c, Branch.__table__.c
+    # one round trip on the tables, not the ORM: every connect runs it, and it finds them all but once
+    found = (
+        database.session()
+        .execute(
+            select(
+                select(users.id).where(users.uid == user.uid).scalar_subquery(),
+                select(storages.id).where(storages.root == config.current_storage_root).scalar_subquery(),
+                select(branches.id).where(branches.id == 1).scalar_subquery(),
+            )
+        )
+        .one()
+    )
+    user_id, storage_id, has_branches = found
     if user_id is not None and storage_id is not None and has_branches is not None:
         return user_id, storage_id
     with database.write("lamella:setup") as session:
