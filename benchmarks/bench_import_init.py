@@ -81,6 +81,14 @@ def main() -> None:
             first_queries.append(data["first_query"])
             query_walls.append(wall)
         results.add("python -c pass (interpreter start, wall)", median(pass_walls), "s", n=1)
+        for command in (["--help"], ["info"]):
+            walls = []
+            for _ in range(repeat):
+                code, _, err, wall, _ = run_child([lamella_cli(), *command], cwd=instance.folder, env=env)
+                if code != 0:
+                    raise SystemExit(err)
+                walls.append(wall)
+            results.add(f"`lamella {' '.join(command)}` (CLI wall)", median(walls), "s", n=1, target=0.25)
         results.add(
             "`import lamella` timed in process (fresh interpreter)",
             median(import_times),
