@@ -54,7 +54,8 @@ from lamella.models.artifact.family import (
     refuse_shared_bytes,
     require_key_free,
 )
-from lamella.models.artifact.source import artifact_source, forget_storage_roots, stage
+from lamella.models.artifact.source import artifact_source, forget_storage_roots
+from lamella.models.artifact.write_once import PENDING_DIR, place, stage, staging_location
 from lamella.models.core.instance_records import Storage
 from lamella.models.core.run_links import link_to_current_project
 from lamella.models.lineage.lineage import Run
@@ -64,7 +65,6 @@ if TYPE_CHECKING:
     from lamella.models.artifact.artifact import Artifact
     from lamella.models.artifact.source import Source
 
-PENDING_DIR = ".lamella/_pending"
 STALE_AFTER_SECONDS = 3600.0  # a pending save of another host is abandoned after this long
 
 
@@ -76,8 +76,7 @@ def _join(root: str, relative: str) -> str:
     return f"{root.rstrip('/')}/{relative}"
 
 
-def _staging_location(root: str, uid: str, suffix: str) -> str:
-    return _join(root, f"{PENDING_DIR}/{uid}~{_HOST}~{os.getpid()}{suffix}")
+_staging_location = staging_location
 
 
 _STAGED = re.compile(r"^(?P<uid>[0-9A-Za-z]+)~(?P<host>[^~]+)~(?P<pid>\d+)(?P<suffix>.*)$")
@@ -270,6 +269,9 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
 
 def _store_bytes(source: Source, target: str) -> tuple[str, int, int | None]:
 
+    written = place(source, target)  # in-memory data: written once, never copied
+    if written is not None:
+        return written
     if source.is_dir:
         digest, size, n_files = _storage.copy_tree_and_hash(source.path, _storage.to_path(target))
         return digest, size, n_files
@@ -349,7 +351,7 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                 raise InvalidArgument(
                     "this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)"
                 )
-            stage(source)  # in-memory data whose staged file a failed save removed: write it again
+            stage(source, artifact.uid)  # in-memory data a failed save removed: write it again
             item = _Staged(artifact, source)
             staged.append(item)
             _stage_bytes(item, instance, cloud)
