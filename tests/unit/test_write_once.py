@@ -247,3 +247,43 @@ def test_a_storage_changed_after_construction_gets_a_copy(
     assert stored_hash(Path(str(artifact.path))) == (artifact.hash, artifact.size)
     assert leftovers() == []
     pd.testing.assert_frame_equal(artifact.load(), frame)
+
+
+def test_load_reads_the_stored_file_itself(ln: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = dataframe()
+    artifact = ln.Artifact.from_dataframe(frame, key="data/read.parquet").save()
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a local artifact was copied into the cache to be read")
+
+    monkeypatch.setattr(_storage, "download_to_cache", never)
+    pd.testing.assert_frame_equal(artifact.load(), frame)
+    assert artifact.cache() == Path(str(artifact.path))
+
+
+def test_the_hashing_writer_hashes_what_passes_through_in_order() -> None:
+    import hashlib
+    import os
+
+    from lamella._storage.hashed_writes import MAX_PENDING_BYTES, HashingWriter
+    from lamella._storage.hashing import encode_md5
+
+    received = bytearray()
+    reused = bytearray(3 * 2**20)  # a caller that refills one buffer: the writer must not keep a view of it
+    expected = hashlib.md5()
+    with HashingWriter(type("Sink", (), {"write": lambda self, data: received.extend(data)})()) as file:
+        total = 0
+        for size in [0, 1, 10, 4096, 3 * 2**20, 7, 2**20 + 1] * 8 + [MAX_PENDING_BYTES]:
+            block = os.urandom(min(size, 64)) * (size // 64 + 1)
+            block = block[:size]
+            if size <= len(reused):
+                view = memoryview(reused)[:size]
+                view[:] = block
+                assert file.write(view) == size
+            else:
+                assert file.write(block) == size
+            expected.update(block)
+            total += size
+        digest, written = file.finish()
+    assert (digest, written) == (encode_md5(expected.digest()), total)
+    assert hashlib.md5(received).digest() == expected.digest()

@@ -38,8 +38,9 @@ class _Sink(Protocol):
 class HashingWriter(io.RawIOBase):
     """A write-only binary file that passes every byte to `sink` and hashes it in the same pass.
 
-    `finish()` returns (hash, size) once the serializer is done; `close()` never closes the sink,
-    which its owner commits or aborts.
+    Used as a context manager: `finish()` inside it returns (hash, size) once the serializer is done;
+    leaving it stops the hashing thread. Closing it never closes the sink, which its owner commits or
+    aborts.
     """
 
     def __init__(self, sink: _Sink) -> None:
@@ -101,9 +102,10 @@ class HashingWriter(io.RawIOBase):
         self._stop()
         return encode_md5(self._hasher.digest()), self._size
 
-    def close(self) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
+        # not in close(): a serializer may close its file before `finish()` collects the hash
         self._stop()
-        super().close()
+        self.close()
 
     def _stop(self) -> None:
         if self._pool is not None:

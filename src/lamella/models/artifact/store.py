@@ -2,7 +2,8 @@
 
 Local storage (rename is atomic and cheap), a roll-forward journal:
 1. the bytes are copied into `<root>/.lamella/_pending/<uid>~<host>~<pid><suffix>`, hashed in the
-   same read pass;
+   same read pass (in-memory data was written there, and hashed, when the artifact was made:
+   `write_once.py`; it is only renamed if the uid changed);
 2. one database transaction checks for an artifact with the same hash, numbers the version under
    the registry lock (renaming the staged file to the final uid), inserts the record and commits;
 3. the staged file is renamed into `<root>/.lamella/<uid><suffix>`; if another process deleted the
@@ -12,7 +13,8 @@ record committed: moved into place) by the next process that connects.
 
 Cloud storage (no rename), an intent object:
 1. an intent (`<root>/.lamella/_pending/<uid>.json`) names the object about to be written;
-2. the bytes are uploaded there directly, hashed in the same pass;
+2. the bytes are uploaded there directly, hashed in the same pass (a DataFrame is serialized
+   straight into the upload);
 3. the same transaction as above; 4. the intent is removed.
 An intent whose writer died means its bytes are deleted unless the record committed.
 Either way there is never a record without bytes, nor bytes without a record.
