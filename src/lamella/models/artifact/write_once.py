@@ -156,5 +156,8 @@ def place(source: Source, target: str) -> tuple[str, int, int | None] | None:
     if str(source.staged) != target:
         os.replace(source.staged, target)
         source.staged = source.path = Path(target)
+    # the sweep of other processes judges a staged file by its age (a day, for a live writer): an
+    # artifact made long ago and saved now must not look abandoned while its save runs
+    os.utime(target)
     assert source.size is not None
     return source.hash, source.size, source.n_files
