@@ -78,9 +78,6 @@ def _join(root: str, relative: str) -> str:
     return f"{root.rstrip('/')}/{relative}"
 
 
-_staging_location = staging_location
-
-
 _STAGED = re.compile(r"^(?P<uid>[0-9A-Za-z]+)~(?P<host>[^~]+)~(?P<pid>\d+)(?P<suffix>.*)$")
 
 
@@ -424,7 +421,7 @@ def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
                     f"and your credentials allow writing"
                 ) from e
         else:
-            item.location = _staging_location(instance.storage_root, artifact.uid, source.suffix)
+            item.location = staging_location(instance.storage_root, artifact.uid, source.suffix)
         try:
             digest, size, n_files = _store_bytes(source, item.location)
         except OSError as e:
@@ -524,7 +521,7 @@ def _insert_record(
                     renamed = storage_location(instance.storage_root, final_uid, suffix)
                     _write_intent(instance.storage_root, artifact.uid, [item.location, renamed])
                 else:
-                    renamed = _staging_location(instance.storage_root, final_uid, suffix)
+                    renamed = staging_location(instance.storage_root, final_uid, suffix)
                 _move(item.location, renamed)
                 item.location = renamed
             artifact.uid = final_uid

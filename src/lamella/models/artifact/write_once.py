@@ -55,7 +55,8 @@ def stage(source: Source, uid: str) -> None:
     instance = state.current()
     root = instance.storage_root
     if _storage.is_cloud(root) and _streams(source):
-        return  # written at the save, straight into the upload
+        source.staged = None  # written at the save, straight into the upload
+        return
     local = not _storage.is_cloud(root) and not instance.read_only
     target = _pending_target(root, uid, source.suffix) if local else None
     if target is not None:
