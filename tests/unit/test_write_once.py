@@ -287,3 +287,21 @@ def test_the_hashing_writer_hashes_what_passes_through_in_order() -> None:
         digest, written = file.finish()
     assert (digest, written) == (encode_md5(expected.digest()), total)
     assert hashlib.md5(received).digest() == expected.digest()
+
+
+@pytest.mark.parametrize("size", [0, 1, 3 * 4096 * 16 + 5])
+def test_a_written_file_is_hashed_window_by_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    import hashlib
+    import mmap
+    import os
+
+    from lamella._storage import hashed_writes
+    from lamella._storage.hashing import encode_md5
+
+    monkeypatch.setattr(hashed_writes, "MAP_WINDOW", mmap.ALLOCATIONGRANULARITY)  # many windows
+    data = os.urandom(size)
+    path = tmp_path / "written.bin"
+    path.write_bytes(data)
+    assert hashed_writes.hash_written_file(path) == (encode_md5(hashlib.md5(data).digest()), size)

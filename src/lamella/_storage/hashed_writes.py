@@ -12,6 +12,7 @@ bytes are still in the page cache.
 from __future__ import annotations
 
 import io
+import mmap
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +29,8 @@ BATCH_BYTES = 2**20
 # At most this many bytes wait to be hashed; a serializer faster than the hash waits, so memory stays
 # bounded whatever the size of the object.
 MAX_PENDING_BYTES = 32 * 2**20
-READ_CHUNK = 2**20
+# a multiple of every platform's mmap.ALLOCATIONGRANULARITY
+MAP_WINDOW = 64 * 2**20
 
 
 class _Sink(Protocol):
@@ -116,16 +118,16 @@ class HashingWriter(io.RawIOBase):
 
 
 def hash_written_file(path: Path) -> tuple[str, int]:
-    """(hash, size) of a local file just written, read once into one reused buffer."""
+    """(hash, size) of a local file just written, hashed where it lies in the page cache.
+
+    The file is mapped window by window (no copy into a buffer of ours; each window is unmapped
+    before the next, so a huge file never counts fully against this process's memory).
+    """
     hasher = new_content_hasher()
-    size = 0
-    with open(path, "rb", buffering=0) as handle:
-        if os.fstat(handle.fileno()).st_size <= READ_CHUNK:
-            data = handle.read()
-            hasher.update(data)
-            return encode_md5(hasher.digest()), len(data)
-        buffer = memoryview(bytearray(READ_CHUNK))
-        while count := handle.readinto(buffer):
-            hasher.update(buffer[:count])
-            size += count
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        for offset in range(0, size, MAP_WINDOW):
+            length = min(MAP_WINDOW, size - offset)
+            with mmap.mmap(handle.fileno(), length, offset=offset, access=mmap.ACCESS_READ) as window:
+                hasher.update(window)
     return encode_md5(hasher.digest()), size
