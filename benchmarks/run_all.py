@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
     "labels": ("bench_labels.py", {}),
     "folder": ("bench_folder.py", {}),
     "big_file": ("bench_big_file.py", {}),
+    "big_objects": ("bench_big_objects.py", {}),
     "registry_scale": ("bench_registry_scale.py", {}),
     "tracking": ("bench_tracking.py", {}),
     "curation": ("bench_curation.py", {}),

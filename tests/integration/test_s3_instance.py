@@ -375,6 +375,79 @@ def test_failing_database_write_removes_the_uploaded_object(
     assert ln.Artifact.filter().count() == 0
 
 
+def _staged_in_cache() -> list[str]:
+    folder = Path(ln.settings.cache_dir) / "_staging"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_dataframe_streams_into_the_upload_with_no_local_file(
+    cloud: Cloud, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    from lamella import _storage
+
+    df = small_df()
+    artifact = ln.Artifact.from_dataframe(df, key="tables/streamed.parquet")
+    assert _staged_in_cache() == [] and keys_under(s3, cloud.prefix + "/") == []  # written at the save
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the DataFrame was copied from a local file")
+
+    monkeypatch.setattr(_storage, "copy_and_hash", never)
+    artifact.save()
+    assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]  # and no intent left
+    assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    assert s3.head_object(Bucket=BUCKET, Key=cloud.key_of(artifact))["ContentLength"] == artifact.size
+    assert _staged_in_cache() == []
+    pd.testing.assert_frame_equal(ln.Artifact.get(artifact.uid).load(), df)
+
+
+def test_an_anndata_is_written_locally_once_and_uploaded_with_its_hash(cloud: Cloud, s3: Any) -> None:
+    adata = _cells(30, 3)
+    artifact = ln.Artifact.from_anndata(adata, key="cells/one.h5ad").save()
+    assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]
+    assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    assert _staged_in_cache() == []
+    assert artifact.load().n_obs == 30
+
+
+def test_a_streamed_upload_that_fails_midway_leaves_nothing_and_the_retry_saves(
+    cloud: Cloud, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from lamella._storage import copying
+
+    df = pd.DataFrame(np.random.default_rng(0).random((200_000, 8)), columns=list("abcdefgh"))  # ~13 MB
+    monkeypatch.setattr(copying, "UPLOAD_PART_SIZE", 5 * MiB)  # so the upload is multipart
+    written = [0]
+    original_write = copying._RemoteSink.write
+
+    def failing_write(self: Any, data: Any) -> None:
+        if written[0] > 6 * MiB:  # at least one part is already on the server
+            raise ConnectionError("network gone midway")
+        written[0] += len(data)
+        original_write(self, data)
+
+    monkeypatch.setattr(copying._RemoteSink, "write", failing_write)
+    artifact = ln.Artifact.from_dataframe(df, key="tables/big.parquet")
+    with pytest.raises(Exception, match="network gone midway"):
+        artifact.save()
+    assert written[0] > 6 * MiB
+    assert ln.Artifact.filter().count() == 0
+    assert keys_under(s3, cloud.prefix + "/") == []
+    uploads = s3.list_multipart_uploads(Bucket=BUCKET, Prefix=cloud.prefix + "/").get("Uploads", [])
+    assert uploads == [], "the multipart upload was not aborted"
+
+    monkeypatch.undo()
+    artifact.save()  # the DataFrame is still in memory: streamed again
+    assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]
+    assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    pd.testing.assert_frame_equal(artifact.load(), df)
+
+
 def test_save_into_a_removed_bucket_fails_without_a_record(s3: Any) -> None:
     bucket = f"doomed-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)

@@ -1,7 +1,9 @@
-"""In-memory data is written to a staged file in `<cache>/_staging` before it is stored; no staged file
-outlives the artifact it was written for: rejected arguments write nothing, a failed save or a
-garbage-collected artifact removes its file, and the next connect removes the files of dead processes
-(never those of a live one)."""
+"""In-memory data is written once, when the artifact is made, to its staged file in the storage's
+staging area (`<storage>/.lamella/_pending`, named after the artifact's uid and its process), which the
+save renames into place; no staged file outlives the artifact it was written for: rejected arguments
+write nothing, a failed save or a garbage-collected artifact removes its file, and the next connect
+removes the files of dead processes (never those of a live one). Staging in `<cache>/_staging` (for
+cloud storage) is swept the same way."""
 
 from __future__ import annotations
 
@@ -27,8 +29,8 @@ def frame() -> pd.DataFrame:
 
 
 @pytest.fixture
-def staging(ln: ModuleType) -> Path:
-    return Path(ln.settings.cache_dir) / "_staging"
+def staging(ln: ModuleType, storage_root: Path) -> Path:
+    return storage_root / ".lamella" / "_pending"
 
 
 def files_under(*roots: Path) -> set[str]:
@@ -100,24 +102,31 @@ def test_failure_after_writing_removes_the_staged_file(
 def test_a_failing_writer_leaves_no_partial_file(
     ln: ModuleType, frame: pd.DataFrame, staging: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def half_written(self: Any, path: Any, **kwargs: Any) -> None:
-        Path(path).write_bytes(b"PAR1 half")
+    def half_written(self: Any, target: Any, **kwargs: Any) -> None:
+        if isinstance(target, str | os.PathLike):
+            Path(target).write_bytes(b"PAR1 half")
+        else:  # a file object: the DataFrame is written straight into storage
+            target.write(b"PAR1 half")
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", half_written)
     with pytest.raises(Exception, match="disk full"):
         ln.Artifact.from_dataframe(frame, key="tables/x.parquet")
     assert staged(staging) == []
+    assert staged(Path(ln.settings.cache_dir) / "_staging") == []
 
 
 # ---- the staged file of an artifact in this process -------------------------------------------------
 
 
-def test_staged_file_is_named_after_its_process(ln: ModuleType, frame: pd.DataFrame, staging: Path) -> None:
+def test_staged_file_is_named_after_its_artifact_and_process(
+    ln: ModuleType, frame: pd.DataFrame, staging: Path
+) -> None:
     artifact = ln.Artifact.from_dataframe(frame, key="tables/x.parquet")
     (name,) = staged(staging)
-    assert name.endswith(f"~{os.getpid()}.parquet")
+    assert name.startswith(f"{artifact.uid}~") and name.endswith(f"~{os.getpid()}.parquet")
     assert artifact.size == (staging / name).stat().st_size and artifact.n_observations == 3
+    assert staged(Path(ln.settings.cache_dir) / "_staging") == []  # written once, in its place
 
 
 def test_garbage_collected_artifact_removes_its_staged_file(
@@ -232,7 +241,7 @@ def test_normal_exit_removes_the_staged_file_of_an_unsaved_artifact(
     assert staged(staging) == []
 
 
-def test_killed_during_the_copy_leaves_files_the_next_connect_removes(
+def test_killed_while_writing_leaves_files_the_next_connect_removes(
     ln: ModuleType,
     staging: Path,
     managed_files: Callable[[], list[str]],
@@ -251,7 +260,7 @@ def test_killed_during_the_copy_leaves_files_the_next_connect_removes(
     )
     assert killed.returncode == -9, killed.stderr
     assert len(staged(staging)) == 1
-    assert managed_files(), "the copy into the storage should have begun"
+    assert managed_files(), "the write into the storage should have begun"
 
     connected = run_python(CONNECT)
     assert connected.returncode == 0, connected.stderr

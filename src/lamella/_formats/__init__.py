@@ -21,16 +21,24 @@ from lamella._formats.access import (
 )
 from lamella._formats.otype import otype_of
 from lamella._formats.registry import register_format
-from lamella._formats.serialize import SerializedData, serialize, suffix_for
+from lamella._formats.serialize import (
+    SerializedData,
+    n_observations_of,
+    serialize,
+    stream_writer_for,
+    suffix_for,
+)
 
 __all__ = [
     "SerializedData",
     "load",
+    "n_observations_of",
     "open_dataset",
     "otype_for_suffix",
     "otype_of",
     "register_format",
     "serialize",
+    "stream_writer_for",
     "suffix_for",
     "supported_load_suffixes",
     "supported_open_suffixes",

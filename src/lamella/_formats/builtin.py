@@ -46,6 +46,7 @@ def register_builtins() -> None:
         open=openers.open_parquet,
         otype="DataFrame",
         write=writers.write_parquet,
+        stream=writers.stream_parquet,
         types=_DATAFRAME,
         default=True,
     )
@@ -55,6 +56,7 @@ def register_builtins() -> None:
         open=openers.open_csv,
         otype="DataFrame",
         write=writers.write_csv,
+        stream=writers.stream_csv,
         types=_DATAFRAME,
     )
     register_format(
@@ -63,6 +65,7 @@ def register_builtins() -> None:
         open=openers.open_tsv,
         otype="DataFrame",
         write=writers.write_tsv,
+        stream=writers.stream_tsv,
         types=_DATAFRAME,
     )
     register_format([".csv.gz"], load=loaders.load_csv_gz, open=openers.open_csv, otype="DataFrame")
@@ -96,11 +99,27 @@ def register_builtins() -> None:
             default=True,
         )
     register_format(
-        [".json"], load=loaders.load_json, write=writers.write_json, types=_DOCUMENT, default=True
+        [".json"],
+        load=loaders.load_json,
+        write=writers.write_json,
+        stream=writers.stream_json,
+        types=_DOCUMENT,
+        default=True,
     )
-    register_format([".yaml", ".yml"], load=loaders.load_yaml, write=writers.write_yaml, types=_DOCUMENT)
     register_format(
-        _TEXT_SUFFIXES, load=loaders.load_text, write=writers.write_text, types=["builtins.str"], default=True
+        [".yaml", ".yml"],
+        load=loaders.load_yaml,
+        write=writers.write_yaml,
+        stream=writers.stream_yaml,
+        types=_DOCUMENT,
+    )
+    register_format(
+        _TEXT_SUFFIXES,
+        load=loaders.load_text,
+        write=writers.write_text,
+        stream=writers.stream_text,
+        types=["builtins.str"],
+        default=True,
     )
     # text files are opened as file handles (documents and plain text load as objects too)
     register_format([*_TEXT_SUFFIXES, ".json", ".yaml", ".yml", *_SEQUENCE_SUFFIXES], open=openers.open_text)

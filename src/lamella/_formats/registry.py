@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lamella._formats.otype import type_key, type_keys
 from lamella.errors import InvalidArgument
@@ -18,6 +18,7 @@ __all__ = [
     "Format",
     "Writer",
     "find_format",
+    "find_stream_writer",
     "find_writer",
     "known_suffixes",
     "normalize_suffix",
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 Writer = Callable[[Any, Path], None]
+# writes an object into a binary file object, sequentially (no seek, no read back)
+StreamWriter = Callable[[Any, BinaryIO], None]
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class Format:
     write: Writer | None = None
     types: tuple[str, ...] = ()
     """What `write` accepts, as `"package.ClassName"`: `"pandas.DataFrame"`, `"builtins.dict"`."""
+    stream: StreamWriter | None = None
+    """`write` into a binary file object from front to back: lets a save hash the bytes as they are
+    written and upload them without a local file."""
 
     @property
     def name(self) -> str:
@@ -82,6 +88,7 @@ def register_format(
     write: Writer | None = None,
     types: Sequence[type | str] = (),
     default: bool = False,
+    stream: StreamWriter | None = None,
 ) -> None:
     """Teach Lamella to read, or write, files with the given suffixes.
 
@@ -90,7 +97,10 @@ def register_format(
     of `types` (classes, or names like `"pandas.DataFrame"`; subclasses count too). With
     `default=True` the first suffix is what those types are written as unless `format=` says
     otherwise. Registering a suffix again replaces only what is passed, so a loader can be added to
-    a format that already has an opener (and vice versa); `write` and `types` are replaced together.
+    a format that already has an opener (and vice versa); `write`, `types` and `stream` are replaced
+    together. `stream(obj, binary_file)`, given with `write`, writes the same bytes into a file object
+    from front to back (never seeking): objects are then hashed as they are written, and streamed
+    into cloud storage without a local file.
 
         >>> register_format([".npy"], load=numpy.load)
         >>> register_format([".npy"], write=lambda a, path: numpy.save(path, a), types=["numpy.ndarray"])
@@ -105,7 +115,9 @@ def register_format(
             f"register_format({list(suffixes)!r}) needs a load= or an open= function, or a write= "
             "function with types=; pass at least one"
         )
-    for function, name in ((load, "load"), (open, "open"), (write, "write")):
+    if stream is not None and write is None:
+        raise InvalidArgument(f"register_format({list(suffixes)!r}) got stream= without write=; pass both")
+    for function, name in ((load, "load"), (open, "open"), (write, "write"), (stream, "stream")):
         if function is not None and not callable(function):
             raise InvalidArgument(f"{name}= must be callable, got {function!r}")
     if (write is None) != (not types):
@@ -132,6 +144,7 @@ def register_format(
         if write is not None:
             changes["write"] = write
             changes["types"] = written
+            changes["stream"] = stream
         _FORMATS[suffix] = replace(current, **changes)
     if default:
         for key in written:
@@ -185,6 +198,12 @@ def find_writer(obj: Any, format: str | None = None) -> tuple[str, str, Writer]:
             choices = sorted(entry.name for entry, _ in writable.values())
             raise InvalidArgument(f"cannot write a {kind_name} as format={format!r}; choose one of {choices}")
     return kind_name, suffix, writable[suffix][1]
+
+
+def find_stream_writer(obj: Any, format: str | None = None) -> StreamWriter | None:
+    """The streaming writer of the format `find_writer` picks for `obj`, if that format has one."""
+    suffix = find_writer(obj, format)[1]
+    return _FORMATS[suffix].stream
 
 
 def _default_suffix(kind: str, writable: dict[str, tuple[Format, Writer]]) -> str:

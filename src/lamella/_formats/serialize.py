@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from lamella._formats.otype import otype_of
-from lamella._formats.registry import find_writer
+from lamella._formats.registry import StreamWriter, find_stream_writer, find_writer
 from lamella.errors import StorageError
 
-__all__ = ["SerializedData", "serialize", "suffix_for"]
+__all__ = ["SerializedData", "n_observations_of", "serialize", "stream_writer_for", "suffix_for"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ class SerializedData:
     """`"DataFrame"`, `"AnnData"`, `"MuData"` or None."""
     n_observations: int | None
     """Rows of a DataFrame, `n_obs` of an AnnData or MuData; None otherwise."""
+
+
+def n_observations_of(obj: Any) -> int | None:
+    """Rows of a DataFrame, `n_obs` of an AnnData or MuData; None for other objects."""
+    return _n_observations(obj, otype_of(obj))
 
 
 def _n_observations(obj: Any, otype: str | None) -> int | None:
@@ -61,3 +66,8 @@ def serialize(obj: Any, directory: Path, stem: str, *, format: str | None = None
 def suffix_for(obj: Any, *, format: str | None = None) -> str:
     """The suffix `serialize` would write `obj` with, checked without writing anything."""
     return find_writer(obj, format)[1]
+
+
+def stream_writer_for(obj: Any, *, format: str | None = None) -> StreamWriter | None:
+    """`write(obj, binary_file)` for the format `serialize` would use, if it writes front to back."""
+    return find_stream_writer(obj, format)

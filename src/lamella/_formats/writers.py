@@ -5,15 +5,23 @@ Each imports its library inside the function: only the format actually used pays
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lamella._limits import MAX_JSON_DEPTH
 from lamella.errors import InvalidArgument, ValidationError
 
 __all__ = [
+    "stream_csv",
+    "stream_json",
+    "stream_parquet",
+    "stream_text",
+    "stream_tsv",
+    "stream_yaml",
     "write_csv",
     "write_h5ad",
     "write_h5mu",
@@ -27,6 +35,19 @@ __all__ = [
 
 
 def write_parquet(df: Any, path: Path) -> None:
+    try:
+        _to_parquet(df, path)
+    except BaseException:
+        path.unlink(missing_ok=True)  # pyarrow converts before it opens the file; this is in case
+        raise
+
+
+def stream_parquet(df: Any, file: BinaryIO) -> None:
+    # pyarrow writes a parquet file front to back: column pages, then the footer
+    _to_parquet(df, file)
+
+
+def _to_parquet(df: Any, target: Path | BinaryIO) -> None:
     bad = [column for column in df.columns if not isinstance(column, str)]
     if bad:
         raise InvalidArgument(
@@ -38,9 +59,8 @@ def write_parquet(df: Any, path: Path) -> None:
     _refuse_deep_nesting(df)
     try:
         # index=None: a RangeIndex is stored as metadata, any other index as columns, so both come back
-        df.to_parquet(path, engine="pyarrow", index=None)
+        df.to_parquet(target, engine="pyarrow", index=None)
     except (pa.ArrowException, OverflowError, ValueError) as error:  # ValueError: duplicate column names
-        path.unlink(missing_ok=True)  # pyarrow converts before it opens the file; this is in case
         raise _unwritable_column(df, error) from error
 
 
@@ -115,6 +135,29 @@ def _write_delimited(sep: str) -> Callable[[Any, Path], None]:
     return write
 
 
+def _stream_delimited(sep: str) -> Callable[[Any, BinaryIO], None]:
+    def stream(df: Any, file: BinaryIO) -> None:
+        import pandas as pd
+
+        keep_index = not isinstance(df.index, pd.RangeIndex)
+        # newline="": the same bytes as to_csv(path), which opens its file that way
+        with _text(file, newline="") as text:
+            df.to_csv(text, sep=sep, index=keep_index)
+
+    return stream
+
+
+@contextmanager
+def _text(file: BinaryIO, newline: str | None = None) -> Iterator[io.TextIOWrapper]:
+    """A UTF-8 text layer over `file` that leaves `file` open when done."""
+    text = io.TextIOWrapper(file, encoding="utf-8", newline=newline)
+    try:
+        yield text
+        text.flush()
+    finally:
+        text.detach()
+
+
 def write_h5ad(adata: Any, path: Path) -> None:
     adata.write_h5ad(path)
 
@@ -132,6 +175,11 @@ def write_json(obj: Any, path: Path) -> None:
         json.dump(obj, file, indent=2, ensure_ascii=False)
 
 
+def stream_json(obj: Any, file: BinaryIO) -> None:
+    with _text(file) as text:
+        json.dump(obj, text, indent=2, ensure_ascii=False)
+
+
 def write_yaml(obj: Any, path: Path) -> None:
     import yaml
 
@@ -139,9 +187,23 @@ def write_yaml(obj: Any, path: Path) -> None:
         yaml.safe_dump(obj, file, allow_unicode=True, sort_keys=False)
 
 
+def stream_yaml(obj: Any, file: BinaryIO) -> None:
+    import yaml
+
+    with _text(file) as text:
+        yaml.safe_dump(obj, text, allow_unicode=True, sort_keys=False)
+
+
 def write_text(text: Any, path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def stream_text(value: Any, file: BinaryIO) -> None:
+    with _text(file) as text:
+        text.write(value)
+
+
 write_csv = _write_delimited(",")
 write_tsv = _write_delimited("\t")
+stream_csv = _stream_delimited(",")
+stream_tsv = _stream_delimited("\t")

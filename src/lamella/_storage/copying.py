@@ -15,7 +15,7 @@ from .hashing import encode_md5, etag_to_hash
 from .paths import Location, is_cloud, location_str, protocol_of, remote_fs_path, to_local_path
 from .progress import progress_for
 
-__all__ = ["UPLOAD_PART_SIZE", "copy_and_hash", "copy_file_hashed", "partial_name"]
+__all__ = ["UPLOAD_PART_SIZE", "copy_and_hash", "copy_file_hashed", "open_sink", "partial_name"]
 
 # S3 rejects multipart parts under 5 MiB; bigger parts mean fewer requests for big files.
 UPLOAD_PART_SIZE = 16 * 2**20
@@ -123,7 +123,8 @@ def _open_source(location: str) -> tuple[_Source, int]:
     return fh, os.stat(source).st_size
 
 
-def _open_sink(location: str) -> _Sink:
+def open_sink(location: str) -> _Sink:
+    """Where bytes are written to `location`: visible there only after `commit()`; `abort()` leaves nothing."""
     return _RemoteSink(location) if is_cloud(location) else _LocalSink(to_local_path(location))
 
 
@@ -149,7 +150,7 @@ def copy_file_hashed(
         return server_side
     source, size = _open_source(src)
     try:
-        sink = _open_sink(dst)
+        sink = open_sink(dst)
         try:
             if progress and size >= PROGRESS_MIN_BYTES:
                 name = src.rstrip("/").rsplit("/", 1)[-1]

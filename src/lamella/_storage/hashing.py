@@ -23,9 +23,19 @@ __all__ = [
     "hash_bytes",
     "hash_file",
     "hash_folder",
+    "new_content_hasher",
 ]
 
 _PLAIN_ETAG = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def new_content_hasher() -> Any:
+    """A fresh hash object for an artifact's content (`update()`, `digest()`, `copy()`).
+
+    The one place that picks the algorithm for bytes hashed while they are written; its digest is
+    encoded with `encode_md5`.
+    """
+    return hashlib.md5()
 
 
 def encode_md5(digest: bytes) -> str:

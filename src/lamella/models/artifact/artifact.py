@@ -23,14 +23,9 @@ from lamella.models.artifact import many
 from lamella.models.artifact.access import artifact_path, cache_artifact, load_artifact, open_artifact
 from lamella.models.artifact.describe import describe_artifact
 from lamella.models.artifact.family import check_key_change, reconcile_restored
-from lamella.models.artifact.source import (
-    artifact_source,
-    check_folder,
-    describe_source,
-    discard_staged,
-    stage,
-)
+from lamella.models.artifact.source import artifact_source, check_folder, describe_source, discard_staged
 from lamella.models.artifact.store import delete_artifact_permanently, save_many, save_new_artifact
+from lamella.models.artifact.write_once import stage
 from lamella.models.core import graphs as graph
 from lamella.models.core.columns import BigInt
 from lamella.models.core.record import HasCreatedAt, InBranch, SQLRecord, TracksRun, TracksUpdates
@@ -460,12 +455,16 @@ def _validated(curator_name: str, data: Any, schema: Any) -> Any:
 def _stage(artifact: Artifact, source: Source) -> None:
     """Write the in-memory data to its staged file, removed again when the artifact object goes away."""
 
-    stage(source)
-    assert source.staged is not None
-    # garbage collection or interpreter exit; the save removes it earlier
-    weakref.finalize(artifact, staging.discard, source.staged)
+    stage(source, artifact.uid)
+    if source.staged is not None:  # None: written at the save, straight into cloud storage
+        # garbage collection or interpreter exit; the save removes it or moves it into place earlier
+        weakref.finalize(artifact, staging.discard, source.staged)
     artifact.size = source.size
     artifact.n_observations = source.n_observations
+    if source.hash is not None:  # hashed as it was written (local storage)
+        artifact.hash, artifact._hash_type = source.hash, "md5"
+    if source.n_files is not None:
+        artifact.n_files = source.n_files
 
 
 @contextmanager

@@ -2,8 +2,8 @@
 
 Everything cheap to learn up front (suffix, size, whether the path already lies in a registered
 storage, an S3 object's ETag hash) is learned here; hashing local bytes waits for the save, where
-it happens in the same read pass as the copy. An in-memory object is written to its staged file
-(`lamella._storage.staging`) only by `stage`, once every argument of the artifact has been checked.
+it happens in the same read pass as the copy. An in-memory object is written only by
+`write_once.stage`, once every argument of the artifact has been checked.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from lamella._instance import state
 from lamella._logging import logger
 from lamella._storage import staging
 from lamella._storage.listing import scan_local
-from lamella._uid import base62
 from lamella.errors import InvalidArgument, PathNotFound, StorageError
 from lamella.models.core.instance_records import Storage
 
@@ -51,7 +50,9 @@ class Source:
     otype: str | None = None
     key: str | None = None  # set when the data lies in a storage: its path relative to the root
     in_storage: StorageMatch | None = None
-    staged: Path | None = None  # a file written from an in-memory object; removed after the save
+    # a file written from an in-memory object (in the storage's staging area, or the cache); removed
+    # or moved into place by the save
+    staged: Path | None = None
     # the in-memory object until it is saved: a failed save removes the staged file, a retry rewrites it
     memory: Any = None
     format: str | None = None
@@ -203,31 +204,10 @@ def _memory_source(data: Any, *, format: str | None) -> Source:
         is_dir=suffix.endswith(".zarr"),
         suffix=suffix,
         otype=_formats.otype_of(data),
+        n_observations=_formats.n_observations_of(data),
         memory=data,
         format=format,
     )
-
-
-def stage(source: Source) -> None:
-    """Write an in-memory object to its staged file, unless it is there; a failed write leaves nothing."""
-
-    if source.memory is None or (source.staged is not None and source.staged.exists()):
-        return
-    if source.staged is None:
-        folder = staging.staging_folder(state.cache_dir())
-        stem = staging.new_stem(base62(16))
-    else:  # written before and removed by a failed save: the same name again
-        folder, stem = source.staged.parent, source.staged.name[: -len(source.suffix) or None]
-    source.staged = folder / f"{stem}{source.suffix}"
-    try:
-        serialized = _formats.serialize(source.memory, folder, stem, format=source.format)
-    except BaseException:
-        staging.remove(source.staged)
-        raise
-    path = serialized.path
-    source.path = path
-    source.size = None if source.is_dir else path.stat().st_size
-    source.n_observations = serialized.n_observations
 
 
 def discard_staged(source: Source | None) -> None:

@@ -2,7 +2,8 @@
 
 Local storage (rename is atomic and cheap), a roll-forward journal:
 1. the bytes are copied into `<root>/.lamella/_pending/<uid>~<host>~<pid><suffix>`, hashed in the
-   same read pass;
+   same read pass (in-memory data was written there, and hashed, when the artifact was made:
+   `write_once.py`; it is only renamed if the uid changed);
 2. one database transaction checks for an artifact with the same hash, numbers the version under
    the registry lock (renaming the staged file to the final uid), inserts the record and commits;
 3. the staged file is renamed into `<root>/.lamella/<uid><suffix>`; if another process deleted the
@@ -12,7 +13,8 @@ record committed: moved into place) by the next process that connects.
 
 Cloud storage (no rename), an intent object:
 1. an intent (`<root>/.lamella/_pending/<uid>.json`) names the object about to be written;
-2. the bytes are uploaded there directly, hashed in the same pass;
+2. the bytes are uploaded there directly, hashed in the same pass (a DataFrame is serialized
+   straight into the upload);
 3. the same transaction as above; 4. the intent is removed.
 An intent whose writer died means its bytes are deleted unless the record committed.
 Either way there is never a record without bytes, nor bytes without a record.
@@ -54,7 +56,8 @@ from lamella.models.artifact.family import (
     refuse_shared_bytes,
     require_key_free,
 )
-from lamella.models.artifact.source import artifact_source, forget_storage_roots, stage
+from lamella.models.artifact.source import artifact_source, forget_storage_roots
+from lamella.models.artifact.write_once import PENDING_DIR, place, stage, staging_location
 from lamella.models.core.instance_records import Storage
 from lamella.models.core.run_links import link_to_current_project
 from lamella.models.lineage.lineage import Run
@@ -64,7 +67,6 @@ if TYPE_CHECKING:
     from lamella.models.artifact.artifact import Artifact
     from lamella.models.artifact.source import Source
 
-PENDING_DIR = ".lamella/_pending"
 STALE_AFTER_SECONDS = 3600.0  # a pending save of another host is abandoned after this long
 
 
@@ -74,10 +76,6 @@ def storage_location(root: str, uid: str, suffix: str) -> str:
 
 def _join(root: str, relative: str) -> str:
     return f"{root.rstrip('/')}/{relative}"
-
-
-def _staging_location(root: str, uid: str, suffix: str) -> str:
-    return _join(root, f"{PENDING_DIR}/{uid}~{_HOST}~{os.getpid()}{suffix}")
 
 
 _STAGED = re.compile(r"^(?P<uid>[0-9A-Za-z]+)~(?P<host>[^~]+)~(?P<pid>\d+)(?P<suffix>.*)$")
@@ -270,6 +268,9 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
 
 def _store_bytes(source: Source, target: str) -> tuple[str, int, int | None]:
 
+    written = place(source, target)  # in-memory data: written once, never copied
+    if written is not None:
+        return written
     if source.is_dir:
         digest, size, n_files = _storage.copy_tree_and_hash(source.path, _storage.to_path(target))
         return digest, size, n_files
@@ -349,7 +350,7 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                 raise InvalidArgument(
                     "this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)"
                 )
-            stage(source)  # in-memory data whose staged file a failed save removed: write it again
+            stage(source, artifact.uid)  # in-memory data a failed save removed: write it again
             item = _Staged(artifact, source)
             staged.append(item)
             _stage_bytes(item, instance, cloud)
@@ -420,7 +421,7 @@ def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
                     f"and your credentials allow writing"
                 ) from e
         else:
-            item.location = _staging_location(instance.storage_root, artifact.uid, source.suffix)
+            item.location = staging_location(instance.storage_root, artifact.uid, source.suffix)
         try:
             digest, size, n_files = _store_bytes(source, item.location)
         except OSError as e:
@@ -520,7 +521,7 @@ def _insert_record(
                     renamed = storage_location(instance.storage_root, final_uid, suffix)
                     _write_intent(instance.storage_root, artifact.uid, [item.location, renamed])
                 else:
-                    renamed = _staging_location(instance.storage_root, final_uid, suffix)
+                    renamed = staging_location(instance.storage_root, final_uid, suffix)
                 _move(item.location, renamed)
                 item.location = renamed
             artifact.uid = final_uid
