@@ -45,7 +45,9 @@ from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, Storag
 
 # the registry is imported as a module: it imports this module back (registry and behaviour call each other)
 from lamella.models.artifact import artifact as registry
+from lamella.models.artifact import batch
 from lamella.models.artifact.access import path_string
+from lamella.models.artifact.batch import KnownInBatch
 from lamella.models.artifact.family import (
     family_to_extend,
     newer_at_same_path,
@@ -55,6 +57,7 @@ from lamella.models.artifact.family import (
     require_key_free,
 )
 from lamella.models.artifact.source import artifact_source, forget_storage_roots, stage
+from lamella.models.core.bulk import forget_failed_inserts
 from lamella.models.core.instance_records import Storage
 from lamella.models.core.run_links import link_to_current_project
 from lamella.models.lineage.lineage import Run
@@ -349,13 +352,18 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                 raise InvalidArgument(
                     "this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)"
                 )
-            stage(source)  # in-memory data whose staged file a failed save removed: write it again
-            item = _Staged(artifact, source)
-            staged.append(item)
-            _stage_bytes(item, instance, cloud)
+            staged.append(_Staged(artifact, source))
+        _stage_all(staged, instance, cloud)
         with instance.db.write(*artifacts[0]._lock_names()) as session:
-            known = _KnownInBatch.of(session, [i.artifact for i in staged]) if len(staged) > 1 else None
-            results = [_insert_record(item, instance, cloud, known) for item in staged]
+            if len(staged) == 1:
+                results = [_insert_record(staged[0], instance, cloud)]
+            else:
+                results = batch.insert_batch(
+                    [item.artifact for item in staged],
+                    instance,
+                    session,
+                    lambda index, known: _insert_record(staged[index], instance, cloud, known),
+                )
         for item in staged:
             item.source.memory = None  # committed: no retry will need the in-memory object again
         for item, result in zip(staged, results, strict=True):
@@ -374,6 +382,9 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                     placed[result.uid] = final
         _remove_if_deleted_meanwhile(placed, instance)
         return results
+    except BaseException:
+        forget_failed_inserts(item.artifact for item in staged)
+        raise
     finally:
         for item in staged:
             if item.location is not None and not item.owned:
@@ -401,37 +412,66 @@ def _remove_if_deleted_meanwhile(placed: dict[str, str], instance: Instance) -> 
             _remove_quietly(final)
 
 
-def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
+def _stage_all(staged: list[_Staged], instance: Instance, cloud: bool) -> None:
+    """Copy (or hash in place) the bytes of every artifact: small files on a bounded pool of threads."""
+    on_pool: list[_Staged] = []
+    for item in staged:
+        stage(item.source)  # in-memory data whose staged file a failed save removed: write it again
+        _prepare(item, instance, cloud)
+        if len(staged) > 1 and batch.pooled(item.source.size, item.source.is_dir, cloud):
+            on_pool.append(item)
+        else:
+            _record_bytes(item, _transfer(item, instance, cloud))
+    stored = batch.run_pooled(on_pool, lambda item: _transfer(item, instance, cloud))
+    for item, result in zip(on_pool, stored, strict=True):
+        _record_bytes(item, result)
+
+
+def _prepare(item: _Staged, instance: Instance, cloud: bool) -> None:
+    """Where the bytes go; in this thread, since registering a referenced storage writes the database."""
     artifact, source = item.artifact, item.source
     if source.in_storage is not None:
         artifact.storage_id = _storage_for_match(source, instance)
-        digest, size, n_files = _hash_in_place(source)
+        return
+    artifact.storage_id = instance.storage_id
+    # named by the artifact's own random uid, which no concurrent writer can share
+    if cloud:
+        item.location = storage_location(instance.storage_root, artifact.uid, source.suffix)
     else:
-        artifact.storage_id = instance.storage_id
-        # named by the artifact's own random uid, which no concurrent writer can share
-        if cloud:
-            item.location = storage_location(instance.storage_root, artifact.uid, source.suffix)
-            try:
-                item.intent = _write_intent(instance.storage_root, artifact.uid, [item.location])
-            except OSError as e:
-                item.location = None
-                raise StorageError(
-                    f"cannot write to storage {instance.storage_root}: {e}; check that the bucket exists "
-                    f"and your credentials allow writing"
-                ) from e
-        else:
-            item.location = _staging_location(instance.storage_root, artifact.uid, source.suffix)
-        try:
-            digest, size, n_files = _store_bytes(source, item.location)
-        except OSError as e:
-            if not _refused_permission(e):
-                raise
+        item.location = _staging_location(instance.storage_root, artifact.uid, source.suffix)
 
+
+def _transfer(item: _Staged, instance: Instance, cloud: bool) -> tuple[str, int, int | None]:
+    """Copy and hash, or only hash what is registered in place: (hash, size, number of files)."""
+    source = item.source
+    if source.in_storage is not None:
+        return _hash_in_place(source)
+    assert item.location is not None
+    if cloud:
+        try:
+            item.intent = _write_intent(instance.storage_root, item.artifact.uid, [item.location])
+        except OSError as e:
+            item.location = None
             raise StorageError(
-                f"cannot save into storage {instance.storage_root}: it cannot be written ({_root_cause(e)}); "
-                f"ask for write permission on it, or save into a storage you can write: "
-                f"ln.settings.storage = 'path/or/s3://bucket'"
+                f"cannot write to storage {instance.storage_root}: {e}; check that the bucket exists "
+                f"and your credentials allow writing"
             ) from e
+    try:
+        return _store_bytes(source, item.location)
+    except OSError as e:
+        if not _refused_permission(e):
+            raise
+
+        raise StorageError(
+            f"cannot save into storage {instance.storage_root}: it cannot be written ({_root_cause(e)}); "
+            f"ask for write permission on it, or save into a storage you can write: "
+            f"ln.settings.storage = 'path/or/s3://bucket'"
+        ) from e
+
+
+def _record_bytes(item: _Staged, stored: tuple[str, int, int | None]) -> None:
+    artifact = item.artifact
+    digest, size, n_files = stored
     artifact.hash, artifact.size, artifact._hash_type = digest, size, "md5"
     if n_files is not None:
         artifact.n_files = n_files
@@ -449,47 +489,8 @@ def _refused_permission(error: BaseException) -> bool:
     return isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EROFS, errno.EACCES)
 
 
-@dataclass
-class _KnownInBatch:
-    """The hashes and keys that exist, looked up once for a batch (`ln.save(artifacts)`), so that an
-    artifact whose content and key are both new costs no lookup of its own; taken under the write
-    lock, and grown with each artifact of the batch inserted."""
-
-    hashes: set[str]
-    keys: set[tuple[int | None, str]]
-
-    @classmethod
-    def of(cls, session: Any, artifacts: list[Artifact]) -> _KnownInBatch:
-        c = registry.Artifact.__table__.c
-        hashes = list({a.hash for a in artifacts if a.hash is not None})
-        keys = list({a.key for a in artifacts if a.key is not None})
-        known = cls(set(), set())
-        for start in range(0, len(hashes), 500):
-            known.hashes.update(
-                session.execute(select(c.hash).where(c.hash.in_(hashes[start : start + 500]))).scalars()
-            )
-        for start in range(0, len(keys), 500):
-            rows = session.execute(select(c.storage_id, c.key).where(c.key.in_(keys[start : start + 500])))
-            known.keys.update((storage_id, key) for storage_id, key in rows)
-        return known
-
-    def may_duplicate(self, artifact: Artifact) -> bool:
-        return artifact.hash is not None and artifact.hash in self.hashes
-
-    def may_extend(self, artifact: Artifact) -> bool:
-        if artifact.__dict__.get("_revises") is not None:
-            return True
-        return artifact.key is not None and (artifact.storage_id, artifact.key) in self.keys
-
-    def add(self, artifact: Artifact) -> None:
-        if artifact.hash is not None:
-            self.hashes.add(artifact.hash)
-        if artifact.key is not None:
-            self.keys.add((artifact.storage_id, artifact.key))
-
-
 def _insert_record(
-    item: _Staged, instance: Instance, cloud: bool, known: _KnownInBatch | None = None
+    item: _Staged, instance: Instance, cloud: bool, known: KnownInBatch | None = None
 ) -> Artifact:
     """Insert one record inside the registry's write lock; returns it, or the existing one with the same hash.
 

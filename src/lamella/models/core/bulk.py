@@ -91,16 +91,20 @@ def save_rows(model: type, group: list[Any], *, by_name: bool = True) -> list[An
     instance = state.current()
     new = [r for r in group if r.__dict__.get("id") is None]
     existing = [r for r in group if r.__dict__.get("id") is not None]
-    with instance.db.write(*group[0]._lock_names()) as session:
-        if by_name:
-            new = _drop_names_created_meanwhile(model, new, session)
-        _fill_defaults_in_bulk(new, instance)
-        for record in new:
-            record._before_insert(session)
-        _insert_many(model, new, session)
-        session.add_all(existing)
-        session.flush()
-        link_to_current_project(new)
+    try:
+        with instance.db.write(*group[0]._lock_names()) as session:
+            if by_name:
+                new = _drop_names_created_meanwhile(model, new, session)
+            fill_defaults_in_bulk(new, instance)
+            for record in new:
+                record._before_insert(session)
+            insert_many(model, new, session)
+            session.add_all(existing)
+            session.flush()
+            link_to_current_project(new)
+    except BaseException:
+        forget_failed_inserts(new)
+        raise
     return group
 
 
@@ -139,7 +143,7 @@ def _branch_of(model: type) -> int:
     return state.current_branch_id() if getattr(model, "_follows_run_branch", False) else state.MAIN_BRANCH
 
 
-def _fill_defaults_in_bulk(records: list[Any], instance: Any) -> None:
+def fill_defaults_in_bulk(records: list[Any], instance: Any) -> None:
     """What `_fill_defaults` sets, written straight into the instances: the bulk insert reads them
     from there and commits them as loaded, so the ORM's change tracking would be wasted work."""
 
@@ -193,7 +197,7 @@ def _reserve_ids(model: Any, count: int, session: Any) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def _insert_many(model: Any, records: list[Any], session: Any) -> None:
+def insert_many(model: Any, records: list[Any], session: Any) -> None:
     """One executemany INSERT for all records with reserved ids, then attach them as persistent.
 
     The ORM's unit of work costs about 100 µs per object; this costs a few.
@@ -263,8 +267,24 @@ def _attach(session: Any, records: list[Any]) -> None:
     if attach is None:
         session.add_all(records)
         return
+    # registered as inserted by this transaction, as the ORM's flush registers its inserts: a
+    # rollback then makes them transient again instead of expiring every field they hold
+    inserted = getattr(session.get_transaction(), "_new", None)
     for record in records:
-        attach(instance_state(record))
+        record_state = instance_state(record)
+        attach(record_state)
+        if inserted is not None:
+            inserted[record_state] = True
+
+
+def forget_failed_inserts(records: Iterable[Any]) -> None:
+    """Records whose insert a rollback undid look unsaved again, so that saving them again inserts them.
+
+    The rollback made them transient; the id the insert gave them would still make them look saved.
+    """
+    for record in records:
+        if instance_state(record).key is None:
+            record.__dict__.pop("id", None)
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
