@@ -413,17 +413,13 @@ def _remove_if_deleted_meanwhile(placed: dict[str, str], instance: Instance) -> 
 
 
 def _stage_all(staged: list[_Staged], instance: Instance, cloud: bool) -> None:
-    """Copy (or hash in place) the bytes of every artifact: small files on a bounded pool of threads."""
-    on_pool: list[_Staged] = []
+    """Copy (or hash in place) the bytes of every artifact; those of many files on a bounded pool."""
     for item in staged:
         stage(item.source)  # in-memory data whose staged file a failed save removed: write it again
         _prepare(item, instance, cloud)
-        if len(staged) > 1 and batch.pooled(item.source.size, item.source.is_dir, cloud):
-            on_pool.append(item)
-        else:
-            _record_bytes(item, _transfer(item, instance, cloud))
-    stored = batch.run_pooled(on_pool, lambda item: _transfer(item, instance, cloud))
-    for item, result in zip(on_pool, stored, strict=True):
+    placements = [batch.placement(i.source.size, i.source.is_dir, cloud) for i in staged]
+    stored = batch.store_all(staged, placements, lambda item: _transfer(item, instance, cloud))
+    for item, result in zip(staged, stored, strict=True):
         _record_bytes(item, result)
 
 
