@@ -276,7 +276,7 @@ def _store_bytes(source: Source, target: str) -> tuple[str, int, int | None]:
     if source.is_dir:
         digest, size, n_files = _storage.copy_tree_and_hash(source.path, _storage.to_path(target))
         return digest, size, n_files
-    digest, size = _storage.copy_and_hash(source.path, _storage.to_path(target))
+    digest, size = _storage.copy_and_hash(source.path, target)  # ours: no symlink to resolve
     return digest, size, None
 
 
@@ -466,11 +466,12 @@ def _transfer(item: _Staged, instance: Instance, cloud: bool) -> tuple[str, int,
 
 
 def _record_bytes(item: _Staged, stored: tuple[str, int, int | None]) -> None:
-    artifact = item.artifact
     digest, size, n_files = stored
-    artifact.hash, artifact.size, artifact._hash_type = digest, size, "md5"
+    # straight into the unsaved record's state, as its constructor writes fields: the insert reads them there
+    values = item.artifact.__dict__
+    values["hash"], values["size"], values["_hash_type"] = digest, size, "md5"
     if n_files is not None:
-        artifact.n_files = n_files
+        values["n_files"] = n_files
 
 
 def _root_cause(error: BaseException) -> BaseException:

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import instance_state
 from lamella._instance import state
 from lamella._logging import logger
 from lamella.models.core.columns import JSONType, UTCDateTime
-from lamella.models.core.field_checks import check_row
+from lamella.models.core.field_checks import check_row, json_checkers
 from lamella.models.core.run_links import link_to_current_project
 
 
@@ -223,35 +223,40 @@ def insert_many(model: Any, records: list[Any], session: Any) -> None:
             record.__dict__[fk_key] = related.id
     table = model.__table__
     columns = [c for c in table.c if c.key != "id"]
-    attributes = [(c.key, mapper.get_property_by_column(c).key, c) for c in columns]
+    keys = ["id", *(c.key for c in columns)]
+    attributes = [(mapper.get_property_by_column(c).key, c) for c in columns]
+    json_columns = [keys.index(key) for key, _ in json_checkers(model)]
     ids = _reserve_ids(model, len(records), session)
     # one timestamp for the rows saved together, as one transaction writes them
     batch_defaults = {
-        c.key: _column_default(c)
-        for c in columns
+        attribute: _column_default(c)
+        for attribute, c in attributes
         if isinstance(c.type, UTCDateTime) and c.default is not None
     }
-    rows = []
+    rows: list[list[Any]] = []
     for record, new_id in zip(records, ids, strict=True):
         values = record.__dict__
-        row = {"id": new_id}
-        for column_key, attribute, column in attributes:
+        row = [new_id]
+        for attribute, column in attributes:
             if attribute in values:
-                row[column_key] = values[attribute]
+                row.append(values[attribute])
             else:
                 # written straight into the instance: make_transient_to_detached commits it as loaded
-                value = (
-                    batch_defaults[column_key] if column_key in batch_defaults else _column_default(column)
-                )
-                row[column_key] = values[attribute] = value
-        check_row(model, row)  # the ORM's flush hooks do not see these rows
+                value = batch_defaults[attribute] if attribute in batch_defaults else _column_default(column)
+                row.append(value)
+                values[attribute] = value
+        if json_columns:  # the ORM's flush hooks do not see these rows
+            checked = {keys[i]: row[i] for i in json_columns}
+            check_row(model, checked)
+            for index in json_columns:
+                row[index] = checked[keys[index]]
         values["id"] = new_id
         rows.append(row)
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        _executemany_sqlite(connection, table, rows)
+        _executemany_sqlite(connection, table, keys, rows)
     else:
-        connection.execute(insert(table), rows)
+        connection.execute(insert(table), [dict(zip(keys, row, strict=True)) for row in rows])
     for record in records:
         make_transient_to_detached(record)
     _attach(session, records)
@@ -309,33 +314,27 @@ def _memoized(convert: Any) -> Any:
     return converted
 
 
-def _executemany_sqlite(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+def _executemany_sqlite(connection: Any, table: Any, keys: list[str], rows: list[list[Any]]) -> None:
     """The driver's executemany: SQLAlchemy's per-row parameter processing costs more than the insert.
 
-    Values are converted per column type, the way SQLAlchemy's SQLite types would store them.
+    Values are converted per column type, in place, the way SQLAlchemy's SQLite types would store them.
     """
 
-    keys = list(rows[0])
-    converters: list[Any] = []
-    for key in keys:
+    converters: list[tuple[int, Any]] = []
+    for index, key in enumerate(keys):
         column_type = table.c[key].type
-        if isinstance(column_type, UTCDateTime):
-            converters.append(_memoized(_sqlite_datetime))  # rows saved together share their timestamps
+        if isinstance(column_type, UTCDateTime):  # rows saved together share their timestamps
+            converters.append((index, _memoized(_sqlite_datetime)))
         elif isinstance(column_type, JSONType):
-            converters.append(lambda v: None if v is None else json.dumps(v))
+            converters.append((index, lambda v: None if v is None else json.dumps(v)))
         elif isinstance(column_type, Date):
-            converters.append(lambda v: None if v is None else v.isoformat())
-        else:
-            converters.append(None)  # str, int, float, bool: the driver stores them as they are
-    converted = [(i, c) for i, c in enumerate(converters) if c is not None]
-    values = []
+            converters.append((index, lambda v: None if v is None else v.isoformat()))
+        # str, int, float, bool: the driver stores them as they are
     for row in rows:
-        items = [row[k] for k in keys]
-        for index, convert in converted:
-            items[index] = convert(items[index])
-        values.append(items)
+        for index, convert in converters:
+            row[index] = convert(row[index])
     placeholders = ", ".join("?" for _ in keys)
     sql = f'INSERT INTO "{table.name}" ({", ".join(keys)}) VALUES ({placeholders})'
     driver = connection.connection.driver_connection
     assert driver is not None
-    driver.executemany(sql, values)
+    driver.executemany(sql, rows)

@@ -196,11 +196,12 @@ class SQLRecord(CanCurate, Base):
                 raise InvalidArgument(
                     f"{type(self).__name__}() got an unknown field {key!r}; valid fields: {', '.join(valid)}"
                 )
-        if (
-            "uid" in table_columns
-            and (values.get("uid") if untracked else getattr(self, "uid", None)) is None
-        ):
-            self.uid = self._new_uid()
+        if "uid" in table_columns:
+            if untracked:
+                if values.get("uid") is None:
+                    values["uid"] = self._new_uid()  # made here, valid by construction
+            elif getattr(self, "uid", None) is None:
+                self.uid = self._new_uid()
 
     @classmethod
     def _new_uid(cls) -> str:
