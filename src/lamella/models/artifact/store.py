@@ -355,15 +355,12 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
             staged.append(_Staged(artifact, source))
         _stage_all(staged, instance, cloud)
         with instance.db.write(*artifacts[0]._lock_names()) as session:
-            if len(staged) == 1:
-                results = [_insert_record(staged[0], instance, cloud)]
-            else:
-                results = batch.insert_batch(
-                    [item.artifact for item in staged],
-                    instance,
-                    session,
-                    lambda index, known: _insert_record(staged[index], instance, cloud, known),
-                )
+            results = batch.insert_batch(
+                [item.artifact for item in staged],
+                instance,
+                session,
+                lambda index, known: _insert_record(staged[index], instance, cloud, known),
+            )
         for item in staged:
             item.source.memory = None  # committed: no retry will need the in-memory object again
         for item, result in zip(staged, results, strict=True):
@@ -486,23 +483,19 @@ def _refused_permission(error: BaseException) -> bool:
     return isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EROFS, errno.EACCES)
 
 
-def _insert_record(
-    item: _Staged, instance: Instance, cloud: bool, known: KnownInBatch | None = None
-) -> Artifact:
+def _insert_record(item: _Staged, instance: Instance, cloud: bool, known: KnownInBatch) -> Artifact:
     """Insert one record inside the registry's write lock; returns it, or the existing one with the same hash.
 
-    A new version gets its number here, and its staged bytes are renamed to match. `known` (a batch's
-    hashes and keys) spares the lookups an artifact with new content at a new key does not need.
+    A new version gets its number here, and its staged bytes are renamed to match. `known` (the
+    batch's hashes and keys) spares the lookups an artifact with new content or a new key does not need.
     """
 
     artifact = item.artifact
     with instance.db.write(*artifact._lock_names()) as session:
-        duplicate = (
-            _find_duplicate(artifact, session) if known is None or known.may_duplicate(artifact) else None
-        )
+        duplicate = _find_duplicate(artifact, session) if known.may_duplicate(artifact) else None
         if duplicate is not None:
             return duplicate
-        family = family_to_extend(artifact, session) if known is None or known.may_extend(artifact) else None
+        family = family_to_extend(artifact, session) if known.may_extend(artifact) else None
         if family is not None:
             if artifact.key is not None and artifact.key != family.key:
                 require_key_free(family, session, artifact.key)
@@ -532,8 +525,7 @@ def _insert_record(
         artifact.is_latest = True
         session.add(artifact)
         session.flush()
-        if known is not None:
-            known.add(artifact)  # the rest of the batch may repeat its content or its key
+        known.add(artifact)  # the rest of the batch may repeat its content or its key
         if not (artifact.kind or "").startswith("__lamella"):
             link_to_current_project([artifact])
     return artifact

@@ -275,8 +275,14 @@ def _attach(session: Any, records: list[Any]) -> None:
     # registered as inserted by this transaction, as the ORM's flush registers its inserts: a
     # rollback then makes them transient again instead of expiring every field they hold
     inserted = getattr(session.get_transaction(), "_new", None)
+    identity_map = session.identity_map
     for record in records:
         record_state = instance_state(record)
+        stale = identity_map.get(record_state.key)
+        if stale is not None and stale is not record:
+            # a record whose row another process deleted, and whose id SQLite gave this insert: it
+            # leaves the identity map, as the ORM's flush replaces it (its own actions find it gone)
+            identity_map.safe_discard(instance_state(stale))
         attach(record_state)
         if inserted is not None:
             inserted[record_state] = True
@@ -315,7 +321,7 @@ def _memoized(convert: Any) -> Any:
 
 
 def _executemany_sqlite(connection: Any, table: Any, keys: list[str], rows: list[list[Any]]) -> None:
-    """The driver's executemany: SQLAlchemy's per-row parameter processing costs more than the insert.
+    """One executemany of the rows as they are: SQLAlchemy's per-row parameter processing costs more than the insert.
 
     Values are converted per column type, in place, the way SQLAlchemy's SQLite types would store them.
     """
@@ -333,8 +339,8 @@ def _executemany_sqlite(connection: Any, table: Any, keys: list[str], rows: list
     for row in rows:
         for index, convert in converters:
             row[index] = convert(row[index])
+    quote = connection.dialect.identifier_preparer.quote  # only where needed, as SQLAlchemy writes it
     placeholders = ", ".join("?" for _ in keys)
-    sql = f'INSERT INTO "{table.name}" ({", ".join(keys)}) VALUES ({placeholders})'
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    driver.executemany(sql, rows)
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) VALUES ({placeholders})"
+    # through the engine, not the driver: its error hook translates a failure, its events see the insert
+    connection.exec_driver_sql(sql, [tuple(row) for row in rows])
