@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import select
 
 from lamella._storage.pipeline import POOLED_CHUNK_SIZE
-from lamella.models.core.bulk import fill_defaults_in_bulk, insert_many
+from lamella.models.core.bulk import insert_many
 from lamella.models.core.run_links import INTERNAL_KIND_PREFIX, link_to_current_project
 from lamella.models.lineage.lineage import Run
 
@@ -183,12 +183,8 @@ def _insert_new(artifacts: list[Artifact], instance: Instance, session: Any) -> 
     """Artifacts with new content at new keys, revising nothing: version 0000 of new families."""
     if not artifacts:
         return
-    internal = [(a.kind or "").startswith(INTERNAL_KIND_PREFIX) for a in artifacts]
-    user_made = [a for a, lamellas in zip(artifacts, internal, strict=True) if not lamellas]
-    for artifact, lamellas in zip(artifacts, internal, strict=True):
-        if lamellas:
-            artifact._fill_defaults(instance)  # reports and environments: on main, without the run
-    fill_defaults_in_bulk(user_made, instance)
+    for artifact in artifacts:
+        artifact._fill_defaults(instance)  # the registry's own (reports and environments: main, no run)
     runs: dict[int, Any] = {}
     for artifact in artifacts:
         values = artifact.__dict__
@@ -202,4 +198,4 @@ def _insert_new(artifacts: list[Artifact], instance: Instance, session: Any) -> 
         values["is_latest"] = True
     insert_many(type(artifacts[0]), artifacts, session)
     session.flush()  # an artifact pointing at an unsaved record goes through the ORM: its id, now
-    link_to_current_project(user_made)
+    link_to_current_project([a for a in artifacts if not (a.kind or "").startswith(INTERNAL_KIND_PREFIX)])
