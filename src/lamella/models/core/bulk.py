@@ -257,9 +257,25 @@ def insert_many(model: Any, records: list[Any], session: Any) -> None:
         _executemany_sqlite(connection, table, keys, rows)
     else:
         connection.execute(insert(table), [dict(zip(keys, row, strict=True)) for row in rows])
-    for record in records:
-        make_transient_to_detached(record)
+    _commit_as_loaded(mapper, records)
     _attach(session, records)
+
+
+def _commit_as_loaded(mapper: Any, records: list[Any]) -> None:
+    """Make inserted records detached with their values as loaded: `make_transient_to_detached`,
+    without its search for unloaded attributes to expire (~30 % of `ln.save` of 10,000 labels in cProfile).
+
+    Every column was just written into the record; relationships load lazily as on any loaded record.
+    """
+    identity_class = getattr(mapper, "_identity_class", None)
+    if identity_class is None:  # SQLAlchemy's internals changed: its public way
+        for record in records:
+            make_transient_to_detached(record)
+        return
+    for record in records:
+        record_state = instance_state(record)
+        record_state.key = (identity_class, (record.__dict__["id"],), None)
+        record_state._commit_all(record_state.dict)
 
 
 def _attach(session: Any, records: list[Any]) -> None:
