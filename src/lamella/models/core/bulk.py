@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Date, insert, select
+from sqlalchemy import Date, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 
@@ -114,17 +114,25 @@ def _drop_names_created_meanwhile(model: type, records: list[Any], session: Any)
     if name_field is None or not records:
         return records
     table = model.__table__  # type: ignore[attr-defined]
-    column = table.c[name_field]
     has_type = "type_id" in table.c
     names = list({r.__dict__.get(name_field) for r in records if isinstance(r.__dict__.get(name_field), str)})
     taken: set[tuple[Any, Any]] = set()
+    connection = session.connection()
+    marker = "?" if connection.dialect.name == "sqlite" else "%s"
+    branches: tuple[int, ...] = ()
+    if "branch_id" in table.c:
+        branches = tuple(sorted({state.MAIN_BRANCH, _branch_of(model)}))
+    # plain SQL: the ORM's row objects and parameter processing cost more than the lookup
+    quote = connection.dialect.identifier_preparer.quote
+    name, select_type = quote(name_field), ", type_id" if has_type else ", NULL"
+    in_branches = f" AND branch_id IN ({', '.join([marker] * len(branches))})" if branches else ""
     for start in range(0, len(names), 500):
-        columns = [column, table.c.type_id] if has_type else [column]
-        where = [column.in_(names[start : start + 500])]
-        if "branch_id" in table.c:
-            where.append(table.c.branch_id.in_(sorted({state.MAIN_BRANCH, _branch_of(model)})))
-        for row in session.execute(select(*columns).where(*where)):
-            taken.add((row[0], row[1] if has_type else None))
+        chunk = names[start : start + 500]
+        sql = (
+            f"SELECT {name}{select_type} FROM {quote(table.name)} "
+            f"WHERE {name} IN ({', '.join([marker] * len(chunk))}){in_branches}"
+        )
+        taken.update(tuple(row) for row in connection.exec_driver_sql(sql, (*chunk, *branches)))
     keep, seen = [], set()
     for record in records:
         key = (record.__dict__.get(name_field), type_id_of(record) if has_type else None)
@@ -233,18 +241,18 @@ def insert_many(model: Any, records: list[Any], session: Any) -> None:
         for attribute, c in attributes
         if isinstance(c.type, UTCDateTime) and c.default is not None
     }
+
+    def default(values: dict[str, Any], attribute: str, column: Any) -> Any:
+        # written straight into the instance: _commit_as_loaded commits it as loaded
+        value = batch_defaults[attribute] if attribute in batch_defaults else _column_default(column)
+        values[attribute] = value
+        return value
+
     rows: list[list[Any]] = []
     for record, new_id in zip(records, ids, strict=True):
         values = record.__dict__
         row = [new_id]
-        for attribute, column in attributes:
-            if attribute in values:
-                row.append(values[attribute])
-            else:
-                # written straight into the instance: make_transient_to_detached commits it as loaded
-                value = batch_defaults[attribute] if attribute in batch_defaults else _column_default(column)
-                row.append(value)
-                values[attribute] = value
+        row += [values[a] if a in values else default(values, a, c) for a, c in attributes]
         if json_columns:  # the ORM's flush hooks do not see these rows
             checked = {keys[i]: row[i] for i in json_columns}
             check_row(model, checked)
