@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import lamella as ln
-from lamella.errors import InvalidArgument, LamellaError
+from lamella.errors import InvalidArgument, LamellaError, PathNotFound
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
 
@@ -363,14 +363,21 @@ def test_failing_upload_leaves_no_record_and_no_object(
 def test_failing_database_write_removes_the_uploaded_object(
     cloud: Cloud, s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lamella.models.artifact.artifact import Artifact
+    from sqlalchemy import event
 
-    def broken(self: Any, instance: Any) -> None:  # runs inside the write transaction, after the upload
-        raise RuntimeError("database went away")
+    from lamella._instance import state
 
-    monkeypatch.setattr(Artifact, "_fill_defaults", broken)
-    with pytest.raises(RuntimeError, match="database went away"):
-        ln.Artifact.from_dataframe(small_df(), key="tables/lost.parquet").save()
+    def broken(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:  # after the upload
+        if statement.lstrip().upper().startswith("INSERT INTO ARTIFACT"):
+            raise RuntimeError("database went away")
+
+    engine = state.current().db.engine
+    event.listen(engine, "before_cursor_execute", broken)
+    try:
+        with pytest.raises(RuntimeError, match="database went away"):
+            ln.Artifact.from_dataframe(small_df(), key="tables/lost.parquet").save()
+    finally:
+        event.remove(engine, "before_cursor_execute", broken)
     assert keys_under(s3, cloud.prefix + "/") == []
     assert ln.Artifact.filter().count() == 0
 
@@ -446,6 +453,26 @@ def test_a_streamed_upload_that_fails_midway_leaves_nothing_and_the_retry_saves(
     assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]
     assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
     pd.testing.assert_frame_equal(artifact.load(), df)
+
+
+def test_a_batch_is_uploaded_together_and_a_failed_one_leaves_no_object(
+    cloud: Cloud, s3: Any, tmp_path: Path
+) -> None:
+    paths = []
+    for index in range(10):
+        path = tmp_path / f"f{index}.txt"
+        path.write_text(f"content {index}")
+        paths.append(path)
+    batch = [ln.Artifact(path, key=f"bulk/f{i}.txt") for i, path in enumerate(paths)]
+    paths[7].unlink()  # gone between constructing the artifact and saving it
+    with pytest.raises(PathNotFound, match=r"f7\.txt"):
+        ln.save(batch)
+    assert ln.Artifact.filter().count() == 0
+    assert keys_under(s3, cloud.prefix + "/") == []  # neither uploads nor intents are left
+    paths[7].write_text("content 7")
+    saved = ln.save(batch)
+    assert keys_under(s3, cloud.prefix + "/") == sorted(cloud.key_of(a) for a in saved)
+    assert [a.load() for a in saved] == [f"content {i}" for i in range(10)]
 
 
 def test_save_into_a_removed_bucket_fails_without_a_record(s3: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from lamella._instance import state
 from lamella._query.queryset import QuerySet
@@ -156,8 +156,9 @@ class LinkManager(_ManagerBase):
                 values: dict[str, Any] = {self_key: owner_id, target_key: target_id}
                 if has_feature:
                     values["feature_id"] = feature_id
-                rows.append(link(**values))
-            session.add_all(rows)
+                rows.append(values)
+            if rows:  # one executemany: the ORM would insert link by link to learn each one's id
+                session.execute(insert(link.__table__), rows)
 
     def remove(self, *records: Any) -> None:
 

@@ -9,6 +9,7 @@ it happens in the same read pass as the copy. An in-memory object is written onl
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,17 +104,21 @@ def _path_source(location: str) -> Source:
             raise StorageError(f"cannot reach {location}: {e}") from e
         if not exists:
             raise PathNotFound(f"no file or folder at {location}; check the bucket and key")
-    elif not os.path.exists(str(path)):
-        raise PathNotFound(
-            f"no file or folder at {location} (resolved to {path}); check the path, or pass the object "
-            "itself to ln.Artifact(...)"
-        )
-    is_dir = _storage.is_dir(path)
+        is_dir = _storage.is_dir(path)
+        size = None if is_dir else _storage.size_of(path)
+    else:
+        try:
+            found = os.stat(str(path))  # one stat: whether it exists, is a folder, and its size
+        except (OSError, ValueError) as e:  # as os.path.exists: missing, unreachable or unnamable
+            raise PathNotFound(
+                f"no file or folder at {location} (resolved to {path}); check the path, or pass the "
+                "object itself to ln.Artifact(...)"
+            ) from e
+        is_dir = stat.S_ISDIR(found.st_mode)
+        size = None if is_dir else found.st_size
     suffix = _storage.suffix_of(path.name) if (not is_dir or path.name.endswith(".zarr")) else ""
-    source = Source(path=path, is_cloud=is_cloud, is_dir=is_dir, suffix=suffix)
-    if not is_dir:
-        source.size = _storage.size_of(path)
-    elif not is_cloud:
+    source = Source(path=path, is_cloud=is_cloud, is_dir=is_dir, suffix=suffix, size=size)
+    if is_dir and not is_cloud:
         check_folder(path)
     source.in_storage = _match_storage(str(path) if not is_cloud else location.rstrip("/"), is_cloud)
     if is_cloud and not is_dir:

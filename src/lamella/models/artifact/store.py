@@ -47,7 +47,9 @@ from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, Storag
 
 # the registry is imported as a module: it imports this module back (registry and behaviour call each other)
 from lamella.models.artifact import artifact as registry
+from lamella.models.artifact import batch
 from lamella.models.artifact.access import path_string
+from lamella.models.artifact.batch import KnownInBatch
 from lamella.models.artifact.family import (
     family_to_extend,
     newer_at_same_path,
@@ -58,6 +60,7 @@ from lamella.models.artifact.family import (
 )
 from lamella.models.artifact.source import artifact_source, forget_storage_roots
 from lamella.models.artifact.write_once import PENDING_DIR, place, stage, staging_location
+from lamella.models.core.bulk import forget_failed_inserts
 from lamella.models.core.instance_records import Storage
 from lamella.models.core.run_links import link_to_current_project
 from lamella.models.lineage.lineage import Run
@@ -274,7 +277,7 @@ def _store_bytes(source: Source, target: str) -> tuple[str, int, int | None]:
     if source.is_dir:
         digest, size, n_files = _storage.copy_tree_and_hash(source.path, _storage.to_path(target))
         return digest, size, n_files
-    digest, size = _storage.copy_and_hash(source.path, _storage.to_path(target))
+    digest, size = _storage.copy_and_hash(source.path, target)  # ours: no symlink to resolve
     return digest, size, None
 
 
@@ -350,13 +353,15 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                 raise InvalidArgument(
                     "this artifact has no data to save; create it with ln.Artifact(path_or_data, key=...)"
                 )
-            stage(source, artifact.uid)  # in-memory data a failed save removed: write it again
-            item = _Staged(artifact, source)
-            staged.append(item)
-            _stage_bytes(item, instance, cloud)
+            staged.append(_Staged(artifact, source))
+        _stage_all(staged, instance, cloud)
         with instance.db.write(*artifacts[0]._lock_names()) as session:
-            known = _KnownInBatch.of(session, [i.artifact for i in staged]) if len(staged) > 1 else None
-            results = [_insert_record(item, instance, cloud, known) for item in staged]
+            results = batch.insert_batch(
+                [item.artifact for item in staged],
+                instance,
+                session,
+                lambda index, known: _insert_record(staged[index], instance, cloud, known),
+            )
         for item in staged:
             item.source.memory = None  # committed: no retry will need the in-memory object again
         for item, result in zip(staged, results, strict=True):
@@ -375,6 +380,9 @@ def save_new_artifacts(artifacts: list[Artifact]) -> list[Artifact]:
                     placed[result.uid] = final
         _remove_if_deleted_meanwhile(placed, instance)
         return results
+    except BaseException:
+        forget_failed_inserts(item.artifact for item in staged)
+        raise
     finally:
         for item in staged:
             if item.location is not None and not item.owned:
@@ -402,40 +410,66 @@ def _remove_if_deleted_meanwhile(placed: dict[str, str], instance: Instance) -> 
             _remove_quietly(final)
 
 
-def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
+def _stage_all(staged: list[_Staged], instance: Instance, cloud: bool) -> None:
+    """Copy (or hash in place) the bytes of every artifact; those of many files on a bounded pool."""
+    for item in staged:
+        stage(item.source, item.artifact.uid)  # in-memory data a failed save removed: write it again
+        _prepare(item, instance, cloud)
+    placements = [batch.placement(i.source.size, i.source.is_dir, cloud) for i in staged]
+    stored = batch.store_all(staged, placements, lambda item: _transfer(item, instance, cloud))
+    for item, result in zip(staged, stored, strict=True):
+        _record_bytes(item, result)
+
+
+def _prepare(item: _Staged, instance: Instance, cloud: bool) -> None:
+    """Where the bytes go; in this thread, since registering a referenced storage writes the database."""
     artifact, source = item.artifact, item.source
     if source.in_storage is not None:
         artifact.storage_id = _storage_for_match(source, instance)
-        digest, size, n_files = _hash_in_place(source)
+        return
+    artifact.storage_id = instance.storage_id
+    # named by the artifact's own random uid, which no concurrent writer can share
+    if cloud:
+        item.location = storage_location(instance.storage_root, artifact.uid, source.suffix)
     else:
-        artifact.storage_id = instance.storage_id
-        # named by the artifact's own random uid, which no concurrent writer can share
-        if cloud:
-            item.location = storage_location(instance.storage_root, artifact.uid, source.suffix)
-            try:
-                item.intent = _write_intent(instance.storage_root, artifact.uid, [item.location])
-            except OSError as e:
-                item.location = None
-                raise StorageError(
-                    f"cannot write to storage {instance.storage_root}: {e}; check that the bucket exists "
-                    f"and your credentials allow writing"
-                ) from e
-        else:
-            item.location = staging_location(instance.storage_root, artifact.uid, source.suffix)
-        try:
-            digest, size, n_files = _store_bytes(source, item.location)
-        except OSError as e:
-            if not _refused_permission(e):
-                raise
+        item.location = staging_location(instance.storage_root, artifact.uid, source.suffix)
 
+
+def _transfer(item: _Staged, instance: Instance, cloud: bool) -> tuple[str, int, int | None]:
+    """Copy and hash, or only hash what is registered in place: (hash, size, number of files)."""
+    source = item.source
+    if source.in_storage is not None:
+        return _hash_in_place(source)
+    assert item.location is not None
+    if cloud:
+        try:
+            item.intent = _write_intent(instance.storage_root, item.artifact.uid, [item.location])
+        except OSError as e:
+            item.location = None
             raise StorageError(
-                f"cannot save into storage {instance.storage_root}: it cannot be written ({_root_cause(e)}); "
-                f"ask for write permission on it, or save into a storage you can write: "
-                f"ln.settings.storage = 'path/or/s3://bucket'"
+                f"cannot write to storage {instance.storage_root}: {e}; check that the bucket exists "
+                f"and your credentials allow writing"
             ) from e
-    artifact.hash, artifact.size, artifact._hash_type = digest, size, "md5"
+    try:
+        return _store_bytes(source, item.location)
+    except OSError as e:
+        if not _refused_permission(e):
+            raise
+
+        raise StorageError(
+            f"cannot save into storage {instance.storage_root}: it cannot be written ({_root_cause(e)}); "
+            f"ask for write permission on it, or save into a storage you can write: "
+            f"ln.settings.storage = 'path/or/s3://bucket'"
+        ) from e
+
+
+def _record_bytes(item: _Staged, stored: tuple[str, int, int | None]) -> None:
+    digest, size, n_files = stored
+    # straight into the unsaved record's state, as its constructor writes fields: the insert reads them there
+    values = item.artifact.__dict__
+    values["hash"], values["size"], values["_hash_type"] = digest, size, "md5"
     if n_files is not None:
-        artifact.n_files = n_files
+        values["n_files"] = n_files
 
 
 def _root_cause(error: BaseException) -> BaseException:
@@ -450,62 +484,19 @@ def _refused_permission(error: BaseException) -> bool:
     return isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EROFS, errno.EACCES)
 
 
-@dataclass
-class _KnownInBatch:
-    """The hashes and keys that exist, looked up once for a batch (`ln.save(artifacts)`), so that an
-    artifact whose content and key are both new costs no lookup of its own; taken under the write
-    lock, and grown with each artifact of the batch inserted."""
-
-    hashes: set[str]
-    keys: set[tuple[int | None, str]]
-
-    @classmethod
-    def of(cls, session: Any, artifacts: list[Artifact]) -> _KnownInBatch:
-        c = registry.Artifact.__table__.c
-        hashes = list({a.hash for a in artifacts if a.hash is not None})
-        keys = list({a.key for a in artifacts if a.key is not None})
-        known = cls(set(), set())
-        for start in range(0, len(hashes), 500):
-            known.hashes.update(
-                session.execute(select(c.hash).where(c.hash.in_(hashes[start : start + 500]))).scalars()
-            )
-        for start in range(0, len(keys), 500):
-            rows = session.execute(select(c.storage_id, c.key).where(c.key.in_(keys[start : start + 500])))
-            known.keys.update((storage_id, key) for storage_id, key in rows)
-        return known
-
-    def may_duplicate(self, artifact: Artifact) -> bool:
-        return artifact.hash is not None and artifact.hash in self.hashes
-
-    def may_extend(self, artifact: Artifact) -> bool:
-        if artifact.__dict__.get("_revises") is not None:
-            return True
-        return artifact.key is not None and (artifact.storage_id, artifact.key) in self.keys
-
-    def add(self, artifact: Artifact) -> None:
-        if artifact.hash is not None:
-            self.hashes.add(artifact.hash)
-        if artifact.key is not None:
-            self.keys.add((artifact.storage_id, artifact.key))
-
-
-def _insert_record(
-    item: _Staged, instance: Instance, cloud: bool, known: _KnownInBatch | None = None
-) -> Artifact:
+def _insert_record(item: _Staged, instance: Instance, cloud: bool, known: KnownInBatch) -> Artifact:
     """Insert one record inside the registry's write lock; returns it, or the existing one with the same hash.
 
-    A new version gets its number here, and its staged bytes are renamed to match. `known` (a batch's
-    hashes and keys) spares the lookups an artifact with new content at a new key does not need.
+    A new version gets its number here, and its staged bytes are renamed to match. `known` (the
+    batch's hashes and keys) spares the lookups an artifact with new content or a new key does not need.
     """
 
     artifact = item.artifact
     with instance.db.write(*artifact._lock_names()) as session:
-        duplicate = (
-            _find_duplicate(artifact, session) if known is None or known.may_duplicate(artifact) else None
-        )
+        duplicate = _find_duplicate(artifact, session) if known.may_duplicate(artifact) else None
         if duplicate is not None:
             return duplicate
-        family = family_to_extend(artifact, session) if known is None or known.may_extend(artifact) else None
+        family = family_to_extend(artifact, session) if known.may_extend(artifact) else None
         if family is not None:
             if artifact.key is not None and artifact.key != family.key:
                 require_key_free(family, session, artifact.key)
@@ -535,8 +526,7 @@ def _insert_record(
         artifact.is_latest = True
         session.add(artifact)
         session.flush()
-        if known is not None:
-            known.add(artifact)  # the rest of the batch may repeat its content or its key
+        known.add(artifact)  # the rest of the batch may repeat its content or its key
         if not (artifact.kind or "").startswith("__lamella"):
             link_to_current_project([artifact])
     return artifact

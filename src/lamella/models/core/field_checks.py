@@ -116,7 +116,7 @@ def check_row(model: Any, row: dict[str, Any]) -> None:
     Every other field was checked when it was assigned (see `check_assignment`); a dict or list
     may have been changed in place since.
     """
-    for key, (check, where) in _json_checkers(model):
+    for key, (check, where) in json_checkers(model):
         value = row.get(key)
         if value is not None:
             row[key] = check(value, where)
@@ -125,7 +125,7 @@ def check_row(model: Any, row: dict[str, Any]) -> None:
 _JSON_CHECKERS: dict[Any, list[tuple[str, tuple[Checker, str]]]] = {}
 
 
-def _json_checkers(model: Any) -> list[tuple[str, tuple[Checker, str]]]:
+def json_checkers(model: Any) -> list[tuple[str, tuple[Checker, str]]]:
     try:
         return _JSON_CHECKERS[model]
     except KeyError:

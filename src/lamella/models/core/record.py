@@ -96,6 +96,9 @@ class Base(DeclarativeBase, metaclass=_Registry):
     if not TYPE_CHECKING:  # mypy would stop checking attribute names of every registry
 
         def __setattr__(self, key: str, value: Any) -> None:
+            if key == "_sa_instance_state":  # SQLAlchemy's bookkeeping, set on every new object
+                object.__setattr__(self, key, value)
+                return
             if isinstance(value, Base):  # a relation stays inside one instance
                 check_assigned(self, key, value)
             # a bad value fails where it is assigned, naming the field (models/core/field_checks.py)
@@ -196,11 +199,12 @@ class SQLRecord(CanCurate, Base):
                 raise InvalidArgument(
                     f"{type(self).__name__}() got an unknown field {key!r}; valid fields: {', '.join(valid)}"
                 )
-        if (
-            "uid" in table_columns
-            and (values.get("uid") if untracked else getattr(self, "uid", None)) is None
-        ):
-            self.uid = self._new_uid()
+        if "uid" in table_columns:
+            if untracked:
+                if values.get("uid") is None:
+                    values["uid"] = self._new_uid()  # made here, valid by construction
+            elif getattr(self, "uid", None) is None:
+                self.uid = self._new_uid()
 
     @classmethod
     def _new_uid(cls) -> str:
@@ -528,10 +532,9 @@ def lookup_id_by_name(
             )
         if "branch_id" in table.c:
             conditions.append(f"branch_id IN (1, {marker})")
-        sql = (
-            f'SELECT id, {model._name_field} FROM "{table.name}" WHERE {" AND ".join(conditions)} '
-            "ORDER BY branch_id LIMIT 8"
-        )
+        branch = "branch_id" if "branch_id" in table.c else "1"
+        # ordered here, not by the database: its sort step costs more than sorting the few rows found
+        sql = f'SELECT id, {model._name_field}, {branch} FROM "{table.name}" WHERE {" AND ".join(conditions)}'
         _NAME_LOOKUP_SQL[(table.name, dialect)] = sql
     spellings = _spellings(name)
     params: tuple[Any, ...] = (*spellings, type_id) if "type_id" in table.c else tuple(spellings)
@@ -542,8 +545,10 @@ def lookup_id_by_name(
         rows = connection.connection.driver_connection.execute(sql, params).fetchall()
     else:
         rows = connection.exec_driver_sql(sql, params).fetchall()
+    if len(rows) > 1:
+        rows.sort(key=lambda row: row[2])  # main's record first, then the run's branch
     similar = None
-    for row_id, row_name in rows:
+    for row_id, row_name, _branch in rows:
         if row_name == name:
             return int(row_id), None
         similar = row_name
