@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import exc as orm_exc
@@ -158,6 +158,10 @@ def _on_driver_error(context: Any) -> None:
         raise mapped
 
 
+# the table of the settings every client of an instance must agree on (models/core/instance_records.py)
+SETTINGS_TABLE = "instance_setting"
+
+
 def advisory_lock_id(name: str) -> int:
     """A stable signed 32-bit number for a lock name (crc32 is the same in every process)."""
     value = zlib.crc32(name.encode())
@@ -233,6 +237,12 @@ class Database:
             session.rollback()
             _keep_ids(session)
         return session
+
+    def setting(self, name: str) -> str | None:
+        """The value of one of the instance's settings (a row of `instance_setting`), None if unset."""
+        statement = text(f"SELECT value FROM {SETTINGS_TABLE} WHERE name = :name")
+        value = self.session().execute(statement, {"name": name}).scalar_one_or_none()
+        return None if value is None else str(value)
 
     @contextmanager
     def write(self, *locks: str) -> Iterator[Session]:

@@ -182,7 +182,7 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             version_tag=version,
             is_latest=True,
             _key_is_virtual=source.in_storage is None,
-            _hash_type="md5" if source.hash else None,
+            _hash_type=_storage.MD5 if source.hash else None,  # an S3 ETag (source.py)
             **kwargs,
         )
         if run is not None:

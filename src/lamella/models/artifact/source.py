@@ -116,7 +116,9 @@ def _path_source(location: str) -> Source:
         check_folder(path)
     source.in_storage = _match_storage(str(path) if not is_cloud else location.rstrip("/"), is_cloud)
     if is_cloud and not is_dir:
-        source.hash, source.size = _storage.hash_file(path)  # the ETag: no download
+        # an ETag that is the object's md5 is its hash (type md5): no download; other objects are
+        # hashed at the save, with the instance's hash type
+        source.hash, source.size = _storage.etag_file_hash(path)
     return source
 
 

@@ -258,6 +258,9 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
         return None
     table = registry.Artifact.__table__.c
     condition = [table.hash == artifact.hash, table.branch_id != -1]
+    algorithm = _storage.algorithm_of(artifact._hash_type)
+    if algorithm is not None:  # hashes of two algorithms are never the same content
+        condition.append(table._hash_type.in_(_storage.recorded_types(algorithm)))
     if artifact.suffix is not None:
         condition.append(table.suffix == artifact.suffix)
     if not artifact._key_is_virtual and artifact.key is not None:
@@ -268,24 +271,33 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
     return None if found is None else session.get(registry.Artifact, found, populate_existing=True)
 
 
-def _store_bytes(source: Source, target: str) -> tuple[str, int, int | None]:
+def _store_bytes(source: Source, target: str, hash_type: str) -> tuple[str, int, int | None, str]:
+    """Copy the bytes to `target`, hashing them on the way: (hash, size, n_files, recorded hash type)."""
 
     if source.is_dir:
-        digest, size, n_files = _storage.copy_tree_and_hash(source.path, _storage.to_path(target))
-        return digest, size, n_files
-    digest, size = _storage.copy_and_hash(source.path, _storage.to_path(target))
-    return digest, size, None
+        digest, size, n_files = _storage.copy_tree_and_hash(source.path, _storage.to_path(target), hash_type)
+        return digest, size, n_files, _storage.folder_hash_type(hash_type)
+    digest, size = _storage.copy_and_hash(source.path, _storage.to_path(target), hash_type)
+    return digest, size, None, hash_type
 
 
-def _hash_in_place(source: Source) -> tuple[str, int, int | None]:
+def _hash_in_place(source: Source, hash_type: str) -> tuple[str, int, int | None, str]:
+    """Hash data registered where it lies: (hash, size, n_files, recorded hash type).
+
+    Cloud objects whose ETags are plain md5s are not read: they keep md5 whatever the instance's
+    hash type (a folder only when every file's ETag is one); anything else is hashed with `hash_type`.
+    """
 
     if source.is_dir:
-        digest, size, n_files = _storage.hash_folder(source.path)
-        return digest, size, n_files
+        from_etags = _storage.etag_folder_hash(source.path)
+        if from_etags is not None:
+            return (*from_etags, _storage.folder_hash_type(_storage.MD5))
+        digest, size, n_files = _storage.hash_folder(source.path, hash_type)
+        return digest, size, n_files, _storage.folder_hash_type(hash_type)
     if source.hash is not None and source.size is not None:
-        return source.hash, source.size, None
-    digest, size = _storage.hash_file(source.path)
-    return digest, size, None
+        return source.hash, source.size, None, _storage.MD5  # from the ETag (source.py)
+    digest, size = _storage.hash_file(source.path, hash_type)
+    return digest, size, None, hash_type
 
 
 def _storage_for_match(source: Source, instance: Instance) -> int:
@@ -403,9 +415,10 @@ def _remove_if_deleted_meanwhile(placed: dict[str, str], instance: Instance) -> 
 
 def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
     artifact, source = item.artifact, item.source
+    hash_type = instance.hash_type
     if source.in_storage is not None:
         artifact.storage_id = _storage_for_match(source, instance)
-        digest, size, n_files = _hash_in_place(source)
+        digest, size, n_files, recorded = _hash_in_place(source, hash_type)
     else:
         artifact.storage_id = instance.storage_id
         # named by the artifact's own random uid, which no concurrent writer can share
@@ -422,7 +435,7 @@ def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
         else:
             item.location = _staging_location(instance.storage_root, artifact.uid, source.suffix)
         try:
-            digest, size, n_files = _store_bytes(source, item.location)
+            digest, size, n_files, recorded = _store_bytes(source, item.location, hash_type)
         except OSError as e:
             if not _refused_permission(e):
                 raise
@@ -432,7 +445,7 @@ def _stage_bytes(item: _Staged, instance: Instance, cloud: bool) -> None:
                 f"ask for write permission on it, or save into a storage you can write: "
                 f"ln.settings.storage = 'path/or/s3://bucket'"
             ) from e
-    artifact.hash, artifact.size, artifact._hash_type = digest, size, "md5"
+    artifact.hash, artifact.size, artifact._hash_type = digest, size, recorded
     if n_files is not None:
         artifact.n_files = n_files
 
