@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lamella._instance import access
 from lamella._instance.config import OPTIONAL_MODULES
+from lamella._instance.state import SETTINGS_TABLE
 from lamella.errors import (
     DoesNotExist,
     IntegrityError,
@@ -156,10 +157,6 @@ def _on_driver_error(context: Any) -> None:
     mapped = _lamella_error_for(error)
     if mapped is not None:
         raise mapped
-
-
-# the table of the settings every client of an instance must agree on (models/core/instance_records.py)
-SETTINGS_TABLE = "instance_setting"
 
 
 def advisory_lock_id(name: str) -> int:

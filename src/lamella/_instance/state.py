@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 MAIN_BRANCH = 1  # the branch ids: 1 main, 0 archive, -1 trash, 2 and up created by users
 ALL_SPACE = 1  # the space every record starts in
+# the table of the settings every client of an instance must agree on (models/core/instance_records.py)
+SETTINGS_TABLE = "instance_setting"
 # the instance setting that names the algorithm its bytes are hashed with (`lamella._storage.hashing`);
 # an instance that lacks it predates the setting, and those hashed md5
 HASH_TYPE_SETTING = "hash_type"

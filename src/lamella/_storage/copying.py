@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from lamella.errors import PathIsAFolder, PathNotFound, StorageError
 from . import pipeline
 from .hashing import MD5, check_hash_type, encode_digest, etag_to_hash, new_hasher
 from .paths import Location, is_cloud, location_str, protocol_of, remote_fs_path, to_local_path
+from .pipeline import Hasher
 from .progress import progress_for
 
 __all__ = ["UPLOAD_PART_SIZE", "copy_and_hash", "copy_file_hashed", "partial_name"]
@@ -195,9 +197,26 @@ def _pump(
         return pipeline.simple_hash(
             source.readinto, sink.write, hasher=hasher, advance=advance, chunk_size=chunk
         )
-    # one thread feeds the hasher 8 MiB at a time: BLAKE3 may spread each chunk over the cores
+    # one thread feeds the hasher megabytes at a time: BLAKE3 may spread each chunk over the cores
     hasher = new_hasher(hash_type, threads=True)
+    if isinstance(sink, _LocalSink) and isinstance(source, io.FileIO):
+        copied = _kernel_pump(source, sink, hasher, advance)
+        if copied is not None:
+            return copied
     return pipeline.stream_hash(source.readinto, sink.write, hasher=hasher, advance=advance)
+
+
+def _kernel_pump(
+    source: io.FileIO, sink: _LocalSink, hasher: Hasher, advance: Callable[[int], None]
+) -> tuple[bytes, int] | None:
+    """Local to local: the kernel copies, and the hash is read back from the bytes written."""
+    written = os.open(sink.temp, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return pipeline.kernel_copy_hash(
+            source.fileno(), sink.fh.fileno(), written, hasher=hasher, advance=advance
+        )
+    finally:
+        os.close(written)
 
 
 def _try_server_side_copy(src: str, dst: str) -> tuple[str, int] | None:

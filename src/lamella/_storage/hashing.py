@@ -59,14 +59,15 @@ _PLAIN_ETAG = re.compile(r"[0-9a-fA-F]{32}")
 
 
 class _Blake3:
-    """BLAKE3 cut to 16 bytes; `threads` lets one big update run on every core."""
+    """BLAKE3 cut to 16 bytes; `threads` lets one big update run on all cores but one, which is left
+    to the copy the hash goes along with."""
 
     __slots__ = ("_hasher",)
 
     def __init__(self, threads: bool) -> None:
         import blake3  # compiled: loaded on the first hash, not with `import lamella`
 
-        self._hasher = blake3.blake3(max_threads=blake3.blake3.AUTO if threads else 1)
+        self._hasher = blake3.blake3(max_threads=max(1, (os.cpu_count() or 1) - 1) if threads else 1)
 
     def update(self, data: bytes | memoryview, /) -> object:
         return self._hasher.update(data)

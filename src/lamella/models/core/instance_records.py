@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lamella import _storage
 from lamella._instance import state
-from lamella._instance.database import SETTINGS_TABLE
+from lamella._instance.state import SETTINGS_TABLE
 from lamella._process import HOST
 from lamella._query.relations import ReverseForeignKey
 from lamella.errors import InvalidArgument
