@@ -12,19 +12,22 @@ from typing import Any
 from lamella._instance import access
 from lamella._instance.config import InstanceConfig
 from lamella._instance.state import HASH_TYPE_SETTING, SETTINGS_TABLE
+from lamella.errors import PathNotFound
 
 _QUERY = f"SELECT value FROM {SETTINGS_TABLE} WHERE name = '{HASH_TYPE_SETTING}'"
 
 
 def stored_hash_type(config: InstanceConfig) -> str | None:
     """The hash type the instance's database records; None where it records none (an older schema,
-    which `lamella migrate` gives md5). Raises OSError or the driver's error if the database cannot
-    be read."""
+    which `lamella migrate` gives md5). Raises PathNotFound, or the driver's error, if the database
+    cannot be read."""
     if config.dialect == "postgresql":
         return _from_postgres(config.url())
     path = config.sqlite_path()
     if not path.exists():
-        raise FileNotFoundError(f"no database file at {path}")
+        raise PathNotFound(
+            f"no database file at {path}: restore it, or rebuild it with `lamella check --reindex`"
+        )
     connection = sqlite3.connect(access.sqlite_read_only_uri(path), uri=True)
     try:
         return _first_value(connection.execute(_QUERY).fetchall())
