@@ -200,6 +200,19 @@ def test_copy_between_file_systems_the_kernel_cannot_copy_streams_instead(
     assert dst.read_bytes() == data
 
 
+def test_a_kernel_that_copies_nothing_from_a_non_empty_file_is_not_believed(
+    tmp_path: Path, small_chunks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # files of virtual file systems (procfs, sysfs) copy as empty on some kernels, without an error
+    data = os.urandom(128 * 1024 * 2)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    monkeypatch.setattr(pipeline.os, "copy_file_range", lambda *_: 0, raising=False)
+    dst = tmp_path / "dst.bin"
+    assert copy_and_hash(src, dst, "blake3") == (encoded(data, "blake3"), len(data))
+    assert dst.read_bytes() == data
+
+
 def test_copy_via_object_store_round_trip(
     tmp_path: Path, small_chunks: int, store_root: str, hash_type: str
 ) -> None:
