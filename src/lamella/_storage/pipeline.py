@@ -118,7 +118,7 @@ def simple_hash(
 
 # In-kernel copies (Linux): the bytes never pass through this process. Chunks are large so that the
 # few system calls and mappings per chunk cost nothing next to the copying.
-KERNEL_CHUNK_SIZE = 32 * 2**20
+KERNEL_CHUNK_SIZE = 16 * 2**20
 _KERNEL_COPY_UNSUPPORTED = frozenset(
     {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF}
 )
@@ -160,35 +160,43 @@ def kernel_copy_hash(
 ) -> tuple[bytes, int] | None:
     """Copy a local file into another in the kernel (`copy_file_range`), hashing what was written.
 
-    A helper thread copies chunk after chunk while this thread hashes the chunk copied before, read
-    back from the destination (`written_fd`, opened for reading) through a memory mapping: the hash
-    is that of the stored bytes, and a copy costs about what `shutil.copyfile` does. Copies until
-    the source ends. Returns None, having written nothing, where the kernel cannot copy between
-    these files (another file system on an old kernel, or no `copy_file_range`): use `stream_hash`.
+    A helper thread copies chunk after chunk, running ahead, while this thread hashes each chunk
+    copied, read back from the destination (`written_fd`, opened for reading) through a memory
+    mapping: the hash is that of the stored bytes, and a copy costs about what `shutil.copyfile`
+    does. Copies until the source ends. Returns None, having written nothing, where the kernel
+    cannot copy between these files (another file system on an old kernel, or no
+    `copy_file_range`): use `stream_hash`.
     """
     if not hasattr(os, "copy_file_range"):
         return None
     chunk = KERNEL_CHUNK_SIZE
+    try:
+        count = _copy_range(src_fd, dst_fd, 0, chunk)
+    except OSError as exc:
+        if exc.errno in _KERNEL_COPY_UNSUPPORTED:
+            return None
+        raise
+    if count == 0 and os.fstat(src_fd).st_size > 0:
+        return None  # some kernels copy nothing from files of virtual file systems, without an error
+    expected = os.fstat(src_fd).st_size
     total = 0
     copier = ThreadPoolExecutor(1, thread_name_prefix="lamella-copy")
     try:
-        try:
-            count = _copy_range(src_fd, dst_fd, 0, chunk)
-        except OSError as exc:
-            if exc.errno in _KERNEL_COPY_UNSUPPORTED:
-                return None
-            raise
-        if count == 0 and os.fstat(src_fd).st_size > 0:
-            return None  # some kernels copy nothing from files of virtual file systems, without an error
+        # one thread copies the chunks in order, as far ahead of the hashing as it gets
+        copies = deque(
+            copier.submit(_copy_range, src_fd, dst_fd, o, chunk) for o in range(chunk, expected, chunk)
+        )
         while count:
-            # the next chunk is copied while this one is hashed
-            following = (
-                copier.submit(_copy_range, src_fd, dst_fd, total + count, chunk) if count == chunk else None
-            )
             _hash_mapped(written_fd, total, count, hasher)
             total += count
             advance(count)
-            count = following.result() if following is not None else 0
+            if count < chunk:
+                break
+            if not copies:  # the source grew since it was measured
+                copies.append(copier.submit(_copy_range, src_fd, dst_fd, total, chunk))
+            count = copies.popleft().result()
     finally:
         copier.shutdown(wait=True, cancel_futures=True)
+    # a source that shrank and grew again while being copied may have left bytes past the end
+    os.ftruncate(dst_fd, total)
     return hasher.digest(), total
