@@ -116,9 +116,11 @@ def simple_hash(
     return hasher.digest(), total
 
 
-# In-kernel copies (Linux): the bytes never pass through this process. Chunks are large so that the
-# few system calls and mappings per chunk cost nothing next to the copying.
-KERNEL_CHUNK_SIZE = 16 * 2**20
+# In-kernel copies (Linux): the bytes never pass through this process. A chunk is hashed just after
+# the kernel wrote it: small enough to be read back from the CPU's cache (4 MiB measured fastest,
+# 1.06-1.08 x copyfile for 1 GiB against 1.15 x with 32 MiB), big enough that the system calls and
+# mappings per chunk cost nothing.
+KERNEL_CHUNK_SIZE = 4 * 2**20
 _KERNEL_COPY_UNSUPPORTED = frozenset(
     {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF}
 )
