@@ -99,7 +99,7 @@ def test_concurrent_versions_have_their_own_bytes(workers: Any) -> None:
         artifact = by_uid[item["uid"]]
         path = Path(str(artifact.path))
         assert path.is_file(), f"{artifact.uid}: no bytes at {path}"
-        assert hash_file(path)[0] == artifact.hash
+        assert hash_file(path, artifact._hash_type)[0] == artifact.hash
         assert artifact.description == f"worker {item['worker']}"
         df = artifact.load()
         assert (df["worker"].tolist(), df["step"].tolist()) == ([item["worker"]], [item["step"]])

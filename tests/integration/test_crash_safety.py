@@ -55,6 +55,18 @@ ln.Artifact.filter().count()  # connect now, not in the middle of the save
 
 if mode == "mid-copy":
     copying.UPLOAD_PART_SIZE = 5 * 2**20  # uploads of a few MiB become multipart
+    # a local copy is made by the kernel, chunk by chunk (`pipeline.kernel_copy_hash`)
+    copying.pipeline.KERNEL_CHUNK_SIZE = 2**20
+    copied = [0]
+
+    def copy_range(*args, _original=copying.pipeline._copy_range):
+        count = _original(*args)
+        copied[0] += count
+        if copied[0] > threshold and copied[0] - count <= threshold:
+            pause("copying")
+        return count
+
+    copying.pipeline._copy_range = copy_range
     for sink in (copying._LocalSink, copying._RemoteSink):
         def write(self, data, _original=sink.write):
             _original(self, data)
@@ -92,7 +104,8 @@ INSPECT = r"""
 import json, sys
 import lamella as ln
 artifacts = [
-    {"uid": a.uid, "key": a.key, "path": str(a.path), "hash": a.hash, "latest": a.is_latest}
+    {"uid": a.uid, "key": a.key, "path": str(a.path), "hash": a.hash, "hash_type": a._hash_type,
+     "latest": a.is_latest}
     for a in ln.Artifact.filter()
 ]
 if sys.argv[1:] != ["read-only"]:
@@ -256,7 +269,7 @@ def test_killed_right_after_the_commit_keeps_record_and_bytes(
     (artifact,) = inspect_in_fresh_process(children)
     path = Path(artifact["path"])
     assert path.is_file(), "a committed record lost its bytes"
-    assert hash_file(path)[0] == artifact["hash"]
+    assert hash_file(path, artifact["hash_type"])[0] == artifact["hash"]
     assert leftovers(local_instance) == [path.name]
     assert ln.Artifact.get(key="tables/table.csv").load().shape == (1, 2)
 
@@ -346,22 +359,37 @@ def test_failing_database_write_of_a_new_version_keeps_only_the_old_bytes(
     assert v2.uid.endswith("0001")
 
 
+@pytest.mark.parametrize("copy", ["in the kernel", "streamed"])
 def test_failing_copy_leaves_no_partial_file(
-    sqlite_instance: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_instance: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy: str
 ) -> None:
-    from lamella._storage import copying
+    from lamella._storage import copying, pipeline
 
     source = big_file(tmp_path / "big.bin", 24 * MiB)
-    original = copying._LocalSink.write
     written = [0]
+    if copy == "streamed":  # where the kernel cannot copy (no copy_file_range)
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+        original = copying._LocalSink.write
 
-    def failing(self: Any, data: Any) -> None:
-        if written[0] > 4 * MiB:
-            raise OSError("disk full")
-        written[0] += len(data)
-        original(self, data)
+        def failing(self: Any, data: Any) -> None:
+            if written[0] > 4 * MiB:
+                raise OSError("disk full")
+            written[0] += len(data)
+            original(self, data)
 
-    monkeypatch.setattr(copying._LocalSink, "write", failing)
+        monkeypatch.setattr(copying._LocalSink, "write", failing)
+    else:
+        monkeypatch.setattr(pipeline, "KERNEL_CHUNK_SIZE", MiB)
+        original_range = pipeline._copy_range
+
+        def failing_range(*args: int) -> int:
+            if written[0] > 4 * MiB:
+                raise OSError("disk full")
+            count = original_range(*args)
+            written[0] += count
+            return count
+
+        monkeypatch.setattr(pipeline, "_copy_range", failing_range)
     with pytest.raises(OSError, match="disk full"):
         ln.Artifact(source, key="big/big.bin").save()
     assert ln.Artifact.filter().count() == 0

@@ -198,6 +198,7 @@ def test_a_new_instance_has_the_models_schema(
     """`init` builds the schema without replaying migrations (a snapshot on SQLite); it must match."""
     instance = ln.setup.init(storage=tmp_path / "data", name=f"fresh-{backend}", db=db_url)
     assert instance is not None
+    assert ln.settings.hash_type == "blake3"
     engine = engine_for(instance.config.url())
     assert revision_of(engine) == schema.HEAD_REVISION
     assert schema_differences(engine) == []
@@ -287,6 +288,36 @@ def test_an_older_schema_asks_for_migrate_and_migrate_upgrades_it(
     ln.connect(name)
     assert ln.ULabel.filter(name="kept across the migration").count() == 1
     assert ln.setup.migrate() == ("0099", "0099")
+
+
+def test_an_instance_from_before_hash_types_keeps_md5_after_migrate(
+    backend: str,
+    db_url: str | None,
+    tmp_path: Path,
+    engine_for: Any,
+    forget_connection: Any,
+) -> None:
+    """An instance created by a Lamella that hashed only with md5 (schema 0003) keeps md5 once migrated,
+    so that a file saved again still finds the artifact it saved before."""
+    from alembic import command
+
+    name = f"md5-{backend}"
+    instance = ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
+    assert instance is not None
+    url = instance.config.url()
+    forget_connection()
+    command.downgrade(schema.alembic_config(url), "0003")  # type: ignore[arg-type]
+    assert not inspect(engine_for(url)).has_table("instance_setting")
+    with pytest.raises(NotConnected, match="lamella migrate"):
+        ln.connect(name)
+    assert ln.setup.migrate() == ("0003", schema.HEAD_REVISION)
+    ln.connect(name)
+    assert ln.settings.hash_type == "md5"
+    source = tmp_path / "f.txt"
+    source.write_text("saved with md5")
+    artifact = ln.Artifact(source, key="f.txt").save()
+    assert artifact._hash_type == "md5"
+    assert ln.Artifact(source, key="g.txt").save().uid == artifact.uid
 
 
 def test_a_newer_schema_asks_to_upgrade_lamella(

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import blake3
 import pytest
 
 import lamella as ln
@@ -23,8 +24,13 @@ MiB = 2**20
 
 
 def md5_hash(data: bytes) -> str:
-    """Lamella's hash: the md5 digest in url-safe base64 without padding (22 characters)."""
+    """The md5 digest in url-safe base64 without padding (22 characters): an S3 ETag's hash."""
     return base64.urlsafe_b64encode(hashlib.md5(data).digest()).decode().rstrip("=")
+
+
+def content_hash(data: bytes) -> str:
+    """A new instance's hash: BLAKE3's 16-byte output in url-safe base64 without padding."""
+    return base64.urlsafe_b64encode(blake3.blake3(data).digest(length=16)).decode().rstrip("=")
 
 
 @pytest.fixture
@@ -126,7 +132,8 @@ def test_dataframe_is_uploaded_under_the_prefix(cloud: Cloud, s3: Any) -> None:
     assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]  # no intent file left behind
     head = s3.head_object(Bucket=BUCKET, Key=cloud.key_of(artifact))
     assert head["ContentLength"] == artifact.size
-    assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    assert content_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    assert artifact._hash_type == "blake3"
     assert ln.Artifact.get(key="tables/counts.parquet").storage.type == "s3"
     pd.testing.assert_frame_equal(artifact.load(), df)
     pd.testing.assert_frame_equal(ln.Artifact.get(artifact.uid).load(), df)
@@ -147,7 +154,7 @@ def test_cache_downloads_once(cloud: Cloud, downloads: list[str]) -> None:
     first = Path(str(artifact.cache()))
     assert first.is_file()
     assert first.resolve().is_relative_to(ln.settings.cache_dir.resolve())
-    assert md5_hash(first.read_bytes()) == artifact.hash
+    assert content_hash(first.read_bytes()) == artifact.hash
     stat = first.stat()
     n_downloads = len(downloads)
     assert n_downloads <= 1
@@ -188,7 +195,8 @@ def test_cache_follows_an_object_that_changed_in_the_bucket(
 
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"a,b\n1,2\n3,4\n")
     new = ln.Artifact(location, description="raw table").save()
-    assert new.hash == md5_hash(b"a,b\n1,2\n3,4\n") != old.hash
+    assert new.hash == md5_hash(b"a,b\n1,2\n3,4\n") != old.hash  # the ETag: md5 in any instance
+    assert (old._hash_type, new._hash_type) == ("md5", "md5")
     assert Path(str(new.cache())).read_bytes() == b"a,b\n1,2\n3,4\n"
     assert len(downloads) == n_downloads + 1
     assert new.load().shape == (2, 2)
@@ -259,7 +267,7 @@ def test_object_under_the_prefix_is_registered_in_place(cloud: Cloud, s3: Any) -
     assert str(artifact.path) == f"s3://{BUCKET}/{key}"
     assert artifact.storage_id == ln.settings.storage.id
     assert artifact.size == len(data)
-    assert artifact.hash == md5_hash(data)
+    assert artifact.hash == md5_hash(data) and artifact._hash_type == "md5"  # its ETag, not its bytes
     assert artifact.load().shape == (1, 2)
 
     # a permanent delete of data registered in the instance's own storage removes it
@@ -267,7 +275,7 @@ def test_object_under_the_prefix_is_registered_in_place(cloud: Cloud, s3: Any) -
     assert key not in keys_under(s3, cloud.prefix + "/")
 
 
-def test_multipart_object_in_place_gets_the_md5_of_its_content(cloud: Cloud, s3: Any) -> None:
+def test_multipart_object_in_place_gets_the_instance_hash_of_its_content(cloud: Cloud, s3: Any) -> None:
     from boto3.s3.transfer import TransferConfig
 
     data = bytes(range(256)) * (6 * MiB // 256 + 1)
@@ -275,9 +283,24 @@ def test_multipart_object_in_place_gets_the_md5_of_its_content(cloud: Cloud, s3:
     config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
     s3.upload_fileobj(io.BytesIO(data), BUCKET, key, Config=config)
     assert "-" in s3.head_object(Bucket=BUCKET, Key=key)["ETag"]  # a multipart ETag is not an md5
-    artifact = ln.Artifact(f"s3://{BUCKET}/{key}", description="big").save()
+    artifact = ln.Artifact(f"s3://{BUCKET}/{key}", description="big")
+    assert artifact.hash is None  # not read when it is constructed: the save hashes it
+    artifact.save()
     assert artifact.size == len(data)
-    assert artifact.hash == md5_hash(data)
+    assert (artifact.hash, artifact._hash_type) == (content_hash(data), "blake3")
+
+
+def test_folder_in_place_keeps_the_md5_its_etags_give(cloud: Cloud, s3: Any) -> None:
+    files = {"a.csv": b"a\n1\n", "sub/b.csv": b"b\n2\n"}
+    for rel, data in files.items():
+        s3.put_object(Bucket=BUCKET, Key=f"{cloud.prefix}/raw/batch/{rel}", Body=data)
+    artifact = ln.Artifact(f"s3://{BUCKET}/{cloud.prefix}/raw/batch", description="batch").save()
+    expected = md5_hash("".join(sorted(md5_hash(d) for d in files.values())).encode())
+    assert (artifact.hash, artifact._hash_type, artifact.n_files) == (expected, "md5-d", 2)
+    again = ln.Artifact(f"s3://{BUCKET}/{cloud.prefix}/raw/batch", description="batch").save()
+    assert again.uid == artifact.uid  # found by its md5 folder hash
+    local = Path(str(artifact.cache()))  # checked with its own hash type
+    assert {str(p.relative_to(local)): p.read_bytes() for p in local.rglob("*") if p.is_file()} == files
 
 
 def test_managed_files_cannot_be_registered_again(cloud: Cloud) -> None:
@@ -304,7 +327,7 @@ def test_object_in_another_bucket_is_referenced_and_never_deleted(
     artifact = ln.Artifact(f"s3://{other_bucket}/{key}", description="referenced").save()
     assert artifact.storage.root == f"s3://{other_bucket}"
     assert artifact.storage_id != ln.settings.storage.id
-    assert artifact.key == key and artifact.hash == md5_hash(data)
+    assert artifact.key == key and artifact.hash == md5_hash(data) and artifact._hash_type == "md5"
     assert {s.root for s in ln.Storage.filter()} >= {cloud.root, f"s3://{other_bucket}"}
     assert keys_under(s3, cloud.prefix + "/") == []  # nothing copied into the instance
     assert artifact.load().shape == (1, 2)
@@ -404,7 +427,7 @@ def test_a_dataframe_streams_into_the_upload_with_no_local_file(
     monkeypatch.setattr(_storage, "copy_and_hash", never)
     artifact.save()
     assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]  # and no intent left
-    assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    assert (content_hash(body(s3, cloud.key_of(artifact))), "blake3") == (artifact.hash, artifact._hash_type)
     assert s3.head_object(Bucket=BUCKET, Key=cloud.key_of(artifact))["ContentLength"] == artifact.size
     assert _staged_in_cache() == []
     pd.testing.assert_frame_equal(ln.Artifact.get(artifact.uid).load(), df)
@@ -414,7 +437,7 @@ def test_an_anndata_is_written_locally_once_and_uploaded_with_its_hash(cloud: Cl
     adata = _cells(30, 3)
     artifact = ln.Artifact.from_anndata(adata, key="cells/one.h5ad").save()
     assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]
-    assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    assert (content_hash(body(s3, cloud.key_of(artifact))), "blake3") == (artifact.hash, artifact._hash_type)
     assert _staged_in_cache() == []
     assert artifact.load().n_obs == 30
 
@@ -451,7 +474,7 @@ def test_a_streamed_upload_that_fails_midway_leaves_nothing_and_the_retry_saves(
     monkeypatch.undo()
     artifact.save()  # the DataFrame is still in memory: streamed again
     assert keys_under(s3, cloud.prefix + "/") == [cloud.key_of(artifact)]
-    assert md5_hash(body(s3, cloud.key_of(artifact))) == artifact.hash
+    assert (content_hash(body(s3, cloud.key_of(artifact))), "blake3") == (artifact.hash, artifact._hash_type)
     pd.testing.assert_frame_equal(artifact.load(), df)
 
 

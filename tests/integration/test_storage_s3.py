@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import blake3
 import pytest
 
 from lamella._storage import cache as cache_module
@@ -30,6 +31,7 @@ from lamella._storage import (
     to_path,
 )
 from lamella._storage import copying as copying_module
+from lamella._storage.hashing import etag_file_hash, etag_folder_hash
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +40,11 @@ MiB = 2**20
 
 def encoded_md5(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.md5(data).digest()).decode().rstrip("=")
+
+
+def encoded(data: bytes, hash_type: str) -> str:
+    digest = hashlib.md5(data).digest() if hash_type == "md5" else blake3.blake3(data).digest(length=16)
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 @pytest.fixture
@@ -76,7 +83,15 @@ def test_hash_file_reuses_plain_etag_without_reading(s3_root: str, body_reads_fo
     remote = f"{s3_root}/small.txt"
     data = b"some bytes" * 1000
     filesystem(remote).pipe_file(remote, data)
-    assert hash_file(remote) == (encoded_md5(data), len(data))
+    assert hash_file(remote, "md5") == (encoded_md5(data), len(data))
+    assert etag_file_hash(remote) == (encoded_md5(data), len(data))
+
+
+def test_blake3_hash_of_an_s3_object_reads_it(s3_root: str) -> None:
+    remote = f"{s3_root}/small.txt"
+    data = b"some bytes" * 1000
+    filesystem(remote).pipe_file(remote, data)
+    assert hash_file(remote, "blake3") == (encoded(data, "blake3"), len(data))
 
 
 def test_hash_folder_on_s3_uses_listing_etags(s3_root: str, body_reads_forbidden: None) -> None:
@@ -85,21 +100,31 @@ def test_hash_folder_on_s3_uses_listing_etags(s3_root: str, body_reads_forbidden
     for rel, data in files.items():
         fs.pipe_file(f"{s3_root}/{rel}", data)
     expected = encoded_md5("".join(sorted(encoded_md5(d) for d in files.values())).encode())
-    assert hash_folder(s3_root) == (expected, 6, 3)
+    assert hash_folder(s3_root, "md5") == (expected, 6, 3)
+    assert etag_folder_hash(s3_root) == (expected, 6, 3)
     assert list_files(s3_root) == [("a.txt", 1), ("sub/b.txt", 2), ("sub/c/d.txt", 3)]
 
 
-def test_multipart_object_is_streamed_and_hashed_fully(s3_root: str) -> None:
+def test_a_folder_with_a_multipart_object_has_no_etag_hash(s3_root: str) -> None:
+    filesystem(s3_root).pipe_file(f"{s3_root}/a.txt", b"a")
+    multipart_put(f"{s3_root}/multi.bin", os.urandom(6 * MiB))
+    assert etag_folder_hash(s3_root) is None
+
+
+@pytest.mark.parametrize("hash_type", ["md5", "blake3"])
+def test_multipart_object_is_streamed_and_hashed_fully(s3_root: str, hash_type: str) -> None:
     data = os.urandom(11 * MiB)
     remote = f"{s3_root}/multi.bin"
     multipart_put(remote, data)
     etag = filesystem(remote).info(remote)["ETag"]
     assert "-" in etag
-    assert hash_file(remote) == (encoded_md5(data), len(data))
+    assert etag_file_hash(remote) == (None, len(data))
+    assert hash_file(remote, hash_type) == (encoded(data, hash_type), len(data))
 
 
+@pytest.mark.parametrize("hash_type", ["md5", "blake3"])
 def test_large_upload_goes_multipart_and_stays_byte_identical(
-    tmp_path: Path, s3_root: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, s3_root: str, monkeypatch: pytest.MonkeyPatch, hash_type: str
 ) -> None:
     monkeypatch.setattr(copying_module, "UPLOAD_PART_SIZE", 5 * MiB)
     monkeypatch.setattr(pipeline, "CHUNK_SIZE", 1 * MiB)
@@ -107,7 +132,7 @@ def test_large_upload_goes_multipart_and_stays_byte_identical(
     src = tmp_path / "big.bin"
     src.write_bytes(data)
     remote = f"{s3_root}/big.bin"
-    assert copy_and_hash(src, remote) == (encoded_md5(data), len(data))
+    assert copy_and_hash(src, remote, hash_type) == (encoded(data, hash_type), len(data))
     assert filesystem(remote).cat_file(remote) == data
 
 
@@ -115,15 +140,25 @@ def test_s3_to_s3_plain_etag_is_copied_server_side(s3_root: str, body_reads_forb
     data = b"x" * 5000
     src, dst = f"{s3_root}/a.bin", f"{s3_root}/copy/a.bin"
     filesystem(src).pipe_file(src, data)
-    assert copy_and_hash(src, dst) == (encoded_md5(data), len(data))
+    assert copy_and_hash(src, dst, "md5") == (encoded_md5(data), len(data))
     assert exists(dst)
 
 
-def test_s3_to_s3_multipart_is_streamed(s3_root: str) -> None:
+def test_s3_to_s3_with_blake3_streams_the_bytes(s3_root: str) -> None:
+    # the server knows the md5 only: a BLAKE3 hash needs the bytes
+    data = b"x" * 5000
+    src, dst = f"{s3_root}/a.bin", f"{s3_root}/copy/a.bin"
+    filesystem(src).pipe_file(src, data)
+    assert copy_and_hash(src, dst, "blake3") == (encoded(data, "blake3"), len(data))
+    assert filesystem(dst).cat_file(dst) == data
+
+
+@pytest.mark.parametrize("hash_type", ["md5", "blake3"])
+def test_s3_to_s3_multipart_is_streamed(s3_root: str, hash_type: str) -> None:
     data = os.urandom(11 * MiB)
     src, dst = f"{s3_root}/multi.bin", f"{s3_root}/copy.bin"
     multipart_put(src, data)
-    assert copy_and_hash(src, dst) == (encoded_md5(data), len(data))
+    assert copy_and_hash(src, dst, hash_type) == (encoded(data, hash_type), len(data))
     assert filesystem(dst).cat_file(dst) == data
 
 
@@ -132,10 +167,10 @@ def test_s3_to_s3_tree_copies_server_side(s3_root: str, monkeypatch: pytest.Monk
     files = {f"part-{i}.parquet": os.urandom(50 + i) for i in range(12)}
     for rel, data in files.items():
         fs.pipe_file(f"{s3_root}/src/{rel}", data)
-    expected = hash_folder(f"{s3_root}/src")
+    expected = hash_folder(f"{s3_root}/src", "md5")
     forbid_body_reads(monkeypatch)
-    assert copy_tree_and_hash(f"{s3_root}/src", f"{s3_root}/dst", progress=False) == expected
-    assert hash_folder(f"{s3_root}/dst") == expected
+    assert copy_tree_and_hash(f"{s3_root}/src", f"{s3_root}/dst", "md5", progress=False) == expected
+    assert hash_folder(f"{s3_root}/dst", "md5") == expected
 
 
 def test_delete_file_prefix_and_missing(s3_root: str) -> None:
@@ -172,7 +207,7 @@ def test_download_cache_refreshes_only_on_change(
     fs.pipe_file(remote, b"second version")  # different ETag
     download_to_cache(remote, target)
     assert target.read_bytes() == b"second version" and len(calls) == 2
-    download_to_cache(remote, target, expected_hash=encoded_md5(b"second version"))
+    download_to_cache(remote, target, expected_hash=encoded_md5(b"second version"), hash_type="md5")
     assert len(calls) == 2
 
 
@@ -180,5 +215,5 @@ def test_to_path_gives_a_working_upath(s3_root: str) -> None:
     remote = f"{s3_root}/via-upath.txt"
     path = to_path(remote)
     path.write_bytes(b"written through UPath")
-    assert hash_file(remote) == (encoded_md5(b"written through UPath"), 21)
+    assert hash_file(remote, "md5") == (encoded_md5(b"written through UPath"), 21)
     assert exists(path)

@@ -4,7 +4,6 @@ deletion, and saves that fail halfway."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import subprocess
 import sys
@@ -14,14 +13,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import blake3
 import pandas as pd
 import pytest
 
 from lamella.errors import InvalidArgument
 
 
-def md5_b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(hashlib.md5(data).digest()).decode()[:22]
+def content_hash(data: bytes) -> str:
+    """A new instance's hash of `data`: BLAKE3's 16-byte output in url-safe base64."""
+    return base64.urlsafe_b64encode(blake3.blake3(data).digest(length=16)).decode()[:22]
 
 
 def write(path: Path, data: bytes | str) -> Path:
@@ -66,8 +67,9 @@ def test_artifact_from_a_file(ln: ModuleType, tmp_path: Path, storage_root: Path
     assert artifact.key == "raw/reads.fastq"
     assert artifact.suffix == ".fastq"
     assert artifact.size == len(data)
-    assert artifact.hash == md5_b64(data)
+    assert artifact.hash == content_hash(data)
     assert len(artifact.hash) == 22
+    assert artifact._hash_type == "blake3"
     assert artifact.n_files is None
     assert artifact.kind is None and artifact.otype is None
     assert artifact.is_latest is True
@@ -102,7 +104,7 @@ def test_artifact_from_a_string_path_and_an_empty_file(ln: ModuleType, tmp_path:
     source = write(tmp_path / "empty.txt", b"")
     artifact = ln.Artifact(str(source), description="nothing in it").save()
     assert artifact.size == 0
-    assert artifact.hash == md5_b64(b"")
+    assert artifact.hash == content_hash(b"")
     assert artifact.key is None
     assert artifact.description == "nothing in it"
     assert Path(str(artifact.path)).read_bytes() == b""
@@ -184,7 +186,7 @@ def test_path_inside_the_storage_is_registered_in_place(
     assert artifact.key == "raw/run1/reads.txt"
     assert Path(str(artifact.path)) == inside
     assert artifact.storage.root == str(storage_root)
-    assert artifact.hash == md5_b64(b"in place")
+    assert artifact.hash == content_hash(b"in place")
     assert artifact.size == len(b"in place")
     assert managed_files() == []  # not copied
     assert artifact.load() == "in place"
@@ -240,7 +242,10 @@ def test_artifact_from_a_folder(ln: ModuleType, folder: Path) -> None:
     assert artifact.n_files == 4
     assert artifact.suffix == ""
     assert artifact.size == sum(p.stat().st_size for p in files)
-    assert artifact.hash == md5_b64("".join(sorted(md5_b64(p.read_bytes()) for p in files)).encode())
+    assert artifact.hash == content_hash(
+        "".join(sorted(content_hash(p.read_bytes()) for p in files)).encode()
+    )
+    assert artifact._hash_type == "blake3-d"
     stored = Path(str(artifact.path))
     assert stored.is_dir()
     assert sorted(p.relative_to(stored).as_posix() for p in stored.rglob("*") if p.is_file()) == sorted(
@@ -286,7 +291,7 @@ def test_from_dir_makes_one_artifact_per_file(ln: ModuleType, folder: Path) -> N
     ln.save(artifacts)
     assert ln.Artifact.filter(key__startswith="images/").count() == 4
     meta = ln.Artifact.get(key="images/nested/meta.csv")
-    assert meta.hash == md5_b64((folder / "nested" / "meta.csv").read_bytes())
+    assert meta.hash == content_hash((folder / "nested" / "meta.csv").read_bytes())
 
 
 def test_from_dir_default_key_and_errors(ln: ModuleType, folder: Path, tmp_path: Path) -> None:
@@ -308,7 +313,7 @@ def test_from_dataframe(ln: ModuleType, frame: pd.DataFrame) -> None:
     assert artifact.otype == "DataFrame"
     assert artifact.n_observations == 3
     assert artifact.size == Path(str(artifact.path)).stat().st_size
-    assert artifact.hash == md5_b64(Path(str(artifact.path)).read_bytes())
+    assert artifact.hash == content_hash(Path(str(artifact.path)).read_bytes())
     pd.testing.assert_frame_equal(artifact.load(), frame)
     pd.testing.assert_frame_equal(ln.Artifact.get(artifact.uid).load(), frame)
 
@@ -411,7 +416,7 @@ def test_from_anndata_h5ad(ln: ModuleType) -> None:
     assert artifact.suffix == ".h5ad"
     assert artifact.otype == "AnnData" and artifact.kind == "dataset"
     assert artifact.n_observations == 3
-    assert artifact.hash == md5_b64(Path(str(artifact.path)).read_bytes())
+    assert artifact.hash == content_hash(Path(str(artifact.path)).read_bytes())
     _assert_same_anndata(artifact.load(), adata)
     backed = artifact.open()
     assert backed.shape == (3, 2)
@@ -431,7 +436,9 @@ def test_from_anndata_zarr(ln: ModuleType) -> None:
     assert stored.is_dir()
     files = sorted(p for p in stored.rglob("*") if p.is_file())
     assert artifact.n_files == len(files)
-    assert artifact.hash == md5_b64("".join(sorted(md5_b64(p.read_bytes()) for p in files)).encode())
+    assert artifact.hash == content_hash(
+        "".join(sorted(content_hash(p.read_bytes()) for p in files)).encode()
+    )
     _assert_same_anndata(loaded, adata)
     # the key's suffix alone names the format too, as in LaminDB
     with warnings.catch_warnings():

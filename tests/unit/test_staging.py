@@ -255,6 +255,11 @@ def test_killed_while_writing_leaves_files_the_next_connect_removes(
         "    original(self, data)\n"
         "    os.kill(os.getpid(), 9)\n"
         "copying._LocalSink.write = write_then_die\n"
+        "original_range = copying.pipeline._copy_range\n"  # a local copy the kernel makes
+        "def copy_then_die(*args):\n"
+        "    original_range(*args)\n"
+        "    os.kill(os.getpid(), 9)\n"
+        "copying.pipeline._copy_range = copy_then_die\n"
         "df = pd.DataFrame(np.random.default_rng(0).random((400_000, 4)), columns=list('abcd'))\n"
         "ln.Artifact.from_dataframe(df, key='t/big.parquet').save()\n"
     )

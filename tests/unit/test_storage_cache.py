@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import blake3
 import pytest
 
 from lamella._storage import cache as cache_module
@@ -14,9 +16,12 @@ from lamella._storage import download_to_cache, filesystem, hash_folder
 from lamella._storage.cache import sidecar_path
 from lamella.errors import InvalidArgument, StorageError
 
+HASH_TYPES = ["md5", "blake3"]
 
-def encoded_md5(data: bytes) -> str:
-    return base64.urlsafe_b64encode(hashlib.md5(data).digest()).decode().rstrip("=")
+
+def encoded(data: bytes, hash_type: str) -> str:
+    digest = hashlib.md5(data).digest() if hash_type == "md5" else blake3.blake3(data).digest(length=16)
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 @pytest.fixture
@@ -84,39 +89,87 @@ def test_local_edit_of_cached_copy_triggers_download(
     assert len(downloads) == 2
 
 
+@pytest.mark.parametrize("hash_type", HASH_TYPES)
 def test_expected_hash_skips_the_server(
-    tmp_path: Path, memory_root: str, downloads: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, memory_root: str, downloads: list[str], monkeypatch: pytest.MonkeyPatch, hash_type: str
 ) -> None:
     remote = f"{memory_root}/x.bin"
     put(remote, b"payload")
     target = tmp_path / "x.bin"
-    download_to_cache(remote, target, expected_hash=encoded_md5(b"payload"))
+    download_to_cache(remote, target, expected_hash=encoded(b"payload", hash_type), hash_type=hash_type)
 
     def no_server(_: str) -> dict[str, object]:
         raise AssertionError("the server was asked although the hash settles freshness")
 
     monkeypatch.setattr(cache_module, "_remote_fingerprint", no_server)
-    download_to_cache(remote, target, expected_hash=encoded_md5(b"payload"))
+    download_to_cache(remote, target, expected_hash=encoded(b"payload", hash_type), hash_type=hash_type)
     assert downloads == [remote]
 
 
+def test_a_record_of_the_other_hash_type_is_checked_by_hashing_the_cached_copy(
+    tmp_path: Path, memory_root: str, downloads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = f"{memory_root}/x.bin"
+    put(remote, b"payload")
+    target = tmp_path / "x.bin"
+    download_to_cache(remote, target, expected_hash=encoded(b"payload", "md5"), hash_type="md5")
+    monkeypatch.setattr(cache_module, "_remote_fingerprint", lambda _: pytest.fail("asked the server"))
+    download_to_cache(remote, target, expected_hash=encoded(b"payload", "blake3"), hash_type="blake3")
+    assert downloads == [remote]
+    assert json.loads(sidecar_path(target).read_text())["hash_type"] == "blake3"
+    monkeypatch.undo()
+    with pytest.raises(StorageError, match="was expected"):  # a wrong hash is still found out
+        download_to_cache(remote, target, expected_hash=encoded(b"other", "blake3"), hash_type="blake3")
+
+
+def test_a_record_written_before_hash_types_holds_md5(
+    tmp_path: Path, memory_root: str, downloads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = f"{memory_root}/x.bin"
+    put(remote, b"payload")
+    target = tmp_path / "x.bin"
+    download_to_cache(remote, target, expected_hash=encoded(b"payload", "md5"), hash_type="md5")
+    record = json.loads(sidecar_path(target).read_text())
+    del record["hash_type"]  # as an earlier version wrote it
+    sidecar_path(target).write_text(json.dumps(record))
+
+    def no_hashing(*_: object) -> tuple[str, int]:
+        raise AssertionError("the cached copy was hashed although its record settles it")
+
+    monkeypatch.setattr(cache_module, "hash_file", no_hashing)
+    monkeypatch.setattr(cache_module, "_remote_fingerprint", lambda _: pytest.fail("asked the server"))
+    download_to_cache(remote, target, expected_hash=encoded(b"payload", "md5"), hash_type="md5")
+    assert downloads == [remote]
+
+
+def test_an_expected_hash_needs_its_hash_type(tmp_path: Path, memory_root: str) -> None:
+    remote = f"{memory_root}/x.bin"
+    put(remote, b"payload")
+    with pytest.raises(InvalidArgument, match="hash_type='md5' or 'blake3'"):
+        download_to_cache(remote, tmp_path / "x.bin", expected_hash=encoded(b"payload", "md5"))
+
+
+@pytest.mark.parametrize("hash_type", HASH_TYPES)
 def test_existing_bytes_with_matching_hash_are_adopted(
-    tmp_path: Path, memory_root: str, downloads: list[str]
+    tmp_path: Path, memory_root: str, downloads: list[str], hash_type: str
 ) -> None:
     remote = f"{memory_root}/x.bin"
     put(remote, b"payload")
     target = tmp_path / "x.bin"
     target.write_bytes(b"payload")  # e.g. left there by the upload that created the object
-    download_to_cache(remote, target, expected_hash=encoded_md5(b"payload"))
+    download_to_cache(remote, target, expected_hash=encoded(b"payload", hash_type), hash_type=hash_type)
     assert downloads == []
 
 
-def test_hash_mismatch_raises_and_keeps_no_partial(tmp_path: Path, memory_root: str) -> None:
+@pytest.mark.parametrize("hash_type", HASH_TYPES)
+def test_hash_mismatch_raises_and_keeps_no_partial(tmp_path: Path, memory_root: str, hash_type: str) -> None:
     remote = f"{memory_root}/x.bin"
     put(remote, b"changed behind our back")
     target = tmp_path / "x.bin"
     with pytest.raises(StorageError, match="was expected"):
-        download_to_cache(remote, target, expected_hash=encoded_md5(b"registered content"))
+        download_to_cache(
+            remote, target, expected_hash=encoded(b"registered content", hash_type), hash_type=hash_type
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -133,8 +186,9 @@ def test_folder_download_and_refresh(tmp_path: Path, memory_root: str, downloads
     download_to_cache(remote, target)
     assert (target / "0" / "1").read_bytes() == b"new chunk"
     assert len(downloads) == 2
-    expected = hash_folder(target)[0]
-    download_to_cache(remote, target, expected_hash=expected)
+    for hash_type in HASH_TYPES:
+        expected = hash_folder(target, hash_type)[0]
+        download_to_cache(remote, target, expected_hash=expected, hash_type=hash_type)
     assert len(downloads) == 2
 
 

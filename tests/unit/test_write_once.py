@@ -71,12 +71,23 @@ def make(ln: ModuleType, case: str, key: str) -> tuple[Any, Any]:
     return data, getattr(ln.Artifact, constructor)(data, key=key, **kwargs)
 
 
-def stored_hash(path: Path) -> tuple[str, int]:
+def stored_hash(path: Path, hash_type: str = "blake3") -> tuple[str, int]:
     """The hash of the stored bytes, read back from disk (not the hash computed while writing)."""
     if path.is_dir():
-        digest, size, _ = _storage.hash_folder(path)
+        digest, size, _ = _storage.hash_folder(path, hash_type)
         return digest, size
-    return _storage.hash_file(path)
+    return _storage.hash_file(path, hash_type)
+
+
+def reference_digest(data: bytes, hash_type: str) -> str:
+    """The 22-character hash of `data`, computed with the algorithms' own libraries."""
+    import base64
+    import hashlib
+
+    import blake3
+
+    digest = hashlib.md5(data).digest() if hash_type == "md5" else blake3.blake3(data).digest(length=16)
+    return base64.urlsafe_b64encode(digest).decode()[:22]
 
 
 @pytest.fixture
@@ -261,17 +272,17 @@ def test_load_reads_the_stored_file_itself(ln: ModuleType, monkeypatch: pytest.M
     assert artifact.cache() == Path(str(artifact.path))
 
 
-def test_the_hashing_writer_hashes_what_passes_through_in_order() -> None:
-    import hashlib
+@pytest.mark.parametrize("hash_type", ["blake3", "md5"])
+def test_the_hashing_writer_hashes_what_passes_through_in_order(hash_type: str) -> None:
     import os
 
     from lamella._storage.hashed_writes import MAX_PENDING_BYTES, HashingWriter
-    from lamella._storage.hashing import encode_md5
 
     received = bytearray()
     reused = bytearray(3 * 2**20)  # a caller that refills one buffer: the writer must not keep a view of it
-    expected = hashlib.md5()
-    with HashingWriter(type("Sink", (), {"write": lambda self, data: received.extend(data)})()) as file:
+    expected = bytearray()
+    sink = type("Sink", (), {"write": lambda self, data: received.extend(data)})()
+    with HashingWriter(sink, hash_type) as file:
         total = 0
         for size in [0, 1, 10, 4096, 3 * 2**20, 7, 2**20 + 1] * 8 + [MAX_PENDING_BYTES]:
             block = os.urandom(min(size, 64)) * (size // 64 + 1)
@@ -282,26 +293,25 @@ def test_the_hashing_writer_hashes_what_passes_through_in_order() -> None:
                 assert file.write(view) == size
             else:
                 assert file.write(block) == size
-            expected.update(block)
+            expected.extend(block)
             total += size
         digest, written = file.finish()
-    assert (digest, written) == (encode_md5(expected.digest()), total)
-    assert hashlib.md5(received).digest() == expected.digest()
+    assert (digest, written) == (reference_digest(bytes(expected), hash_type), total)
+    assert received == expected
 
 
+@pytest.mark.parametrize("hash_type", ["blake3", "md5"])
 @pytest.mark.parametrize("size", [0, 1, 3 * 4096 * 16 + 5])
 def test_a_written_file_is_hashed_window_by_window(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, hash_type: str
 ) -> None:
-    import hashlib
     import mmap
     import os
 
     from lamella._storage import hashed_writes
-    from lamella._storage.hashing import encode_md5
 
     monkeypatch.setattr(hashed_writes, "MAP_WINDOW", mmap.ALLOCATIONGRANULARITY)  # many windows
     data = os.urandom(size)
     path = tmp_path / "written.bin"
     path.write_bytes(data)
-    assert hashed_writes.hash_written_file(path) == (encode_md5(hashlib.md5(data).digest()), size)
+    assert hashed_writes.hash_written_file(path, hash_type) == (reference_digest(data, hash_type), size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from lamella._instance import config as cfg
+from lamella._setup.instance_facts import stored_hash_type
 
 
 @click.command()
@@ -22,8 +23,20 @@ def info() -> None:
     click.echo(f"instance  {config.name} ({config.uid}{mode})")
     click.echo(f"storage   {config.storage_root}")
     click.echo(f"database  {config.dialect}: {_safe_url(config.url())}")
+    click.echo(f"hashes    {_hash_type_line(config)}")
     if config.modules:
         click.echo(f"modules   {', '.join(config.modules)}")
+
+
+def _hash_type_line(config: cfg.InstanceConfig) -> str:
+    try:
+        hash_type = stored_hash_type(config)
+    except Exception as e:  # info shows what it can: an unreachable database is reported, not raised
+        return f"unknown: cannot read the database ({e})"
+    if hash_type is None:
+        return "md5 (an older schema: `lamella migrate` records it)"
+    why = "full content, BLAKE3" if hash_type == "blake3" else "full content, md5: created before BLAKE3"
+    return f"{hash_type} ({why})"
 
 
 def _safe_url(url: str) -> str:

@@ -125,21 +125,19 @@ def _has_range_index(df: Any) -> bool:
 
 
 def _write_delimited(sep: str) -> Callable[[Any, Path], None]:
-    def write(df: Any, path: Path) -> None:
-        import pandas as pd
+    stream = _stream_delimited(sep)
 
-        # a default RangeIndex carries no information; writing it would add a column on reload
-        keep_index = not isinstance(df.index, pd.RangeIndex)
-        df.to_csv(path, sep=sep, index=keep_index)
+    def write(df: Any, path: Path) -> None:
+        with open(path, "wb") as file:
+            stream(df, file)
 
     return write
 
 
 def _stream_delimited(sep: str) -> Callable[[Any, BinaryIO], None]:
     def stream(df: Any, file: BinaryIO) -> None:
-        import pandas as pd
-
-        keep_index = not isinstance(df.index, pd.RangeIndex)
+        # a default RangeIndex carries no information; writing it would add a column on reload
+        keep_index = not _has_range_index(df)
         # newline="": the same bytes as to_csv(path), which opens its file that way
         with _text(file, newline="") as text:
             df.to_csv(text, sep=sep, index=keep_index)
@@ -181,10 +179,8 @@ def stream_json(obj: Any, file: BinaryIO) -> None:
 
 
 def write_yaml(obj: Any, path: Path) -> None:
-    import yaml
-
-    with open(path, "w", encoding="utf-8") as file:
-        yaml.safe_dump(obj, file, allow_unicode=True, sort_keys=False)
+    with open(path, "wb") as file:
+        stream_yaml(obj, file)
 
 
 def stream_yaml(obj: Any, file: BinaryIO) -> None:

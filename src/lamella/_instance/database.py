@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import exc as orm_exc
@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from lamella._gc import skip_collection_at_exit
 from lamella._instance import access
 from lamella._instance.config import OPTIONAL_MODULES
+from lamella._instance.state import SETTINGS_TABLE
 from lamella.errors import (
     DoesNotExist,
     IntegrityError,
@@ -235,6 +236,12 @@ class Database:
             session.rollback()
             _keep_ids(session)
         return session
+
+    def setting(self, name: str) -> str | None:
+        """The value of one of the instance's settings (a row of `instance_setting`), None if unset."""
+        statement = text(f"SELECT value FROM {SETTINGS_TABLE} WHERE name = :name")
+        value = self.session().execute(statement, {"name": name}).scalar_one_or_none()
+        return None if value is None else str(value)
 
     @contextmanager
     def write(self, *locks: str) -> Iterator[Session]:

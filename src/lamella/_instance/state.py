@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 
 MAIN_BRANCH = 1  # the branch ids: 1 main, 0 archive, -1 trash, 2 and up created by users
 ALL_SPACE = 1  # the space every record starts in
+# the table of the settings every client of an instance must agree on (models/core/instance_records.py)
+SETTINGS_TABLE = "instance_setting"
+# the instance setting that names the algorithm its bytes are hashed with (`lamella._storage.hashing`);
+# an instance that lacks it predates the setting, and those hashed md5
+HASH_TYPE_SETTING = "hash_type"
+HASH_TYPE_BEFORE_SETTING = "md5"
 
 
 @dataclass
@@ -50,10 +56,20 @@ class Instance:
     storage_root: str
     read_only_requested: bool = False  # what the caller asked for; `read_only` is what it got
     other: bool = False  # opened by `.using()` / `ln.DB()` to read beside the connection, never connected
+    _hash_type: str | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def hash_type(self) -> str:
+        """The algorithm this instance hashes bytes with: "blake3", or "md5" for an instance created
+        before BLAKE3 (so a file saved again still finds its copy). Stored in the instance's database,
+        so every client agrees; read once, when a hash is first needed."""
+        if self._hash_type is None:
+            self._hash_type = self.db.setting(HASH_TYPE_SETTING) or HASH_TYPE_BEFORE_SETTING
+        return self._hash_type
 
     @property
     def read_only(self) -> bool:

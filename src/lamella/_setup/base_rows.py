@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["BRANCHES", "DEFAULT_SPACE", "DEFAULT_STORAGE_DESCRIPTION", "BaseRow", "storage_type"]
+__all__ = [
+    "BRANCHES",
+    "DEFAULT_SPACE",
+    "DEFAULT_STORAGE_DESCRIPTION",
+    "NEW_INSTANCE_SETTINGS",
+    "BaseRow",
+    "storage_type",
+]
 
 
 class BaseRow(NamedTuple):
@@ -26,6 +33,10 @@ BRANCHES = (
 )
 DEFAULT_SPACE = BaseRow(1, "all000000000", "all")
 DEFAULT_STORAGE_DESCRIPTION = "default storage"
+# the instance settings (`instance_setting`) of an instance created now: its bytes are hashed with
+# BLAKE3 (`lamella._storage.hashing.BLAKE3`, not imported: `lamella init` stays free of the storage
+# layer). The migration that added the table gives older instances md5, what they hashed with.
+NEW_INSTANCE_SETTINGS = (("hash_type", "blake3"),)
 
 
 def storage_type(root: str) -> str:

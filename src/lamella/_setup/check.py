@@ -274,13 +274,14 @@ def _reindex(config: cfg.InstanceConfig, report: CheckReport) -> None:
         if instance.read_only or instance.user_id is None:
             raise instance.db.read_only_error("rebuild artifact records")
         registered = reindex.registered_uids(instance.db)
+        hash_type = instance.hash_type  # files found are hashed as a save would hash them
         for storage_id, root in _managed_storages(instance):
             found = reindex.unregistered_files(root, registered)
             if not found:
                 continue
             bar = _storage.progress_bar(len(found), f"registering files of {root}", unit="files")
             with bar as advance, ThreadPoolExecutor(4, thread_name_prefix="lamella-reindex") as pool:
-                list(pool.map(lambda item: reindex.measure(item, lambda _n: advance(1)), found))
+                list(pool.map(lambda item: reindex.measure(item, hash_type, lambda _n: advance(1)), found))
             report.reindexed.extend(
                 reindex.insert_records(
                     instance.db, found, storage_id=storage_id, user_id=instance.user_id, root=root

@@ -20,7 +20,6 @@ MANAGED_DIR = ".lamella"
 ORPHANED_DIR = "_orphaned"
 _NOT_ARTIFACTS = ("_pending", ORPHANED_DIR)
 ARTIFACT_NAME = re.compile(r"^(?P<uid>[0-9A-Za-z]{20})(?P<suffix>\..*)?$")
-HASH_TYPES = (None, "md5")  # what this version computes; other records are not hash-checked
 _RESTORE = (
     "restore it from a backup (the record keeps the hash to verify the copy), or remove the record "
     "with ln.Artifact.get('{uid}').delete(permanent=True, storage=False)"
@@ -54,12 +53,13 @@ def _verify(item: Recorded) -> tuple[Problem | None, bool, int]:
             actual_size = os.stat(item.location).st_size  # cheap, and a shorter file needs no hashing
             if actual_size != item.size:
                 return _problem(SIZE, item, f"{actual_size} bytes, recorded {item.size}"), False, 0
-        if item.hash_type not in HASH_TYPES or item.hash is None:
+        algorithm = recorded_algorithm(item.hash_type)
+        if algorithm is None or item.hash is None:
             return None, False, 0
         if folder:
-            digest, size, n_files = _storage.hash_folder(item.location)
+            digest, size, n_files = _storage.hash_folder(item.location, algorithm)
         else:
-            digest, size = _storage.hash_file(item.location)
+            digest, size = _storage.hash_file(item.location, algorithm)
             n_files = None
     except (StorageError, OSError) as e:
         return _problem(UNREADABLE, item, str(e)), False, 0
@@ -72,6 +72,12 @@ def _verify(item: Recorded) -> tuple[Problem | None, bool, int]:
     return None, True, size
 
 
+def recorded_algorithm(hash_type: str | None) -> str | None:
+    """The algorithm that checks an artifact's hash, by the hash type it records; None for types this
+    version does not compute (they are not hash-checked). Records without a type predate it: md5."""
+    return _storage.MD5 if hash_type is None else _storage.algorithm_of(hash_type)
+
+
 def _problem(kind: str, item: Recorded, detail: str) -> Problem:
     return Problem(kind, f"{item.uid} ({item.location})", detail, _RESTORE.format(uid=item.uid))
 
@@ -79,7 +85,7 @@ def _problem(kind: str, item: Recorded, detail: str) -> Problem:
 def verify_artifacts(
     items: list[Recorded], advance: Callable[[int], None], workers: int = 4
 ) -> Iterable[tuple[Problem | None, bool, int]]:
-    """Check every artifact, a few at once (reading files and md5 both release the GIL)."""
+    """Check every artifact, a few at once (reading files and hashing both release the GIL)."""
 
     def one(item: Recorded) -> tuple[Problem | None, bool, int]:
         result = _verify(item)

@@ -37,6 +37,7 @@ class Found:
     location: str
     size: int = 0
     hash: str = ""
+    hash_type: str = ""
     n_files: int | None = None
     created_at: datetime | None = None
 
@@ -83,13 +84,16 @@ def _move(source: str, target: str) -> None:
         os.replace(source, target)
 
 
-def measure(item: Found, advance: Callable[[int], None]) -> None:
-    """Hash the bytes the way a save does (md5; a folder's hash from its files' hashes)."""
+def measure(item: Found, hash_type: str, advance: Callable[[int], None]) -> None:
+    """Hash the bytes the way a save does (with the instance's hash type; a folder's hash from its
+    files' hashes)."""
 
     if _storage.is_dir(item.location):
-        item.hash, item.size, item.n_files = _storage.hash_folder(item.location)
+        item.hash, item.size, item.n_files = _storage.hash_folder(item.location, hash_type)
+        item.hash_type = _storage.folder_hash_type(hash_type)
     else:
-        item.hash, item.size = _storage.hash_file(item.location)
+        item.hash, item.size = _storage.hash_file(item.location, hash_type)
+        item.hash_type = hash_type
     if not _storage.is_cloud(item.location):
         item.created_at = datetime.fromtimestamp(os.stat(item.location).st_mtime, UTC)
     advance(item.size)
@@ -133,7 +137,7 @@ def insert_records(
                     "suffix": item.suffix,
                     "size": item.size,
                     "hash": item.hash,
-                    "_hash_type": "md5",
+                    "_hash_type": item.hash_type,
                     "n_files": item.n_files,
                     "_key_is_virtual": True,
                     "is_latest": item.uid in latest,

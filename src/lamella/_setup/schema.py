@@ -13,20 +13,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, create_engine, inspect, text
+from sqlalchemy import Table, create_engine, insert, inspect, text
 
 from lamella._instance.config import OPTIONAL_MODULES
 from lamella._instance.database import advisory_lock_id
+from lamella._setup.base_rows import NEW_INSTANCE_SETTINGS
 from lamella._setup.sqlite_snapshot import SNAPSHOT
 from lamella.errors import NotConnected
 from lamella.models import all_tables
+from lamella.models.core.instance_records import InstanceSetting
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 # the newest migration in migrations/versions; a test keeps this in step with Alembic's head
-HEAD_REVISION = "0003"
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+HEAD_REVISION = "0004"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -144,6 +146,11 @@ def create_schema(engine: Engine) -> bool:
 
     def build(connection: Connection) -> None:
         all_tables().create_all(connection, tables=core_tables())
+        # in the same transaction as the tables: no client ever sees the instance without its settings
+        connection.execute(
+            insert(InstanceSetting),
+            [{"name": name, "value": value} for name, value in NEW_INSTANCE_SETTINGS],
+        )
         _stamp(connection, "alembic_version", HEAD_REVISION)
 
     return _create_under_lock(engine, lambda c: current_revision(c) is not None, build)

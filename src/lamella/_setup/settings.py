@@ -209,6 +209,20 @@ class Settings:
         return state.current()
 
     @property
+    def hash_type(self) -> str:
+        """The algorithm the connected instance hashes artifacts' bytes with: "blake3", or "md5" for an
+        instance created before Lamella used BLAKE3 (it keeps md5 so that saving a file again finds the
+        artifact it made before). Each artifact records its own in `artifact._hash_type`."""
+        return state.current().hash_type
+
+    @hash_type.setter
+    def hash_type(self, value: Any) -> None:
+        raise InvalidArgument(
+            f"ln.settings.hash_type cannot be set (to {value!r}): an instance keeps the hash type it was "
+            "created with, so that its artifacts stay comparable; create a new instance for another"
+        )
+
+    @property
     def storage(self) -> StorageSettings:
         instance = state.current()
         return StorageSettings(instance.storage_root, instance.storage_id)
@@ -253,8 +267,9 @@ class Settings:
     def __repr__(self) -> str:
         instance = state.peek()
         where = instance.name if instance else "(not connected yet)"
+        hashes = f", hash_type={instance.hash_type!r}" if instance else ""
         return (
-            f"Settings(instance={where!r}, cache_dir={str(self.cache_dir)!r}, "
+            f"Settings(instance={where!r}{hashes}, cache_dir={str(self.cache_dir)!r}, "
             f"track_run_inputs={self.track_run_inputs}, sync_git_repo={self.sync_git_repo!r}, "
             f"creation={self.creation!r})"
         )

@@ -36,7 +36,7 @@ def connect(name: str, *, read_only: bool = False) -> state.Instance:
 
 
 class InstanceInfo:
-    """What `ln.setup.settings.instance` shows: name, dialect, database, storage."""
+    """What `ln.setup.settings.instance` shows: name, dialect, database, storage, hash type."""
 
     def __init__(self, instance: state.Instance) -> None:
         self._instance = instance
@@ -74,13 +74,18 @@ class InstanceInfo:
         return list(self._instance.config.modules)
 
     @property
+    def hash_type(self) -> str:
+        """The algorithm the instance hashes artifacts' bytes with: "blake3", or "md5" if created before."""
+        return self._instance.hash_type
+
+    @property
     def slug(self) -> str:
         return f"{self._instance.user.handle}/{self.name}"
 
     def __repr__(self) -> str:
         return (
             f"Instance(name={self.name!r}, dialect={self.dialect!r}, db={self.db!r}, "
-            f"storage={self._instance.storage_root!r}, modules={self.modules}"
+            f"storage={self._instance.storage_root!r}, modules={self.modules}, hash_type={self.hash_type!r}"
             + (", read_only=True)" if self.read_only else ")")
         )
 

@@ -1,3 +1,8 @@
+CREATE TABLE instance_setting (
+	name VARCHAR(64) NOT NULL, 
+	value VARCHAR(255) NOT NULL, 
+	CONSTRAINT pk_instance_setting PRIMARY KEY (name)
+);
 CREATE TABLE user (
 	uid VARCHAR(8) NOT NULL, 
 	handle VARCHAR(64) NOT NULL, 
@@ -799,4 +804,4 @@ CREATE TABLE run_input_collection (
 CREATE INDEX ix_run_input_collection_collection_id ON run_input_collection (collection_id);
 CREATE INDEX ix_run_input_collection_run_id ON run_input_collection (run_id);
 CREATE TABLE "alembic_version" (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
-INSERT INTO alembic_version (version_num) VALUES ('0003');
+INSERT INTO alembic_version (version_num) VALUES ('0004');

@@ -84,6 +84,9 @@ def _build(path: Path, config: InstanceConfig, user: UserConfig) -> None:
                 f"INSERT INTO {table} (id, uid, name, created_at) VALUES (?, ?, ?, ?)",
                 [(*row, now) for row in rows],
             )
+        connection.executemany(
+            "INSERT INTO instance_setting (name, value) VALUES (?, ?)", base_rows.NEW_INSTANCE_SETTINGS
+        )
         cursor = connection.execute(
             "INSERT INTO user (uid, handle, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
             (user.uid, user.handle, user.name, now, now),

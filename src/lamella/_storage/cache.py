@@ -12,7 +12,7 @@ from typing import Any
 from lamella.errors import InvalidArgument, PathNotFound, StorageError
 
 from .copying import copy_file_hashed, partial_name
-from .hashing import hash_file, hash_folder
+from .hashing import BLAKE3, MD5, check_hash_type, hash_file, hash_folder
 from .listing import list_local, list_remote_detailed
 from .paths import Location, is_cloud, location_str, remote_fs_path, to_local_path
 from .tree import copy_tree_and_hash
@@ -96,21 +96,27 @@ def _write_sidecar(cache_path: Path, record: dict[str, Any]) -> None:
 
 
 def _is_fresh(
-    remote: str, cache_path: Path, expected_hash: str | None, record: dict[str, Any] | None
+    remote: str, cache_path: Path, expected_hash: str | None, hash_type: str, record: dict[str, Any] | None
 ) -> tuple[bool, dict[str, Any] | None]:
     """Whether the cached copy can be used; also returns the remote fingerprint if it had to be fetched."""
     local = _local_fingerprint(cache_path)
     if local is None:
         return False, None
     if record is not None and record.get("remote") == remote and record.get("local") == local:
-        # A known content hash settles it without asking the server.
-        if expected_hash is not None:
+        # A known content hash settles it without asking the server. Records written before they
+        # named their hash type hold md5 hashes.
+        if expected_hash is not None and record.get("hash_type", MD5) == hash_type:
             return record.get("hash") == expected_hash, None
-        fingerprint = _remote_fingerprint(remote)
-        return record.get("fingerprint") == fingerprint, fingerprint
+        if expected_hash is None:
+            fingerprint = _remote_fingerprint(remote)
+            return record.get("fingerprint") == fingerprint, fingerprint
     if expected_hash is not None:
-        # Cached bytes without a usable record (e.g. put there by an upload): trust them if they hash right.
-        actual = hash_folder(cache_path)[0] if cache_path.is_dir() else hash_file(cache_path)[0]
+        # Cached bytes without a usable record (e.g. put there by an upload, or recorded with another
+        # hash type): trust them if they hash right, which costs a local read instead of a download.
+        if cache_path.is_dir():
+            actual = hash_folder(cache_path, hash_type)[0]
+        else:
+            actual = hash_file(cache_path, hash_type)[0]
         if actual == expected_hash:
             _write_sidecar(
                 cache_path,
@@ -118,6 +124,7 @@ def _is_fresh(
                     "version": _SIDECAR_VERSION,
                     "remote": remote,
                     "hash": actual,
+                    "hash_type": hash_type,
                     "fingerprint": None,
                     "local": local,
                 },
@@ -126,26 +133,40 @@ def _is_fresh(
     return False, None
 
 
-def download_to_cache(remote: Location, cache_path: Path, *, expected_hash: str | None = None) -> Path:
+def download_to_cache(
+    remote: Location,
+    cache_path: Path,
+    *,
+    expected_hash: str | None = None,
+    hash_type: str | None = None,
+) -> Path:
     """Copy a cloud file or folder to `cache_path` once; download again only when the remote changed.
 
     Freshness comes from a sidecar file recording the remote's size and ETag/mtime (or the content hash
-    when `expected_hash` is given, which then needs no request at all). The download is written to a
-    temporary sibling and renamed into place. Returns `cache_path`.
+    when `expected_hash` is given, which then needs no request at all). `hash_type` is the algorithm of
+    `expected_hash` ("md5" or "blake3", the artifact's own); without an expected hash the download is
+    hashed with BLAKE3. The download is written to a temporary sibling and renamed into place.
+    Returns `cache_path`.
     """
     text = location_str(remote)
     if not is_cloud(text):
         raise InvalidArgument(
             f"download_to_cache() needs a cloud location, got {text}. Use the local path directly."
         )
+    if expected_hash is not None and hash_type is None:
+        raise InvalidArgument(
+            f"download_to_cache({text!r}, expected_hash={expected_hash!r}) needs the hash's algorithm: "
+            "pass hash_type='md5' or 'blake3'"
+        )
+    algorithm = check_hash_type(hash_type or BLAKE3)
     cache_path = to_local_path(cache_path)
     try:
-        fresh, fingerprint = _is_fresh(text, cache_path, expected_hash, _read_sidecar(cache_path))
+        fresh, fingerprint = _is_fresh(text, cache_path, expected_hash, algorithm, _read_sidecar(cache_path))
         if fresh:
             return cache_path
         if fingerprint is None:
             fingerprint = _remote_fingerprint(text)
-        digest = _download(text, cache_path, fingerprint, expected_hash)
+        digest = _download(text, cache_path, fingerprint, expected_hash, algorithm)
     except (InvalidArgument, StorageError):
         raise
     except FileNotFoundError as exc:
@@ -159,6 +180,7 @@ def download_to_cache(remote: Location, cache_path: Path, *, expected_hash: str 
             "version": _SIDECAR_VERSION,
             "remote": text,
             "hash": digest,
+            "hash_type": algorithm,
             "fingerprint": fingerprint,
             "local": local,
         },
@@ -166,15 +188,17 @@ def download_to_cache(remote: Location, cache_path: Path, *, expected_hash: str 
     return cache_path
 
 
-def _download(remote: str, cache_path: Path, fingerprint: dict[str, Any], expected_hash: str | None) -> str:
+def _download(
+    remote: str, cache_path: Path, fingerprint: dict[str, Any], expected_hash: str | None, hash_type: str
+) -> str:
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     sidecar_path(cache_path).unlink(missing_ok=True)
     temp = partial_name(cache_path)
     try:
         if fingerprint["kind"] == "folder":
-            digest = copy_tree_and_hash(remote, temp, progress=None)[0]
+            digest = copy_tree_and_hash(remote, temp, hash_type, progress=None)[0]
         else:
-            digest = copy_file_hashed(remote, str(temp), progress=True)[0]
+            digest = copy_file_hashed(remote, str(temp), hash_type, progress=True)[0]
         if expected_hash is not None and digest != expected_hash:
             raise StorageError(
                 f"Downloaded {remote} has hash {digest} but {expected_hash} was expected: the object changed "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from collections.abc import Callable
@@ -11,8 +12,9 @@ from typing import Any, Protocol
 from lamella.errors import PathIsAFolder, PathNotFound, StorageError
 
 from . import pipeline
-from .hashing import encode_md5, etag_to_hash
+from .hashing import MD5, check_hash_type, encode_digest, etag_to_hash, new_hasher
 from .paths import Location, is_cloud, location_str, protocol_of, remote_fs_path, to_local_path
+from .pipeline import Hasher
 from .progress import progress_for
 
 __all__ = ["UPLOAD_PART_SIZE", "copy_and_hash", "copy_file_hashed", "open_sink", "partial_name"]
@@ -135,6 +137,7 @@ def _noop(_: int) -> None:
 def copy_file_hashed(
     src: str,
     dst: str,
+    hash_type: str,
     *,
     pooled: bool = False,
     advance: Callable[[int], None] = _noop,
@@ -144,7 +147,7 @@ def copy_file_hashed(
 
     With `progress`, files of at least `PROGRESS_MIN_BYTES` get a progress bar (only on a terminal).
     """
-    server_side = _try_server_side_copy(src, dst)
+    server_side = _try_server_side_copy(src, dst) if hash_type == MD5 else None
     if server_side is not None:
         advance(server_side[1])
         return server_side
@@ -155,16 +158,16 @@ def copy_file_hashed(
             if progress and size >= PROGRESS_MIN_BYTES:
                 name = src.rstrip("/").rsplit("/", 1)[-1]
                 with progress_for(size, f"copying {name}") as bar_advance:
-                    digest, total = _pump(source, sink, size, pooled, _chain(advance, bar_advance))
+                    digest, total = _pump(source, sink, size, hash_type, pooled, _chain(advance, bar_advance))
             else:
-                digest, total = _pump(source, sink, size, pooled, advance)
+                digest, total = _pump(source, sink, size, hash_type, pooled, advance)
             sink.commit()
         except BaseException:
             sink.abort()
             raise
     finally:
         source.close()
-    return encode_md5(digest), total
+    return encode_digest(digest), total
 
 
 def _chain(first: Callable[[int], None], second: Callable[[int], None]) -> Callable[[int], None]:
@@ -179,21 +182,47 @@ def _chain(first: Callable[[int], None], second: Callable[[int], None]) -> Calla
 
 
 def _pump(
-    source: _Source, sink: _Sink, size: int, pooled: bool, advance: Callable[[int], None]
+    source: _Source, sink: _Sink, size: int, hash_type: str, pooled: bool, advance: Callable[[int], None]
 ) -> tuple[bytes, int]:
     if pooled:
         chunk = pipeline.POOLED_CHUNK_SIZE
-        return pipeline.simple_hash(source.readinto, sink.write, advance=advance, chunk_size=chunk)
+        hasher = new_hasher(hash_type)
+        return pipeline.simple_hash(
+            source.readinto, sink.write, hasher=hasher, advance=advance, chunk_size=chunk
+        )
     if size <= pipeline.CHUNK_SIZE:
         # a buffer the size of the file (+1 to see the end in one read): allocating a full chunk
         # for a 1 KB file costs more than copying it
         chunk = max(size + 1, 4096)
-        return pipeline.simple_hash(source.readinto, sink.write, advance=advance, chunk_size=chunk)
-    return pipeline.stream_hash(source.readinto, sink.write, advance=advance)
+        hasher = new_hasher(hash_type)
+        return pipeline.simple_hash(
+            source.readinto, sink.write, hasher=hasher, advance=advance, chunk_size=chunk
+        )
+    # one thread feeds the hasher megabytes at a time: BLAKE3 may spread each chunk over the cores
+    hasher = new_hasher(hash_type, threads=True)
+    if isinstance(sink, _LocalSink) and isinstance(source, io.FileIO):
+        copied = _kernel_pump(source, sink, hasher, advance)
+        if copied is not None:
+            return copied
+    return pipeline.stream_hash(source.readinto, sink.write, hasher=hasher, advance=advance)
+
+
+def _kernel_pump(
+    source: io.FileIO, sink: _LocalSink, hasher: Hasher, advance: Callable[[int], None]
+) -> tuple[bytes, int] | None:
+    """Local to local: the kernel copies, and the hash is read back from the bytes written."""
+    written = os.open(sink.temp, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return pipeline.kernel_copy_hash(
+            source.fileno(), sink.fh.fileno(), written, hasher=hasher, advance=advance
+        )
+    finally:
+        os.close(written)
 
 
 def _try_server_side_copy(src: str, dst: str) -> tuple[str, int] | None:
-    """Within one cloud filesystem, an object whose ETag is its md5 is copied server-side, not downloaded."""
+    """Within one cloud filesystem, an object whose ETag is its md5 is copied server-side, not downloaded
+    (only when md5 is the hash asked for: the server knows no other)."""
     if not (is_cloud(src) and is_cloud(dst)):
         return None
     src_fs, src_path = remote_fs_path(src)
@@ -211,14 +240,16 @@ def _try_server_side_copy(src: str, dst: str) -> tuple[str, int] | None:
     return known, int(info.get("size") or 0)
 
 
-def copy_and_hash(src: Location, dst: Location) -> tuple[str, int]:
-    """Stream `src` to `dst` (local or cloud, either side) hashing the bytes read; returns (hash, size).
+def copy_and_hash(src: Location, dst: Location, hash_type: str) -> tuple[str, int]:
+    """Stream `src` to `dst` (local or cloud, either side) hashing the bytes read with `hash_type`;
+    returns (hash, size).
 
     A local destination appears only complete (temp file + rename); on failure nothing is left behind.
     """
     src_text, dst_text = location_str(src), location_str(dst)
+    check_hash_type(hash_type)
     try:
-        return copy_file_hashed(src_text, dst_text, progress=True)
+        return copy_file_hashed(src_text, dst_text, hash_type, progress=True)
     except FileNotFoundError as exc:
         raise PathNotFound(
             f"Cannot copy {src_text} to {dst_text}: {exc}. Check that the source exists."

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
-from .hashing import encode_md5, new_content_hasher
+from .hashing import encode_digest, new_hasher
 
 __all__ = ["HashingWriter", "hash_written_file"]
 
@@ -45,10 +45,10 @@ class HashingWriter(io.RawIOBase):
     aborts.
     """
 
-    def __init__(self, sink: _Sink) -> None:
+    def __init__(self, sink: _Sink, hash_type: str) -> None:
         super().__init__()
         self._sink = sink
-        self._hasher = new_content_hasher()
+        self._hasher = new_hasher(hash_type)
         self._size = 0
         self._batch: list[bytes] = []
         self._batch_bytes = 0
@@ -102,7 +102,7 @@ class HashingWriter(io.RawIOBase):
         self._hash(self._batch)
         self._batch, self._batch_bytes = [], 0
         self._stop()
-        return encode_md5(self._hasher.digest()), self._size
+        return encode_digest(self._hasher.digest()), self._size
 
     def __exit__(self, *exc_info: Any) -> None:
         # not in close(): a serializer may close its file before `finish()` collects the hash
@@ -117,17 +117,20 @@ class HashingWriter(io.RawIOBase):
         self._pending_bytes = 0
 
 
-def hash_written_file(path: Path) -> tuple[str, int]:
+def hash_written_file(path: Path, hash_type: str) -> tuple[str, int]:
     """(hash, size) of a local file just written, hashed where it lies in the page cache.
 
     The file is mapped window by window (no copy into a buffer of ours; each window is unmapped
     before the next, so a huge file never counts fully against this process's memory).
     """
-    hasher = new_content_hasher()
+    hasher = new_hasher(hash_type, threads=True)
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         for offset in range(0, size, MAP_WINDOW):
             length = min(MAP_WINDOW, size - offset)
-            with mmap.mmap(handle.fileno(), length, offset=offset, access=mmap.ACCESS_READ) as window:
-                hasher.update(window)
-    return encode_md5(hasher.digest()), size
+            with (
+                mmap.mmap(handle.fileno(), length, offset=offset, access=mmap.ACCESS_READ) as window,
+                memoryview(window) as view,  # released before the window is unmapped
+            ):
+                hasher.update(view)
+    return encode_digest(hasher.digest()), size

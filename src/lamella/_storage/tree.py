@@ -29,7 +29,7 @@ from lamella.errors import PathNotAFolder, PathNotFound, StorageError
 
 from . import pipeline
 from .copying import copy_file_hashed, partial_name
-from .hashing import folder_hash_from_file_hashes, hash_bytes
+from .hashing import check_hash_type, folder_hash_from_file_hashes, hash_bytes
 from .listing import list_local, list_remote_detailed
 from .paths import Location, is_cloud, location_str, remote_fs_path, to_local_path
 from .progress import progress_for
@@ -194,16 +194,18 @@ class _RemoteWriter(_Writer):
         self.fs.invalidate_cache(self.root)
 
 
-def _copy_one(entry: _Entry, writer: _Writer, advance: Callable[[int], None]) -> str:
+def _copy_one(entry: _Entry, writer: _Writer, hash_type: str, advance: Callable[[int], None]) -> str:
     # Read whole and written in one call: the cheapest path for the many-small-files case. Between two
     # cloud locations copy_file_hashed may instead copy server-side without downloading.
     if entry.size <= pipeline.POOLED_CHUNK_SIZE and not (writer.remote and is_cloud(entry.source)):
         data = _read_whole(entry.source, entry.size)
         writer.write_small(entry.rel, data)
-        digest = hash_bytes(data)
+        digest = hash_bytes(data, hash_type)
         advance(len(data))
     else:
-        digest, _ = copy_file_hashed(entry.source, writer.target(entry.rel), pooled=True, advance=advance)
+        digest, _ = copy_file_hashed(
+            entry.source, writer.target(entry.rel), hash_type, pooled=True, advance=advance
+        )
     if isinstance(writer, _RemoteWriter):
         writer.record(entry.rel)
     return digest
@@ -216,14 +218,16 @@ def _pool_size(remote: bool) -> int:
 
 
 def copy_tree_and_hash(
-    src_dir: Location, dst_dir: Location, *, progress: bool | None = None
+    src_dir: Location, dst_dir: Location, hash_type: str, *, progress: bool | None = None
 ) -> tuple[str, int, int]:
-    """Copy every file under `src_dir` to `dst_dir` keeping relative paths; hash each file as it is copied.
+    """Copy every file under `src_dir` to `dst_dir` keeping relative paths; hash each file with
+    `hash_type` as it is copied.
 
     Returns (folder hash as `hash_folder` computes it, total size, number of files). On failure whatever
     this call wrote is removed and `StorageError` is raised.
     """
     src, dst = location_str(src_dir), location_str(dst_dir)
+    check_hash_type(hash_type)
     try:
         entries = _list_source(src)
     except Exception as exc:
@@ -240,7 +244,7 @@ def copy_tree_and_hash(
         )
         name = src.rstrip("/").rsplit("/", 1)[-1]
         with progress_for(total, f"copying {name}", enabled=progress) as advance:
-            hashes = _copy_all(entries, writer, advance, remote=is_cloud(src) or is_cloud(dst))
+            hashes = _copy_all(entries, writer, hash_type, advance, remote=is_cloud(src) or is_cloud(dst))
         writer.finish()
     except BaseException as exc:
         if writer is not None:
@@ -251,19 +255,19 @@ def copy_tree_and_hash(
                 "Check that the source is readable and the destination writable."
             ) from exc
         raise
-    return folder_hash_from_file_hashes(hashes), total, len(entries)
+    return folder_hash_from_file_hashes(hashes, hash_type), total, len(entries)
 
 
 def _copy_all(
-    entries: list[_Entry], writer: _Writer, advance: Callable[[int], None], *, remote: bool
+    entries: list[_Entry], writer: _Writer, hash_type: str, advance: Callable[[int], None], *, remote: bool
 ) -> list[str]:
     pooled = [entry for entry in entries if entry.size <= pipeline.CHUNK_SIZE]
     large = [entry for entry in entries if entry.size > pipeline.CHUNK_SIZE]
     if not pooled:
-        return [_copy_large(entry, writer, advance) for entry in large]
+        return [_copy_large(entry, writer, hash_type, advance) for entry in large]
 
     def run_batch(batch: Sequence[_Entry]) -> list[str]:
-        return [_copy_one(entry, writer, advance) for entry in batch]
+        return [_copy_one(entry, writer, hash_type, advance) for entry in batch]
 
     workers = _pool_size(remote)
     # Several batches per worker keep the pool balanced; network copies go one file per task.
@@ -273,7 +277,7 @@ def _copy_all(
         futures = [pool.submit(run_batch, chunk) for chunk in _batches(pooled, batch)]
         try:
             # Large files stream in this thread (with their own overlapped pipeline) while the pool works.
-            hashes.extend(_copy_large(entry, writer, advance) for entry in large)
+            hashes.extend(_copy_large(entry, writer, hash_type, advance) for entry in large)
             for future in futures:
                 hashes.extend(future.result())
         except BaseException:
@@ -283,8 +287,8 @@ def _copy_all(
     return hashes
 
 
-def _copy_large(entry: _Entry, writer: _Writer, advance: Callable[[int], None]) -> str:
-    digest, _ = copy_file_hashed(entry.source, writer.target(entry.rel), advance=advance)
+def _copy_large(entry: _Entry, writer: _Writer, hash_type: str, advance: Callable[[int], None]) -> str:
+    digest, _ = copy_file_hashed(entry.source, writer.target(entry.rel), hash_type, advance=advance)
     if isinstance(writer, _RemoteWriter):
         writer.record(entry.rel)
     return digest

@@ -145,7 +145,14 @@ def local_copy(artifact: Artifact) -> Path:
         return path
     target = _storage.cache_path_for(location, state.cache_dir())
     try:
-        return _storage.download_to_cache(_storage.to_path(location), target, expected_hash=artifact.hash)
+        # checked with the artifact's own hash type: an instance may hold md5 and BLAKE3 hashes
+        algorithm = _storage.algorithm_of(artifact._hash_type)
+        return _storage.download_to_cache(
+            _storage.to_path(location),
+            target,
+            expected_hash=artifact.hash if algorithm is not None else None,
+            hash_type=algorithm,
+        )
     except FileNotFoundError as e:
         raise PathNotFound(
             f"the bytes of artifact {artifact.uid} are missing at {location}; restore the object, or "

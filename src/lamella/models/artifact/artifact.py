@@ -177,7 +177,7 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
             version_tag=version,
             is_latest=True,
             _key_is_virtual=source.in_storage is None,
-            _hash_type="md5" if source.hash else None,
+            _hash_type=source.hash_type if source.hash else None,  # an S3 ETag (source.py)
             **kwargs,
         )
         if run is not None:
@@ -462,7 +462,9 @@ def _stage(artifact: Artifact, source: Source) -> None:
     artifact.size = source.size
     artifact.n_observations = source.n_observations
     if source.hash is not None:  # hashed as it was written (local storage)
-        artifact.hash, artifact._hash_type = source.hash, "md5"
+        assert source.hash_type is not None
+        recorded = _storage.folder_hash_type(source.hash_type) if source.is_dir else source.hash_type
+        artifact.hash, artifact._hash_type = source.hash, recorded
     if source.n_files is not None:
         artifact.n_files = source.n_files
 

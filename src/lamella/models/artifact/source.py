@@ -46,6 +46,7 @@ class Source:
     suffix: str
     size: int | None = None
     hash: str | None = None
+    hash_type: str | None = None  # the algorithm of `hash`: md5 for an S3 ETag, the instance's when written
     n_files: int | None = None
     n_observations: int | None = None
     otype: str | None = None
@@ -122,7 +123,10 @@ def _path_source(location: str) -> Source:
         check_folder(path)
     source.in_storage = _match_storage(str(path) if not is_cloud else location.rstrip("/"), is_cloud)
     if is_cloud and not is_dir:
-        source.hash, source.size = _storage.hash_file(path)  # the ETag: no download
+        # an ETag that is the object's md5 is its hash (type md5): no download; other objects are
+        # hashed at the save, with the instance's hash type
+        source.hash, source.size = _storage.etag_file_hash(path)
+        source.hash_type = _storage.MD5 if source.hash is not None else None
     return source
 
 

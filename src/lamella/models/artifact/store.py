@@ -259,6 +259,9 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
         return None
     table = registry.Artifact.__table__.c
     condition = [table.hash == artifact.hash, table.branch_id != -1]
+    algorithm = _storage.algorithm_of(artifact._hash_type)
+    if algorithm is not None:  # hashes of two algorithms are never the same content
+        condition.append(table._hash_type.in_(_storage.recorded_types(algorithm)))
     if artifact.suffix is not None:
         condition.append(table.suffix == artifact.suffix)
     if not artifact._key_is_virtual and artifact.key is not None:
@@ -269,27 +272,36 @@ def _find_duplicate(artifact: Artifact, session: Any) -> Artifact | None:
     return None if found is None else session.get(registry.Artifact, found, populate_existing=True)
 
 
-def _store_bytes(source: Source, target: str) -> tuple[str, int, int | None]:
+def _store_bytes(source: Source, target: str, hash_type: str) -> tuple[str, int, int | None, str]:
+    """Copy the bytes to `target`, hashing them on the way: (hash, size, n_files, recorded hash type)."""
 
-    written = place(source, target)  # in-memory data: written once, never copied
+    written = place(source, target, hash_type)  # in-memory data: written once, never copied
     if written is not None:
         return written
     if source.is_dir:
-        digest, size, n_files = _storage.copy_tree_and_hash(source.path, _storage.to_path(target))
-        return digest, size, n_files
-    digest, size = _storage.copy_and_hash(source.path, target)  # ours: no symlink to resolve
-    return digest, size, None
+        digest, size, n_files = _storage.copy_tree_and_hash(source.path, _storage.to_path(target), hash_type)
+        return digest, size, n_files, _storage.folder_hash_type(hash_type)
+    digest, size = _storage.copy_and_hash(source.path, target, hash_type)  # ours: no symlink to resolve
+    return digest, size, None, hash_type
 
 
-def _hash_in_place(source: Source) -> tuple[str, int, int | None]:
+def _hash_in_place(source: Source, hash_type: str) -> tuple[str, int, int | None, str]:
+    """Hash data registered where it lies: (hash, size, n_files, recorded hash type).
+
+    Cloud objects whose ETags are plain md5s are not read: they keep md5 whatever the instance's
+    hash type (a folder only when every file's ETag is one); anything else is hashed with `hash_type`.
+    """
 
     if source.is_dir:
-        digest, size, n_files = _storage.hash_folder(source.path)
-        return digest, size, n_files
+        from_etags = _storage.etag_folder_hash(source.path)
+        if from_etags is not None:
+            return (*from_etags, _storage.folder_hash_type(_storage.MD5))
+        digest, size, n_files = _storage.hash_folder(source.path, hash_type)
+        return digest, size, n_files, _storage.folder_hash_type(hash_type)
     if source.hash is not None and source.size is not None:
-        return source.hash, source.size, None
-    digest, size = _storage.hash_file(source.path)
-    return digest, size, None
+        return source.hash, source.size, None, _storage.MD5  # from the ETag (source.py)
+    digest, size = _storage.hash_file(source.path, hash_type)
+    return digest, size, None, hash_type
 
 
 def _storage_for_match(source: Source, instance: Instance) -> int:
@@ -415,8 +427,9 @@ def _stage_all(staged: list[_Staged], instance: Instance, cloud: bool) -> None:
     for item in staged:
         stage(item.source, item.artifact.uid)  # in-memory data a failed save removed: write it again
         _prepare(item, instance, cloud)
+    hash_type = instance.hash_type  # read here: the transfers may run on the pool's threads
     placements = [batch.placement(i.source.size, i.source.is_dir, cloud) for i in staged]
-    stored = batch.store_all(staged, placements, lambda item: _transfer(item, instance, cloud))
+    stored = batch.store_all(staged, placements, lambda item: _transfer(item, instance, cloud, hash_type))
     for item, result in zip(staged, stored, strict=True):
         _record_bytes(item, result)
 
@@ -435,11 +448,14 @@ def _prepare(item: _Staged, instance: Instance, cloud: bool) -> None:
         item.location = staging_location(instance.storage_root, artifact.uid, source.suffix)
 
 
-def _transfer(item: _Staged, instance: Instance, cloud: bool) -> tuple[str, int, int | None]:
-    """Copy and hash, or only hash what is registered in place: (hash, size, number of files)."""
+def _transfer(
+    item: _Staged, instance: Instance, cloud: bool, hash_type: str
+) -> tuple[str, int, int | None, str]:
+    """Copy and hash, or only hash what is registered in place: (hash, size, number of files, the
+    hash type recorded)."""
     source = item.source
     if source.in_storage is not None:
-        return _hash_in_place(source)
+        return _hash_in_place(source, hash_type)
     assert item.location is not None
     if cloud:
         try:
@@ -451,7 +467,7 @@ def _transfer(item: _Staged, instance: Instance, cloud: bool) -> tuple[str, int,
                 f"and your credentials allow writing"
             ) from e
     try:
-        return _store_bytes(source, item.location)
+        return _store_bytes(source, item.location, hash_type)
     except OSError as e:
         if not _refused_permission(e):
             raise
@@ -463,11 +479,11 @@ def _transfer(item: _Staged, instance: Instance, cloud: bool) -> tuple[str, int,
         ) from e
 
 
-def _record_bytes(item: _Staged, stored: tuple[str, int, int | None]) -> None:
-    digest, size, n_files = stored
+def _record_bytes(item: _Staged, stored: tuple[str, int, int | None, str]) -> None:
+    digest, size, n_files, recorded = stored
     # straight into the unsaved record's state, as its constructor writes fields: the insert reads them there
     values = item.artifact.__dict__
-    values["hash"], values["size"], values["_hash_type"] = digest, size, "md5"
+    values["hash"], values["size"], values["_hash_type"] = digest, size, recorded
     if n_files is not None:
         values["n_files"] = n_files
 

@@ -67,7 +67,7 @@ def stage(source: Source, uid: str) -> None:
         folder = staging.staging_folder(state.cache_dir())
         source.staged = folder / f"{staging.new_stem(base62(16))}{source.suffix}"
     try:
-        _write(source, hashed=target is not None)
+        _write(source, instance.hash_type if target is not None else None)
     except BaseException:
         staging.remove(source.staged)
         raise
@@ -87,32 +87,33 @@ def _pending_target(root: str, uid: str, suffix: str) -> Path | None:
     return target
 
 
-def _write(source: Source, *, hashed: bool) -> None:
-    """Serialize `source.memory` to `source.staged`; with `hashed`, learn its hash in the same pass."""
+def _write(source: Source, hash_type: str | None) -> None:
+    """Serialize `source.memory` to `source.staged`; with a `hash_type`, hash it in the same pass."""
 
     assert source.staged is not None
     path = source.staged
-    stream = _formats.stream_writer_for(source.memory, format=source.format) if hashed else None
-    if stream is not None:
-        source.hash, source.size = _stream_into(source, stream, str(path))
-        source.n_files = None
+    stream = _formats.stream_writer_for(source.memory, format=source.format) if hash_type else None
+    if stream is not None and hash_type is not None:
+        source.hash, source.size = _stream_into(source, stream, str(path), hash_type)
+        source.hash_type, source.n_files = hash_type, None
     else:
         stem = path.name[: -len(source.suffix) or None]
         _formats.serialize(source.memory, path.parent, stem, format=source.format)
-        if hashed:
-            source.hash, source.size, source.n_files = _hash_written(path, source.is_dir)
+        if hash_type is not None:
+            source.hash, source.size, source.n_files = _hash_written(path, source.is_dir, hash_type)
+            source.hash_type = hash_type
         else:
             source.size = None if source.is_dir else path.stat().st_size
     source.path = path
 
 
-def _stream_into(source: Source, stream: Any, location: str) -> tuple[str, int]:
+def _stream_into(source: Source, stream: Any, location: str, hash_type: str) -> tuple[str, int]:
     """Write the object into `location` (a local file, or an upload) hashing it; nothing is left on failure."""
 
     try:
         sink = open_sink(location)
         try:
-            with HashingWriter(sink) as file:
+            with HashingWriter(sink, hash_type) as file:
                 stream(source.memory, file)
                 digest, size = file.finish()
             sink.commit()
@@ -128,16 +129,17 @@ def _stream_into(source: Source, stream: Any, location: str) -> tuple[str, int]:
     return digest, size
 
 
-def _hash_written(path: Path, is_dir: bool) -> tuple[str, int, int | None]:
+def _hash_written(path: Path, is_dir: bool, hash_type: str) -> tuple[str, int, int | None]:
     if is_dir:
-        return _storage.hash_folder(path)
-    digest, size = hash_written_file(path)
+        return _storage.hash_folder(path, hash_type)
+    digest, size = hash_written_file(path, hash_type)
     return digest, size, None
 
 
-def place(source: Source, target: str) -> tuple[str, int, int | None] | None:
+def place(source: Source, target: str, hash_type: str) -> tuple[str, int, int | None, str] | None:
     """Put an in-memory object's bytes at `target` without copying them, if they can be; returns
-    (hash, size, number of files), or None when the staged file must be copied like any other file.
+    (hash, size, number of files, recorded hash type), or None when the staged file must be copied
+    (and hashed with `hash_type`) like any other file.
 
     Staged in this storage: renamed to `target` (the artifact's uid may have changed since it was
     written). Not written yet (cloud storage, a format written front to back): written into
@@ -149,10 +151,15 @@ def place(source: Source, target: str) -> tuple[str, int, int | None] | None:
     if source.staged is None:
         stream = _formats.stream_writer_for(source.memory, format=source.format)
         assert stream is not None, "stage() writes every object that cannot be streamed"
-        digest, size = _stream_into(source, stream, target)
-        source.hash, source.size = digest, size
-        return digest, size, None
-    if source.hash is None or _storage.is_cloud(target) or source.staged.parent != Path(target).parent:
+        digest, size = _stream_into(source, stream, target, hash_type)
+        source.hash, source.size, source.hash_type = digest, size, hash_type
+        return digest, size, None, hash_type
+    if (
+        source.hash is None
+        or source.hash_type != hash_type  # hashed for an instance of another algorithm
+        or _storage.is_cloud(target)
+        or source.staged.parent != Path(target).parent
+    ):
         return None  # staged in the cache, or in another storage: copied and hashed
     if str(source.staged) != target:
         os.replace(source.staged, target)
@@ -161,4 +168,5 @@ def place(source: Source, target: str) -> tuple[str, int, int | None] | None:
     # artifact made long ago and saved now must not look abandoned while its save runs
     os.utime(target)
     assert source.size is not None
-    return source.hash, source.size, source.n_files
+    recorded = _storage.folder_hash_type(hash_type) if source.is_dir else hash_type
+    return source.hash, source.size, source.n_files, recorded

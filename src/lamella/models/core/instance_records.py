@@ -1,4 +1,4 @@
-"""Who and where: users, storage locations, spaces and branches."""
+"""Who and where: users, storage locations, spaces and branches; the instance's own settings."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lamella import _storage
 from lamella._instance import state
+from lamella._instance.state import SETTINGS_TABLE
 from lamella._process import HOST
 from lamella._query.relations import ReverseForeignKey
 from lamella.errors import InvalidArgument
 from lamella.models.core.columns import BigInt, UTCDateTime, utcnow
-from lamella.models.core.record import HasCreatedAt, SQLRecord, TracksUpdates
+from lamella.models.core.record import Base, HasCreatedAt, SQLRecord, TracksUpdates
 
 
 class User(SQLRecord, HasCreatedAt, TracksUpdates):
@@ -146,3 +147,14 @@ class Branch(SQLRecord):
         if self.__dict__.get("id") is None:
             top = session.execute(select(func.max(table.id))).scalar()
             self.id = max(int(top or 1), 1) + 1
+
+
+class InstanceSetting(Base):
+    """A setting of the instance every client must agree on, such as the algorithm its bytes are
+    hashed with (`name="hash_type"`); written when the instance is created (or by the migration that
+    added it), read through `Instance.hash_type`. Not a registry: users neither create nor query it."""
+
+    __tablename__ = SETTINGS_TABLE
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
