@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import text
-
 from lamella.errors import ReadOnlyError, StorageError
 
 if TYPE_CHECKING:
@@ -110,11 +108,10 @@ def sqlite_refusal(path: Path) -> str | None:
 def pg_refusal(connection: Connection) -> str | None:
     """Why this PostgreSQL role or server cannot write, or None: one cheap query."""
 
-    row = connection.execute(
-        text(
-            "SELECT current_user, current_setting('transaction_read_only'), "
-            "has_table_privilege('artifact', 'INSERT'), has_table_privilege('user', 'INSERT')"
-        )
+    # a driver-level statement: this module is also read by `lamella info`, which never loads SQLAlchemy
+    row = connection.exec_driver_sql(
+        "SELECT current_user, current_setting('transaction_read_only'), "
+        "has_table_privilege('artifact', 'INSERT'), has_table_privilege('user', 'INSERT')"
     ).one()
     user, read_only, can_insert_artifact, can_insert_user = row
     if read_only == "on":

@@ -147,11 +147,19 @@ def _hash_local_file(path: str, hash_type: str, *, pooled: bool = False) -> tupl
         if os.fstat(fh.fileno()).st_size <= chunk:
             data = fh.read()
             return hash_bytes(data, hash_type), len(data)
-        if pooled:
-            digest, total = pipeline.simple_hash(fh.readinto, hasher=new_hasher(hash_type), chunk_size=chunk)
-        else:
-            hasher = new_hasher(hash_type, threads=True)
-            digest, total = pipeline.stream_hash(fh.readinto, hasher=hasher, chunk_size=chunk)
+        return _hash_stream(fh.readinto, hash_type, chunk, pooled=pooled)
+
+
+def _hash_stream(
+    read_into: pipeline.ReadInto, hash_type: str, chunk: int, *, pooled: bool
+) -> tuple[str, int]:
+    """(hash, size) of everything `read_into` gives: one thread when many files are hashed at once,
+    else a reader thread ahead of a hasher that may spread each chunk over the cores."""
+    if pooled:
+        digest, total = pipeline.simple_hash(read_into, hasher=new_hasher(hash_type), chunk_size=chunk)
+    else:
+        hasher = new_hasher(hash_type, threads=True)
+        digest, total = pipeline.stream_hash(read_into, hasher=hasher, chunk_size=chunk)
     return encode_digest(digest), total
 
 
@@ -170,12 +178,7 @@ def _hash_remote_file(
             return from_etag, size
     chunk = pipeline.POOLED_CHUNK_SIZE if pooled else pipeline.CHUNK_SIZE
     with fs.open(path, "rb", block_size=chunk, cache_type="none") as fh:
-        if pooled:
-            digest, total = pipeline.simple_hash(fh.readinto, hasher=new_hasher(hash_type), chunk_size=chunk)
-        else:
-            hasher = new_hasher(hash_type, threads=True)
-            digest, total = pipeline.stream_hash(fh.readinto, hasher=hasher, chunk_size=chunk)
-    return encode_digest(digest), total
+        return _hash_stream(fh.readinto, hash_type, chunk, pooled=pooled)
 
 
 def hash_file(path: Location, hash_type: str) -> tuple[str, int]:
