@@ -100,3 +100,26 @@ def test_importing_lamella_registers_nothing_at_exit(instance: Any) -> None:
         "print(json.dumps(gc.get_freeze_count()))\n"
     )
     assert _last_json(instance(code)) == 0
+
+
+def test_a_thread_asking_while_the_link_tables_are_defined_waits_for_them(instance: Any) -> None:
+    code = (
+        "import json, threading, time\n"
+        "import lamella.models\n"
+        "from lamella._query import relations\n"
+        "define = relations._DEFERRED.pop()\n"
+        "relations._DEFERRED.append(lambda: (time.sleep(0.3), define()))  # slow: the list is empty meanwhile\n"
+        "found = {}\n"
+        "def ask(name):\n"
+        "    found[name] = relations.model(name).__tablename__\n"
+        "first = threading.Thread(target=ask, args=('ArtifactULabel',))\n"
+        "first.start()\n"
+        "time.sleep(0.1)\n"
+        "ask('CollectionArtifact')  # while the first thread defines them\n"
+        "first.join()\n"
+        "print(json.dumps(found, sort_keys=True))\n"
+    )
+    assert _last_json(instance(code)) == {
+        "ArtifactULabel": "artifact_ulabel",
+        "CollectionArtifact": "collection_artifact",
+    }

@@ -7,6 +7,7 @@ because users expect Django-style managers (`artifact.ulabels.add(...)`), not pl
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ MANAGERS: dict[str, Any] = {}
 # modules whose registries are defined when one of them is first asked for (the link tables: no
 # query needs them until it follows a to-many relation, and defining them costs a fifth of the import)
 _DEFERRED: list[Callable[[], object]] = []
+# held while they are defined: a thread asking meanwhile waits for them instead of missing them
+_DEFINING = threading.RLock()
 
 
 def defer(define: Callable[[], object]) -> None:
@@ -33,11 +36,10 @@ def defer(define: Callable[[], object]) -> None:
     _DEFERRED.append(define)
 
 
-def _define_deferred() -> bool:
-    defined = bool(_DEFERRED)
-    while _DEFERRED:
-        _DEFERRED.pop(0)()
-    return defined
+def _define_deferred() -> None:
+    with _DEFINING:
+        while _DEFERRED:
+            _DEFERRED.pop(0)()
 
 
 def model(name: str) -> Any:
@@ -45,8 +47,9 @@ def model(name: str) -> Any:
     try:
         return MODELS[name]
     except KeyError:
-        if _define_deferred():
-            return model(name)
+        _define_deferred()
+        if name in MODELS:
+            return MODELS[name]
         known = ", ".join(sorted(MODELS)) or "none yet"
         raise InvalidArgument(f"no registry named {name!r} (registries: {known})") from None
 
