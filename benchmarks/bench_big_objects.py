@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,28 +125,14 @@ def main() -> None:
             _check_and_delete(artifact)
             print(f"  table round {index}: to_parquet {base[-1]:.3f} s, lamella {ours[-1]:.3f} s", flush=True)
         mb = artifact.size / 2**20
-        results.add(
-            f"baseline: df.to_parquet() ({n_rows:,} × 10 float64, {mb:.0f} MiB)",
-            median(base),
-            "s",
-            n=1,
-            note=f"runs {', '.join(f'{t:.2f}' for t in base)}",
-        )
-        results.add(
-            "Artifact.from_dataframe(df, key=...).save()",
-            median(ours),
-            "s",
-            n=1,
+        _report(
+            results,
+            Timings(base, ours, constructs, "s", 1, 1),
+            baseline=f"df.to_parquet() ({n_rows:,} × 10 float64, {mb:.0f} MiB)",
+            ours_label="Artifact.from_dataframe(df, key=...).save()",
+            ratio_label="from_dataframe().save() / to_parquet()",
+            construction="serialize + hash",
             lamindb="1.30 s",
-            note=f"construction (serialize + hash) {median(constructs):.3f} s, save "
-            f"{median(ours) - median(constructs):.3f} s; runs {', '.join(f'{t:.2f}' for t in ours)}",
-        )
-        results.add(
-            "  ratio from_dataframe().save() / to_parquet()",
-            median(ours) / median(base),
-            "x",
-            target=1.15,
-            target_text="≤ 1.15 x",
         )
         if args.profile:  # one more round, outside the timings
             df.iloc[0, 0] = -1.0
@@ -175,34 +162,61 @@ def main() -> None:
                 flush=True,
             )
         mb = artifact.size / 2**20
-        ms = [t * 1000 for t in ours]
-        results.add(
-            f"baseline: adata.write_h5ad() per shard ({n_cells:,} × 2,000 CSR 5 %, {mb:.1f} MiB)",
-            median(base) * 1000,
-            "ms",
-            n=args.rounds,
-            note=f"runs {', '.join(f'{t * 1000:.0f}' for t in base)}",
-        )
-        results.add(
-            "Artifact.from_anndata(adata, key=...).save() per shard",
-            median(ms),
-            "ms",
-            n=args.rounds,
+        _report(
+            results,
+            Timings(base, ours, constructs, "ms", 1000, args.rounds),
+            baseline=f"adata.write_h5ad() per shard ({n_cells:,} × 2,000 CSR 5 %, {mb:.1f} MiB)",
+            ours_label="Artifact.from_anndata(adata, key=...).save() per shard",
+            ratio_label="from_anndata().save() / write_h5ad()",
+            construction="write + hash",
             lamindb="114 ms",
-            note=f"construction (write + hash) {median(constructs) * 1000:.0f} ms, save "
-            f"{median(ms) - median(constructs) * 1000:.0f} ms; runs {', '.join(f'{t:.0f}' for t in ms)}",
-        )
-        results.add(
-            "  ratio from_anndata().save() / write_h5ad()",
-            median(ours) / median(base),
-            "x",
-            target=1.15,
-            target_text="≤ 1.15 x",
         )
         if args.profile:
             with profiled(True, profile_path.with_name(f"big_objects-{args.scale}-h5ad.prof")):
                 ln.Artifact.from_anndata(_shard(n_cells, 2_000, 99), key="bench/profiled.h5ad").save()
     finish(results, args)
+
+
+@dataclass
+class Timings:
+    """Seconds per round of the baseline, of construct + save, and of the construction alone."""
+
+    base: list[float]
+    ours: list[float]
+    constructs: list[float]
+    unit: str  # how the rows show them: "s" or "ms"
+    scale: int  # 1 for seconds, 1000 for milliseconds
+    n: int
+
+
+def _report(
+    results: Results,
+    t: Timings,
+    *,
+    baseline: str,
+    ours_label: str,
+    ratio_label: str,
+    construction: str,
+    lamindb: str,
+) -> None:
+    """Three rows: the baseline, Lamella's construct + save (split in the note), and their ratio."""
+    digits = 2 if t.unit == "s" else 0
+    runs = lambda values: ", ".join(f"{v * t.scale:.{digits}f}" for v in values)  # noqa: E731
+    constructed = median(t.constructs) * t.scale
+    total = median(t.ours) * t.scale
+    results.add(f"baseline: {baseline}", median(t.base) * t.scale, t.unit, n=t.n, note=f"runs {runs(t.base)}")
+    results.add(
+        ours_label,
+        total,
+        t.unit,
+        n=t.n,
+        lamindb=lamindb,
+        note=f"construction ({construction}) {constructed:.3g} {t.unit}, save {total - constructed:.3g} "
+        f"{t.unit}; runs {runs(t.ours)}",
+    )
+    results.add(
+        f"  ratio {ratio_label}", median(t.ours) / median(t.base), "x", target=1.15, target_text="≤ 1.15 x"
+    )
 
 
 if __name__ == "__main__":
