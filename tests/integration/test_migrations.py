@@ -71,7 +71,8 @@ def schema_differences(engine: Engine) -> list[Any]:
     with engine.connect() as connection, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # expression-based indexes cannot be reflected: compared below
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_object": schema.is_core_object}
+            connection,
+            opts={"compare_type": True, "include_object": schema.core_objects_on(engine.dialect.name)},
         )
         return list(compare_metadata(context, Base.metadata))
 

@@ -1049,3 +1049,27 @@ def test_a_feature_named_like_a_relation_in_the_singular_is_the_feature(
     assert ln.Artifact.filter(projects=project).to_list("key") == ["linked.txt"]
     with pytest.raises(InvalidArgument, match="project"):  # the feature's, which holds text
         ln.Artifact.filter(project=project).count()
+
+
+def test_lookups_on_one_feature_in_one_filter_hold_for_the_same_value(
+    ln: ModuleType, make_artifact: Any
+) -> None:
+    """As in Django: `filter(t__gt=20, t__lt=25)` asks for one value in the range (one index range);
+    two `filter()` calls may be satisfied by different values of a feature with several."""
+    ln.Feature(name="temperature", dtype=float).save()
+    spread = make_artifact("spread")
+    spread.features.add_values({"temperature": 1.0})
+    spread.features.add_values({"temperature": 30.0})
+    inside = make_artifact("inside")
+    inside.features.add_values({"temperature": 22})
+    assert spread.features.get_values() == {"temperature": [1.0, 30.0]}
+
+    assert [a.key for a in ln.Artifact.filter(temperature__gt=20, temperature__lt=25)] == [inside.key]
+    both_calls = ln.Artifact.filter(temperature__gt=20).filter(temperature__lt=25)
+    assert {a.key for a in both_calls} == {spread.key, inside.key}
+    assert ln.Artifact.filter(temperature__gte=22, temperature__lte=22).one().key == inside.key
+    assert ln.Artifact.filter(temperature__in=[30, 22]).count() == 2
+    # negated, each lookup stays its own condition: not (a value > 20 and a value < 25)
+    assert ln.Artifact.exclude(temperature__gt=20, temperature__lt=25).count() == 0
+    with pytest.raises(InvalidArgument, match="temperature__in takes a list"):
+        ln.Artifact.filter(temperature__in=22, temperature__gt=1).count()

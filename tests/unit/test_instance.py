@@ -477,12 +477,14 @@ def test_migrations_build_the_same_schema_as_the_models(
     engine = create_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
     try:
         config = schema.alembic_config(str(engine.url))
-        with engine.begin() as connection:
+        with engine.connect() as connection:  # the revisions begin and commit their own transactions
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
         with engine.connect() as connection, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # expression-based indexes cannot be reflected; compared below
-            context = MigrationContext.configure(connection, opts={"include_object": schema.is_core_object})
+            context = MigrationContext.configure(
+                connection, opts={"include_object": schema.core_objects_on("sqlite")}
+            )
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

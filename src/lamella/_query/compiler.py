@@ -52,17 +52,54 @@ def escape_like(text: str) -> str:
 
 def compile_q(model: Any, q: Q, negate: bool = False) -> ColumnElement[bool]:
     negate = negate != q.negated
+    # De Morgan: with negation pushed to the leaves, AND becomes OR and vice versa
+    use_and = (q.connector == Q.AND) != negate
+    children = list(q.children)
     parts: list[ColumnElement[bool]] = []
-    for child in q.children:
+    if use_and and not negate:
+        parts, children = _compile_together(model, children)
+    for child in children:
         if isinstance(child, Q):
             parts.append(compile_q(model, child, negate))
         else:
             parts.append(compile_lookup(model, child[0], child[1], negate))
     if not parts:
         return false() if negate else true()
-    # De Morgan: with negation pushed to the leaves, AND becomes OR and vice versa
-    use_and = (q.connector == Q.AND) != negate
     return and_(*parts) if use_and else or_(*parts)
+
+
+def _compile_together(model: Any, children: list[Any]) -> tuple[list[ColumnElement[bool]], list[Any]]:
+    """Lookups ANDed on one name that is no field of `model` (a feature), compiled as one condition.
+
+    Returns the conditions made and the children left to compile one by one.
+    """
+    together = getattr(model, "_resolve_unknown_lookups", None)
+    if together is None:
+        return [], children
+    mapper = model.__mapper__
+    relations = getattr(model, "_relations", {})
+    by_name: dict[str, list[tuple[str, Any]]] = {}
+    for child in children:
+        if isinstance(child, Q):
+            continue
+        name = split_lookup(child[0])[0][0]
+        known = name in mapper.attrs or name in relations or name in getattr(model, "_field_aliases", {})
+        if known or f"{name}s" in relations or name == "pk":
+            continue
+        by_name.setdefault(name, []).append(child)
+    parts: list[ColumnElement[bool]] = []
+    consumed: set[int] = set()
+    for name, lookups in by_name.items():
+        if len(lookups) < 2:
+            continue
+        for path, _ in lookups:
+            check_text(path, f"{model.__name__} lookup {show(path)}", error=InvalidArgument)
+        split = [(*split_lookup(path), value) for path, value in lookups]
+        condition = together(name, [(parts_[1:], op, value) for parts_, op, value in split])
+        if condition is not None:
+            parts.append(condition)
+            consumed.update(id(child) for child in lookups)
+    return parts, [child for child in children if id(child) not in consumed]
 
 
 def split_lookup(path: str) -> tuple[list[str], str]:

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 # the newest migration in migrations/versions; a test keeps this in step with Alembic's head
-HEAD_REVISION = "0004"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+HEAD_REVISION = "0005"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -51,6 +51,18 @@ def is_core_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     """Alembic's `include_object`: the core migrations leave modules' tables (and their indexes) out."""
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
     return not (table or "").startswith(MODULE_TABLE_PREFIXES)
+
+
+def core_objects_on(dialect: str) -> Callable[..., bool]:
+    """`is_core_object`, leaving out what the models create only on another dialect (`ddl_if`)."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        if only_on is not None and only_on != dialect:
+            return False
+        return is_core_object(obj, name, type_, reflected, compare_to)
+
+    return include
 
 
 def core_tables() -> list[Table]:
@@ -130,7 +142,7 @@ def migrate_module(engine: Engine, module: str) -> None:
         create_module_tables(engine, module)
         return
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)), migrations.MIGRATIONS_DIR)
-    with engine.begin() as connection:
+    with engine.connect() as connection:  # one transaction per revision (see migrate)
         config.attributes["connection"] = connection  # type: ignore[attr-defined]
         command.upgrade(config, "head")  # type: ignore[arg-type]
 
@@ -230,7 +242,7 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     with engine.connect() as connection:
         before = current_revision(connection)
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
-    with engine.begin() as connection:
+    with engine.connect() as connection:  # the migrations begin and commit one transaction per revision
         config.attributes["connection"] = connection  # type: ignore[attr-defined]
         command.upgrade(config, "head")  # type: ignore[arg-type]
     with engine.connect() as connection:

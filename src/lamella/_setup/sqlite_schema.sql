@@ -285,8 +285,7 @@ CREATE TABLE project_parent (
 	CONSTRAINT fk_project_parent_child_id_project FOREIGN KEY(child_id) REFERENCES project (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_project_parent_parent_id_project FOREIGN KEY(parent_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_project_parent_child_id ON project_parent (child_id);
-CREATE INDEX ix_project_parent_parent_id ON project_parent (parent_id);
+CREATE INDEX ix_project_parent_reverse ON project_parent (parent_id, child_id);
 CREATE TABLE run_project (
 	run_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -297,8 +296,7 @@ CREATE TABLE run_project (
 	CONSTRAINT fk_run_project_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_run_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_project_project_id ON run_project (project_id);
-CREATE INDEX ix_run_project_run_id ON run_project (run_id);
+CREATE INDEX ix_run_project_reverse ON run_project (project_id, run_id);
 CREATE TABLE run_ulabel (
 	run_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -312,8 +310,7 @@ CREATE TABLE run_ulabel (
 	CONSTRAINT fk_run_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_run_ulabel_feature_id ON run_ulabel (feature_id);
-CREATE INDEX ix_run_ulabel_run_id ON run_ulabel (run_id);
-CREATE INDEX ix_run_ulabel_ulabel_id ON run_ulabel (ulabel_id);
+CREATE INDEX ix_run_ulabel_reverse ON run_ulabel (ulabel_id, run_id);
 CREATE TABLE schema (
 	uid VARCHAR(16) NOT NULL, 
 	name VARCHAR(150), 
@@ -362,8 +359,7 @@ CREATE TABLE transform_project (
 	CONSTRAINT fk_transform_project_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_transform_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_transform_project_project_id ON transform_project (project_id);
-CREATE INDEX ix_transform_project_transform_id ON transform_project (transform_id);
+CREATE INDEX ix_transform_project_reverse ON transform_project (project_id, transform_id);
 CREATE TABLE transform_reference (
 	transform_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
@@ -374,8 +370,7 @@ CREATE TABLE transform_reference (
 	CONSTRAINT fk_transform_reference_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_transform_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_transform_reference_reference_id ON transform_reference (reference_id);
-CREATE INDEX ix_transform_reference_transform_id ON transform_reference (transform_id);
+CREATE INDEX ix_transform_reference_reverse ON transform_reference (reference_id, transform_id);
 CREATE TABLE transform_ulabel (
 	transform_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -386,8 +381,7 @@ CREATE TABLE transform_ulabel (
 	CONSTRAINT fk_transform_ulabel_transform_id_transform FOREIGN KEY(transform_id) REFERENCES transform (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_transform_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_transform_ulabel_transform_id ON transform_ulabel (transform_id);
-CREATE INDEX ix_transform_ulabel_ulabel_id ON transform_ulabel (ulabel_id);
+CREATE INDEX ix_transform_ulabel_reverse ON transform_ulabel (ulabel_id, transform_id);
 CREATE TABLE ulabel_parent (
 	child_id INTEGER NOT NULL, 
 	parent_id INTEGER NOT NULL, 
@@ -398,8 +392,7 @@ CREATE TABLE ulabel_parent (
 	CONSTRAINT fk_ulabel_parent_child_id_ulabel FOREIGN KEY(child_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_ulabel_parent_parent_id_ulabel FOREIGN KEY(parent_id) REFERENCES ulabel (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_ulabel_parent_child_id ON ulabel_parent (child_id);
-CREATE INDEX ix_ulabel_parent_parent_id ON ulabel_parent (parent_id);
+CREATE INDEX ix_ulabel_parent_reverse ON ulabel_parent (parent_id, child_id);
 CREATE TABLE ulabel_project (
 	ulabel_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -410,8 +403,7 @@ CREATE TABLE ulabel_project (
 	CONSTRAINT fk_ulabel_project_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_ulabel_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_ulabel_project_project_id ON ulabel_project (project_id);
-CREATE INDEX ix_ulabel_project_ulabel_id ON ulabel_project (ulabel_id);
+CREATE INDEX ix_ulabel_project_reverse ON ulabel_project (project_id, ulabel_id);
 CREATE TABLE artifact (
 	uid VARCHAR(20) NOT NULL, 
 	"key" VARCHAR(1024), 
@@ -492,15 +484,18 @@ CREATE UNIQUE INDEX ix_record_uid ON record (uid);
 CREATE TABLE run_featurevalue (
 	run_id INTEGER NOT NULL, 
 	featurevalue_id INTEGER NOT NULL, 
+	feature_id INTEGER NOT NULL, 
+	value_num DOUBLE, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_run_featurevalue PRIMARY KEY (id), 
 	CONSTRAINT uq_run_featurevalue_run_id_featurevalue_id UNIQUE (run_id, featurevalue_id), 
 	CONSTRAINT fk_run_featurevalue_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_run_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE
+	CONSTRAINT fk_run_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_run_featurevalue_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_featurevalue_featurevalue_id ON run_featurevalue (featurevalue_id);
-CREATE INDEX ix_run_featurevalue_run_id ON run_featurevalue (run_id);
+CREATE INDEX ix_run_featurevalue_number ON run_featurevalue (feature_id, value_num, run_id);
+CREATE INDEX ix_run_featurevalue_reverse ON run_featurevalue (featurevalue_id, run_id);
 CREATE TABLE schema_component (
 	composite_id INTEGER NOT NULL, 
 	component_id INTEGER NOT NULL, 
@@ -512,8 +507,7 @@ CREATE TABLE schema_component (
 	CONSTRAINT fk_schema_component_composite_id_schema FOREIGN KEY(composite_id) REFERENCES schema (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_schema_component_component_id_schema FOREIGN KEY(component_id) REFERENCES schema (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_schema_component_component_id ON schema_component (component_id);
-CREATE INDEX ix_schema_component_composite_id ON schema_component (composite_id);
+CREATE INDEX ix_schema_component_reverse ON schema_component (component_id, composite_id);
 CREATE TABLE schema_feature (
 	schema_id INTEGER NOT NULL, 
 	feature_id INTEGER NOT NULL, 
@@ -526,20 +520,22 @@ CREATE TABLE schema_feature (
 	CONSTRAINT fk_schema_feature_schema_id_schema FOREIGN KEY(schema_id) REFERENCES schema (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_schema_feature_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_schema_feature_feature_id ON schema_feature (feature_id);
-CREATE INDEX ix_schema_feature_schema_id ON schema_feature (schema_id);
+CREATE INDEX ix_schema_feature_reverse ON schema_feature (feature_id, schema_id);
 CREATE TABLE artifact_featurevalue (
 	artifact_id INTEGER NOT NULL, 
 	featurevalue_id INTEGER NOT NULL, 
+	feature_id INTEGER NOT NULL, 
+	value_num DOUBLE, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_artifact_featurevalue PRIMARY KEY (id), 
 	CONSTRAINT uq_artifact_featurevalue_artifact_id_featurevalue_id UNIQUE (artifact_id, featurevalue_id), 
 	CONSTRAINT fk_artifact_featurevalue_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
-	CONSTRAINT fk_artifact_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE
+	CONSTRAINT fk_artifact_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_artifact_featurevalue_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_featurevalue_artifact_id ON artifact_featurevalue (artifact_id);
-CREATE INDEX ix_artifact_featurevalue_featurevalue_id ON artifact_featurevalue (featurevalue_id);
+CREATE INDEX ix_artifact_featurevalue_number ON artifact_featurevalue (feature_id, value_num, artifact_id);
+CREATE INDEX ix_artifact_featurevalue_reverse ON artifact_featurevalue (featurevalue_id, artifact_id);
 CREATE TABLE artifact_project (
 	artifact_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -552,9 +548,8 @@ CREATE TABLE artifact_project (
 	CONSTRAINT fk_artifact_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_project_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_project_artifact_id ON artifact_project (artifact_id);
 CREATE INDEX ix_artifact_project_feature_id ON artifact_project (feature_id);
-CREATE INDEX ix_artifact_project_project_id ON artifact_project (project_id);
+CREATE INDEX ix_artifact_project_reverse ON artifact_project (project_id, artifact_id);
 CREATE TABLE artifact_record (
 	artifact_id INTEGER NOT NULL, 
 	record_id INTEGER NOT NULL, 
@@ -567,9 +562,8 @@ CREATE TABLE artifact_record (
 	CONSTRAINT fk_artifact_record_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_record_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_record_artifact_id ON artifact_record (artifact_id);
 CREATE INDEX ix_artifact_record_feature_id ON artifact_record (feature_id);
-CREATE INDEX ix_artifact_record_record_id ON artifact_record (record_id);
+CREATE INDEX ix_artifact_record_reverse ON artifact_record (record_id, artifact_id, feature_id);
 CREATE TABLE artifact_reference (
 	artifact_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
@@ -582,9 +576,8 @@ CREATE TABLE artifact_reference (
 	CONSTRAINT fk_artifact_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_reference_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_reference_artifact_id ON artifact_reference (artifact_id);
 CREATE INDEX ix_artifact_reference_feature_id ON artifact_reference (feature_id);
-CREATE INDEX ix_artifact_reference_reference_id ON artifact_reference (reference_id);
+CREATE INDEX ix_artifact_reference_reverse ON artifact_reference (reference_id, artifact_id);
 CREATE TABLE artifact_schema (
 	artifact_id INTEGER NOT NULL, 
 	schema_id INTEGER NOT NULL, 
@@ -596,8 +589,7 @@ CREATE TABLE artifact_schema (
 	CONSTRAINT fk_artifact_schema_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_schema_schema_id_schema FOREIGN KEY(schema_id) REFERENCES schema (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_schema_artifact_id ON artifact_schema (artifact_id);
-CREATE INDEX ix_artifact_schema_schema_id ON artifact_schema (schema_id);
+CREATE INDEX ix_artifact_schema_reverse ON artifact_schema (schema_id, artifact_id);
 CREATE TABLE artifact_ulabel (
 	artifact_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -610,9 +602,8 @@ CREATE TABLE artifact_ulabel (
 	CONSTRAINT fk_artifact_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_ulabel_artifact_id ON artifact_ulabel (artifact_id);
 CREATE INDEX ix_artifact_ulabel_feature_id ON artifact_ulabel (feature_id);
-CREATE INDEX ix_artifact_ulabel_ulabel_id ON artifact_ulabel (ulabel_id);
+CREATE INDEX ix_artifact_ulabel_reverse ON artifact_ulabel (ulabel_id, artifact_id, feature_id);
 CREATE TABLE collection (
 	uid VARCHAR(20) NOT NULL, 
 	"key" VARCHAR(1024), 
@@ -652,6 +643,7 @@ CREATE TABLE record_json (
 	record_id INTEGER NOT NULL, 
 	feature_id INTEGER NOT NULL, 
 	value JSON NOT NULL, 
+	value_num DOUBLE, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_record_json PRIMARY KEY (id), 
@@ -659,8 +651,7 @@ CREATE TABLE record_json (
 	CONSTRAINT fk_record_json_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_record_json_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_record_json_feature_id ON record_json (feature_id);
-CREATE INDEX ix_record_json_record_id ON record_json (record_id);
+CREATE INDEX ix_record_json_number ON record_json (feature_id, value_num, record_id);
 CREATE TABLE record_parent (
 	child_id INTEGER NOT NULL, 
 	parent_id INTEGER NOT NULL, 
@@ -671,8 +662,7 @@ CREATE TABLE record_parent (
 	CONSTRAINT fk_record_parent_child_id_record FOREIGN KEY(child_id) REFERENCES record (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_record_parent_parent_id_record FOREIGN KEY(parent_id) REFERENCES record (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_record_parent_child_id ON record_parent (child_id);
-CREATE INDEX ix_record_parent_parent_id ON record_parent (parent_id);
+CREATE INDEX ix_record_parent_reverse ON record_parent (parent_id, child_id);
 CREATE TABLE record_project (
 	record_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -683,8 +673,7 @@ CREATE TABLE record_project (
 	CONSTRAINT fk_record_project_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_record_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_record_project_project_id ON record_project (project_id);
-CREATE INDEX ix_record_project_record_id ON record_project (record_id);
+CREATE INDEX ix_record_project_reverse ON record_project (project_id, record_id);
 CREATE TABLE record_record (
 	record_id INTEGER NOT NULL, 
 	feature_id INTEGER NOT NULL, 
@@ -698,8 +687,7 @@ CREATE TABLE record_record (
 	CONSTRAINT fk_record_record_value_id_record FOREIGN KEY(value_id) REFERENCES record (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_record_record_feature_id ON record_record (feature_id);
-CREATE INDEX ix_record_record_record_id ON record_record (record_id);
-CREATE INDEX ix_record_record_value_id ON record_record (value_id);
+CREATE INDEX ix_record_record_reverse ON record_record (value_id, record_id, feature_id);
 CREATE TABLE record_reference (
 	record_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
@@ -710,8 +698,7 @@ CREATE TABLE record_reference (
 	CONSTRAINT fk_record_reference_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_record_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_record_reference_record_id ON record_reference (record_id);
-CREATE INDEX ix_record_reference_reference_id ON record_reference (reference_id);
+CREATE INDEX ix_record_reference_reverse ON record_reference (reference_id, record_id);
 CREATE TABLE record_ulabel (
 	record_id INTEGER NOT NULL, 
 	feature_id INTEGER NOT NULL, 
@@ -725,8 +712,7 @@ CREATE TABLE record_ulabel (
 	CONSTRAINT fk_record_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_record_ulabel_feature_id ON record_ulabel (feature_id);
-CREATE INDEX ix_record_ulabel_record_id ON record_ulabel (record_id);
-CREATE INDEX ix_record_ulabel_ulabel_id ON record_ulabel (ulabel_id);
+CREATE INDEX ix_record_ulabel_reverse ON record_ulabel (ulabel_id, record_id, feature_id);
 CREATE TABLE run_input_artifact (
 	run_id INTEGER NOT NULL, 
 	artifact_id INTEGER NOT NULL, 
@@ -737,8 +723,7 @@ CREATE TABLE run_input_artifact (
 	CONSTRAINT fk_run_input_artifact_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_run_input_artifact_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_input_artifact_artifact_id ON run_input_artifact (artifact_id);
-CREATE INDEX ix_run_input_artifact_run_id ON run_input_artifact (run_id);
+CREATE INDEX ix_run_input_artifact_reverse ON run_input_artifact (artifact_id, run_id);
 CREATE TABLE collection_artifact (
 	collection_id INTEGER NOT NULL, 
 	artifact_id INTEGER NOT NULL, 
@@ -750,8 +735,7 @@ CREATE TABLE collection_artifact (
 	CONSTRAINT fk_collection_artifact_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_collection_artifact_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_collection_artifact_artifact_id ON collection_artifact (artifact_id);
-CREATE INDEX ix_collection_artifact_collection_id ON collection_artifact (collection_id);
+CREATE INDEX ix_collection_artifact_reverse ON collection_artifact (artifact_id, collection_id);
 CREATE TABLE collection_project (
 	collection_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
@@ -762,8 +746,7 @@ CREATE TABLE collection_project (
 	CONSTRAINT fk_collection_project_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_collection_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_collection_project_collection_id ON collection_project (collection_id);
-CREATE INDEX ix_collection_project_project_id ON collection_project (project_id);
+CREATE INDEX ix_collection_project_reverse ON collection_project (project_id, collection_id);
 CREATE TABLE collection_reference (
 	collection_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
@@ -774,8 +757,7 @@ CREATE TABLE collection_reference (
 	CONSTRAINT fk_collection_reference_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_collection_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_collection_reference_collection_id ON collection_reference (collection_id);
-CREATE INDEX ix_collection_reference_reference_id ON collection_reference (reference_id);
+CREATE INDEX ix_collection_reference_reverse ON collection_reference (reference_id, collection_id);
 CREATE TABLE collection_ulabel (
 	collection_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
@@ -788,9 +770,8 @@ CREATE TABLE collection_ulabel (
 	CONSTRAINT fk_collection_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_collection_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_collection_ulabel_collection_id ON collection_ulabel (collection_id);
 CREATE INDEX ix_collection_ulabel_feature_id ON collection_ulabel (feature_id);
-CREATE INDEX ix_collection_ulabel_ulabel_id ON collection_ulabel (ulabel_id);
+CREATE INDEX ix_collection_ulabel_reverse ON collection_ulabel (ulabel_id, collection_id);
 CREATE TABLE run_input_collection (
 	run_id INTEGER NOT NULL, 
 	collection_id INTEGER NOT NULL, 
@@ -801,7 +782,6 @@ CREATE TABLE run_input_collection (
 	CONSTRAINT fk_run_input_collection_run_id_run FOREIGN KEY(run_id) REFERENCES run (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_run_input_collection_collection_id_collection FOREIGN KEY(collection_id) REFERENCES collection (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_run_input_collection_collection_id ON run_input_collection (collection_id);
-CREATE INDEX ix_run_input_collection_run_id ON run_input_collection (run_id);
+CREATE INDEX ix_run_input_collection_reverse ON run_input_collection (collection_id, run_id);
 CREATE TABLE "alembic_version" (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
-INSERT INTO alembic_version (version_num) VALUES ('0004');
+INSERT INTO alembic_version (version_num) VALUES ('0005');

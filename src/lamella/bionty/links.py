@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped  # noqa: F401  (the link columns' annotations name it)
 
 from lamella._query.relations import ManyToMany
 from lamella.bionty.models import ONTOLOGY_REGISTRIES, REGISTRIES
 from lamella.models.artifact.artifact import Artifact
-from lamella.models.core.links import LinkTable, link_column
+from lamella.models.core.links import LinkTable, feature_column, link_column, link_keys
 from lamella.models.labels.labels import Record
 from lamella.models.lineage.lineage import Run
 from lamella.models.schema.schema import Schema
@@ -40,9 +39,11 @@ RELATION_NAMES = {
 
 
 def _link_class(name: str, table: str, columns: dict[str, Any], unique: tuple[str, ...]) -> type:
+    # the reverse index: the target (the unique's second key) first, then the owner, then the rest
+    reverse = (unique[1], unique[0], *unique[2:])
     namespace: dict[str, Any] = {
         "__tablename__": table,
-        "__table_args__": (UniqueConstraint(*unique),),
+        "__table_args__": link_keys(table, unique, reverse=reverse),
         "__module__": __name__,
         "__annotations__": {key: "Mapped[int]" for key in columns},
         **columns,
@@ -76,7 +77,7 @@ for _registry in REGISTRIES:
         {
             "artifact_id": link_column("artifact"),
             _key: link_column(f"bionty_{_lower}"),
-            "feature_id": link_column("feature", nullable=True),
+            "feature_id": feature_column(),
         },
         ("artifact_id", _key, "feature_id"),
     )
@@ -94,7 +95,7 @@ for _registry in REGISTRIES:
             {
                 _owner_key: link_column(_owner_table),
                 _key: link_column(f"bionty_{_lower}"),
-                "feature_id": link_column("feature", nullable=True),
+                "feature_id": feature_column(),
             },
             (_owner_key, _key, "feature_id"),
         )

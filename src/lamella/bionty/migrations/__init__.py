@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEAD_REVISION = "bionty_0001"
-KNOWN_REVISIONS = ("bionty_0001",)
+HEAD_REVISION = "bionty_0002"
+KNOWN_REVISIONS = ("bionty_0001", "bionty_0002")
 VERSION_TABLE = "bionty_alembic_version"
 MIGRATIONS_DIR = Path(__file__).parent

@@ -26,6 +26,7 @@ def _configure(connection: Any) -> None:
         render_as_batch=True,
         include_object=_bionty_only,
         version_table=VERSION_TABLE,
+        transaction_per_migration=True,  # as the core migrations: a revision may build indexes concurrently
     )
 
 

@@ -434,6 +434,16 @@ latest_version_index("artifact", 20)(Artifact)
 # key lookups and prefix counts with the default filters (main branch, no internal kinds) read only this
 # index, never the table: `filter(key__startswith=...).count()` over 100,000 rows stays in milliseconds
 Index("ix_artifact_key_branch_kind", Artifact.key, Artifact.branch_id, Artifact.kind)
+# PostgreSQL ranges `key LIKE 'x/%'` over an index only with the pattern operator class (or when the
+# database's collation is "C", which few servers use); SQLite does over the index above, since every
+# connection turns on case_sensitive_like
+Index(
+    "ix_artifact_key_pattern",
+    Artifact.key,
+    Artifact.branch_id,
+    Artifact.kind,
+    postgresql_ops={"key": "varchar_pattern_ops"},
+).ddl_if(dialect="postgresql")
 
 
 @event.listens_for(Artifact, "before_update")

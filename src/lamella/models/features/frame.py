@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import Text, literal, literal_column, select, type_coerce, union_all
 
 from lamella._query.relations import model
 from lamella.errors import InvalidArgument
@@ -32,48 +32,19 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
             )
         wanted = [found[n] for n in names]
     feature_ids = None if wanted is None else [f.id for f in wanted]
-    owner_ids = qs.id_subquery()
-    session = qs._session()
-    connection = session.connection()
+    connection = qs._session().connection()
     raw_json = connection.dialect.name == "sqlite"  # decode JSON text once per distinct value, below
     rows: list[tuple[int, int, Any]] = []  # plain values (JSON text on SQLite)
     labels: list[tuple[int, int, Any]] = []  # label names of categorical features
-    if store.value_link is not None:
-        link = store.value_link
-        owner = getattr(link, store.owner_key)
-        values = FeatureValue.__table__
-        statement = (
-            select(owner, values.c.feature_id, _json_column(values.c.value, raw_json))
-            .join(values, values.c.id == link.featurevalue_id)
-            .where(owner.in_(owner_ids))
-            .order_by(link.id)
-        )
-        if feature_ids is not None:
-            statement = statement.where(values.c.feature_id.in_(feature_ids))
-        rows.extend(_fetch(connection, statement))
-    else:
-        record_json = model("RecordJson")
-        statement = select(
-            record_json.record_id,
-            record_json.feature_id,
-            _json_column(record_json.__table__.c.value, raw_json),
-        ).where(record_json.record_id.in_(owner_ids))
-        if feature_ids is not None:
-            statement = statement.where(record_json.feature_id.in_(feature_ids))
-        rows.extend(_fetch(connection, statement.order_by(record_json.id)))
-    for registry, cat_link in store.cat_links():
-        link = cat_link.link
-        owner = getattr(link, cat_link.owner_key)
-        label = getattr(registry, registry._name_field or "uid")
-        statement = (
-            select(owner, link.feature_id, label)
-            .join(registry, registry.id == getattr(link, cat_link.target_key))
-            .where(owner.in_(owner_ids), link.feature_id.isnot(None))
-            .order_by(link.id)
-        )
-        if feature_ids is not None:
-            statement = statement.where(link.feature_id.in_(feature_ids))
-        labels.extend(_fetch(connection, statement))
+    # the frame holds the owners' ids already: each statement below reads them as a list, where an id
+    # subquery would run the query again in every statement
+    owner_ids = [int(i) for i in df.index]
+    for start in range(0, len(owner_ids), _IDS_PER_STATEMENT):
+        chunk = owner_ids[start : start + _IDS_PER_STATEMENT]
+        rows.extend(_fetch(connection, _values_statement(store, chunk, feature_ids, raw_json)))
+        labels_statement = _labels_statement(store, chunk, feature_ids)
+        if labels_statement is not None:
+            labels.extend(row[:3] for row in _fetch(connection, labels_statement))
     if wanted is None:
         present = {feature_id for _, feature_id, _ in [*rows, *labels]}
         wanted = (
@@ -95,6 +66,55 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
             column = column.astype("float64")  # SQLite returns whole floats (4.0) as integers
         df[feature.name] = column
     return df
+
+
+# ids bound per statement: well under SQLite's limit of 32,766 variables
+_IDS_PER_STATEMENT = 10_000
+
+
+def _values_statement(store: Any, owner_ids: list[int], feature_ids: list[int] | None, raw_json: bool) -> Any:
+    """(owner id, feature id, value) of the plain values of `owner_ids`, in the order they were added."""
+    if store.value_link is not None:
+        link = store.value_link
+        owner = getattr(link, store.owner_key)
+        values = FeatureValue.__table__
+        statement = (
+            select(owner, link.feature_id, _json_column(values.c.value, raw_json))
+            .join(values, values.c.id == link.featurevalue_id)
+            .where(owner.in_(owner_ids))
+            .order_by(link.id)
+        )
+        return statement if feature_ids is None else statement.where(link.feature_id.in_(feature_ids))
+    record_json = model("RecordJson")
+    statement = select(
+        record_json.record_id, record_json.feature_id, _json_column(record_json.__table__.c.value, raw_json)
+    ).where(record_json.record_id.in_(owner_ids))
+    if feature_ids is not None:
+        statement = statement.where(record_json.feature_id.in_(feature_ids))
+    return statement.order_by(record_json.id)
+
+
+def _labels_statement(store: Any, owner_ids: list[int], feature_ids: list[int] | None) -> Any:
+    """(owner id, feature id, label name, ...) of every label link of `owner_ids`, as one UNION ALL."""
+    selects = []
+    for position, (registry, cat_link) in enumerate(store.cat_links()):
+        link = cat_link.link
+        owner = getattr(link, cat_link.owner_key)
+        label = getattr(registry, registry._name_field or "uid")
+        statement = (
+            select(
+                owner, link.feature_id, label, literal(position).label("link_table"), link.id.label("link_id")
+            )
+            .join(registry, registry.id == getattr(link, cat_link.target_key))
+            .where(owner.in_(owner_ids), link.feature_id.isnot(None))
+        )
+        if feature_ids is not None:
+            statement = statement.where(link.feature_id.in_(feature_ids))
+        selects.append(statement)
+    if not selects:
+        return None
+    # in the order the labels were added, link table by link table
+    return union_all(*selects).order_by(literal_column("link_table"), literal_column("link_id"))
 
 
 def _pivot(

@@ -15,7 +15,7 @@ from lamella.models.features.describe import add_features
 from lamella.models.features.dtypes import parse
 from lamella.models.features.feature import Feature
 from lamella.models.features.frame import add_feature_columns
-from lamella.models.features.query import feature_condition
+from lamella.models.features.query import feature_condition, feature_conditions
 from lamella.models.features.stores import ValueStore, features_by_name, store_for
 from lamella.models.features.values import FeaturesManager
 
@@ -174,6 +174,11 @@ class HasFeatures:
     def _resolve_unknown_lookup(cls, name: str, rest: list[str], op: str, value: Any, negate: bool) -> Any:
 
         return feature_condition(cls, name, rest, op, value, negate)
+
+    @classmethod
+    def _resolve_unknown_lookups(cls, name: str, lookups: list[tuple[list[str], str, Any]]) -> Any:
+        """Lookups on one feature in one `filter()` call, as one condition (or None: one by one)."""
+        return feature_conditions(cls, name, lookups)
 
     @classmethod
     def _features_to_dataframe(cls, qs: Any, df: Any, features: Any) -> Any:

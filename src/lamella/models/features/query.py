@@ -1,8 +1,9 @@
 """Feature names as lookups: `Artifact.filter(temperature__gt=20, experiment="My experiment")`.
 
 Each condition becomes `owner.id IN (SELECT owner_id FROM <values of the feature> WHERE ...)`, run by
-the database. Equality on plain values goes through the value hash (an index lookup); comparisons
-and text lookups read the JSON value with the dialect's JSON functions.
+the database. Numbers are compared on the number the value links copy, one range of the index
+`(feature_id, value_num, owner)`; equality on other plain values goes through the value hash (an index
+lookup); text comparisons and dict sub-fields read the JSON value with the dialect's JSON functions.
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ from lamella.errors import InvalidArgument, ValidationError
 from lamella.models.core.columns import JSONType
 from lamella.models.features.dtypes import Dtype, check_value, parse
 from lamella.models.features.feature import FeatureValue
-from lamella.models.features.stores import ValueStore, features_by_name, store_for, value_hash
+from lamella.models.features.stores import (
+    EXACT_INTEGER_LIMIT,
+    ValueStore,
+    features_by_name,
+    store_for,
+    value_hash,
+)
 
 _ORDER_OPS = {"gt", "gte", "lt", "lte", "range"}
 
@@ -58,7 +65,7 @@ def feature_condition(
     elif dtype.is_cat:
         condition = owner.id.in_(_owners_with_labels(store, feature, dtype, rest, op, value))
     else:
-        condition = owner.id.in_(_owners_with_values(store, feature, dtype, rest, op, value))
+        condition = owner.id.in_(_owners_with_values(store, feature, dtype, rest, [(op, value)]))
     return not_(condition) if negate else condition
 
 
@@ -74,8 +81,7 @@ def _owners_with_any_value(store: ValueStore, feature_id: int, dtype: Dtype) -> 
         return select(record_json.record_id).where(record_json.feature_id == feature_id)
 
     link = store.value_link
-    values = select(FeatureValue.id).where(FeatureValue.feature_id == feature_id)
-    return select(getattr(link, store.owner_key)).where(link.featurevalue_id.in_(values))
+    return select(getattr(link, store.owner_key)).where(link.feature_id == feature_id)
 
 
 def _owners_with_labels(
@@ -117,31 +123,80 @@ def _holds_records(value: Any) -> bool:
     return hasattr(sample, "__table__") or type(value).__name__ == "QuerySet"
 
 
-def _owners_with_values(
-    store: ValueStore, feature: Any, dtype: Dtype, rest: list[str], op: str, value: Any
-) -> Any:
+def feature_conditions(owner: Any, name: str, lookups: list[tuple[list[str], str, Any]]) -> Any:
+    """Several lookups on one feature in one `filter()` call as one subquery, or None.
 
+    As in Django, lookups in one call hold for the same value: `temperature__gt=20,
+    temperature__lt=21` is one range of one index, not two subqueries each matching half the table.
+    Label features, list features, sub-fields and `isnull` keep one subquery per lookup (None).
+    """
+    feature = features_by_name([name]).get(name)
+    if feature is None or feature.dtype is None:
+        return None
+    dtype = parse(feature.dtype)
+    if dtype.is_cat or dtype.is_list or any(rest or op == "isnull" for rest, op, _ in lookups):
+        return None
+    conditions = [(op, value) for _, op, value in lookups]
+    return owner.id.in_(_owners_with_values(store_for(owner), feature, dtype, [], conditions))
+
+
+def _owners_with_values(
+    store: ValueStore, feature: Any, dtype: Dtype, rest: list[str], conditions: list[tuple[str, Any]]
+) -> Any:
     record_json = model("RecordJson")
-    if store.value_link is None:
-        column: Any = record_json.value
-        hash_column = None
-    else:
-        column, hash_column = FeatureValue.value, FeatureValue.hash
+    link = store.value_link
+    values_of = record_json if link is None else link  # the table with the owner and the number
+    owner_column = getattr(values_of, "record_id" if link is None else store.owner_key)
+    if not rest:
+        numbers = [_number_condition(values_of.value_num, feature.name, dtype, op, v) for op, v in conditions]
+        if all(n is not None for n in numbers):
+            return select(owner_column).where(values_of.feature_id == feature.id, *numbers)
+    column, hash_column = (
+        (record_json.value, None) if link is None else (FeatureValue.value, FeatureValue.hash)
+    )
     if rest:
         if dtype.base != "dict":
             raise InvalidArgument(
                 f"feature {feature.name!r} ({dtype.text}) has no sub-field {rest[0]!r}; "
                 "only dict features can be filtered by key"
             )
-        condition = _json_leaf(column, rest, op, value, False, lookup=f"{feature.name}__{'__'.join(rest)}")
+        lookup = f"{feature.name}__{'__'.join(rest)}"
+        matches = [_json_leaf(column, rest, op, v, False, lookup=lookup) for op, v in conditions]
     else:
-        condition = _value_condition(feature.name, dtype, column, hash_column, op, value)
-    if store.value_link is None:
-        return select(record_json.record_id).where(record_json.feature_id == feature.id, condition)
+        matches = [_value_condition(feature.name, dtype, column, hash_column, op, v) for op, v in conditions]
+    if link is None:
+        return select(owner_column).where(record_json.feature_id == feature.id, *matches)
+    values = select(FeatureValue.id).where(FeatureValue.feature_id == feature.id, *matches)
+    return select(owner_column).where(link.feature_id == feature.id, link.featurevalue_id.in_(values))
 
-    link = store.value_link
-    values = select(FeatureValue.id).where(FeatureValue.feature_id == feature.id, condition)
-    return select(getattr(link, store.owner_key)).where(link.featurevalue_id.in_(values))
+
+def _number_condition(column: Any, name: str, dtype: Dtype, op: str, value: Any) -> Any:
+    """A comparison of a number feature on the copied number column (an index range), or None.
+
+    None when the JSON value must be compared: other dtypes and lookups, and whole numbers a double
+    does not hold exactly.
+    """
+    if dtype.is_list or dtype.base not in ("int", "float", "num"):
+        return None
+    if op in ("exact", "in"):
+        if op == "in" and (isinstance(value, str | dict) or not hasattr(value, "__iter__")):
+            return None  # _value_condition raises the error that names the fix
+        bounds: Any = [_normalize(name, dtype, v) for v in (value if op == "in" else [value])]
+    elif op == "range":
+        try:
+            low, high = value
+        except (TypeError, ValueError):
+            return None
+        bounds = [_normalize(name, dtype, low), _normalize(name, dtype, high)]
+    elif op in _ORDER_OPS:
+        bounds = [_normalize(name, dtype, value)]
+    else:
+        return None
+    if any(isinstance(b, int) and abs(b) > EXACT_INTEGER_LIMIT for b in bounds):
+        return None
+    numbers = [float(b) for b in bounds]
+    compared: Any = tuple(numbers) if op == "range" else numbers if op == "in" else numbers[0]
+    return leaf(column, op, compared, False, nullable=True, lookup=name)
 
 
 def _normalize(name: str, dtype: Dtype, value: Any) -> Any:

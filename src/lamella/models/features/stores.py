@@ -65,6 +65,8 @@ class ValueStore:
         for name, candidate in list(every_model().items()):
             if not name.startswith(self.owner.__name__) or not hasattr(candidate, "__table__"):
                 continue
+            if candidate is self.value_link:  # it carries the feature too, for ranges, but no labels
+                continue
             if not instance.has_table(candidate.__table__.name):
                 continue  # a module's link table (bionty) on an instance that does not use the module
             target = find_model(name[len(self.owner.__name__) :])
@@ -93,6 +95,20 @@ def value_hash(stored: Any) -> str:
     text = json.dumps(stored, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.md5(text.encode(), usedforsecurity=False).digest()
     return base64.urlsafe_b64encode(digest).decode()[:22]
+
+
+def number_of(stored: Any) -> float | None:
+    """The number a value is, as the value links and record values copy it for range queries.
+
+    Whole numbers beyond 2**53 do not fit a double exactly; queries compare those through the JSON value.
+    """
+    if isinstance(stored, int | float) and not isinstance(stored, bool):
+        return float(stored)
+    return None
+
+
+# the largest whole number a double holds exactly: beyond it, number comparisons use the JSON value
+EXACT_INTEGER_LIMIT = 2**53
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from lamella.models.features.dtypes import (
     to_python,
 )
 from lamella.models.features.feature import Feature, FeatureValue
-from lamella.models.features.stores import ValueStore, features_by_name, store_for, value_hash
+from lamella.models.features.stores import ValueStore, features_by_name, number_of, store_for, value_hash
 
 
 @dataclass
@@ -138,7 +138,14 @@ class FeaturesManager:
             rows = []
             for item in prepared:
                 value = item.stored[0] if len(item.stored) == 1 else item.stored
-                rows.append({"record_id": owner_id, "feature_id": item.feature.id, "value": value})
+                rows.append(
+                    {
+                        "record_id": owner_id,
+                        "feature_id": item.feature.id,
+                        "value": value,
+                        "value_num": number_of(value),
+                    }
+                )
             session.connection().execute(insert(model("RecordJson")), rows)
             return
 
@@ -168,7 +175,15 @@ class FeaturesManager:
             )
             ids.update(_feature_value_ids(connection, {key: wanted[key] for key in missing}))
         link = self.store.value_link
-        rows = [{self.store.owner_key: owner_id, "featurevalue_id": ids[key]} for key in wanted]
+        rows = [
+            {
+                self.store.owner_key: owner_id,
+                "featurevalue_id": ids[key],
+                "feature_id": key[0],
+                "value_num": number_of(wanted[key]),
+            }
+            for key in wanted
+        ]
         _insert_ignoring_duplicates(session, instance.db.dialect, link, rows)
 
     def _insert_labels(self, session: Any, dialect: str, owner_id: int, prepared: list[_Prepared]) -> None:
@@ -211,14 +226,14 @@ class FeaturesManager:
             return
 
         link = self.store.value_link
-        values = select(FeatureValue.id).where(FeatureValue.feature_id == feature.id)
+        where = [getattr(link, self.store.owner_key) == owner_id, link.feature_id == feature.id]
         if only is not None:
-            values = values.where(FeatureValue.hash.in_([value_hash(v) for v in only.stored]))
-        session.execute(
-            delete(link).where(
-                getattr(link, self.store.owner_key) == owner_id, link.featurevalue_id.in_(values)
+            hashes = [value_hash(v) for v in only.stored]
+            values = select(FeatureValue.id).where(
+                FeatureValue.feature_id == feature.id, FeatureValue.hash.in_(hashes)
             )
-        )
+            where.append(link.featurevalue_id.in_(values))
+        session.execute(delete(link).where(*where))
 
     # --- validation -----------------------------------------------------------------------------
 

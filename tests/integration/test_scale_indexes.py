@@ -1,0 +1,247 @@
+"""Indexes for instances of millions of rows: new and migrated instances of both backends have them,
+the number copies are filled in by the migration, and PostgreSQL plans the queries over them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, event, inspect, text
+from tests import servers
+
+import lamella as ln
+from lamella._instance import state
+from lamella._setup import schema
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
+
+# every link table is found from its target with the index alone
+REVERSE_INDEXES = {
+    "artifact_ulabel": ["ulabel_id", "artifact_id", "feature_id"],
+    "artifact_record": ["record_id", "artifact_id", "feature_id"],
+    "artifact_featurevalue": ["featurevalue_id", "artifact_id"],
+    "collection_artifact": ["artifact_id", "collection_id"],
+    "run_input_artifact": ["artifact_id", "run_id"],
+    "record_ulabel": ["ulabel_id", "record_id", "feature_id"],
+    "schema_feature": ["feature_id", "schema_id"],
+}
+NUMBER_INDEXES = {
+    "artifact_featurevalue": ["feature_id", "value_num", "artifact_id"],
+    "run_featurevalue": ["feature_id", "value_num", "run_id"],
+    "record_json": ["feature_id", "value_num", "record_id"],
+}
+
+
+def _indexes(url: str) -> dict[str, list[str]]:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        inspector = inspect(engine)
+        found = {}
+        for table in inspector.get_table_names():
+            for index in inspector.get_indexes(table):
+                found[str(index["name"])] = [str(c) for c in index["column_names"]]
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                definition = connection.execute(
+                    text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_artifact_key_pattern'")
+                ).scalar_one_or_none()
+            found["__key_pattern_definition"] = [str(definition)]
+        return found
+    finally:
+        engine.dispose()
+
+
+def _check_indexes(url: str, backend: str) -> None:
+    found = _indexes(url)
+    for table, columns in REVERSE_INDEXES.items():
+        assert found[f"ix_{table}_reverse"] == columns
+    for table, columns in NUMBER_INDEXES.items():
+        assert found[f"ix_{table}_number"] == columns
+    # the keys' one-column indexes are gone: every insert paid for them, the indexes above cover them
+    for gone in (
+        "ix_artifact_ulabel_ulabel_id",
+        "ix_artifact_ulabel_artifact_id",
+        "ix_record_json_feature_id",
+    ):
+        assert gone not in found
+    if backend == "postgresql":
+        assert "varchar_pattern_ops" in found["__key_pattern_definition"][0]
+    else:
+        assert "ix_artifact_key_pattern" not in found  # SQLite ranges LIKE over the plain key index
+
+
+def _annotate(tmp_path: Path) -> dict[str, Any]:
+    ln.Feature(name="temperature", dtype=float).save()
+    ln.Feature(name="count", dtype=int).save()
+    ln.Feature(name="tissue", dtype=str).save()
+    artifacts = {}
+    for position, (name, temperature) in enumerate((("cold", 4.0), ("warm", 20.25), ("hot", 37.5))):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(name)
+        artifact = ln.Artifact(path, key=f"samples/{name}.txt").save()
+        artifact.features.add_values({"temperature": temperature, "tissue": name, "count": 10 + position})
+        artifacts[name] = artifact
+    sheet = ln.Record(name="measurements", is_type=True).save()
+    record = ln.Record(name="m1", type=sheet).save()
+    record.features.add_values({"temperature": 21.0})
+    return artifacts
+
+
+def _check_queries(artifacts: dict[str, Any]) -> None:
+    warm = ln.Artifact.filter(temperature__gt=20, temperature__lt=21)
+    assert [a.key for a in warm] == ["samples/warm.txt"]
+    assert {a.key for a in ln.Artifact.filter(temperature__range=(4, 20.25))} == {
+        "samples/cold.txt",
+        "samples/warm.txt",
+    }
+    assert ln.Artifact.filter(temperature=37.5).one().key == "samples/hot.txt"
+    assert ln.Artifact.filter(count=11).one().key == "samples/warm.txt"
+    assert [a.key for a in ln.Artifact.filter(count__gt=11)] == ["samples/hot.txt"]
+    assert ln.Artifact.filter(count__in=[10, 12]).count() == 2
+    assert [r.name for r in ln.Record.filter(temperature__gte=21)] == ["m1"]
+    assert ln.Artifact.filter(temperature__isnull=False).count() == 3
+
+
+def test_a_new_instance_has_the_indexes_and_fills_the_number_copies(
+    backend: str, db_url: str | None, tmp_path: Path
+) -> None:
+    instance = ln.setup.init(storage=tmp_path / "data", name=f"new-{backend}", db=db_url)
+    assert instance is not None
+    _check_indexes(instance.config.url(), backend)
+    _check_queries(_annotate(tmp_path))
+
+
+def test_migrating_an_instance_copies_its_numbers_and_builds_the_indexes(
+    backend: str, db_url: str | None, tmp_path: Path, forget_connection: Any
+) -> None:
+    from alembic import command
+
+    instance = ln.setup.init(storage=tmp_path / "data", name=f"old-{backend}", db=db_url)
+    assert instance is not None
+    url = instance.config.url()
+    artifacts = _annotate(tmp_path)
+    forget_connection()
+    command.downgrade(schema.alembic_config(url), "0004")  # type: ignore[arg-type]
+    assert "ix_artifact_ulabel_reverse" not in _indexes(url)
+
+    assert ln.setup.migrate() == ("0004", schema.HEAD_REVISION)
+    _check_indexes(url, backend)
+    ln.connect(f"old-{backend}")
+    rows = servers.query(
+        db_url or url.removeprefix("sqlite:///"),
+        "SELECT l.value_num FROM artifact_featurevalue AS l JOIN feature AS f ON f.id = l.feature_id "
+        "WHERE f.name = 'temperature' ORDER BY l.value_num",
+    )
+    assert [r[0] for r in rows] == [4.0, 20.25, 37.5]
+    _check_queries(artifacts)
+
+
+# --- plans on PostgreSQL -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def collated_pg_db(postgres_url: str) -> Iterator[str]:
+    """A database with a collation other than "C", as most servers have: the default index operator
+    class cannot range `LIKE 'x%'` there."""
+    import psycopg
+
+    url = servers.server_url(postgres_url, "collated")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "collated" WITH (FORCE)')
+        conn.execute(
+            "CREATE DATABASE \"collated\" TEMPLATE template0 LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+        )
+    yield url
+    servers.drop_database(postgres_url, url)
+
+
+def _plans_of(call: Any) -> list[str]:
+    """The plans PostgreSQL makes for the statements `call` runs (sequential scans off: with a few rows
+    a scan would win; this asks which index the query's shape can use)."""
+    engine = state.current().db.engine
+    statements: list[tuple[str, Any]] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    plans = []
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars()
+            plans.append("\n".join(rows))
+    return plans
+
+
+def _uses(plans: list[str], index: str) -> bool:
+    return any(
+        re.search(rf"Index (Only )?Scan using {index}\b|Bitmap Index Scan on {index}\b", p) for p in plans
+    )
+
+
+def _grow(connection: Any, n: int) -> None:
+    """`n` more artifacts, copies of a saved one with their own uid, key and temperature, so that the
+    planner weighs its indexes against a table of some size."""
+    columns = [
+        row[0]
+        for row in connection.exec_driver_sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'artifact' "
+            "AND column_name NOT IN ('id', 'uid', 'key', 'hash')"
+        )
+    ]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO artifact (uid, key, hash, {listed}) "
+        f"SELECT substr(md5(g::text), 1, 20), 'bulk/' || g || '.txt', substr(md5(g::text), 1, 22), {listed} "
+        f"FROM artifact, generate_series(1, {n}) AS g WHERE artifact.key = 'samples/cold.txt'"
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO artifact_featurevalue (artifact_id, featurevalue_id, feature_id, value_num, created_at) "
+        "SELECT a.id, l.featurevalue_id, l.feature_id, mod(a.id, 400) / 10.0, l.created_at "
+        "FROM artifact AS a, artifact_featurevalue AS l JOIN feature AS f ON f.id = l.feature_id "
+        "WHERE a.key LIKE 'bulk/%%' AND f.name = 'temperature' AND l.value_num = 4.0"
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO artifact_ulabel (artifact_id, ulabel_id, created_at) "
+        "SELECT a.id, (SELECT min(id) FROM ulabel) + mod(a.id, 20), a.created_at "  # 1 of 20 labels
+        "FROM artifact AS a WHERE a.key LIKE 'bulk/%%' AND mod(a.id, 3) = 0"
+    )
+
+
+def test_postgresql_answers_prefix_range_and_label_queries_from_the_indexes(
+    collated_pg_db: str, tmp_path: Path
+) -> None:
+    ln.setup.init(storage=tmp_path / "data", name="plans", db=collated_pg_db)
+    _annotate(tmp_path)
+    label = ln.ULabel(name="label_3").save()
+    ln.save([ln.ULabel(name=f"other_{j}") for j in range(19)])
+    ln.Artifact.get(key="samples/warm.txt").ulabels.add(label)
+    with state.current().db.engine.begin() as connection:
+        _grow(connection, 20_000)
+    with state.current().db.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+    prefix = _plans_of(lambda: ln.Artifact.filter(key__startswith="samples/").count())
+    assert _uses(prefix, "ix_artifact_key_pattern"), prefix
+    by_range = _plans_of(lambda: ln.Artifact.filter(temperature__gt=20, temperature__lt=20.5).count())
+    assert _uses(by_range, "ix_artifact_featurevalue_number"), by_range
+    # both bounds in one range of one subquery: the number index is read once
+    assert sum(p.count("ix_artifact_featurevalue_number") for p in by_range) == 1, by_range
+    by_label = _plans_of(lambda: ln.Artifact.filter(ulabels__name="label_3").count())
+    assert _uses(by_label, "ix_artifact_ulabel_reverse"), by_label
+    labelled = ln.Artifact.filter(ulabels__name="label_3").to_list("key")
+    assert "samples/warm.txt" in labelled and all(
+        k.startswith("bulk/") for k in labelled if k != "samples/warm.txt"
+    )
+    assert ln.Artifact.filter(temperature__gt=20, temperature__lt=20.5).count() == 1 + len(
+        [i for i in ln.Artifact.filter(key__startswith="bulk/").to_list("id") if 200 < i % 400 < 205]
+    )
