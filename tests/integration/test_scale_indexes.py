@@ -184,7 +184,8 @@ def _plans_of(call: Any) -> list[str]:
 
 def _uses(plans: list[str], index: str) -> bool:
     return any(
-        re.search(rf"Index (Only )?Scan using {index}\b|Bitmap Index Scan on {index}\b", p) for p in plans
+        re.search(rf"Index (Only )?Scan (Backward )?using {index}\b|Bitmap Index Scan on {index}\b", p)
+        for p in plans
     )
 
 
@@ -203,6 +204,9 @@ def _grow(connection: Any, n: int) -> None:
         f"INSERT INTO artifact (uid, key, hash, {listed}) "
         f"SELECT substr(md5(g::text), 1, 20), 'bulk/' || g || '.txt', substr(md5(g::text), 1, 22), {listed} "
         f"FROM artifact, generate_series(1, {n}) AS g WHERE artifact.key = 'samples/cold.txt'"
+    )
+    connection.exec_driver_sql(  # each made a moment after the one before, as saved ones are
+        "UPDATE artifact SET created_at = created_at + id * interval '1 millisecond' WHERE key LIKE 'bulk/%%'"
     )
     connection.exec_driver_sql(
         "INSERT INTO artifact_featurevalue (artifact_id, featurevalue_id, feature_id, value_num, created_at) "
@@ -238,6 +242,10 @@ def test_postgresql_answers_prefix_range_and_label_queries_from_the_indexes(
     assert sum(p.count("ix_artifact_featurevalue_number") for p in by_range) == 1, by_range
     by_label = _plans_of(lambda: ln.Artifact.filter(ulabels__name="label_3").count())
     assert _uses(by_label, "ix_artifact_ulabel_reverse"), by_label
+    newest = ln.Artifact.filter(key__startswith="bulk/").order_by("-created_at")
+    last_of_first_page = list(newest[:100])[-1]
+    deep = _plans_of(lambda: list(newest.after(last_of_first_page)[:100]))
+    assert _uses(deep, "ix_artifact_created_at"), deep
     labelled = ln.Artifact.filter(ulabels__name="label_3").to_list("key")
     assert "samples/warm.txt" in labelled and all(
         k.startswith("bulk/") for k in labelled if k != "samples/warm.txt"
@@ -245,3 +253,16 @@ def test_postgresql_answers_prefix_range_and_label_queries_from_the_indexes(
     assert ln.Artifact.filter(temperature__gt=20, temperature__lt=20.5).count() == 1 + len(
         [i for i in ln.Artifact.filter(key__startswith="bulk/").to_list("id") if 200 < i % 400 < 205]
     )
+
+
+def test_pages_after_a_row_on_both_backends(backend: str, db_url: str | None, tmp_path: Path) -> None:
+    ln.setup.init(storage=tmp_path / "data", name=f"pages-{backend}", db=db_url)
+    ln.save([ln.ULabel(name=f"p{i:03d}") for i in range(120)])
+    qs = ln.ULabel.filter(name__startswith="p").order_by("-created_at")
+    expected = [x.name for x in qs]
+    seen, page = [], list(qs[:50])
+    while page:
+        seen += [x.name for x in page]
+        page = list(qs.after(page[-1])[:50])
+    assert seen == expected
+    assert [x.name for x in qs.iterator(chunk_size=33)] == expected

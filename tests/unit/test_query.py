@@ -756,3 +756,59 @@ def test_lookup_by_another_field_and_on_a_queryset(ln: ModuleType, world: World)
     handle = ln.setup.settings.user.handle
     assert ln.User.lookup("handle")[handle].handle == handle
     assert list(ln.ULabel.filter(name__in=["red", "blue"]).lookup().dict()) == ["red", "blue"]
+
+
+# --- keyset pagination --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_labels(ln: ModuleType) -> list[Any]:
+    """25 labels, several sharing a created_at (ties the order must still place once each)."""
+    labels = ln.save([ln.ULabel(name=f"page_{i:02d}", is_type=i % 3 == 0) for i in range(25)])
+    shared = datetime(2026, 1, 1, tzinfo=UTC)
+    for label in list(ln.ULabel.filter(name__startswith="page_"))[:10]:
+        label.created_at = shared
+        label.save()
+    return list(labels)
+
+
+def _pages(qs: Any, size: int) -> list[Any]:
+    pages, page = [], list(qs[:size])
+    while page:
+        pages.append(page)
+        page = list(qs.after(page[-1])[:size])
+    return pages
+
+
+@pytest.mark.parametrize("order", [("-created_at",), ("created_at",), ("is_type", "-created_at"), ("-uid",)])
+def test_pages_after_a_row_list_every_row_once_in_order(ln: ModuleType, many_labels: Any, order: Any) -> None:
+    qs = ln.ULabel.filter(name__startswith="page_").order_by(*order)
+    expected = [label.name for label in qs]
+    pages = _pages(qs, 7)
+    assert [len(p) for p in pages] == [7, 7, 7, 4]
+    assert [label.name for page in pages for label in page] == expected
+    assert [label.name for label in qs.iterator(chunk_size=4)] == expected
+
+
+def test_iterator_reads_in_chunks_of_any_order_and_slice(ln: ModuleType, many_labels: Any) -> None:
+    by_description = ln.ULabel.filter(name__startswith="page_").order_by("description", "name")
+    assert [x.name for x in by_description.iterator(chunk_size=6)] == [x.name for x in by_description]
+    sliced = ln.ULabel.filter(name__startswith="page_").order_by("name")[3:17]
+    assert [x.name for x in sliced.iterator(chunk_size=5)] == [f"page_{i:02d}" for i in range(3, 17)]
+    with pytest.raises(InvalidArgument, match="positive integer"):
+        next(by_description.iterator(chunk_size=0))
+
+
+def test_after_needs_an_order_without_nulls_and_a_record_of_the_query(
+    ln: ModuleType, many_labels: Any
+) -> None:
+    qs = ln.ULabel.filter(name__startswith="page_")
+    first = qs.order_by("name").first()
+    with pytest.raises(InvalidArgument, match="'description' can be NULL"):
+        qs.order_by("description").after(first)
+    with pytest.raises(InvalidArgument, match="slice"):
+        qs[:3].after(first)
+    with pytest.raises(InvalidArgument, match="takes a ULabel"):
+        qs.after("page_01")
+    # the default order is by id
+    assert [x.id for x in qs.after(first)] == sorted(x.id for x in qs if x.id > first.id)

@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.sql import operators
 
 from lamella._instance import state
-from lamella._query import legacy_lookups
+from lamella._query import keyset, legacy_lookups
 from lamella._query.compiler import Subqueryable, compile_q, escape_like, split_lookup, valid_fields
 from lamella._query.dataframe import queryset_to_dataframe
 from lamella._query.q import Q
@@ -89,6 +89,57 @@ class QuerySet(Subqueryable, Generic[T]):
     def all(self) -> QuerySet[T]:
         return self._clone()
 
+    def after(self, record: Any) -> QuerySet[T]:
+        """The rows after `record` in this query's order: the next page, found by an index range.
+
+        `qs.order_by("-created_at")[:50]`, then `qs.order_by("-created_at").after(last)[:50]` and so on
+        stays as fast on the millionth page as on the first, where `[offset:]` walks past every row
+        before it. The order's columns must not be NULL (created_at, id, uid, ...).
+        """
+        if self._limit is not None or self._offset is not None:
+            raise InvalidArgument("cannot page a sliced QuerySet; call after() first, then slice")
+        columns = self._order_columns()
+        if not keyset.pages_by_key(columns):
+            nullable = [c.column.key for c in columns if getattr(c.column, "nullable", True)]
+            raise InvalidArgument(
+                f"after() pages by the order's columns, and {', '.join(map(repr, nullable))} can be NULL; "
+                f"order by columns that cannot (created_at, id, uid) or slice with [offset:]"
+            )
+        if not isinstance(record, self.model):
+            raise InvalidArgument(
+                f"after() takes a {self.model.__name__} this query returned, not {record!r}"
+            )
+        return self.filter_expression(keyset.after(columns, record))
+
+    def iterator(self, chunk_size: int = 2000) -> Iterator[T]:
+        """Every row, read `chunk_size` at a time (a page after the last row of the one before).
+
+        Holds one chunk in memory, where iterating the QuerySet reads every row at once.
+        """
+        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise InvalidArgument(f"iterator(chunk_size=...) takes a positive integer, not {chunk_size!r}")
+        if (
+            self._limit is not None
+            or self._offset is not None
+            or not keyset.pages_by_key(self._order_columns())
+        ):
+            start = 0
+            while True:
+                page = self[start : start + chunk_size]._fetch()
+                yield from page
+                if len(page) < chunk_size:
+                    return
+                start += chunk_size
+        page = self[:chunk_size]._fetch()
+        while True:
+            yield from page
+            if len(page) < chunk_size:
+                return
+            page = self.after(page[-1])[:chunk_size]._fetch()
+
+    def _order_columns(self) -> list[keyset.OrderColumn]:
+        return keyset.order_columns(self._order, self.model.__table__.c.id)
+
     def order_by(self, *fields: str) -> QuerySet[T]:
         clone = self._clone()
         clone._order = []
@@ -125,7 +176,7 @@ class QuerySet(Subqueryable, Generic[T]):
     def _statement(self, *columns: Any) -> Any:
         statement = select(*columns) if columns else select(self.model)
         statement = statement.where(*self._conditions())
-        statement = statement.order_by(*(self._order or [self.model.__table__.c.id.asc()]))
+        statement = statement.order_by(*keyset.total_order(self._order, self.model.__table__.c.id))
         if self._limit is not None:
             statement = statement.limit(self._limit)
         if self._offset is not None:
