@@ -72,7 +72,7 @@ def schema_differences(engine: Engine) -> list[Any]:
         warnings.simplefilter("ignore")  # expression-based indexes cannot be reflected: compared below
         context = MigrationContext.configure(
             connection,
-            opts={"compare_type": True, "include_object": schema.core_objects_on(engine.dialect.name)},
+            opts={"compare_type": True, "include_object": schema.is_core_object},
         )
         return list(compare_metadata(context, Base.metadata))
 

@@ -482,9 +482,7 @@ def test_migrations_build_the_same_schema_as_the_models(
             command.upgrade(config, "head")
         with engine.connect() as connection, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # expression-based indexes cannot be reflected; compared below
-            context = MigrationContext.configure(
-                connection, opts={"include_object": schema.core_objects_on("sqlite")}
-            )
+            context = MigrationContext.configure(connection, opts={"include_object": schema.is_core_object})
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

@@ -21,6 +21,7 @@ from lamella._setup.base_rows import NEW_INSTANCE_SETTINGS
 from lamella._setup.sqlite_snapshot import SNAPSHOT
 from lamella.errors import NotConnected
 from lamella.models import all_tables
+from lamella.models.artifact.artifact import KEY_PATTERN_INDEX
 from lamella.models.core.instance_records import InstanceSetting
 
 if TYPE_CHECKING:
@@ -43,26 +44,19 @@ def current_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
+# indexes the models create with DDL of one dialect (see models/artifact/artifact.py)
+INDEXES_BY_DDL = frozenset({KEY_PATTERN_INDEX})
+
 # tables of optional modules are named after them (`bionty_celltype`): the core schema leaves them out
 MODULE_TABLE_PREFIXES = tuple(f"{module}_" for module in OPTIONAL_MODULES)
 
 
 def is_core_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic's `include_object`: the core migrations leave modules' tables (and their indexes) out."""
+    if type_ == "index" and name in INDEXES_BY_DDL:
+        return False  # not declared in the models, so Alembic would take them for leftovers to drop
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
     return not (table or "").startswith(MODULE_TABLE_PREFIXES)
-
-
-def core_objects_on(dialect: str) -> Callable[..., bool]:
-    """`is_core_object`, leaving out what the models create only on another dialect (`ddl_if`)."""
-
-    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
-        if only_on is not None and only_on != dialect:
-            return False
-        return is_core_object(obj, name, type_, reflected, compare_to)
-
-    return include
 
 
 def core_tables() -> list[Table]:

@@ -7,7 +7,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine
 
-from lamella._setup.schema import core_objects_on
+from lamella._setup.schema import is_core_object
 from lamella.models import all_tables
 
 config = context.config
@@ -19,7 +19,7 @@ def _run(connection: Any) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
-        include_object=core_objects_on(connection.dialect.name),  # modules (bionty) create their own tables
+        include_object=is_core_object,  # modules (bionty) create their own tables
         # a revision may build indexes outside any transaction (CREATE INDEX CONCURRENTLY): each
         # revision commits on its own, so the ones before it are kept and it can run again
         transaction_per_migration=True,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import DDL, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.orm.exc import ObjectDeletedError
 
@@ -436,14 +436,16 @@ latest_version_index("artifact", 20)(Artifact)
 Index("ix_artifact_key_branch_kind", Artifact.key, Artifact.branch_id, Artifact.kind)
 # PostgreSQL ranges `key LIKE 'x/%'` over an index only with the pattern operator class (or when the
 # database's collation is "C", which few servers use); SQLite does over the index above, since every
-# connection turns on case_sensitive_like
-Index(
-    "ix_artifact_key_pattern",
-    Artifact.key,
-    Artifact.branch_id,
-    Artifact.kind,
-    postgresql_ops={"key": "varchar_pattern_ops"},
-).ddl_if(dialect="postgresql")
+# connection turns on case_sensitive_like. Emitted as DDL rather than declared: an operator class in
+# the model would import SQLAlchemy's PostgreSQL dialect in every process, SQLite ones included.
+KEY_PATTERN_INDEX = "ix_artifact_key_pattern"
+event.listen(
+    Artifact.__table__,
+    "after_create",
+    DDL(
+        f"CREATE INDEX {KEY_PATTERN_INDEX} ON artifact (key varchar_pattern_ops, branch_id, kind)"
+    ).execute_if(dialect="postgresql"),
+)
 
 
 @event.listens_for(Artifact, "before_update")
