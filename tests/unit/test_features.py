@@ -1073,3 +1073,17 @@ def test_lookups_on_one_feature_in_one_filter_hold_for_the_same_value(
     assert ln.Artifact.exclude(temperature__gt=20, temperature__lt=25).count() == 0
     with pytest.raises(InvalidArgument, match="temperature__in takes a list"):
         ln.Artifact.filter(temperature__in=22, temperature__gt=1).count()
+
+
+def test_a_value_linked_through_its_relation_is_found_by_its_number(
+    ln: ModuleType, make_artifact: Any
+) -> None:
+    ln.Feature(name="temperature", dtype=float).save()
+    measured = make_artifact("measured")
+    measured.features.add_values({"temperature": 21.5})
+    value = ln.FeatureValue.filter(feature__name="temperature").one()
+    copied = make_artifact("copied")
+    value.artifacts.add(copied)  # a link made by the relation manager, naming only the value
+    in_range = ln.Artifact.filter(temperature__gt=21, temperature__lt=22)
+    assert sorted(a.key for a in in_range) == sorted([measured.key, copied.key])
+    assert copied.features.get_values() == {"temperature": 21.5}

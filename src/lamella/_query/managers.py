@@ -158,6 +158,9 @@ class LinkManager(_ManagerBase):
                     values["feature_id"] = feature_id
                 rows.append(values)
             if rows:  # one executemany: the ORM would insert link by link to learn each one's id
+                complete_rows = getattr(link, "complete_rows", None)  # value links copy their value
+                if complete_rows is not None:
+                    complete_rows(session.connection(), rows)
                 session.execute(insert(link.__table__), rows)
 
     def remove(self, *records: Any) -> None:

@@ -62,3 +62,13 @@ BigInt = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincre
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def number_of(stored: Any) -> float | None:
+    """The number a value is, as value links and record values copy it for range queries.
+
+    Whole numbers beyond 2**53 do not fit a double exactly; queries compare those through the JSON value.
+    """
+    if isinstance(stored, int | float) and not isinstance(stored, bool):
+        return float(stored)
+    return None

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Double, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Double, ForeignKey, Index, Integer, String, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lamella.models.core.columns import BigInt, JSONType, UTCDateTime, utcnow
+from lamella.models.core.columns import BigInt, JSONType, UTCDateTime, number_of, utcnow
 from lamella.models.core.record import Base
 
 
@@ -278,7 +278,40 @@ class ProjectParent(LinkTable):
 
 
 # --- features (FeatureValue rows are shared; links copy the number: a range needs no join) ------
-class ArtifactFeatureValue(LinkTable):
+class ValueLink(LinkTable):
+    """A link to a shared `FeatureValue` that copies the value's feature and number."""
+
+    __abstract__ = True
+
+    @classmethod
+    def complete_rows(cls, connection: Any, rows: list[dict[str, Any]]) -> None:
+        """Fill in the feature and number of rows that name only their value (relation managers')."""
+        missing = [row for row in rows if row.get("feature_id") is None]
+        if not missing:
+            return
+        values = Base.metadata.tables["featurevalue"]
+        wanted = {row["featurevalue_id"] for row in missing}
+        found = {
+            value_id: (feature_id, value)
+            for value_id, feature_id, value in connection.execute(
+                select(values.c.id, values.c.feature_id, values.c.value).where(values.c.id.in_(wanted))
+            )
+        }
+        for row in missing:
+            # an id of no value stays without a feature: the foreign key refuses the row, naming it
+            feature_id, value = found.get(row["featurevalue_id"], (None, None))
+            row["feature_id"], row["value_num"] = feature_id, number_of(value)
+
+
+@event.listens_for(ValueLink, "before_insert", propagate=True)
+def _copy_value(_mapper: Any, connection: Any, link: Any) -> None:
+    if link.feature_id is None:
+        row = {"featurevalue_id": link.featurevalue_id}
+        ValueLink.complete_rows(connection, [row])
+        link.feature_id, link.value_num = row["feature_id"], row["value_num"]
+
+
+class ArtifactFeatureValue(ValueLink):
     __tablename__ = "artifact_featurevalue"
     __table_args__ = (
         *link_keys(
@@ -295,7 +328,7 @@ class ArtifactFeatureValue(LinkTable):
     value_num: Mapped[float | None] = mapped_column(Double)
 
 
-class RunFeatureValue(LinkTable):
+class RunFeatureValue(ValueLink):
     __tablename__ = "run_featurevalue"
     __table_args__ = (
         *link_keys("run_featurevalue", ("run_id", "featurevalue_id"), reverse=("featurevalue_id", "run_id")),

@@ -97,16 +97,6 @@ def value_hash(stored: Any) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:22]
 
 
-def number_of(stored: Any) -> float | None:
-    """The number a value is, as the value links and record values copy it for range queries.
-
-    Whole numbers beyond 2**53 do not fit a double exactly; queries compare those through the JSON value.
-    """
-    if isinstance(stored, int | float) and not isinstance(stored, bool):
-        return float(stored)
-    return None
-
-
 # the largest whole number a double holds exactly: beyond it, number comparisons use the JSON value
 EXACT_INTEGER_LIMIT = 2**53
 

@@ -17,7 +17,7 @@ from lamella._instance import state
 from lamella._query import legacy_lookups
 from lamella._query.relations import model
 from lamella.errors import InvalidArgument, ValidationError
-from lamella.models.core.columns import utcnow
+from lamella.models.core.columns import number_of, utcnow
 from lamella.models.core.describe import new_tree, print_tree
 from lamella.models.core.other_instances import bind_methods
 from lamella.models.features.describe import add_features
@@ -30,7 +30,7 @@ from lamella.models.features.dtypes import (
     to_python,
 )
 from lamella.models.features.feature import Feature, FeatureValue
-from lamella.models.features.stores import ValueStore, features_by_name, number_of, store_for, value_hash
+from lamella.models.features.stores import ValueStore, features_by_name, store_for, value_hash
 
 
 @dataclass
