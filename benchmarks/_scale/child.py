@@ -121,6 +121,7 @@ def main() -> None:
                 slowest = readers[0]
                 try:
                     out["plan_sql"] = slowest[0]
+                    out["plan_ms"] = 1000 * slowest[2]
                     out["plan_params"] = repr(slowest[1])[:500]
                     out["plan"] = _explain(engine, slowest[0], slowest[1])
                 except Exception as e:

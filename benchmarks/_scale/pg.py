@@ -19,7 +19,7 @@ from pathlib import Path
 # settings for a server that only ever holds generated data: nothing needs to survive a crash
 SERVER_OPTIONS = (
     "-c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off "
-    "-c max_wal_size=8GB -c checkpoint_timeout=30min -c maintenance_work_mem=512MB "
+    "-c max_wal_size=2GB -c checkpoint_timeout=30min -c maintenance_work_mem=512MB "
     "-c shared_buffers=1GB -c work_mem=64MB -c max_connections=50"
 )
 
