@@ -47,7 +47,12 @@ def test_generated_rows_read_like_api_rows(ln: ModuleType, tmp_path: Path, scale
     template = instances.read_template(reader, seeded)
     reader.dispose()
     engine = instances.load_engine(url, template, layout)
+    indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    with engine.connect() as conn:
+        before = conn.exec_driver_sql(indexes).all()
     report = generate.generate(engine, layout, template, chunk=150)
+    with engine.connect() as conn:  # dropped for the load, created again from their own SQL
+        assert conn.exec_driver_sql(indexes).all() == before
     assert instances.check_shape(engine, template, report) == []
     assert report.warnings == []
     engine.dispose()
