@@ -66,6 +66,16 @@ class BenchInstance:
             raise SystemExit(f"lamella init failed in {self.folder}:\n{done.stdout}\n{done.stderr}")
         return time.perf_counter() - start
 
+    def migrate(self) -> tuple[float, str]:
+        """`lamella migrate` on a kept instance that an older Lamella generated: (seconds, its output)."""
+        start = time.perf_counter()
+        done = subprocess.run(
+            [lamella_cli(), "migrate"], cwd=self.folder, env=self.env(), capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"lamella migrate failed in {self.folder}:\n{done.stdout}\n{done.stderr}")
+        return time.perf_counter() - start, (done.stdout + done.stderr).strip()
+
     def seed(self, spec: dict[str, Any]) -> dict[str, Any]:
         spec = {**spec, "files": str(self.files)}
         done = subprocess.run(
