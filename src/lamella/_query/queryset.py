@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# slices of up to this many rows (first(), one(), get()) are read in one statement; longer pages by id
+_ROWS_READ_DIRECTLY = 2
+
 # lookups that name one record, or a branch, switch off the default "main branch only" filter
 _SEES_ALL_BRANCHES = {"id", "pk", "uid", "branch", "branch_id"}
 
@@ -174,9 +177,17 @@ class QuerySet(Subqueryable, Generic[T]):
         return conditions
 
     def _statement(self, *columns: Any) -> Any:
+        id_column = self.model.__table__.c.id
+        order = keyset.total_order(self._order, id_column)
         statement = select(*columns) if columns else select(self.model)
-        statement = statement.where(*self._conditions())
-        statement = statement.order_by(*keyset.total_order(self._order, self.model.__table__.c.id))
+        is_page = bool(self._offset) or (self._limit or 0) > _ROWS_READ_DIRECTLY
+        if is_page and list(columns) != [id_column]:
+            # a page: its ids first, which indexes can find and sort without reading the table, then
+            # only its rows (the table sorts whole rows, every column, to find the first 100 of 10,000)
+            page = self._clone()
+            page._order = order
+            return statement.where(id_column.in_(page._statement(id_column).correlate(None))).order_by(*order)
+        statement = statement.where(*self._conditions()).order_by(*order)
         if self._limit is not None:
             statement = statement.limit(self._limit)
         if self._offset is not None:

@@ -440,7 +440,7 @@ CREATE TABLE artifact (
 );
 CREATE INDEX ix_artifact_created_at ON artifact (created_at);
 CREATE INDEX ix_artifact_hash ON artifact (hash);
-CREATE INDEX ix_artifact_key_branch_kind ON artifact ("key", branch_id, kind);
+CREATE INDEX ix_artifact_key_listing ON artifact ("key", branch_id, kind, created_at);
 CREATE INDEX ix_artifact_run_id ON artifact (run_id);
 CREATE INDEX ix_artifact_schema_id ON artifact (schema_id);
 CREATE INDEX ix_artifact_size ON artifact (size);

@@ -44,7 +44,9 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
         rows.extend(_fetch(connection, _values_statement(store, chunk, feature_ids, raw_json)))
         labels_statement = _labels_statement(store, chunk, feature_ids)
         if labels_statement is not None:
-            labels.extend(row[:3] for row in _fetch(connection, labels_statement))
+            # links without a feature (`artifact.ulabels.add(l)`) are skipped here, not in SQL: asking
+            # for `feature_id IS NOT NULL` tempts PostgreSQL to read the feature index of every link
+            labels.extend(row[:3] for row in _fetch(connection, labels_statement) if row[1] is not None)
     if wanted is None:
         present = {feature_id for _, feature_id, _ in [*rows, *labels]}
         wanted = (
@@ -106,7 +108,7 @@ def _labels_statement(store: Any, owner_ids: list[int], feature_ids: list[int] |
                 owner, link.feature_id, label, literal(position).label("link_table"), link.id.label("link_id")
             )
             .join(registry, registry.id == getattr(link, cat_link.target_key))
-            .where(owner.in_(owner_ids), link.feature_id.isnot(None))
+            .where(owner.in_(owner_ids))
         )
         if feature_ids is not None:
             statement = statement.where(link.feature_id.in_(feature_ids))

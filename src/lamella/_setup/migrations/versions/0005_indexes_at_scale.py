@@ -10,8 +10,9 @@ Create Date: 2026-11-30
 - Feature-value links copy their value's feature and number (`feature_id`, `value_num`), and records'
   own values their number, with an index `(feature_id, value_num, owner)`: a range of a number
   feature is one index range.
-- PostgreSQL gets an index on artifact keys with the pattern operator class, which turns
-  `key LIKE 'x/%'` into an index range under any collation.
+- Artifact keys are indexed with created_at (the newest page under a prefix is sorted in the index),
+  and on PostgreSQL also with the pattern operator class, which turns `key LIKE 'x/%'` into an index
+  range under any collation.
 
 Indexes are built with CREATE INDEX CONCURRENTLY on PostgreSQL (the tables may be large and in use).
 """
@@ -70,10 +71,11 @@ NUMBERS = {"artifact_featurevalue": "artifact_id", "run_featurevalue": "run_id",
 OLD_KEY_INDEXES = {table: columns[:2] for table, columns in REVERSE.items()}
 OLD_KEY_INDEXES["record_json"] = ("record_id", "feature_id")
 
+KEY_LISTING = IndexSpec("ix_artifact_key_listing", "artifact", ("key", "branch_id", "kind", "created_at"))
 KEY_PATTERN = IndexSpec(
     "ix_artifact_key_pattern",
     "artifact",
-    ("key", "branch_id", "kind"),
+    ("key", "branch_id", "kind", "created_at"),
     postgresql_ops=(("key", "varchar_pattern_ops"),),
     postgresql_only=True,
 )
@@ -85,14 +87,17 @@ def _new_indexes() -> list[IndexSpec]:
         IndexSpec(f"ix_{table}_number", table, ("feature_id", "value_num", owner))
         for table, owner in NUMBERS.items()
     ]
-    return [*specs, KEY_PATTERN]
+    return [*specs, KEY_LISTING, KEY_PATTERN]
 
 
 def _old_indexes() -> list[IndexSpec]:
     return [
-        IndexSpec(f"ix_{table}_{column}", table, (column,))
-        for table, columns in OLD_KEY_INDEXES.items()
-        for column in columns
+        *(
+            IndexSpec(f"ix_{table}_{column}", table, (column,))
+            for table, columns in OLD_KEY_INDEXES.items()
+            for column in columns
+        ),
+        IndexSpec("ix_artifact_key_branch_kind", "artifact", ("key", "branch_id", "kind")),
     ]
 
 
