@@ -66,8 +66,24 @@ class BenchInstance:
             raise SystemExit(f"lamella init failed in {self.folder}:\n{done.stdout}\n{done.stderr}")
         return time.perf_counter() - start
 
-    def migrate(self) -> tuple[float, str]:
-        """`lamella migrate` on a kept instance that an older Lamella generated: (seconds, its output)."""
+    def migrate(self, downgrade_to: str | None = None) -> tuple[float, str]:
+        """`lamella migrate` on a kept instance that an older Lamella generated: (seconds, its output).
+
+        `downgrade_to` first takes the schema back to that revision (to time a migration again).
+        """
+        if downgrade_to is not None:
+            code = (
+                "import sys\nfrom alembic import command\nfrom lamella._setup import schema\n"
+                "command.downgrade(schema.alembic_config(sys.argv[1]), sys.argv[2])\n"
+            )
+            done = subprocess.run(
+                [sys.executable, "-c", code, self.sqlalchemy_url(), downgrade_to],
+                env=self.env(),
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                raise SystemExit(f"downgrade to {downgrade_to} failed in {self.folder}:\n{done.stderr}")
         start = time.perf_counter()
         done = subprocess.run(
             [lamella_cli(), "migrate"], cwd=self.folder, env=self.env(), capture_output=True, text=True
