@@ -804,4 +804,4 @@ CREATE TABLE run_input_collection (
 CREATE INDEX ix_run_input_collection_collection_id ON run_input_collection (collection_id);
 CREATE INDEX ix_run_input_collection_run_id ON run_input_collection (run_id);
 CREATE TABLE "alembic_version" (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
-INSERT INTO alembic_version (version_num) VALUES ('0004');
+INSERT INTO alembic_version (version_num) VALUES ('0006');

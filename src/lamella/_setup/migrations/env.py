@@ -20,6 +20,9 @@ def _run(connection: Any) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         include_object=is_core_object,  # modules (bionty) create their own tables
+        # one transaction per revision: a revision may leave its transaction for an autocommit block
+        # (0006 builds PostgreSQL's indexes CONCURRENTLY), which commits the revisions before it
+        transaction_per_migration=True,
     )
     with context.begin_transaction():
         context.run_migrations()
