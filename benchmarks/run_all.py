@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
     "features": ("bench_features.py", {}),
     "mapped": ("bench_mapped.py", {}),
     "collections": ("bench_collections.py", {}),
+    "search": ("bench_search.py", {}),
     # the storage layer alone (no instance): copy_and_hash / copy_tree_and_hash vs shutil
     "hash_copy": (
         "bench_hash_copy.py",
