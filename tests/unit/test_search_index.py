@@ -222,10 +222,10 @@ class _Database:
 def test_the_index_looks_up_the_rare_part_of_a_word_whose_trigrams_are_common() -> None:
     # statistics as pg_stats holds them: a histogram of keys like project7/sample49.parquet
     histogram = [f"project{i}/sample{i * 7}.parquet" for i in range(100)]
-    shares = trigram_stats._trigram_shares(0.0, None, None, histogram)
-    assert shares["sam"] == pytest.approx(1.0) and shares.get("123", 0.0) == 0.0
+    sample = trigram_stats._sample(0.0, None, None, histogram)
+    assert sample.share("sam") == pytest.approx(1.0) and sample.share("123") == 0.0
     db = _Database()
-    trigram_stats._cache[db] = {"artifact": (time.monotonic(), {"key": shares})}  # type: ignore[index]
+    trigram_stats._cache[db] = {"artifact": (time.monotonic(), {"key": sample})}  # type: ignore[index]
 
     def parts(word: str, field: str = "key") -> list[str] | None:
         return trigram_stats.rare_parts(db, "artifact", field, word)  # type: ignore[arg-type]
@@ -237,5 +237,7 @@ def test_the_index_looks_up_the_rare_part_of_a_word_whose_trigrams_are_common() 
     assert parts("ab") is None
     assert parts("sample123", field="description") is None  # no statistics
     # descriptions: NULL in 3 of 4 rows, so a trigram in every described row is in a quarter of all
-    described = trigram_stats._trigram_shares(0.75, None, None, ["measurement 1", "measurement 2"])
-    assert described["mea"] == pytest.approx(0.25)
+    described = trigram_stats._sample(0.75, None, None, ["measurement 1", "measurement 2"])
+    assert described.share("mea") == pytest.approx(0.25)
+    common = trigram_stats._sample(0.0, ["x/abc", "x/abd"], [0.5, 0.25], ["x/zzz"])
+    assert (common.share("abc"), common.share("zzz")) == (pytest.approx(0.5), pytest.approx(0.25))

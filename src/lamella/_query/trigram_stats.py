@@ -20,7 +20,7 @@ import re
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
@@ -38,8 +38,8 @@ MAX_AGE_SECONDS = 600.0
 
 _ALNUM_RUN = re.compile(r"[^\W_]{3,}")  # pg_trgm's trigrams lie inside runs of letters and digits
 
-# per database: table -> (when read, {field: {trigram: share of rows}})
-_cache: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, dict[str, dict[str, float]]]]] = (
+# per database: table -> (when read, {field: its sample})
+_cache: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, dict[str, Sample]]]] = (
     weakref.WeakKeyDictionary()
 )
 _lock = threading.Lock()
@@ -49,16 +49,16 @@ def rare_parts(db: Database, table: str, field: str, word: str) -> list[str] | N
     """The substrings of `word` the index should look up (the rarest part of each run of letters and
     digits); None when the whole word should be (no statistics, or no trigram common enough to leave
     out, or none uncommon)."""
-    shares = _shares(db, table).get(field)
-    if not shares or len(word) < search_index.MIN_INDEXED_LENGTH:
+    sample = _samples(db, table).get(field)
+    if not sample or len(word) < search_index.MIN_INDEXED_LENGTH:
         return None
     chosen: list[tuple[float, str]] = []
     for run in _ALNUM_RUN.finditer(word):
         best: tuple[float, str] | None = None
-        for part in _uncommon_parts(run.group(), shares):
+        for part in _uncommon_parts(run.group(), sample):
             selectivity = 1.0
             for i in range(len(part) - 2):
-                selectivity *= max(shares.get(part[i : i + 3], 0.0), 0.001)
+                selectivity *= max(sample.share(part[i : i + 3]), 0.001)
             if best is None or selectivity < best[0]:
                 best = (selectivity, part)
         if best is not None:
@@ -69,11 +69,11 @@ def rare_parts(db: Database, table: str, field: str, word: str) -> list[str] | N
     return parts
 
 
-def _uncommon_parts(run: str, shares: dict[str, float]) -> list[str]:
+def _uncommon_parts(run: str, sample: Sample) -> list[str]:
     """The longest substrings of `run` (3+ characters) whose trigrams are all uncommon."""
     parts, start = [], None
     for i in range(len(run) - 2):
-        if shares.get(run[i : i + 3], 0.0) < COMMON:
+        if sample.share(run[i : i + 3]) < COMMON:
             start = i if start is None else start
             continue
         if start is not None:
@@ -84,19 +84,19 @@ def _uncommon_parts(run: str, shares: dict[str, float]) -> list[str]:
     return parts
 
 
-def _shares(db: Database, table: str) -> dict[str, dict[str, float]]:
+def _samples(db: Database, table: str) -> dict[str, Sample]:
     now = time.monotonic()
     with _lock:
         cached = _cache.get(db, {}).get(table)
     if cached is not None and now - cached[0] < MAX_AGE_SECONDS:
         return cached[1]
-    shares = _read(db, table)
+    samples = _read(db, table)
     with _lock:
-        _cache.setdefault(db, {})[table] = (now, shares)
-    return shares
+        _cache.setdefault(db, {})[table] = (now, samples)
+    return samples
 
 
-def _read(db: Database, table: str) -> dict[str, dict[str, float]]:
+def _read(db: Database, table: str) -> dict[str, Sample]:
     fields = {search_index.pg_index_name(table, f): f for f in search_index.SEARCH_FIELDS.get(table, ())}
     if not fields:
         return {}
@@ -112,30 +112,39 @@ def _read(db: Database, table: str) -> dict[str, dict[str, float]]:
         )
         .all()
     )
-    return {fields[row[0]]: _trigram_shares(*row[1:]) for row in rows}
+    return {fields[row[0]]: _sample(*row[1:]) for row in rows}
 
 
-def _trigram_shares(
+class Sample:
+    """The values of an expression's statistics, each weighted by the share of rows it stands for
+    (a most common value: its frequency; a histogram value: an equal part of the rest, NULLs aside).
+    A trigram's share is the weight of the values holding it, computed when first asked for."""
+
+    def __init__(self, values: list[str], weights: list[float]) -> None:
+        self.values = values
+        self.weights = weights
+        self._shares: dict[str, float] = {}
+
+    def share(self, trigram: str) -> float:
+        found = self._shares.get(trigram)
+        if found is None:
+            # a trigram of letters and digits found anywhere in a value lies inside one of its runs
+            # of letters and digits, where pg_trgm makes its trigrams: a plain substring test is exact
+            found = sum(w for v, w in zip(self.values, self.weights, strict=True) if trigram in v)
+            self._shares[trigram] = found
+        return found
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+
+def _sample(
     null_frac: float, common: list[str] | None, common_freqs: list[float] | None, histogram: list[str] | None
-) -> dict[str, float]:
-    """The share of all rows holding each trigram, estimated from the expression's statistics: the
-    most common values with their frequencies, and the histogram's values standing for the rest."""
-    shares: dict[str, float] = {}
-    for value, frequency in zip(common or [], common_freqs or [], strict=False):
-        for trigram in _trigrams(value):
-            shares[trigram] = shares.get(trigram, 0.0) + float(frequency)
-    histogram = histogram or []
+) -> Sample:
+    values = [str(v) for v in common or []]
+    weights = [float(f) for f in common_freqs or []][: len(values)]
     if histogram:
-        rest = max(0.0, 1.0 - float(null_frac or 0.0) - sum(float(f) for f in common_freqs or []))
-        for value in histogram:
-            for trigram in _trigrams(value):
-                shares[trigram] = shares.get(trigram, 0.0) + rest / len(histogram)
-    return shares
-
-
-def _trigrams(value: Any) -> set[str]:
-    found: set[str] = set()
-    for run in _ALNUM_RUN.finditer(str(value)):
-        word = run.group()
-        found.update(word[i : i + 3] for i in range(len(word) - 2))
-    return found
+        rest = max(0.0, 1.0 - float(null_frac or 0.0) - sum(weights))
+        values += [str(v) for v in histogram]
+        weights += [rest / len(histogram)] * len(histogram)
+    return Sample(values, weights)
