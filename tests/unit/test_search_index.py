@@ -215,6 +215,27 @@ def test_an_instance_without_the_index_scans_and_says_so_once(
     assert len(warnings) == 1 and "lamella migrate" in warnings[0]
 
 
+def test_migrate_makes_the_index_an_instance_recorded_it_lacks(ln: ModuleType, labels: None) -> None:
+    """An instance made where SQLite had no FTS5 trigram: `lamella migrate` on a SQLite that has it
+    builds the FTS tables from the rows there are."""
+    instance = state.current()
+    with instance.db.write() as session:
+        connection = session.connection()
+        for table in search_index.SEARCH_FIELDS:
+            for statement in search_index.sqlite_drop_statements(table):
+                connection.exec_driver_sql(statement)
+        connection.exec_driver_sql("UPDATE instance_setting SET value = 'scan' WHERE name = 'search_index'")
+    ln.setup.migrate()
+    state.process.reset()
+    ln.connect("data")
+    assert state.current().search_index == search_index.TRIGRAM
+    for table in search_index.SEARCH_FIELDS:
+        fts_in_sync(table)
+    found = ln.ULabel.search("t cell")
+    assert uses_fts(found)
+    assert found.to_list("name")[:3] == ["T cell", "T cell receptor", "Regulatory T cell"]
+
+
 class _Database:
     """Stands in for a Database as a key of trigram_stats' cache."""
 

@@ -8,8 +8,9 @@ only word by word; among equals the latest version first, then the shortest firs
 Indexes (`_instance/search_index.py`): on PostgreSQL, `lower(field) LIKE` is the expression of the
 pg_trgm GIN indexes, so the planner serves it from them as written (and scans where pg_trgm is
 missing); a word whose trigrams are partly in most rows is looked up by its rarer parts and checked
-whole (`trigram_stats.py`). On SQLite an FTS5 trigram table first narrows the rows to those holding every word of at
-least 3 characters in one field; the same LIKE then decides, so the results are those of a scan.
+whole (`trigram_stats.py`). On SQLite an FTS5 trigram table first narrows the rows to those holding
+every word of at least 3 characters in one field; the same LIKE then decides, so the results are
+those of a scan.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _contains(expression: Any, word: str) -> Any:
 
 def _word_in(lowered: Any, word: str, postgres: Database | None, model: Any, field: str) -> Any:
     """`lower(field)` holds `word`. On PostgreSQL, where some trigrams of the word are in most rows,
-    the index looks up its rarer part and `strpos` checks the word (`trigram_stats.py`)."""
+    the index looks up its rarer parts and `strpos` checks the word (`trigram_stats.py`)."""
     parts = (
         None if postgres is None else trigram_stats.rare_parts(postgres, model.__table__.name, field, word)
     )
