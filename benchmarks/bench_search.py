@@ -265,7 +265,12 @@ def main() -> None:
     p.add_argument(
         "--pg-server", default=None, help="a running PostgreSQL server's URL (default: a new cluster)"
     )
-    p.add_argument("--bulk", type=int, default=10_000, help="artifacts saved in bulk on SQLite (0: none)")
+    p.add_argument(
+        "--bulk",
+        type=int,
+        default=None,
+        help="artifacts saved in bulk on SQLite (full 10,000, small 1,000; 0: none)",
+    )
     args = parse(p)
     full = args.scale == "full"
     default_rows = 1_000_000 if full else 100_000
@@ -273,7 +278,8 @@ def main() -> None:
     results = Results("search", args.scale)
     with temp_folder("search", args.tmp, args.keep) as tmp:
         if "sqlite" in backends:
-            bench_sqlite(tmp, args.sqlite_rows or default_rows, args.bulk, results)
+            bulk = args.bulk if args.bulk is not None else (10_000 if full else 1_000)
+            bench_sqlite(tmp, args.sqlite_rows or default_rows, bulk, results)
         if "postgresql" in backends:
             bench_postgres(tmp, args.pg_rows or default_rows, args.pg_server, results)
     finish(results, args)

@@ -167,7 +167,8 @@ def test_the_fts_follows_bulk_saves(ln: ModuleType, tmp_path: Path) -> None:
         _artifact(ln, tmp_path, f"{i}.txt", f"project{i % 3}/sample{i}.txt", f"batch {i}") for i in range(30)
     ]
     ln.save(batch)
-    ln.save([ln.ULabel(name=f"bulk label {i}") for i in range(20)])
+    # more than one multi-row INSERT (256 rows each) and a shorter last one
+    ln.save([ln.ULabel(name=f"bulk label {i}", description=f"number {i}") for i in range(600)])
     fts_in_sync("artifact")
     fts_in_sync("ulabel")
     assert [a.key for a in ln.Artifact.search("sample2")] == [
@@ -175,7 +176,10 @@ def test_the_fts_follows_bulk_saves(ln: ModuleType, tmp_path: Path) -> None:
         *(f"project{i % 3}/sample{i}.txt" for i in range(20, 30)),
     ]
     assert ln.Artifact.search("batch 17").one().key == "project2/sample17.txt"
-    assert ln.ULabel.search("bulk label 1", limit=None).count() == 11
+    # every word in the name: "bulk", "label" and a "1" anywhere in the number
+    assert ln.ULabel.search("bulk label 1", limit=None).count() == sum("1" in str(i) for i in range(600))
+    assert ln.ULabel.search("number 599").one().name == "bulk label 599"
+    assert ln.ULabel.filter(name__startswith="bulk label").count() == 600
     ln.Artifact.filter(key__startswith="project1/").delete(permanent=True)
     fts_in_sync("artifact")
     assert ln.Artifact.filter(branch_id=None).search("project1/").count() == 0
