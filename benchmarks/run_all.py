@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
     "collections": ("bench_collections.py", {}),
     # 20,000 (small) / 1,000,000 (full) artifacts on SQLite and a throwaway PostgreSQL server
     "scale": ("bench_scale.py", {}),
+    "search": ("bench_search.py", {}),
     # the storage layer alone (no instance): copy_and_hash / copy_tree_and_hash vs shutil
     "hash_copy": (
         "bench_hash_copy.py",

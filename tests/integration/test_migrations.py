@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 import lamella as ln
+from lamella._instance import search_index
 from lamella._setup import schema
 from lamella.errors import NotConnected
 
@@ -91,6 +92,35 @@ def index_definitions(engine: Engine) -> dict[str, str]:
     return {name: " ".join(str(sql).split()) for name, sql in rows}
 
 
+def search_objects(engine: Engine) -> dict[str, str]:
+    """The search indexes (`_instance/search_index.py`) by name with their definitions: the FTS5
+    tables and their triggers on SQLite, the trigram indexes on PostgreSQL."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'trigger')")
+            ).all()
+            found = {name: sql for name, sql in rows if search_index.is_search_object(name)}
+        else:
+            rows = connection.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'ix%trgm'")
+            ).all()
+            found = dict(rows)
+        setting = connection.execute(
+            text("SELECT value FROM instance_setting WHERE name = :name"),
+            {"name": search_index.SEARCH_INDEX_SETTING},
+        ).scalar_one_or_none()
+    assert setting == search_index.TRIGRAM
+    return {name: " ".join(str(sql).split()) for name, sql in found.items()}
+
+
+def expected_search_objects(backend: str) -> set[str]:
+    if backend == "postgresql":
+        return set(search_index.pg_index_names())
+    suffixes = ("", "_insert", "_update", "_delete")
+    return {search_index.fts_table(t) + suffix for t in search_index.SEARCH_FIELDS for suffix in suffixes}
+
+
 def revision_of(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return schema.current_revision(connection)
@@ -153,6 +183,10 @@ def test_upgrade_head_on_an_empty_database_gives_the_models_schema(
     # expression indexes escape autogenerate: compare every index definition with the models' own
     models = _models_database(backend, tmp_path, request, engine_for)
     assert _without_alembic_version(index_definitions(models)) == _without_alembic_version(indexes)
+    # the search indexes, made by migration 0006 (CONCURRENTLY on PostgreSQL) as for a new database
+    searched = search_objects(engine)
+    assert set(searched) >= expected_search_objects(backend)
+    assert searched == search_objects(models)
 
     _check_one_latest_version_per_family(engine)
 
@@ -207,6 +241,7 @@ def test_a_new_instance_has_the_models_schema(
     assert _without_alembic_version(index_definitions(engine)) == _without_alembic_version(
         index_definitions(models)
     )
+    assert search_objects(engine) == search_objects(models)  # SQLite: from the snapshot path
 
 
 def test_downgrade_to_base_removes_every_table(empty_db: str, engine_for: Any) -> None:
@@ -319,6 +354,40 @@ def test_an_instance_from_before_hash_types_keeps_md5_after_migrate(
     artifact = ln.Artifact(source, key="f.txt").save()
     assert artifact._hash_type == "md5"
     assert ln.Artifact(source, key="g.txt").save().uid == artifact.uid
+
+
+def test_migrating_an_instance_indexes_the_records_it_has_for_search(
+    backend: str, db_url: str | None, tmp_path: Path, engine_for: Any, forget_connection: Any
+) -> None:
+    """Migration 0006 on an instance with records: search finds them through the new indexes."""
+    from alembic import command
+
+    name = f"search-{backend}"
+    instance = ln.setup.init(storage=tmp_path / "data", name=name, db=db_url)
+    assert instance is not None
+    url = instance.config.url()
+    ln.save([ln.ULabel(name=f"sample{i}", description=f"label number {i}") for i in range(50)])
+    forget_connection()
+    command.downgrade(schema.alembic_config(url), "0004")  # type: ignore[arg-type]
+    engine = engine_for(url)
+    catalog = (
+        "SELECT indexname FROM pg_indexes" if backend == "postgresql" else "SELECT name FROM sqlite_master"
+    )
+    with engine.connect() as connection:
+        assert not set(connection.execute(text(catalog)).scalars()) & expected_search_objects(backend)
+
+    assert ln.setup.migrate() == ("0004", schema.HEAD_REVISION)
+    assert set(search_objects(engine)) >= expected_search_objects(backend)
+    ln.connect(name)
+    assert ln.ULabel.search("sample4").to_list("name") == ["sample4", *(f"sample{i}" for i in range(40, 50))]
+    assert ln.ULabel.search("number 17").one().name == "sample17"
+    if backend == "sqlite":  # the FTS tables hold exactly the rows there are
+        with engine.connect() as connection:
+            connection.execute(
+                text("INSERT INTO ulabel_fts (ulabel_fts, rank) VALUES ('integrity-check', 1)")
+            )
+    ln.ULabel(name="sample4x").save()  # and follow new ones
+    assert "sample4x" in ln.ULabel.search("sample4").to_list("name")
 
 
 def test_a_newer_schema_asks_to_upgrade_lamella(

@@ -298,6 +298,7 @@ def test_the_module_migrations_build_the_tables_the_models_declare(tmp_path: Pat
     from sqlalchemy import create_engine
 
     import lamella.bionty  # noqa: F401  (declares the module's tables)
+    from lamella._instance import search_index
     from lamella._setup import schema
     from lamella.bionty import migrations
     from lamella.models import Base
@@ -314,8 +315,8 @@ def test_the_module_migrations_build_the_tables_the_models_declare(tmp_path: Pat
             warnings.simplefilter("ignore")  # the core's expression-based indexes cannot be reflected
 
             def bionty_only(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-                if name == migrations.VERSION_TABLE:
-                    return False  # Alembic's own
+                if name == migrations.VERSION_TABLE or search_index.is_search_object(name or ""):
+                    return False  # Alembic's own; the core's search indexes (FTS5 tables)
                 return not schema.is_core_object(obj, name, type_, reflected, compare_to)
 
             context = MigrationContext.configure(connection, opts={"include_object": bionty_only})

@@ -47,9 +47,10 @@ def test_database_from_snapshot_has_every_table_and_first_rows(tmp_path: Path) -
         (1, "main"),
     ]
     assert connection.execute("SELECT handle, uid FROM user").fetchall() == [("ada", "ADA00001")]
-    # a new instance hashes with BLAKE3 (instances migrated from before keep md5)
-    assert connection.execute("SELECT name, value FROM instance_setting").fetchall() == [
-        ("hash_type", "blake3")
+    # a new instance hashes with BLAKE3 (instances migrated from before keep md5); search is indexed
+    assert sorted(connection.execute("SELECT name, value FROM instance_setting")) == [
+        ("hash_type", "blake3"),
+        ("search_index", "trigram"),
     ]
     root, instance_uid, created_by = connection.execute(
         "SELECT root, instance_uid, created_by_id FROM storage"

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lamella._instance import paths
+from lamella._instance import paths, search_index
 from lamella._instance.config import OPTIONAL_MODULES
 from lamella._instance.hooks import hooks
+from lamella._logging import logger
 from lamella.errors import InvalidArgument, PathNotAFolder, StorageError
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class Instance:
     read_only_requested: bool = False  # what the caller asked for; `read_only` is what it got
     other: bool = False  # opened by `.using()` / `ln.DB()` to read beside the connection, never connected
     _hash_type: str | None = field(default=None, repr=False)
+    _search_index: str | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -70,6 +72,20 @@ class Instance:
         if self._hash_type is None:
             self._hash_type = self.db.setting(HASH_TYPE_SETTING) or HASH_TYPE_BEFORE_SETTING
         return self._hash_type
+
+    @property
+    def search_index(self) -> str:
+        """Whether search is served by trigram indexes ("trigram") or scans ("scan": pg_trgm could not
+        be enabled, or SQLite lacks FTS5 trigram; `_instance/search_index.py`). Read once, at the
+        first search; a scanning instance says so then, with the fix."""
+        if self._search_index is None:
+            value = self.db.setting(search_index.SEARCH_INDEX_SETTING) or search_index.SCAN
+            if value == search_index.SCAN:
+                logger.warning(
+                    search_index.scan_message(self.db.dialect, "its database has no search indexes")
+                )
+            self._search_index = value
+        return self._search_index
 
     @property
     def read_only(self) -> bool:

@@ -6,14 +6,15 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.sql import operators
 
 from lamella._instance import state
 from lamella._query import keyset, legacy_lookups
-from lamella._query.compiler import Subqueryable, compile_q, escape_like, split_lookup, valid_fields
+from lamella._query.compiler import Subqueryable, compile_q, split_lookup, valid_fields
 from lamella._query.dataframe import queryset_to_dataframe
 from lamella._query.q import Q
+from lamella._query.search import search_clauses
 from lamella.errors import DoesNotExist, InvalidArgument, MultipleResultsFound
 
 if TYPE_CHECKING:
@@ -397,28 +398,16 @@ class QuerySet(Subqueryable, Generic[T]):
         table_columns = self.model.__table__.c
         if not (field is None or isinstance(field, str) or _is_list_of_str(field)):
             raise InvalidArgument(f"search(field=...) takes a field name or a list of them, not {field!r}")
-        fields = [field] if isinstance(field, str) else list(field or self.model._search_fields)
-        columns = [table_columns[f] for f in fields if f in table_columns]
-        if not columns:
-            raise InvalidArgument(f"{self.model.__name__} has no searchable fields among {fields}")
+        requested = [field] if isinstance(field, str) else list(field or self.model._search_fields)
+        fields = [f for f in requested if f in table_columns]
+        if not fields:
+            raise InvalidArgument(f"{self.model.__name__} has no searchable fields among {requested}")
         query = text.strip().lower()
         words = [w for w in re.split(r"\s+", query) if w]
-        lowered = [func.lower(func.coalesce(c, "")) for c in columns]
-        exact = or_(*(c == query for c in lowered))
-        prefix = or_(*(c.like(escape_like(query) + "%", escape="\\") for c in lowered))
-        contains = or_(*(c.like("%" + escape_like(query) + "%", escape="\\") for c in lowered))
-        all_words = or_(*(_all_like(c, words) for c in lowered))  # every word somewhere in one field
-        score = case((exact, 0), (prefix, 1), (contains, 2), else_=3)
+        condition, order = search_clauses(self.model, fields, query, words, self._instance or state.current())
         clone = self._clone()
-        clone._where.append(or_(contains, all_words))
-        # among equally good matches, a versioned record's latest version comes before its older ones
-        latest = [table_columns.is_latest.desc()] if "is_latest" in table_columns else []
-        clone._order = [
-            score.asc(),
-            *latest,
-            func.length(func.coalesce(columns[0], "")).asc(),
-            table_columns.id.asc(),
-        ]
+        clone._where.append(condition)
+        clone._order = order
         if limit is not None:
             clone._limit = limit
         return clone
@@ -442,11 +431,6 @@ class QuerySet(Subqueryable, Generic[T]):
         rows = self[:10]._fetch() if self._cache is None else self._cache[:10]
         body = "\n".join(f"  {r!r}" for r in rows)
         return f"<QuerySet {self.model.__name__} [\n{body}\n]>"
-
-
-def _all_like(column: Any, words: list[str]) -> Any:
-
-    return and_(*(column.like("%" + escape_like(w) + "%", escape="\\") for w in words))
 
 
 def _reverse(clause: Any) -> Any:

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, create_engine, insert, inspect, text
 
+from lamella._instance import search_index
 from lamella._instance.config import OPTIONAL_MODULES
 from lamella._instance.database import advisory_lock_id
+from lamella._setup import search_indexes
 from lamella._setup.base_rows import NEW_INSTANCE_SETTINGS
 from lamella._setup.sqlite_snapshot import SNAPSHOT
 from lamella.errors import NotConnected
@@ -28,8 +30,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 # the newest migration in migrations/versions; a test keeps this in step with Alembic's head
-HEAD_REVISION = "0005"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+HEAD_REVISION = "0006"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -52,10 +54,14 @@ MODULE_TABLE_PREFIXES = tuple(f"{module}_" for module in OPTIONAL_MODULES)
 
 
 def is_core_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic's `include_object`: the core migrations leave modules' tables (and their indexes) out."""
+    """Alembic's `include_object`: the core migrations leave modules' tables (and their indexes) out,
+    and the indexes no model describes: the search indexes (`_instance/search_index.py`) and those
+    made by DDL of one dialect."""
     if type_ == "index" and name in INDEXES_BY_DDL:
-        return False  # not declared in the models, so Alembic would take them for leftovers to drop
+        return False
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    if search_index.is_search_object(name or "") or search_index.is_search_object(table or ""):
+        return False
     return not (table or "").startswith(MODULE_TABLE_PREFIXES)
 
 
@@ -157,6 +163,7 @@ def create_schema(engine: Engine) -> bool:
             insert(InstanceSetting),
             [{"name": name, "value": value} for name, value in NEW_INSTANCE_SETTINGS],
         )
+        search_indexes.create(connection)
         _stamp(connection, "alembic_version", HEAD_REVISION)
 
     return _create_under_lock(engine, lambda c: current_revision(c) is not None, build)
@@ -236,26 +243,39 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     with engine.connect() as connection:
         before = current_revision(connection)
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
-    with engine.connect() as connection:  # the migrations begin and commit one transaction per revision
+    # not in a transaction of ours: Alembic runs its own, which a migration may leave for an
+    # autocommit block (0006 builds PostgreSQL's search indexes CONCURRENTLY)
+    with engine.connect() as connection:
         config.attributes["connection"] = connection  # type: ignore[attr-defined]
         command.upgrade(config, "head")  # type: ignore[arg-type]
     with engine.connect() as connection:
         after = current_revision(connection)
+    if after == HEAD_REVISION:
+        search_indexes.retry(engine)  # an instance whose search scans: the indexes may be possible now
     return before, after or HEAD_REVISION
 
 
 def render_sqlite_snapshot() -> str:
-    """The DDL SQLAlchemy emits for the models on SQLite, in creation order, plus Alembic's stamp."""
+    """The DDL SQLAlchemy emits for the models on SQLite, in creation order, plus Alembic's stamp.
+
+    Without the search indexes: `sqlite_snapshot` adds them from `_instance/search_index.py` when
+    this process's SQLite can have them.
+    """
     engine = create_engine("sqlite://")
     create_schema(engine)
     with engine.connect() as connection:
         # each table in creation order, then its indexes by name (SQLAlchemy keeps indexes in a set)
-        statements = connection.exec_driver_sql(
-            "SELECT s.sql FROM sqlite_master AS s JOIN sqlite_master AS t "
+        rows = connection.exec_driver_sql(
+            "SELECT s.name, s.tbl_name, s.sql FROM sqlite_master AS s JOIN sqlite_master AS t "
             "ON t.type = 'table' AND t.name = s.tbl_name "
             "WHERE s.sql IS NOT NULL AND s.name NOT LIKE 'sqlite_%' "
             "ORDER BY t.rowid, s.type != 'table', s.name"
-        ).scalars()
+        ).all()
+        statements = [
+            sql
+            for name, table, sql in rows
+            if not (search_index.is_search_object(name) or search_index.is_search_object(table))
+        ]
         ddl = ";\n".join(statements) + ";\n"
     engine.dispose()
     return ddl + f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD_REVISION}');\n"

@@ -784,4 +784,4 @@ CREATE TABLE run_input_collection (
 );
 CREATE INDEX ix_run_input_collection_reverse ON run_input_collection (collection_id, run_id);
 CREATE TABLE "alembic_version" (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
-INSERT INTO alembic_version (version_num) VALUES ('0005');
+INSERT INTO alembic_version (version_num) VALUES ('0006');

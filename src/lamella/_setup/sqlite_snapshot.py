@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lamella._instance import search_index
+from lamella._logging import logger
 from lamella._process import HOST, writer_gone
 from lamella._setup import base_rows
 from lamella._uid import base62
@@ -79,6 +81,7 @@ def _build(path: Path, config: InstanceConfig, user: UserConfig) -> None:
         # executescript commits whatever is pending first, so the transaction opens inside the script
         # and stays open for the parameterized inserts below
         connection.executescript("BEGIN IMMEDIATE;\n" + SNAPSHOT.read_text())
+        _create_search_indexes(connection)  # before the first rows, which its triggers index
         for table, rows in (("branch", base_rows.BRANCHES), ("space", (base_rows.DEFAULT_SPACE,))):
             connection.executemany(
                 f"INSERT INTO {table} (id, uid, name, created_at) VALUES (?, ?, ?, ?)",
@@ -113,6 +116,24 @@ def _build(path: Path, config: InstanceConfig, user: UserConfig) -> None:
         # the last connection closing checkpoints the WAL into the file and removes -wal and -shm,
         # so the single file holds everything when it gets its name
         connection.close()
+
+
+def _create_search_indexes(connection: sqlite3.Connection) -> None:
+    """The FTS5 trigram tables of search and their triggers (as `_setup/search_indexes.py` makes them
+    through SQLAlchemy), or the record that this SQLite cannot have them."""
+    outcome = search_index.SCAN
+    if search_index.sqlite_has_trigram():
+        for table, fields in search_index.SEARCH_FIELDS.items():
+            for statement in search_index.sqlite_statements(table, fields):
+                connection.execute(statement)
+        outcome = search_index.TRIGRAM
+    else:
+        reason = f"this Python's SQLite {sqlite3.sqlite_version} has no FTS5 trigram tokenizer"
+        logger.warning(search_index.scan_message("sqlite", reason))
+    connection.execute(
+        "INSERT INTO instance_setting (name, value) VALUES (?, ?)",
+        (search_index.SEARCH_INDEX_SETTING, outcome),
+    )
 
 
 def _publish(tmp: Path, path: Path) -> bool:
