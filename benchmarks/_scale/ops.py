@@ -111,6 +111,22 @@ def query_operations(manifest: dict[str, Any]) -> list[Operation]:
             "< 50 ms (informational)",
             informational=True,
         ),
+        Operation(
+            "deep_page_after",
+            'filter().order_by("-created_at").after(the row 200th from the end)[:100].to_dataframe()',
+            'ln.Artifact.filter().order_by("-created_at").after(anchor)[:100].to_dataframe()',
+            50,
+            "< 50 ms",
+            # the row 200th from the end, found once (by the other end of the order)
+            setup='anchor = list(ln.Artifact.filter().order_by("created_at")[:200])[-1]\n',
+        ),
+        Operation(
+            "count_estimate",
+            "filter().estimate_count()",
+            "ln.Artifact.filter().estimate_count()",
+            300,
+            "< 300 ms",
+        ),
     ]
 
 
