@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lamella._storage.pipeline import POOLED_CHUNK_SIZE
-from lamella.models.core.bulk import fill_defaults_in_bulk, insert_many
+from lamella.models.core.bulk import insert_many
 from lamella.models.core.run_links import INTERNAL_KIND_PREFIX, link_to_current_project
 from lamella.models.lineage.lineage import Run
 
@@ -201,11 +201,9 @@ def _insert_new(artifacts: list[Artifact], instance: Instance, session: Any) -> 
         return
     users: list[Artifact] = []
     for artifact in artifacts:
-        if (artifact.__dict__.get("kind") or "").startswith(INTERNAL_KIND_PREFIX):
-            artifact._fill_defaults(instance)  # the registry's own (reports and environments: main, no run)
-        else:
+        artifact._fill_defaults(instance)  # the registry's own (reports and environments: main, no run)
+        if not (artifact.__dict__.get("kind") or "").startswith(INTERNAL_KIND_PREFIX):
             users.append(artifact)
-    fill_defaults_in_bulk(users, instance)  # written into the records, without the ORM's events
     runs: dict[int, Any] = {}
     for artifact in artifacts:
         values = artifact.__dict__
@@ -219,4 +217,4 @@ def _insert_new(artifacts: list[Artifact], instance: Instance, session: Any) -> 
         values["is_latest"] = True
     insert_many(type(artifacts[0]), artifacts, session)
     session.flush()  # an artifact pointing at an unsaved record goes through the ORM: its id, now
-    link_to_current_project(users)
+    link_to_current_project(users)  # reports and environments belong to no project
