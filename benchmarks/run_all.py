@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, list[str]]]] = {
     "big_file": ("bench_big_file.py", {}),
     "big_objects": ("bench_big_objects.py", {}),
     "registry_scale": ("bench_registry_scale.py", {}),
+    "bulk_ingest": ("bench_bulk_ingest.py", {}),
     "tracking": ("bench_tracking.py", {}),
     "curation": ("bench_curation.py", {}),
     "features": ("bench_features.py", {}),

@@ -141,3 +141,112 @@ def test_a_batch_that_fails_in_the_database_leaves_no_record_and_no_file(
     assert all(a.__dict__.get("id") is None for a in batch)
     monkeypatch.undo()
     assert [a.load() for a in ln.save(batch)] == [f"content {i}" for i in range(5)]
+
+
+# --- many records at once: files registered in place, the driver's bulk path -----------------------
+
+# every column a save fills, but those that differ by nature (id, uid, timestamps; key and hash: below)
+SAVED_FIELDS = (
+    "suffix",
+    "size",
+    "_hash_type",
+    "n_files",
+    "kind",
+    "otype",
+    "storage_id",
+    "is_latest",
+    "_key_is_virtual",
+    "branch_id",
+    "space_id",
+    "created_by_id",
+    "run_id",
+    "transform_id",
+    "version_tag",
+    "description",
+    "schema_id",
+    "n_observations",
+)
+
+
+def folder_in_storage(storage: Path, tag: str, count: int) -> Path:
+    """`count` files in three subfolders of `<storage>/incoming/<tag>`: registered in place."""
+    folder = storage / "incoming" / tag
+    for index in range(count):
+        path = folder / f"d{index % 3}" / f"f{index:04d}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{tag}: file {index}")
+    return folder
+
+
+def database_rows(tag: str) -> list[tuple[Any, ...]]:
+    """The rows as the database holds them (not the session's objects), in id order."""
+    from sqlalchemy import select
+
+    from lamella._instance import state
+
+    c = ln.Artifact.__table__.c
+    columns = [c[name] for name in ("key", "hash", "created_at", *SAVED_FIELDS)]
+    statement = select(*columns).where(c.key.startswith(f"incoming/{tag}/")).order_by(c.id)
+    return [tuple(row) for row in state.current().db.session().execute(statement)]
+
+
+@pytest.mark.parametrize("overlapped", [True, False], ids=["overlapped", "sequential"])
+def test_a_folder_registered_in_bulk_has_the_rows_of_one_by_one_saves(
+    storage: Path, monkeypatch: pytest.MonkeyPatch, overlapped: bool
+) -> None:
+    from lamella._storage.hashing import hash_bytes
+    from lamella.models.core import bulk_rows
+
+    # the bulk insert runs beside the session's bookkeeping from this many rows on (else after it)
+    monkeypatch.setattr(bulk_rows, "OVERLAP_MIN_ROWS", 1 if overlapped else 10**9)
+    ln.track(ln.Transform(key="ingest.py", kind="script"))
+    bulk = ln.save(ln.Artifact.from_dir(folder_in_storage(storage, "bulk", 60)))
+    solo = [a.save() for a in ln.Artifact.from_dir(folder_in_storage(storage, "solo", 60))]
+    ln.finish()
+    rows = {tag: database_rows(tag) for tag in ("bulk", "solo")}
+    assert len(rows["bulk"]) == len(rows["solo"]) == 60
+    for tag, saved in (("bulk", bulk), ("solo", solo)):
+        for row, artifact in zip(rows[tag], saved, strict=True):
+            key, digest, created_at = row[:3]
+            assert key == artifact.key
+            relative = key.removeprefix("incoming/")
+            assert digest == hash_bytes((storage / "incoming" / relative).read_bytes(), "blake3")
+            assert created_at.utcoffset() is not None and created_at.utcoffset().total_seconds() == 0
+    assert [r[3:] for r in rows["bulk"]] == [r[3:] for r in rows["solo"]]
+    assert [r[0].replace("/bulk/", "/solo/") for r in rows["bulk"]] == [r[0] for r in rows["solo"]]
+    assert {r[2] for r in rows["bulk"]} == {bulk[0].created_at}  # one transaction, one timestamp
+    assert all(a.run_id is not None and a.transform_id is not None for a in bulk)
+    assert ln.Artifact.get(key="incoming/bulk/d1/f0001.txt").load() == "bulk: file 1"
+    copied = {name.split(".")[0] for name in stored_files(storage)}  # the run's report and environment
+    assert not copied & {a.uid for a in bulk + solo}  # registered in place: nothing copied
+
+
+@pytest.mark.parametrize("overlapped", [True, False], ids=["overlapped", "sequential"])
+def test_a_batch_whose_insert_fails_midway_leaves_nothing_and_can_be_saved_again(
+    storage: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overlapped: bool
+) -> None:
+    from lamella.errors import IntegrityError
+    from lamella.models.core import bulk_rows
+
+    monkeypatch.setattr(bulk_rows, "OVERLAP_MIN_ROWS", 1 if overlapped else 10**9)
+    (tmp_path / "first.txt").write_text("first")
+    first = ln.Artifact(tmp_path / "first.txt", key="first.txt").save()
+    before = stored_files(storage)
+    batch = []
+    for index in range(40):
+        path = tmp_path / "in" / f"f{index}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"content {index}")
+        batch.append(ln.Artifact(path, key=f"many/f{index}.txt"))
+    own_uid = batch[25].uid
+    batch[25].uid = first.uid  # the database refuses the 26th row: the uid is taken
+    with pytest.raises(IntegrityError, match="nothing was saved"):
+        ln.save(batch)
+    assert ln.Artifact.filter().count() == 1
+    assert stored_files(storage) == before
+    assert all(a.__dict__.get("id") is None for a in batch)  # nothing looks saved
+    assert [a.key for a in batch] == [f"many/f{i}.txt" for i in range(40)]
+    batch[25].uid = own_uid
+    saved = ln.save(batch)
+    assert [a.load() for a in saved] == [f"content {i}" for i in range(40)]
+    assert ln.Artifact.filter().count() == 41

@@ -303,6 +303,46 @@ def test_from_dir_default_key_and_errors(ln: ModuleType, folder: Path, tmp_path:
         ln.Artifact.from_dir(folder / "img-0.jpg")
 
 
+def test_from_dir_lists_the_folder_once_and_asks_nothing_per_file(
+    ln: ModuleType, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lamella.models.artifact import source
+
+    def per_file(*args: Any) -> Any:
+        raise AssertionError(f"a file was looked at on its own: {args}")
+
+    monkeypatch.setattr(source, "_path_source", per_file)
+    artifacts = ln.Artifact.from_dir(folder, key="images")
+    assert [a.size for a in artifacts] == [
+        (folder / a.key.removeprefix("images/")).stat().st_size for a in artifacts
+    ]
+    assert [a.key for a in ln.save(artifacts)] == [a.key for a in artifacts]
+
+
+def test_from_dir_inside_the_storage_registers_in_place_under_the_keys_there(
+    ln: ModuleType, storage_root: Path, managed_files: Callable[[], list[str]]
+) -> None:
+    folder = storage_root / "raw" / "run1"
+    for rel in ("a.txt", "sub/b.txt"):
+        write(folder / rel, f"bytes of {rel}")
+    artifacts = ln.Artifact.from_dir(folder)
+    assert [a.key for a in artifacts] == ["raw/run1/a.txt", "raw/run1/sub/b.txt"]
+    assert ln.Artifact.from_dir(folder, key="raw/run1/")[1].key == "raw/run1/sub/b.txt"  # the same key
+    with pytest.raises(InvalidArgument, match=r"under key 'raw/run1'.*drop key='elsewhere'"):
+        ln.Artifact.from_dir(folder, key="elsewhere")
+    saved = ln.save(artifacts)
+    assert [a._key_is_virtual for a in saved] == [False, False]
+    assert [a.hash for a in saved] == [content_hash(f"bytes of {r}".encode()) for r in ("a.txt", "sub/b.txt")]
+    assert ln.Artifact.get(key="raw/run1/sub/b.txt").load() == "bytes of sub/b.txt"
+    assert managed_files() == []  # nothing copied
+
+
+def test_from_dir_of_an_empty_folder_is_an_empty_list(ln: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert ln.Artifact.from_dir(tmp_path / "empty") == []
+    assert ln.save([]) == []
+
+
 # ---- DataFrames and AnnData -------------------------------------------------------------------------
 
 

@@ -113,3 +113,28 @@ def test_many_labels_are_linked_in_one_statement(ln: ModuleType, tmp_path: Path)
         event.remove(engine, "before_cursor_execute", count)
     assert len(inserts) == 2
     assert artifact.ulabels.count() == 50
+
+
+def test_a_big_batch_of_small_files_counts_them_on_one_bar(
+    ln: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import contextmanager
+
+    from lamella.models.artifact import store
+
+    bars: list[tuple[int, str, bool | None]] = []
+    advanced: list[int] = []
+
+    @contextmanager
+    def recorded(total: int, description: str, unit: str = "B", *, enabled: bool | None = None) -> Any:
+        bars.append((total, unit, enabled))
+        yield advanced.append
+
+    monkeypatch.setattr(store, "progress_for", recorded)
+    monkeypatch.setattr(store, "PROGRESS_MIN_FILES", 5)
+    for index in range(6):
+        (tmp_path / f"s{index}.txt").write_text(f"small {index}")
+    ln.save([ln.Artifact(tmp_path / f"s{i}.txt", key=f"bar/s{i}.txt") for i in range(6)])
+    ln.save([ln.Artifact(tmp_path / f"s{i}.txt", key=f"nobar/s{i}.txt") for i in range(4)])  # duplicates
+    assert bars == [(6, "files", None), (4, "files", False)]  # drawn on a terminal only; too few files
+    assert advanced == [1] * 10

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.orm.exc import ObjectDeletedError
 
 from lamella import _storage
+from lamella._gc import gc_paused
 from lamella._instance import state
 from lamella._instance.hooks import hooks
 from lamella._logging import logger
@@ -23,7 +24,7 @@ from lamella.models.artifact import many
 from lamella.models.artifact.access import artifact_path, cache_artifact, load_artifact, open_artifact
 from lamella.models.artifact.describe import describe_artifact
 from lamella.models.artifact.family import check_key_change, reconcile_restored
-from lamella.models.artifact.source import artifact_source, check_folder, describe_source, discard_staged
+from lamella.models.artifact.source import artifact_source, describe_source, discard_staged, folder_sources
 from lamella.models.artifact.store import delete_artifact_permanently, save_many, save_new_artifact
 from lamella.models.artifact.write_once import stage
 from lamella.models.core import graphs as graph
@@ -267,20 +268,20 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
 
     @classmethod
     def from_dir(cls, path: Any, *, key: str | None = None, run: Any = None) -> list[Artifact]:
-        """One artifact per file in a folder (recursively); keys are `key/<relative path>`."""
+        """One artifact per file in a folder (recursively), from one listing of it.
+
+        Keys are `key/<relative path>` (`key` defaults to the folder's name). Files that lie in a
+        storage already (any cloud prefix, a local folder inside a storage) are registered in place
+        under their keys there, which `key` cannot change. On S3 nothing is asked per object: sizes
+        and ETag hashes come from the listing, so `ln.save()` reads no object whose ETag is an md5.
+        """
 
         root = _storage.to_path(path)
-        if not _storage.exists(root):
-            raise PathNotFound(f"no folder at {root}; from_dir() takes an existing folder")
-        if not _storage.is_dir(root):
-            raise InvalidArgument(f"from_dir() takes a folder, but {root} is a file; use ln.Artifact(path)")
-        if not _storage.is_cloud(str(root)):
-            check_folder(root)
-        prefix = key.rstrip("/") if key else root.name
-        artifacts = []
-        for relative, _size in _storage.list_files(root):
-            artifacts.append(cls(str(root / relative), key=f"{prefix}/{relative}", run=run))
-        return artifacts
+        cloud = _storage.is_cloud(str(root))
+        if not cloud:  # a cloud prefix is listed first: no request before the listing
+            _require_folder(root)
+        with gc_paused():  # many long-lived objects: no collection walks them while they are made
+            return _from_listing(cls, root, cloud, key, run)
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -413,6 +414,34 @@ class Artifact(HasFeatures, IsVersioned, SQLRecord, HasCreatedAt, TracksUpdates,
     def _require_saved(self, action: str) -> None:
         if self.__dict__.get("id") is None:
             raise InvalidArgument(f"cannot {action} an artifact that was never saved; call .save() first")
+
+
+def _from_listing(cls: type[Artifact], root: Any, cloud: bool, key: str | None, run: Any) -> list[Artifact]:
+    listed = folder_sources(root)
+    if not listed:
+        if cloud:
+            _require_folder(root)
+        return []
+    first_rel, first = listed[0]
+    if first.in_storage is not None and key is not None:
+        folder_key = first.in_storage.key[: -len(first_rel) - 1]
+        if key.rstrip("/") != folder_key:
+            raise InvalidArgument(
+                f"{root} lies in storage {first.in_storage.root} under key {folder_key!r}: its files "
+                f"are registered in place under that key; drop key={key!r}"
+            )
+    prefix = key.rstrip("/") if key else root.name
+    return [
+        cls(source, key=None if source.in_storage is not None else f"{prefix}/{rel}", run=run)
+        for rel, source in listed
+    ]
+
+
+def _require_folder(root: Any) -> None:
+    if not _storage.exists(root):
+        raise PathNotFound(f"no folder at {root}; from_dir() takes an existing folder")
+    if not _storage.is_dir(root):
+        raise InvalidArgument(f"from_dir() takes a folder, but {root} is a file; use ln.Artifact(path)")
 
 
 def _warn_missing_run() -> None:

@@ -23,8 +23,6 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import select
-
 from lamella._storage.pipeline import POOLED_CHUNK_SIZE
 from lamella.models.core.bulk import insert_many
 from lamella.models.core.run_links import INTERNAL_KIND_PREFIX, link_to_current_project
@@ -124,32 +122,50 @@ class KnownInBatch:
 
     @classmethod
     def of(cls, session: Any, artifacts: list[Artifact]) -> KnownInBatch:
-        c = type(artifacts[0]).__table__.c  # the registry, without importing it: it imports this module
-        hashes = list({a.hash for a in artifacts if a.hash is not None})
-        keys = list({a.key for a in artifacts if a.key is not None})
-        known = cls(set(), set())
-        for start in range(0, len(hashes), _LOOKUP_CHUNK):
-            chunk = hashes[start : start + _LOOKUP_CHUNK]
-            known.hashes.update(session.execute(select(c.hash).where(c.hash.in_(chunk))).scalars())
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
-            chunk = keys[start : start + _LOOKUP_CHUNK]
-            rows = session.execute(select(c.storage_id, c.key).where(c.key.in_(chunk)))
-            known.keys.update((storage_id, key) for storage_id, key in rows)
-        return known
+        table = type(
+            artifacts[0]
+        ).__table__.name  # the registry, without importing it: it imports this module
+        hashes = [h for h in {a.__dict__.get("hash") for a in artifacts} if h is not None]
+        keys = [k for k in {a.__dict__.get("key") for a in artifacts} if k is not None]
+        connection = session.connection()
+        found_hashes = _existing(connection, f'SELECT hash FROM "{table}" WHERE hash', hashes)
+        found_keys = _existing(connection, f'SELECT storage_id, key FROM "{table}" WHERE key', keys)
+        return cls({h for (h,) in found_hashes}, {(storage_id, key) for storage_id, key in found_keys})
 
+    # read from the records' state: these run once per artifact of a batch
     def may_duplicate(self, artifact: Artifact) -> bool:
-        return artifact.hash is not None and artifact.hash in self.hashes
+        digest = artifact.__dict__.get("hash")
+        return digest is not None and digest in self.hashes
 
     def may_extend(self, artifact: Artifact) -> bool:
-        if artifact.__dict__.get("_revises") is not None:
+        values = artifact.__dict__
+        if values.get("_revises") is not None:
             return True
-        return artifact.key is not None and (artifact.storage_id, artifact.key) in self.keys
+        key = values.get("key")
+        return key is not None and (values.get("storage_id"), key) in self.keys
 
     def add(self, artifact: Artifact) -> None:
-        if artifact.hash is not None:
-            self.hashes.add(artifact.hash)
-        if artifact.key is not None:
-            self.keys.add((artifact.storage_id, artifact.key))
+        values = artifact.__dict__
+        if values.get("hash") is not None:
+            self.hashes.add(values["hash"])
+        if values.get("key") is not None:
+            self.keys.add((values.get("storage_id"), values["key"]))
+
+
+def _existing(connection: Any, select_where: str, values: list[str]) -> list[tuple[Any, ...]]:
+    """The rows of `<select_where> IN values`: plain SQL (the ORM's expanding IN compiled 500
+    values at a time cost more than the lookup); PostgreSQL takes all values as one array, sent in
+    binary (`%b`: half the time of the text form at 100,000 values)."""
+    if not values:
+        return []
+    if connection.dialect.name == "postgresql":
+        return [tuple(row) for row in connection.exec_driver_sql(f"{select_where} = ANY(%b)", (values,))]
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), _LOOKUP_CHUNK):
+        chunk = values[start : start + _LOOKUP_CHUNK]
+        sql = f"{select_where} IN ({', '.join('?' * len(chunk))})"
+        found.extend(tuple(row) for row in connection.exec_driver_sql(sql, tuple(chunk)))
+    return found
 
 
 def insert_batch(
@@ -183,8 +199,11 @@ def _insert_new(artifacts: list[Artifact], instance: Instance, session: Any) -> 
     """Artifacts with new content at new keys, revising nothing: version 0000 of new families."""
     if not artifacts:
         return
+    users: list[Artifact] = []
     for artifact in artifacts:
         artifact._fill_defaults(instance)  # the registry's own (reports and environments: main, no run)
+        if not (artifact.__dict__.get("kind") or "").startswith(INTERNAL_KIND_PREFIX):
+            users.append(artifact)
     runs: dict[int, Any] = {}
     for artifact in artifacts:
         values = artifact.__dict__
@@ -198,4 +217,4 @@ def _insert_new(artifacts: list[Artifact], instance: Instance, session: Any) -> 
         values["is_latest"] = True
     insert_many(type(artifacts[0]), artifacts, session)
     session.flush()  # an artifact pointing at an unsaved record goes through the ORM: its id, now
-    link_to_current_project([a for a in artifacts if not (a.kind or "").startswith(INTERNAL_KIND_PREFIX)])
+    link_to_current_project(users)  # reports and environments belong to no project

@@ -21,7 +21,9 @@ from lamella import _formats, _storage
 from lamella._instance import state
 from lamella._logging import logger
 from lamella._storage import staging
-from lamella._storage.listing import scan_local
+from lamella._storage.hashing import etag_to_hash
+from lamella._storage.listing import LocalListing, list_remote_detailed, scan_local
+from lamella._storage.paths import location_str
 from lamella.errors import InvalidArgument, PathNotFound, StorageError
 from lamella.models.core.instance_records import Storage
 
@@ -65,10 +67,13 @@ def _is_pathlike(data: Any) -> bool:
 
 
 def describe_source(data: Any, *, key: str | None, format: str | None) -> Source:
-
-    if format is None and isinstance(key, str) and not _is_pathlike(data):  # a bad key: checked below
-        format = _format_named_by(key, data)
-    source = _path_source(str(data)) if _is_pathlike(data) else _memory_source(data, format=format)
+    """What `data` is; a `Source` (a file of a folder listing, `folder_sources`) is taken as it is."""
+    if isinstance(data, Source):
+        source = data
+    else:
+        if format is None and isinstance(key, str) and not _is_pathlike(data):  # a bad key: checked below
+            format = _format_named_by(key, data)
+        source = _path_source(str(data)) if _is_pathlike(data) else _memory_source(data, format=format)
     if source.in_storage is not None:
         if key is not None and key != source.in_storage.key:
             raise InvalidArgument(
@@ -130,17 +135,19 @@ def _path_source(location: str) -> Source:
     return source
 
 
-def check_folder(path: Any) -> None:
+def check_folder(path: Any, listing: LocalListing | None = None) -> None:
     """Warn about each entry of a local folder that will not be stored; refuse one where that is all.
 
     Which entries those are (symlinks leading outside, dangling links, cycles) is the policy of
     `lamella._storage.tree`; hashing and copying at the save apply it again to what is there then.
+    `listing`: the folder's, when the caller has listed it already.
     """
 
-    try:
-        listing = scan_local(Path(str(path)))
-    except OSError:
-        return  # unreadable: the save reports it with the path
+    if listing is None:
+        try:
+            listing = scan_local(Path(str(path)))
+        except OSError:
+            return  # unreadable: the save reports it with the path
     if not listing.left_out:
         return
     entries = "\n".join(f"  {item.rel}: {item.reason}" for item in listing.left_out)
@@ -155,6 +162,43 @@ def check_folder(path: Any) -> None:
         f"left out {len(listing.left_out)} of the entries in {path} (symlinks are stored only when "
         f"they lead inside the folder; copy the targets in to include them):\n{entries}"
     )
+
+
+def folder_sources(folder: Any) -> list[tuple[str, Source]]:
+    """(path relative to the folder, its `Source`) for every file of a local folder or cloud prefix.
+
+    One listing answers everything (on S3 one paginated listing: no request per object): the sizes,
+    and on S3 each object's md5 from its ETag, as `_path_source` learns it with a request per file.
+    A file in a registered storage (every cloud object: its bucket is one) is registered in place
+    under its key there. Local files are not stat'ed again: the listing has their sizes.
+    """
+    location = location_str(folder).rstrip("/")
+    cloud = _storage.is_cloud(location)
+    try:
+        if cloud:
+            files = [(f.rel, f.url, f.size, etag_to_hash(f.etag)) for f in list_remote_detailed(location)]
+        else:
+            listing = scan_local(Path(location))
+            check_folder(location, listing)
+            files = [(rel, os.path.join(location, rel), size, None) for rel, size in listing.files]
+    except OSError as e:
+        if isinstance(e, StorageError):
+            raise
+        raise StorageError(f"cannot list {location}: {e}") from e
+    sources = []
+    for rel, path, size, digest in files:
+        source = Source(
+            path=path if cloud else Path(path),  # a UPath per object would cost more than the rest
+            is_cloud=cloud,
+            is_dir=False,
+            suffix=_storage.suffix_of(rel.rpartition("/")[2]),
+            size=size,
+            hash=digest,
+            hash_type=_storage.MD5 if digest is not None else None,
+        )
+        source.in_storage = _match_storage(path, cloud)
+        sources.append((rel, source))
+    return sources
 
 
 _ROOTS_TTL_SECONDS = 2.0  # other processes may register storage locations; look again after this

@@ -43,6 +43,7 @@ from lamella._instance import state
 from lamella._logging import logger
 from lamella._process import HOST as _HOST
 from lamella._process import pid_alive
+from lamella._storage.progress import progress_for
 from lamella.errors import DoesNotExist, IntegrityError, InvalidArgument, StorageError
 
 # the registry is imported as a module: it imports this module back (registry and behaviour call each other)
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from lamella.models.artifact.source import Source
 
 STALE_AFTER_SECONDS = 3600.0  # a pending save of another host is abandoned after this long
+PROGRESS_MIN_FILES = 1000  # a batch storing this many files shows a bar (on a terminal)
 
 
 def storage_location(root: str, uid: str, suffix: str) -> str:
@@ -298,10 +300,18 @@ def _hash_in_place(source: Source, hash_type: str) -> tuple[str, int, int | None
             return (*from_etags, _storage.folder_hash_type(_storage.MD5))
         digest, size, n_files = _storage.hash_folder(source.path, hash_type)
         return digest, size, n_files, _storage.folder_hash_type(hash_type)
-    if source.hash is not None and source.size is not None:
-        return source.hash, source.size, None, _storage.MD5  # from the ETag (source.py)
+    known = _known_in_place(source)
+    if known is not None:
+        return known
     digest, size = _storage.hash_file(source.path, hash_type)
     return digest, size, None, hash_type
+
+
+def _known_in_place(source: Source) -> tuple[str, int, None, str] | None:
+    """(hash, size, None, md5) of a cloud file registered in place whose ETag is its md5 (source.py)."""
+    if source.in_storage is None or source.is_dir or source.hash is None or source.size is None:
+        return None
+    return source.hash, source.size, None, _storage.MD5
 
 
 def _storage_for_match(source: Source, instance: Instance) -> int:
@@ -424,23 +434,47 @@ def _remove_if_deleted_meanwhile(placed: dict[str, str], instance: Instance) -> 
 
 def _stage_all(staged: list[_Staged], instance: Instance, cloud: bool) -> None:
     """Copy (or hash in place) the bytes of every artifact; those of many files on a bounded pool."""
+    storages: dict[str, int] = {}  # root -> storage id of data registered in place: one lookup per root
+    to_transfer: list[_Staged] = []
     for item in staged:
         stage(item.source, item.artifact.uid)  # in-memory data a failed save removed: write it again
-        _prepare(item, instance, cloud)
+        _prepare(item, instance, cloud, storages)
+        known = _known_in_place(item.source)
+        if known is None:
+            to_transfer.append(item)
+        else:  # an S3 object registered in place with its ETag's md5: nothing to read, no thread to wake
+            _record_bytes(item, known)
+    if not to_transfer:
+        return
     hash_type = instance.hash_type  # read here: the transfers may run on the pool's threads
-    placements = [batch.placement(i.source.size, i.source.is_dir, cloud) for i in staged]
-    stored = batch.store_all(staged, placements, lambda item: _transfer(item, instance, cloud, hash_type))
-    for item, result in zip(staged, stored, strict=True):
+    placements = [batch.placement(i.source.size, i.source.is_dir, cloud) for i in to_transfer]
+    # a bar counts the files of a big batch of small ones; a big file shows its own (one bar at a time)
+    counted = len(to_transfer) >= PROGRESS_MIN_FILES and batch.ALONE not in placements
+    with progress_for(
+        len(to_transfer), "storing files", unit="files", enabled=None if counted else False
+    ) as advance:
+
+        def transfer(item: _Staged) -> tuple[str, int, int | None, str]:
+            stored = _transfer(item, instance, cloud, hash_type)
+            advance(1)
+            return stored
+
+        results = batch.store_all(to_transfer, placements, transfer)
+    for item, result in zip(to_transfer, results, strict=True):
         _record_bytes(item, result)
 
 
-def _prepare(item: _Staged, instance: Instance, cloud: bool) -> None:
+def _prepare(item: _Staged, instance: Instance, cloud: bool, storages: dict[str, int]) -> None:
     """Where the bytes go; in this thread, since registering a referenced storage writes the database."""
     artifact, source = item.artifact, item.source
-    if source.in_storage is not None:
-        artifact.storage_id = _storage_for_match(source, instance)
+    match = source.in_storage
+    if match is not None:
+        storage_id = storages.get(match.root)
+        if storage_id is None:
+            storage_id = storages[match.root] = _storage_for_match(source, instance)
+        artifact.__dict__["storage_id"] = storage_id  # an unsaved record: the insert reads its state
         return
-    artifact.storage_id = instance.storage_id
+    artifact.__dict__["storage_id"] = instance.storage_id
     # named by the artifact's own random uid, which no concurrent writer can share
     if cloud:
         item.location = storage_location(instance.storage_root, artifact.uid, source.suffix)

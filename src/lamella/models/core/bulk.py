@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 
 from lamella._gc import gc_paused
 from lamella._instance import state
 from lamella._logging import logger
-from lamella.models.core.columns import JSONType, UTCDateTime
+from lamella.models.core.bulk_rows import reserve_ids, write_rows
+from lamella.models.core.columns import UTCDateTime
 from lamella.models.core.field_checks import check_row, json_checkers
 from lamella.models.core.run_links import link_to_current_project
 
@@ -174,21 +172,9 @@ def _column_default(column: Any) -> Any:
     return None
 
 
-def _reserve_ids(model: Any, count: int, session: Any) -> list[int]:
-    """Ids for `count` new rows, taken inside the write transaction so no other writer can take them."""
-    table = model.__table__.name
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":  # BEGIN IMMEDIATE: we are the only writer
-        highest = connection.exec_driver_sql(f'SELECT coalesce(max(id), 0) FROM "{table}"').scalar_one()
-        return list(range(highest + 1, highest + 1 + count))
-    rows = connection.exec_driver_sql(
-        f"SELECT nextval(pg_get_serial_sequence('\"{table}\"', 'id')) FROM generate_series(1, %s)", (count,)
-    ).all()
-    return [int(r[0]) for r in rows]
-
-
 def insert_many(model: Any, records: list[Any], session: Any) -> None:
-    """One executemany INSERT for all records with reserved ids, then attach them as persistent.
+    """One bulk INSERT (SQLite executemany, PostgreSQL COPY) for all records with reserved ids, then
+    attach them as persistent.
 
     The ORM's unit of work costs about 100 µs per object; this costs a few.
     """
@@ -203,38 +189,40 @@ def insert_many(model: Any, records: list[Any], session: Any) -> None:
         if rel.direction.name == "MANYTOONE"
     ]
     for record in records:
+        values = record.__dict__
         for relationship_key, fk_key in to_one:
-            related = record.__dict__.get(relationship_key)
+            related = values.get(relationship_key)
             if related is None:
                 continue
             if related.__dict__.get("id") is None:
                 session.add_all(records)  # the related record is new too: let the ORM order the inserts
                 return
-            record.__dict__[fk_key] = related.id
+            values[fk_key] = related.id
     table = model.__table__
     columns = [c for c in table.c if c.key != "id"]
     keys = ["id", *(c.key for c in columns)]
-    attributes = [(mapper.get_property_by_column(c).key, c) for c in columns]
+    attributes = [mapper.get_property_by_column(c).key for c in columns]
     json_columns = [keys.index(key) for key, _ in json_checkers(model)]
-    ids = _reserve_ids(model, len(records), session)
-    # one timestamp for the rows saved together, as one transaction writes them
-    batch_defaults = {
-        attribute: _column_default(c)
-        for attribute, c in attributes
-        if isinstance(c.type, UTCDateTime) and c.default is not None
+    connection = session.connection()
+    ids = reserve_ids(table.name, len(records), connection)
+    # written straight into the instances, which _commit_as_loaded commits as loaded; one timestamp
+    # for the rows saved together, as one transaction writes them
+    column_of = dict(zip(attributes, columns, strict=True))
+    defaults = {
+        attribute: _column_default(column)
+        for attribute, column in column_of.items()
+        if isinstance(column.type, UTCDateTime) and column.default is not None
     }
-
-    def default(values: dict[str, Any], attribute: str, column: Any) -> Any:
-        # written straight into the instance: _commit_as_loaded commits it as loaded
-        value = batch_defaults[attribute] if attribute in batch_defaults else _column_default(column)
-        values[attribute] = value
-        return value
-
+    needed = set(attributes)
+    values_of = itemgetter(*attributes)
     rows: list[list[Any]] = []
     for record, new_id in zip(records, ids, strict=True):
         values = record.__dict__
-        row = [new_id]
-        row += [values[a] if a in values else default(values, a, c) for a, c in attributes]
+        for attribute in needed.difference(values):
+            values[attribute] = (
+                defaults[attribute] if attribute in defaults else _column_default(column_of[attribute])
+            )
+        row = [new_id, *values_of(values)]
         if json_columns:  # the ORM's flush hooks do not see these rows
             checked = {keys[i]: row[i] for i in json_columns}
             check_row(model, checked)
@@ -242,13 +230,12 @@ def insert_many(model: Any, records: list[Any], session: Any) -> None:
                 row[index] = checked[keys[index]]
         values["id"] = new_id
         rows.append(row)
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        _executemany_sqlite(connection, table, keys, rows)
-    else:
-        connection.execute(insert(table), [dict(zip(keys, row, strict=True)) for row in rows])
-    _commit_as_loaded(mapper, records)
-    _attach(session, records)
+
+    def bookkeeping() -> None:  # the session's side, while the database inserts the rows
+        _commit_as_loaded(mapper, records)
+        _attach(session, records)
+
+    write_rows(connection, table, keys, rows, meanwhile=bookkeeping)
 
 
 def _commit_as_loaded(mapper: Any, records: list[Any]) -> None:
@@ -302,67 +289,3 @@ def forget_failed_inserts(records: Iterable[Any]) -> None:
     for record in records:
         if instance_state(record).key is None:
             record.__dict__.pop("id", None)
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    """As SQLAlchemy's SQLite DateTime stores it: UTC, no offset, microseconds."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _memoized(convert: Any) -> Any:
-    seen: dict[Any, Any] = {}
-
-    def converted(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            result = seen[value] = convert(value)
-            return result
-
-    return converted
-
-
-ROWS_PER_INSERT = 256
-
-
-def _executemany_sqlite(connection: Any, table: Any, keys: list[str], rows: list[list[Any]]) -> None:
-    """One executemany of the rows as they are: SQLAlchemy's per-row parameter processing costs more than the insert.
-
-    Values are converted per column type, in place, the way SQLAlchemy's SQLite types would store them.
-    """
-
-    converters: list[tuple[int, Any]] = []
-    for index, key in enumerate(keys):
-        column_type = table.c[key].type
-        if isinstance(column_type, UTCDateTime):  # rows saved together share their timestamps
-            converters.append((index, _memoized(_sqlite_datetime)))
-        elif isinstance(column_type, JSONType):
-            converters.append((index, lambda v: None if v is None else json.dumps(v)))
-        elif isinstance(column_type, Date):
-            converters.append((index, lambda v: None if v is None else v.isoformat()))
-        # str, int, float, bool: the driver stores them as they are
-    for row in rows:
-        for index, convert in converters:
-            row[index] = convert(row[index])
-    quote = connection.dialect.identifier_preparer.quote  # only where needed, as SQLAlchemy writes it
-    one_row = "(" + ", ".join("?" for _ in keys) + ")"
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) VALUES "
-    # Up to ROWS_PER_INSERT rows per statement: a table with a search index (an FTS5 table kept by
-    # triggers) pays per statement, not per row (~25 us per statement on SQLite), and a fixed size
-    # keeps the statement prepared once. Through the engine, not the driver: its error hook
-    # translates a failure, its events see the insert.
-    limit = connection.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    per = max(1, min(ROWS_PER_INSERT, limit // len(keys)))
-    whole = len(rows) - len(rows) % per
-    if whole:
-        batches = [tuple(v for row in rows[i : i + per] for v in row) for i in range(0, whole, per)]
-        connection.exec_driver_sql(head + ", ".join([one_row] * per), batches)
-    if whole < len(rows):
-        rest = rows[whole:]
-        connection.exec_driver_sql(
-            head + ", ".join([one_row] * len(rest)), tuple(v for row in rest for v in row)
-        )

@@ -306,26 +306,37 @@ class SQLRecord(CanCurate, Base):
     def _fill_defaults(self, instance: Any) -> None:
         """Set created_by and run from the current user and run before the first insert."""
         table_columns = self.__table__.c
+        values = self.__dict__
+        # a record the ORM does not track yet takes them straight into its state, which its INSERT
+        # reads (as in _apply_kwargs): `ln.save` of 100,000 artifacts spent 2 s in attribute events here
+        untracked = instance_state(self).key is None
+
+        def put(field: str, value: Any) -> None:
+            if untracked:
+                values[field] = value
+            else:
+                setattr(self, field, value)
+
         if (
             "created_by_id" in table_columns
-            and self.__dict__.get("created_by_id") is None
-            and self.__dict__.get("created_by") is None
+            and values.get("created_by_id") is None
+            and values.get("created_by") is None
         ):
-            setattr(self, "created_by_id", instance.user_id)
+            put("created_by_id", instance.user_id)
         if (
             "run_id" in table_columns
-            and self.__dict__.get("run_id") is None
-            and self.__dict__.get("run") is None
-            and not self.__dict__.get("_skip_run")
+            and values.get("run_id") is None
+            and values.get("run") is None
+            and not values.get("_skip_run")
         ):
             run = state.current_run()
             if run is not None:
-                setattr(self, "run_id", run.id)
+                put("run_id", run.id)
         follows_run = getattr(self, "_follows_run_branch", False)  # ln.track(branch=..., space=...)
-        if "branch_id" in table_columns and self.__dict__.get("branch_id") is None:
-            setattr(self, "branch_id", state.current_branch_id() if follows_run else state.MAIN_BRANCH)
-        if "space_id" in table_columns and self.__dict__.get("space_id") is None:
-            setattr(self, "space_id", state.current_space_id() if follows_run else state.ALL_SPACE)
+        if "branch_id" in table_columns and values.get("branch_id") is None:
+            put("branch_id", state.current_branch_id() if follows_run else state.MAIN_BRANCH)
+        if "space_id" in table_columns and values.get("space_id") is None:
+            put("space_id", state.current_space_id() if follows_run else state.ALL_SPACE)
 
     def _lock_names(self) -> tuple[str, ...]:
         return (f"lamella:{self.__tablename__}",)
