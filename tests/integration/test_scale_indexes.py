@@ -68,7 +68,8 @@ def _check_indexes(url: str, backend: str) -> None:
     ):
         assert gone not in found
     if backend == "postgresql":
-        assert "varchar_pattern_ops" in found["__key_pattern_definition"][0]
+        definition = found["__key_pattern_definition"][0]
+        assert "varchar_pattern_ops" in definition and "INCLUDE (id)" in definition
     else:
         assert "ix_artifact_key_pattern" not in found  # SQLite ranges LIKE over the plain key index
 

@@ -23,6 +23,7 @@ class IndexSpec:
     # PostgreSQL operator classes by column (`{"key": "varchar_pattern_ops"}`)
     postgresql_ops: tuple[tuple[str, str], ...] = ()
     postgresql_only: bool = False
+    postgresql_include: tuple[str, ...] = ()  # columns stored in the index for index-only scans
 
 
 def create_indexes(specs: Iterable[IndexSpec]) -> None:
@@ -40,6 +41,7 @@ def create_indexes(specs: Iterable[IndexSpec]) -> None:
                 list(spec.columns),
                 postgresql_concurrently=True,
                 postgresql_ops=dict(spec.postgresql_ops),
+                postgresql_include=list(spec.postgresql_include),
             )
 
 

@@ -473,7 +473,8 @@ event.listen(
     Artifact.__table__,
     "after_create",
     DDL(
-        f"CREATE INDEX {KEY_PATTERN_INDEX} ON artifact (key varchar_pattern_ops, branch_id, kind, created_at)"
+        f"CREATE INDEX {KEY_PATTERN_INDEX} ON artifact (key varchar_pattern_ops, branch_id, kind, created_at) "
+        "INCLUDE (id)"  # the ids of a prefix in the index itself, as SQLite's indexes hold their rowid
     ).execute_if(dialect="postgresql"),
 )
 

@@ -78,6 +78,7 @@ KEY_PATTERN = IndexSpec(
     ("key", "branch_id", "kind", "created_at"),
     postgresql_ops=(("key", "varchar_pattern_ops"),),
     postgresql_only=True,
+    postgresql_include=("id",),
 )
 
 
