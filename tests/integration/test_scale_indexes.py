@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, inspect, text
-from tests import servers
 
 import lamella as ln
+import servers
 from lamella._instance import state
 from lamella._setup import schema
 
