@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Text, literal, literal_column, select, type_coerce, union_all
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Text,
+    any_,
+    bindparam,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from lamella._query.relations import model
 from lamella.errors import InvalidArgument
@@ -41,8 +52,8 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
     owner_ids = [int(i) for i in df.index]
     for start in range(0, len(owner_ids), _IDS_PER_STATEMENT):
         chunk = owner_ids[start : start + _IDS_PER_STATEMENT]
-        rows.extend(_fetch(connection, _values_statement(store, chunk, feature_ids, raw_json)))
-        labels_statement = _labels_statement(store, chunk, feature_ids)
+        rows.extend(_fetch(connection, _values_statement(store, chunk, feature_ids, connection.dialect.name)))
+        labels_statement = _labels_statement(store, chunk, feature_ids, connection.dialect.name)
         if labels_statement is not None:
             # links without a feature (`artifact.ulabels.add(l)`) are skipped here, not in SQL: asking
             # for `feature_id IS NOT NULL` tempts PostgreSQL to read the feature index of every link
@@ -74,8 +85,17 @@ def add_feature_columns(qs: Any, df: Any, features: Any) -> Any:
 _IDS_PER_STATEMENT = 10_000
 
 
-def _values_statement(store: Any, owner_ids: list[int], feature_ids: list[int] | None, raw_json: bool) -> Any:
+def _among(column: Any, ids: list[int], dialect: str) -> Any:
+    """`column IN ids`; on PostgreSQL as one array parameter (`= ANY(:ids)`): a thousand ids bound one
+    by one cost more to compile and send than the query takes to run."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(BigInteger)))
+    return column.in_(ids)
+
+
+def _values_statement(store: Any, owner_ids: list[int], feature_ids: list[int] | None, dialect: str) -> Any:
     """(owner id, feature id, value) of the plain values of `owner_ids`, in the order they were added."""
+    raw_json = dialect == "sqlite"
     if store.value_link is not None:
         link = store.value_link
         owner = getattr(link, store.owner_key)
@@ -83,20 +103,20 @@ def _values_statement(store: Any, owner_ids: list[int], feature_ids: list[int] |
         statement = (
             select(owner, link.feature_id, _json_column(values.c.value, raw_json))
             .join(values, values.c.id == link.featurevalue_id)
-            .where(owner.in_(owner_ids))
+            .where(_among(owner, owner_ids, dialect))
             .order_by(link.id)
         )
         return statement if feature_ids is None else statement.where(link.feature_id.in_(feature_ids))
     record_json = model("RecordJson")
     statement = select(
         record_json.record_id, record_json.feature_id, _json_column(record_json.__table__.c.value, raw_json)
-    ).where(record_json.record_id.in_(owner_ids))
+    ).where(_among(record_json.record_id, owner_ids, dialect))
     if feature_ids is not None:
         statement = statement.where(record_json.feature_id.in_(feature_ids))
     return statement.order_by(record_json.id)
 
 
-def _labels_statement(store: Any, owner_ids: list[int], feature_ids: list[int] | None) -> Any:
+def _labels_statement(store: Any, owner_ids: list[int], feature_ids: list[int] | None, dialect: str) -> Any:
     """(owner id, feature id, label name, ...) of every label link of `owner_ids`, as one UNION ALL."""
     selects = []
     for position, (registry, cat_link) in enumerate(store.cat_links()):
@@ -108,7 +128,7 @@ def _labels_statement(store: Any, owner_ids: list[int], feature_ids: list[int] |
                 owner, link.feature_id, label, literal(position).label("link_table"), link.id.label("link_id")
             )
             .join(registry, registry.id == getattr(link, cat_link.target_key))
-            .where(owner.in_(owner_ids))
+            .where(_among(owner, owner_ids, dialect))
         )
         if feature_ids is not None:
             statement = statement.where(link.feature_id.in_(feature_ids))
