@@ -158,3 +158,21 @@ def query(db: str, sql: str) -> list[tuple[object, ...]]:
         return connection.execute(sql).fetchall()
     finally:
         connection.close()
+
+
+def execute(db: str, sql: str) -> None:
+    """Run and commit a writing statement on a database given as `query` takes it."""
+    if db.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(db) as connection:
+            connection.execute(sql)  # the block commits
+        return
+    import sqlite3
+
+    connection = sqlite3.connect(db)
+    try:
+        with connection:  # commits
+            connection.execute(sql)
+    finally:
+        connection.close()

@@ -67,7 +67,7 @@ def schema_differences(engine: Engine) -> list[Any]:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from lamella.models import Base
+    from lamella.models import all_tables
 
     with engine.connect() as connection, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # expression-based indexes cannot be reflected: compared below
@@ -75,7 +75,8 @@ def schema_differences(engine: Engine) -> list[Any]:
             connection,
             opts={"compare_type": True, "include_object": schema.is_core_object},
         )
-        return list(compare_metadata(context, Base.metadata))
+        # all_tables(): the link tables are defined when first used, which this process may not have done
+        return list(compare_metadata(context, all_tables()))
 
 
 def index_definitions(engine: Engine) -> dict[str, str]:

@@ -19,20 +19,57 @@ from lamella._setup import schema
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
 
 # every link table is found from its target with the index alone
-REVERSE_INDEXES = {
-    "artifact_ulabel": ["ulabel_id", "artifact_id", "feature_id"],
-    "artifact_record": ["record_id", "artifact_id", "feature_id"],
-    "artifact_featurevalue": ["featurevalue_id", "artifact_id"],
+REVERSE_INDEXES = {  # those of artifact links end in the copy of the artifact's branch
+    "artifact_ulabel": ["ulabel_id", "artifact_id", "feature_id", "owner_branch_id"],
+    "artifact_record": ["record_id", "artifact_id", "feature_id", "owner_branch_id"],
+    "artifact_featurevalue": ["featurevalue_id", "artifact_id", "owner_branch_id"],
     "collection_artifact": ["artifact_id", "collection_id"],
     "run_input_artifact": ["artifact_id", "run_id"],
     "record_ulabel": ["ulabel_id", "record_id", "feature_id"],
     "schema_feature": ["feature_id", "schema_id"],
 }
 NUMBER_INDEXES = {
-    "artifact_featurevalue": ["feature_id", "value_num", "artifact_id"],
+    "artifact_featurevalue": ["feature_id", "value_num", "artifact_id", "owner_branch_id"],
     "run_featurevalue": ["feature_id", "value_num", "run_id"],
     "record_json": ["feature_id", "value_num", "record_id"],
 }
+
+
+ARTIFACT_LINKS = (
+    "artifact_featurevalue",
+    "artifact_project",
+    "artifact_record",
+    "artifact_reference",
+    "artifact_schema",
+    "artifact_ulabel",
+)
+
+
+def _triggers(url: str) -> set[tuple[str, str]]:
+    """(trigger, table it is on) of the copies of the artifact's branch."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                rows = connection.exec_driver_sql(
+                    "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
+                ).all()
+            else:
+                rows = connection.exec_driver_sql(
+                    "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
+                ).all()
+        return {(str(n), str(t)) for n, t in rows if "owner_branch" in n or "follows_artifact" in n}
+    finally:
+        engine.dispose()
+
+
+def _check_triggers(url: str, backend: str) -> None:
+    expected = set()
+    for table in ARTIFACT_LINKS:
+        expected |= {(f"{table}_owner_branch", table), (f"{table}_follows_artifact", "artifact")}
+        if backend == "sqlite":  # SQLite's triggers fire on one event: moving a link has its own
+            expected.add((f"{table}_owner_branch_moved", table))
+    assert _triggers(url) == expected
 
 
 def _indexes(url: str) -> dict[str, list[str]]:
@@ -112,6 +149,7 @@ def test_a_new_instance_has_the_indexes_and_fills_the_number_copies(
     instance = ln.setup.init(storage=tmp_path / "data", name=f"new-{backend}", db=db_url)
     assert instance is not None
     _check_indexes(instance.config.url(), backend)
+    _check_triggers(instance.config.url(), backend)
     _check_queries(_annotate(tmp_path))
 
 
@@ -130,7 +168,13 @@ def test_migrating_an_instance_copies_its_numbers_and_builds_the_indexes(
 
     assert ln.setup.migrate() == ("0004", schema.HEAD_REVISION)
     _check_indexes(url, backend)
+    _check_triggers(url, backend)
     ln.connect(f"old-{backend}")
+    copies = servers.query(
+        db_url or url.removeprefix("sqlite:///"),
+        "SELECT DISTINCT owner_branch_id FROM artifact_featurevalue",
+    )
+    assert [r[0] for r in copies] == [1]  # filled by the migration
     rows = servers.query(
         db_url or url.removeprefix("sqlite:///"),
         "SELECT l.value_num FROM artifact_featurevalue AS l JOIN feature AS f ON f.id = l.feature_id "
@@ -243,6 +287,13 @@ def test_postgresql_answers_prefix_range_and_label_queries_from_the_indexes(
     assert sum(p.count("ix_artifact_featurevalue_number") for p in by_range) == 1, by_range
     by_label = _plans_of(lambda: ln.Artifact.filter(ulabels__name="label_3").count())
     assert _uses(by_label, "ix_artifact_ulabel_reverse"), by_label
+    # both counts come from the link index alone: no lookup of each artifact's branch and kind
+    for plans, index in (
+        (by_range, "ix_artifact_featurevalue_number"),
+        (by_label, "ix_artifact_ulabel_reverse"),
+    ):
+        counted = plans[-1]  # after the feature's or label's lookup
+        assert _uses([counted], index) and not re.search(r" on artifact\b(?!_)", counted), plans
     newest = ln.Artifact.filter(key__startswith="bulk/").order_by("-created_at")
     last_of_first_page = list(newest[:100])[-1]
     deep = _plans_of(lambda: list(newest.after(last_of_first_page)[:100]))
@@ -273,3 +324,72 @@ def test_pages_after_a_row_on_both_backends(backend: str, db_url: str | None, tm
     assert [x.name for x in qs.iterator(chunk_size=33)] == expected
     if backend == "sqlite":  # exact where counting is fast
         assert qs.estimate_count() == 120
+
+
+def _statements_of(call: Any) -> list[str]:
+    engine = state.current().db.engine
+    seen: list[str] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    return seen
+
+
+def test_artifact_links_follow_their_artifact_and_counts_read_them(
+    backend: str, db_url: str | None, tmp_path: Path
+) -> None:
+    instance = ln.setup.init(storage=tmp_path / "data", name=f"copies-{backend}", db=db_url)
+    assert instance is not None
+    where = db_url or instance.config.url().removeprefix("sqlite:///")
+    artifacts = _annotate(tmp_path)
+    label = ln.ULabel(name="label_3").save()
+    for artifact in artifacts.values():
+        artifact.ulabels.add(label)
+
+    def copies() -> dict[str, int | None]:
+        rows = servers.query(
+            where,
+            "SELECT a.key, l.owner_branch_id FROM artifact_ulabel AS l JOIN artifact AS a ON a.id = l.artifact_id",
+        )
+        return {str(key): branch for key, branch in rows}
+
+    def counts() -> list[int]:
+        # through the links' copies, and the same filters counted on the artifacts (branch_id given)
+        through_links = [
+            ln.Artifact.filter(ulabels=label).count(),
+            ln.Artifact.filter(temperature__gt=0, temperature__lt=30).count(),
+            ln.Artifact.filter(ulabels__name="label_3", temperature__gt=10).count(),
+        ]
+        on_artifacts = [
+            ln.Artifact.filter(ulabels=label, branch_id=1).count(),
+            ln.Artifact.filter(temperature__gt=0, temperature__lt=30, branch_id=1).count(),
+            ln.Artifact.filter(ulabels__name="label_3", temperature__gt=10, branch_id=1).count(),
+        ]
+        assert through_links == on_artifacts
+        return through_links
+
+    assert set(copies().values()) == {1}
+    assert counts() == [3, 2, 2]
+    statements = _statements_of(lambda: ln.Artifact.filter(ulabels=label).count())
+    assert "FROM artifact_ulabel" in statements[-1] and "FROM artifact " not in statements[-1]
+
+    artifacts["warm"].delete()  # to the trash: its links follow
+    assert copies()["samples/warm.txt"] == -1
+    assert counts() == [2, 1, 1]
+    ln.Artifact.filter(branch_id=-1).one().restore()
+    assert copies()["samples/warm.txt"] == 1
+    assert counts() == [3, 2, 2]
+
+    # an internal kind (run reports) is never shown by default queries: its links copy no branch
+    servers.execute(where, "UPDATE artifact SET kind = '__lamella_report' WHERE key = 'samples/hot.txt'")
+    assert copies()["samples/hot.txt"] is None
+    assert counts() == [2, 2, 1]
+    # a query that sets its own kind or branch counts on the artifacts
+    assert ln.Artifact.filter(ulabels=label, kind="__lamella_report").count() == 1
+    assert ln.Artifact.filter(ulabels=label, branch_id=None).count() == 2  # every branch, kinds shown

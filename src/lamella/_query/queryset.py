@@ -14,6 +14,7 @@ from lamella._instance import state
 from lamella._query import keyset, legacy_lookups
 from lamella._query.compiler import Subqueryable, compile_q, split_lookup, valid_fields
 from lamella._query.dataframe import queryset_to_dataframe
+from lamella._query.link_counts import count_through_links
 from lamella._query.q import Q
 from lamella._query.search import search_clauses
 from lamella.errors import DoesNotExist, InvalidArgument, MultipleResultsFound
@@ -277,8 +278,20 @@ class QuerySet(Subqueryable, Generic[T]):
                 self._statement(self.model.__table__.c.id).subquery()
             )
         else:
-            statement = select(func.count()).select_from(self.model.__table__).where(*self._conditions())
+            statement = self._count_through_links()
+            if statement is None:
+                statement = select(func.count()).select_from(self.model.__table__).where(*self._conditions())
         return int(self._session().execute(statement).scalar_one())
+
+    def _count_through_links(self) -> Any:
+        """The count from link indexes alone, when every filter goes through links (`link_counts`)."""
+        if self._all_branches or self._names & (_SEES_ALL_BRANCHES | {"kind"}):
+            return None  # the links copy the branch of artifacts that default queries show
+        if getattr(self.model, "_default_where", None) is None:
+            return None
+        branch = state.current_branch_id()
+        branches = (1,) if branch == 1 else (1, branch)
+        return count_through_links(self.model.__table__.c.id, self._where, branches)
 
     def estimate_count(self) -> int:
         """About how many rows match, at once: PostgreSQL's planner estimate, SQLite's exact count.

@@ -29,8 +29,9 @@ class IndexSpec:
 def create_indexes(specs: Iterable[IndexSpec]) -> None:
     if op.get_bind().dialect.name != "postgresql":
         for spec in specs:
-            if not spec.postgresql_only:
-                op.create_index(spec.name, spec.table, list(spec.columns), if_not_exists=True)
+            if not spec.postgresql_only:  # replaces an index of the same name, as on PostgreSQL
+                op.drop_index(spec.name, table_name=spec.table, if_exists=True)
+                op.create_index(spec.name, spec.table, list(spec.columns))
         return
     with op.get_context().autocommit_block():
         for spec in specs:

@@ -438,6 +438,12 @@ CREATE TABLE artifact (
 	CONSTRAINT fk_artifact_branch_id_branch FOREIGN KEY(branch_id) REFERENCES branch (id), 
 	CONSTRAINT fk_artifact_space_id_space FOREIGN KEY(space_id) REFERENCES space (id)
 );
+CREATE TRIGGER artifact_featurevalue_follows_artifact AFTER UPDATE OF branch_id, kind ON artifact FOR EACH ROW WHEN OLD.branch_id IS NOT NEW.branch_id OR OLD.kind IS NOT NEW.kind BEGIN UPDATE artifact_featurevalue SET owner_branch_id = CASE WHEN substr(NEW.kind, 1, 9) = '__lamella' THEN NULL ELSE NEW.branch_id END WHERE artifact_id = NEW.id; END;
+CREATE TRIGGER artifact_project_follows_artifact AFTER UPDATE OF branch_id, kind ON artifact FOR EACH ROW WHEN OLD.branch_id IS NOT NEW.branch_id OR OLD.kind IS NOT NEW.kind BEGIN UPDATE artifact_project SET owner_branch_id = CASE WHEN substr(NEW.kind, 1, 9) = '__lamella' THEN NULL ELSE NEW.branch_id END WHERE artifact_id = NEW.id; END;
+CREATE TRIGGER artifact_record_follows_artifact AFTER UPDATE OF branch_id, kind ON artifact FOR EACH ROW WHEN OLD.branch_id IS NOT NEW.branch_id OR OLD.kind IS NOT NEW.kind BEGIN UPDATE artifact_record SET owner_branch_id = CASE WHEN substr(NEW.kind, 1, 9) = '__lamella' THEN NULL ELSE NEW.branch_id END WHERE artifact_id = NEW.id; END;
+CREATE TRIGGER artifact_reference_follows_artifact AFTER UPDATE OF branch_id, kind ON artifact FOR EACH ROW WHEN OLD.branch_id IS NOT NEW.branch_id OR OLD.kind IS NOT NEW.kind BEGIN UPDATE artifact_reference SET owner_branch_id = CASE WHEN substr(NEW.kind, 1, 9) = '__lamella' THEN NULL ELSE NEW.branch_id END WHERE artifact_id = NEW.id; END;
+CREATE TRIGGER artifact_schema_follows_artifact AFTER UPDATE OF branch_id, kind ON artifact FOR EACH ROW WHEN OLD.branch_id IS NOT NEW.branch_id OR OLD.kind IS NOT NEW.kind BEGIN UPDATE artifact_schema SET owner_branch_id = CASE WHEN substr(NEW.kind, 1, 9) = '__lamella' THEN NULL ELSE NEW.branch_id END WHERE artifact_id = NEW.id; END;
+CREATE TRIGGER artifact_ulabel_follows_artifact AFTER UPDATE OF branch_id, kind ON artifact FOR EACH ROW WHEN OLD.branch_id IS NOT NEW.branch_id OR OLD.kind IS NOT NEW.kind BEGIN UPDATE artifact_ulabel SET owner_branch_id = CASE WHEN substr(NEW.kind, 1, 9) = '__lamella' THEN NULL ELSE NEW.branch_id END WHERE artifact_id = NEW.id; END;
 CREATE INDEX ix_artifact_created_at ON artifact (created_at);
 CREATE INDEX ix_artifact_hash ON artifact (hash);
 CREATE INDEX ix_artifact_key_listing ON artifact ("key", branch_id, kind, created_at);
@@ -526,6 +532,7 @@ CREATE TABLE artifact_featurevalue (
 	featurevalue_id INTEGER NOT NULL, 
 	feature_id INTEGER NOT NULL, 
 	value_num DOUBLE, 
+	owner_branch_id INTEGER, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_artifact_featurevalue PRIMARY KEY (id), 
@@ -534,12 +541,15 @@ CREATE TABLE artifact_featurevalue (
 	CONSTRAINT fk_artifact_featurevalue_featurevalue_id_featurevalue FOREIGN KEY(featurevalue_id) REFERENCES featurevalue (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_featurevalue_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_featurevalue_number ON artifact_featurevalue (feature_id, value_num, artifact_id);
-CREATE INDEX ix_artifact_featurevalue_reverse ON artifact_featurevalue (featurevalue_id, artifact_id);
+CREATE TRIGGER artifact_featurevalue_owner_branch AFTER INSERT ON artifact_featurevalue FOR EACH ROW BEGIN UPDATE artifact_featurevalue SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
+CREATE TRIGGER artifact_featurevalue_owner_branch_moved AFTER UPDATE OF artifact_id ON artifact_featurevalue FOR EACH ROW BEGIN UPDATE artifact_featurevalue SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
+CREATE INDEX ix_artifact_featurevalue_number ON artifact_featurevalue (feature_id, value_num, artifact_id, owner_branch_id);
+CREATE INDEX ix_artifact_featurevalue_reverse ON artifact_featurevalue (featurevalue_id, artifact_id, owner_branch_id);
 CREATE TABLE artifact_project (
 	artifact_id INTEGER NOT NULL, 
 	project_id INTEGER NOT NULL, 
 	feature_id INTEGER, 
+	owner_branch_id INTEGER, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_artifact_project PRIMARY KEY (id), 
@@ -548,12 +558,15 @@ CREATE TABLE artifact_project (
 	CONSTRAINT fk_artifact_project_project_id_project FOREIGN KEY(project_id) REFERENCES project (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_project_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
+CREATE TRIGGER artifact_project_owner_branch AFTER INSERT ON artifact_project FOR EACH ROW BEGIN UPDATE artifact_project SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
+CREATE TRIGGER artifact_project_owner_branch_moved AFTER UPDATE OF artifact_id ON artifact_project FOR EACH ROW BEGIN UPDATE artifact_project SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
 CREATE INDEX ix_artifact_project_feature_id ON artifact_project (feature_id);
-CREATE INDEX ix_artifact_project_reverse ON artifact_project (project_id, artifact_id);
+CREATE INDEX ix_artifact_project_reverse ON artifact_project (project_id, artifact_id, owner_branch_id);
 CREATE TABLE artifact_record (
 	artifact_id INTEGER NOT NULL, 
 	record_id INTEGER NOT NULL, 
 	feature_id INTEGER, 
+	owner_branch_id INTEGER, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_artifact_record PRIMARY KEY (id), 
@@ -562,12 +575,15 @@ CREATE TABLE artifact_record (
 	CONSTRAINT fk_artifact_record_record_id_record FOREIGN KEY(record_id) REFERENCES record (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_record_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
+CREATE TRIGGER artifact_record_owner_branch AFTER INSERT ON artifact_record FOR EACH ROW BEGIN UPDATE artifact_record SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
+CREATE TRIGGER artifact_record_owner_branch_moved AFTER UPDATE OF artifact_id ON artifact_record FOR EACH ROW BEGIN UPDATE artifact_record SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
 CREATE INDEX ix_artifact_record_feature_id ON artifact_record (feature_id);
-CREATE INDEX ix_artifact_record_reverse ON artifact_record (record_id, artifact_id, feature_id);
+CREATE INDEX ix_artifact_record_reverse ON artifact_record (record_id, artifact_id, feature_id, owner_branch_id);
 CREATE TABLE artifact_reference (
 	artifact_id INTEGER NOT NULL, 
 	reference_id INTEGER NOT NULL, 
 	feature_id INTEGER, 
+	owner_branch_id INTEGER, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_artifact_reference PRIMARY KEY (id), 
@@ -576,12 +592,15 @@ CREATE TABLE artifact_reference (
 	CONSTRAINT fk_artifact_reference_reference_id_reference FOREIGN KEY(reference_id) REFERENCES reference (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_reference_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
+CREATE TRIGGER artifact_reference_owner_branch AFTER INSERT ON artifact_reference FOR EACH ROW BEGIN UPDATE artifact_reference SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
+CREATE TRIGGER artifact_reference_owner_branch_moved AFTER UPDATE OF artifact_id ON artifact_reference FOR EACH ROW BEGIN UPDATE artifact_reference SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
 CREATE INDEX ix_artifact_reference_feature_id ON artifact_reference (feature_id);
-CREATE INDEX ix_artifact_reference_reverse ON artifact_reference (reference_id, artifact_id);
+CREATE INDEX ix_artifact_reference_reverse ON artifact_reference (reference_id, artifact_id, owner_branch_id);
 CREATE TABLE artifact_schema (
 	artifact_id INTEGER NOT NULL, 
 	schema_id INTEGER NOT NULL, 
 	slot VARCHAR(40), 
+	owner_branch_id INTEGER, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_artifact_schema PRIMARY KEY (id), 
@@ -589,11 +608,14 @@ CREATE TABLE artifact_schema (
 	CONSTRAINT fk_artifact_schema_artifact_id_artifact FOREIGN KEY(artifact_id) REFERENCES artifact (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_schema_schema_id_schema FOREIGN KEY(schema_id) REFERENCES schema (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_artifact_schema_reverse ON artifact_schema (schema_id, artifact_id);
+CREATE TRIGGER artifact_schema_owner_branch AFTER INSERT ON artifact_schema FOR EACH ROW BEGIN UPDATE artifact_schema SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
+CREATE TRIGGER artifact_schema_owner_branch_moved AFTER UPDATE OF artifact_id ON artifact_schema FOR EACH ROW BEGIN UPDATE artifact_schema SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
+CREATE INDEX ix_artifact_schema_reverse ON artifact_schema (schema_id, artifact_id, owner_branch_id);
 CREATE TABLE artifact_ulabel (
 	artifact_id INTEGER NOT NULL, 
 	ulabel_id INTEGER NOT NULL, 
 	feature_id INTEGER, 
+	owner_branch_id INTEGER, 
 	id INTEGER NOT NULL, 
 	created_at DATETIME NOT NULL, 
 	CONSTRAINT pk_artifact_ulabel PRIMARY KEY (id), 
@@ -602,8 +624,10 @@ CREATE TABLE artifact_ulabel (
 	CONSTRAINT fk_artifact_ulabel_ulabel_id_ulabel FOREIGN KEY(ulabel_id) REFERENCES ulabel (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_artifact_ulabel_feature_id_feature FOREIGN KEY(feature_id) REFERENCES feature (id) ON DELETE CASCADE
 );
+CREATE TRIGGER artifact_ulabel_owner_branch AFTER INSERT ON artifact_ulabel FOR EACH ROW BEGIN UPDATE artifact_ulabel SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
+CREATE TRIGGER artifact_ulabel_owner_branch_moved AFTER UPDATE OF artifact_id ON artifact_ulabel FOR EACH ROW BEGIN UPDATE artifact_ulabel SET owner_branch_id = (SELECT CASE WHEN substr(a.kind, 1, 9) = '__lamella' THEN NULL ELSE a.branch_id END FROM artifact AS a WHERE a.id = NEW.artifact_id) WHERE id = NEW.id; END;
 CREATE INDEX ix_artifact_ulabel_feature_id ON artifact_ulabel (feature_id);
-CREATE INDEX ix_artifact_ulabel_reverse ON artifact_ulabel (ulabel_id, artifact_id, feature_id);
+CREATE INDEX ix_artifact_ulabel_reverse ON artifact_ulabel (ulabel_id, artifact_id, feature_id, owner_branch_id);
 CREATE TABLE collection (
 	uid VARCHAR(20) NOT NULL, 
 	"key" VARCHAR(1024), 
@@ -784,4 +808,4 @@ CREATE TABLE run_input_collection (
 );
 CREATE INDEX ix_run_input_collection_reverse ON run_input_collection (collection_id, run_id);
 CREATE TABLE "alembic_version" (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
-INSERT INTO alembic_version (version_num) VALUES ('0006');
+INSERT INTO alembic_version (version_num) VALUES ('0007');

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Mapped  # noqa: F401  (the link columns' annotations 
 from lamella._query.relations import ManyToMany
 from lamella.bionty.models import ONTOLOGY_REGISTRIES, REGISTRIES
 from lamella.models.artifact.artifact import Artifact
-from lamella.models.core.links import LinkTable, feature_column, link_column, link_keys
+from lamella.models.core.links import (
+    ArtifactLink,
+    LinkTable,
+    artifact_link_keys,
+    feature_column,
+    link_column,
+    link_keys,
+)
 from lamella.models.labels.labels import Record
 from lamella.models.lineage.lineage import Run
 from lamella.models.schema.schema import Schema
@@ -38,17 +45,20 @@ RELATION_NAMES = {
 }
 
 
-def _link_class(name: str, table: str, columns: dict[str, Any], unique: tuple[str, ...]) -> type:
+def _link_class(
+    name: str, table: str, columns: dict[str, Any], unique: tuple[str, ...], *, base: type = LinkTable
+) -> type:
     # the reverse index: the target (the unique's second key) first, then the owner, then the rest
     reverse = (unique[1], unique[0], *unique[2:])
+    keys = artifact_link_keys if base is ArtifactLink else link_keys
     namespace: dict[str, Any] = {
         "__tablename__": table,
-        "__table_args__": link_keys(table, unique, reverse=reverse),
+        "__table_args__": keys(table, unique, reverse=reverse),
         "__module__": __name__,
         "__annotations__": {key: "Mapped[int]" for key in columns},
         **columns,
     }
-    return type(name, (LinkTable,), namespace)
+    return type(name, (base,), namespace)
 
 
 def _attach(owner: type, name: str, relation: ManyToMany) -> None:
@@ -80,6 +90,7 @@ for _registry in REGISTRIES:
             "feature_id": feature_column(),
         },
         ("artifact_id", _key, "feature_id"),
+        base=ArtifactLink,
     )
     LINKS[f"Schema{_name}"] = _link_class(
         f"Schema{_name}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEAD_REVISION = "bionty_0002"
-KNOWN_REVISIONS = ("bionty_0001", "bionty_0002")
+HEAD_REVISION = "bionty_0003"
+KNOWN_REVISIONS = ("bionty_0001", "bionty_0002", "bionty_0003")
 VERSION_TABLE = "bionty_alembic_version"
 MIGRATIONS_DIR = Path(__file__).parent

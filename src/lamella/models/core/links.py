@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import Double, ForeignKey, Index, Integer, String, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lamella.models.core import owner_branch
 from lamella.models.core.columns import BigInt, JSONType, UTCDateTime, number_of, utcnow
+from lamella.models.core.owner_branch import owner_branch_column
 from lamella.models.core.record import Base
 
 
@@ -35,9 +37,14 @@ def link_keys(table: str, unique: tuple[str, ...], *, reverse: tuple[str, ...]) 
     return (UniqueConstraint(*unique), Index(f"ix_{table}_reverse", *reverse))
 
 
-def number_index(table: str, owner_key: str) -> Index:
+def artifact_link_keys(table: str, unique: tuple[str, ...], *, reverse: tuple[str, ...]) -> tuple[Any, ...]:
+    """`link_keys` of an `ArtifactLink`: its reverse index ends in the copy of the artifact's branch."""
+    return link_keys(table, unique, reverse=(*reverse, owner_branch.COLUMN))
+
+
+def number_index(table: str, owner_key: str, *extra: str) -> Index:
     """Owners by the number they hold for a feature: `temperature__gt=20` reads one range of it."""
-    return Index(f"ix_{table}_number", "feature_id", "value_num", owner_key)
+    return Index(f"ix_{table}_number", "feature_id", "value_num", owner_key, *extra)
 
 
 class LinkTable(Base):
@@ -46,6 +53,18 @@ class LinkTable(Base):
     __abstract__ = True
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ArtifactLink(LinkTable):
+    """A link of artifacts to labels or values, with a copy of the artifact's branch (`owner_branch`)."""
+
+    __abstract__ = True
+    owner_branch_id: Mapped[int | None] = owner_branch_column()
+
+
+@event.listens_for(ArtifactLink, "after_mapper_constructed", propagate=True)
+def _keep_owner_branch(_mapper: Any, link: type) -> None:
+    owner_branch.copies_owner_branch(link.__table__)  # type: ignore[attr-defined]
 
 
 # --- lineage ----------------------------------------------------------------------------------------
@@ -78,9 +97,9 @@ class CollectionArtifact(LinkTable):
 
 
 # --- labels (the artifact links carry the feature they annotate) -------------------------------------
-class ArtifactULabel(LinkTable):
+class ArtifactULabel(ArtifactLink):
     __tablename__ = "artifact_ulabel"
-    __table_args__ = link_keys(
+    __table_args__ = artifact_link_keys(
         "artifact_ulabel",
         ("artifact_id", "ulabel_id", "feature_id"),
         reverse=("ulabel_id", "artifact_id", "feature_id"),
@@ -90,9 +109,9 @@ class ArtifactULabel(LinkTable):
     feature_id: Mapped[int | None] = feature_column()
 
 
-class ArtifactRecord(LinkTable):
+class ArtifactRecord(ArtifactLink):
     __tablename__ = "artifact_record"
-    __table_args__ = link_keys(
+    __table_args__ = artifact_link_keys(
         "artifact_record",
         ("artifact_id", "record_id", "feature_id"),
         reverse=("record_id", "artifact_id", "feature_id"),
@@ -102,9 +121,9 @@ class ArtifactRecord(LinkTable):
     feature_id: Mapped[int | None] = feature_column()
 
 
-class ArtifactProject(LinkTable):
+class ArtifactProject(ArtifactLink):
     __tablename__ = "artifact_project"
-    __table_args__ = link_keys(
+    __table_args__ = artifact_link_keys(
         "artifact_project", ("artifact_id", "project_id"), reverse=("project_id", "artifact_id")
     )
     artifact_id: Mapped[int] = link_column("artifact")
@@ -112,9 +131,9 @@ class ArtifactProject(LinkTable):
     feature_id: Mapped[int | None] = feature_column()
 
 
-class ArtifactReference(LinkTable):
+class ArtifactReference(ArtifactLink):
     __tablename__ = "artifact_reference"
-    __table_args__ = link_keys(
+    __table_args__ = artifact_link_keys(
         "artifact_reference", ("artifact_id", "reference_id"), reverse=("reference_id", "artifact_id")
     )
     artifact_id: Mapped[int] = link_column("artifact")
@@ -311,15 +330,15 @@ def _copy_value(_mapper: Any, connection: Any, link: Any) -> None:
         link.feature_id, link.value_num = row["feature_id"], row["value_num"]
 
 
-class ArtifactFeatureValue(ValueLink):
+class ArtifactFeatureValue(ValueLink, ArtifactLink):
     __tablename__ = "artifact_featurevalue"
     __table_args__ = (
-        *link_keys(
+        *artifact_link_keys(
             "artifact_featurevalue",
             ("artifact_id", "featurevalue_id"),
             reverse=("featurevalue_id", "artifact_id"),
         ),
-        number_index("artifact_featurevalue", "artifact_id"),
+        number_index("artifact_featurevalue", "artifact_id", owner_branch.COLUMN),
     )
     artifact_id: Mapped[int] = link_column("artifact")
     featurevalue_id: Mapped[int] = link_column("featurevalue")
@@ -341,11 +360,11 @@ class RunFeatureValue(ValueLink):
     value_num: Mapped[float | None] = mapped_column(Double)
 
 
-class ArtifactSchema(LinkTable):
+class ArtifactSchema(ArtifactLink):
     """A feature set of an artifact, one per slot ("obs", "var", "columns", ...)."""
 
     __tablename__ = "artifact_schema"
-    __table_args__ = link_keys(
+    __table_args__ = artifact_link_keys(
         "artifact_schema", ("artifact_id", "slot"), reverse=("schema_id", "artifact_id")
     )
     artifact_id: Mapped[int] = link_column("artifact")
