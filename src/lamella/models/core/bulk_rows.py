@@ -29,12 +29,26 @@ def reserve_ids(table: str, count: int, connection: Any) -> list[int]:
     if connection.dialect.name == "sqlite":  # BEGIN IMMEDIATE: we are the only writer
         highest = connection.exec_driver_sql(f'SELECT coalesce(max(id), 0) FROM "{table}"').scalar_one()
         return list(range(highest + 1, highest + 1 + count))
-    # the sequence is named once: pg_get_serial_sequence() in the select list ran per row (3/4 of the time)
-    sequence = connection.exec_driver_sql(f"SELECT pg_get_serial_sequence('\"{table}\"', 'id')").scalar_one()
+    sequence = _id_sequence(connection, table)
     rows = connection.exec_driver_sql(
         "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (sequence, count)
     ).all()
     return [int(r[0]) for r in rows]
+
+
+# (database URL, table) -> the sequence of its ids: a table keeps its sequence, and asking costs a
+# round trip per save
+_ID_SEQUENCES: dict[tuple[str, str], str] = {}
+
+
+def _id_sequence(connection: Any, table: str) -> str:
+    key = (connection.engine.url.render_as_string(hide_password=True), table)
+    sequence = _ID_SEQUENCES.get(key)
+    if sequence is None:
+        # named once, not in the select list below, where it ran per row (3/4 of the time)
+        statement = f"SELECT pg_get_serial_sequence('\"{table}\"', 'id')"
+        sequence = _ID_SEQUENCES[key] = str(connection.exec_driver_sql(statement).scalar_one())
+    return sequence
 
 
 def write_rows(
