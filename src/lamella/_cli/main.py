@@ -62,6 +62,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "load",
         "Write the source of transform UID (a stem uid gives the latest version) to the working folder.",
     ),
+    "ui": (
+        "lamella._cli.ui",
+        "ui",
+        "Browse the current instance in a web browser (read-only, on this machine).",
+    ),
 }
 
 

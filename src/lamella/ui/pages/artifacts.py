@@ -1,0 +1,220 @@
+"""Artifacts: the table (filters, sorting, keyset pages, keys as folders) and each artifact's page."""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from lamella import models
+from lamella._query import QuerySet
+from lamella._query.relations import ManyToMany
+from lamella.errors import DoesNotExist, InvalidArgument
+from lamella.ui import preview
+
+PAGE_SIZE = 50
+SORTS = ("-created_at", "created_at", "key", "-key", "-size", "size", "-updated_at", "suffix")
+BRANCHES = {"main": 1, "archive": 0, "trash": -1}
+FOLDERS_SHOWN = 60  # subfolders listed under a prefix; each is one index probe
+_NUMERIC = ("int", "float", "num")
+
+
+def _day(text: str, parameter: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), time())
+    except ValueError:
+        raise InvalidArgument(f"{parameter}={text!r} is not a date; write it as 2026-11-30") from None
+
+
+def _feature_value(name: str, text: str) -> Any:
+    feature = models.Feature.filter(name=name).first()
+    if feature is None:
+        raise InvalidArgument(f"no feature named {name!r}; see the features page for the names")
+    base = (feature.dtype or "").split("[", 1)[0]
+    if base in _NUMERIC:
+        try:
+            return float(text) if base != "int" else int(text)
+        except ValueError:
+            raise InvalidArgument(f"feature {name!r} holds numbers; {text!r} is not one") from None
+    return text
+
+
+def filtered(params: dict[str, str]) -> QuerySet[Any]:
+    """The artifacts the table's filters select (the parameters of its URL)."""
+    lookups: dict[str, Any] = {}
+    branch = params.get("branch", "main")
+    if branch == "all":
+        lookups["branch_id"] = None
+    elif branch in BRANCHES:
+        if branch != "main":
+            lookups["branch_id"] = BRANCHES[branch]
+    else:
+        raise InvalidArgument(f"branch={branch!r}: choose main, archive, trash or all")
+    simple = {
+        "key": "key__startswith",
+        "suffix": "suffix",
+        "kind": "kind",
+        "created_by": "created_by__handle",
+        "label": "ulabels__name",
+        "project": "projects__name",
+    }
+    for parameter, lookup in simple.items():
+        if params.get(parameter):
+            lookups[lookup] = params[parameter]
+    if params.get("since"):
+        lookups["created_at__gte"] = _day(params["since"], "since")
+    if params.get("until"):
+        lookups["created_at__lt"] = _day(params["until"], "until") + timedelta(days=1)
+    feature = params.get("feature")
+    if feature:
+        op = params.get("op", "exact")
+        if op not in ("exact", "gt", "gte", "lt", "lte", "contains"):
+            raise InvalidArgument(f"op={op!r}: choose exact, gt, gte, lt, lte or contains")
+        value = _feature_value(feature, params.get("value", ""))
+        lookups[feature if op == "exact" else f"{feature}__{op}"] = value
+    return models.Artifact.filter(**lookups)
+
+
+def table_page(params: dict[str, str]) -> dict[str, Any]:
+    """The rows of one page of the table and what its links need."""
+    sort = params.get("sort", "-created_at")
+    if sort not in SORTS:
+        raise InvalidArgument(f"sort={sort!r}: sort by one of {', '.join(SORTS)}")
+    qs = filtered(params).order_by(sort)
+    after = params.get("after")
+    if after:
+        anchor = models.Artifact.filter(uid=after, branch_id=None).first()
+        if anchor is None:
+            raise InvalidArgument(f"after={after!r} names no artifact; start from the first page")
+        qs = qs.after(anchor)
+    rows = list(qs[: PAGE_SIZE + 1])
+    prefix = params.get("key", "")
+    return {
+        "rows": rows[:PAGE_SIZE],
+        "next_after": rows[PAGE_SIZE - 1].uid if len(rows) > PAGE_SIZE else None,
+        "sort": sort,
+        "sorts": SORTS,
+        "folders": folders(params, prefix) if not after and (prefix == "" or prefix.endswith("/")) else [],
+        "crumbs": _crumbs(prefix),
+    }
+
+
+def folders(params: dict[str, str], prefix: str) -> list[str]:
+    """The subfolders of `prefix`, found by skipping through the key index (one probe per folder)."""
+    base = filtered({**params, "key": prefix})
+    found: list[str] = []
+    last: str | None = None
+    for _ in range(FOLDERS_SHOWN * 2):
+        qs = base if last is None else base.filter(key__gt=last)
+        row = qs.order_by("key").first()
+        if row is None or row.key is None:
+            break
+        rest = row.key[len(prefix) :]
+        if "/" not in rest:
+            last = row.key  # a file in this folder
+            continue
+        folder = rest.split("/", 1)[0]
+        if folder not in found:
+            found.append(folder)
+            if len(found) >= FOLDERS_SHOWN:
+                break
+        # past the folder: its greatest key
+        inside = base.filter(key__startswith=f"{prefix}{folder}/").order_by("-key").first()
+        last = inside.key if inside is not None else row.key
+    return found
+
+
+def _crumbs(prefix: str) -> list[tuple[str, str]]:
+    parts = [p for p in prefix.split("/") if p]
+    return [(part, "/".join(parts[: i + 1]) + "/") for i, part in enumerate(parts)]
+
+
+def artifact_context(uid: str) -> dict[str, Any]:
+    artifact = models.Artifact.filter(uid=uid, branch_id=None).first()
+    if artifact is None:
+        stem = (
+            models.Artifact.filter(uid__startswith=uid[:16], branch_id=None).first()
+            if len(uid) >= 16
+            else None
+        )
+        if stem is None:
+            raise DoesNotExist(f"no artifact with uid {uid!r}")
+        artifact = stem
+    versions = list(artifact.versions.order_by("-created_at")[:50])
+    run = artifact.run
+    return {
+        "artifact": artifact,
+        "versions": versions,
+        "features": artifact.features.get_values(),
+        "schemas": artifact.features.slots,
+        "labels": _labels(artifact),
+        "collections": list(artifact.collections.all()[:50]),
+        "run": run,
+        "transform": run.transform if run is not None else None,
+        "preview": preview.of(artifact),
+    }
+
+
+def _labels(artifact: Any) -> list[tuple[str, list[Any]]]:
+    """Labels by relation (ulabels, projects, records, ontology terms), as LaminDB's describe() shows them."""
+    found = []
+    for name in ("ulabels", "projects", "records", "references"):
+        related = getattr(artifact, name, None)
+        if related is not None:
+            records = list(related.all()[:100])
+            if records:
+                found.append((name, records))
+    for name, relation in sorted(getattr(type(artifact), "_relations", {}).items()):
+        if not isinstance(relation, ManyToMany) or not relation.target_model.__module__.startswith(
+            "lamella.bionty"
+        ):
+            continue  # ontology terms (cell types, genes, ...) of the bionty module only
+        records = list(getattr(artifact, name).all()[:100])
+        if records:
+            found.append((name, records))
+    return found
+
+
+def routes(templates: Jinja2Templates) -> list[Route]:
+    def table(request: Request) -> Response:
+        params = dict(request.query_params)
+        context = {"params": params, **table_page(params)}
+        name = "artifact_rows.html" if request.headers.get("HX-Request") else "artifacts.html"
+        return templates.TemplateResponse(request, name, context)
+
+    def page(request: Request) -> Response:
+        context = artifact_context(request.path_params["uid"])
+        return templates.TemplateResponse(request, "artifact.html", context)
+
+    def download(request: Request) -> Response:
+        artifact = models.Artifact.filter(uid=request.path_params["uid"], branch_id=None).one()
+        if artifact.n_files:
+            raise InvalidArgument(
+                f"artifact {artifact.uid} is a folder of {artifact.n_files} files; load it in Python"
+            )
+        name = (artifact.key or artifact.uid).rsplit("/", 1)[-1] + (
+            "" if artifact.key else artifact.suffix or ""
+        )
+        media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        inline = request.query_params.get("inline") == "1" and media.startswith("image/")
+        disposition = "inline" if inline else "attachment"
+        headers = {"Content-Disposition": f'{disposition}; filename="{_header_safe(name)}"'}
+        local = preview.local_path(artifact)
+        if local is not None:
+            return FileResponse(local, media_type=media, headers=headers)
+        return StreamingResponse(preview.stream(artifact), media_type=media, headers=headers)
+
+    return [
+        Route("/artifacts", table, name="artifacts"),
+        Route("/artifacts/{uid}", page, name="artifact"),
+        Route("/artifacts/{uid}/download", download, name="download"),
+    ]
+
+
+def _header_safe(name: str) -> str:
+    return "".join(c if c.isprintable() and c not in '"\\' else "_" for c in name)
