@@ -55,7 +55,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "step": ("lamella._tracking", "step"),
     "track": ("lamella._tracking", "track"),
     "tracked": ("lamella._tracking", "tracked"),
-    "ui": ("lamella.ui", "ui"),
+    "ui": ("lamella._ui", "ui"),
     "view": ("lamella.models", "view"),
 }
 
@@ -133,7 +133,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella._tracking import track as track
     from lamella._tracking import tracked as tracked
     from lamella._tracking.context import context as context
-    from lamella.ui import ui as ui
+    from lamella._ui import ui as ui
     from lamella.models import (
         Artifact as Artifact,
     )

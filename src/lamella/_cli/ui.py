@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from lamella._instance import config as cfg
+from lamella._ui import DEFAULT_HOST, DEFAULT_PORT, serve
 from lamella.errors import NotConnected
-from lamella.ui import DEFAULT_HOST, DEFAULT_PORT, serve
 
 
 @click.command()

@@ -18,9 +18,9 @@ from starlette.templating import Jinja2Templates
 
 from lamella._instance import state
 from lamella._setup.connect import connect
+from lamella._ui import format as fmt
+from lamella._ui.pages import artifacts, home
 from lamella.errors import DoesNotExist, LamellaError
-from lamella.ui import format as fmt
-from lamella.ui.pages import artifacts, home
 
 HERE = Path(__file__).parent
 # the page modules; each gives its routes

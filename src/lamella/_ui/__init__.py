@@ -9,6 +9,6 @@ served, on 127.0.0.1 unless another address is given explicitly.
 
 from __future__ import annotations
 
-from lamella.ui.server import DEFAULT_HOST, DEFAULT_PORT, UIServer, serve, ui
+from lamella._ui.server import DEFAULT_HOST, DEFAULT_PORT, UIServer, serve, ui
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "UIServer", "serve", "ui"]

@@ -13,8 +13,8 @@ from typing import Any
 import uvicorn
 
 from lamella._logging import logger
+from lamella._ui.app import create_app
 from lamella.errors import InvalidArgument
-from lamella.ui.app import create_app
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765

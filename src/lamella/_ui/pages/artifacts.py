@@ -12,13 +12,15 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from lamella import models
+from lamella._instance import state
 from lamella._query import QuerySet
 from lamella._query.relations import ManyToMany
+from lamella._ui import preview
 from lamella.errors import DoesNotExist, InvalidArgument
-from lamella.ui import preview
 
 PAGE_SIZE = 50
-SORTS = ("-created_at", "created_at", "key", "-key", "-size", "size", "-updated_at", "suffix")
+SORTS = ("-created_at", "created_at", "-updated_at", "updated_at", "key", "-key", "-size", "size", "suffix")
+KEYSET_SORTS = ("created_at", "updated_at")  # never NULL: pages follow each other by an index range
 BRANCHES = {"main": 1, "archive": 0, "trash": -1}
 FOLDERS_SHOWN = 60  # subfolders listed under a prefix; each is one index probe
 _NUMERIC = ("int", "float", "num")
@@ -81,27 +83,44 @@ def filtered(params: dict[str, str]) -> QuerySet[Any]:
 
 
 def table_page(params: dict[str, str]) -> dict[str, Any]:
-    """The rows of one page of the table and what its links need."""
+    """The rows of one page of the table and what its links need.
+
+    Orders on columns without NULLs page by key (`after=<uid>`: an index range however deep); orders
+    on nullable ones (key, size, suffix) page by offset (`page=<n>`), which QuerySet.after() refuses.
+    """
     sort = params.get("sort", "-created_at")
     if sort not in SORTS:
         raise InvalidArgument(f"sort={sort!r}: sort by one of {', '.join(SORTS)}")
     qs = filtered(params).order_by(sort)
-    after = params.get("after")
-    if after:
+    by_key = sort.lstrip("-") in KEYSET_SORTS
+    after, page = params.get("after"), _page_number(params.get("page"))
+    if after and by_key:
         anchor = models.Artifact.filter(uid=after, branch_id=None).first()
         if anchor is None:
             raise InvalidArgument(f"after={after!r} names no artifact; start from the first page")
         qs = qs.after(anchor)
-    rows = list(qs[: PAGE_SIZE + 1])
+    start = 0 if by_key else (page - 1) * PAGE_SIZE
+    rows = list(qs[start : start + PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
     prefix = params.get("key", "")
+    first_page = not after and page == 1
     return {
         "rows": rows[:PAGE_SIZE],
-        "next_after": rows[PAGE_SIZE - 1].uid if len(rows) > PAGE_SIZE else None,
+        "next": ({"after": rows[PAGE_SIZE - 1].uid} if by_key else {"page": page + 1}) if more else None,
         "sort": sort,
         "sorts": SORTS,
-        "folders": folders(params, prefix) if not after and (prefix == "" or prefix.endswith("/")) else [],
+        "first_page": first_page,
+        "folders": folders(params, prefix) if first_page and (prefix == "" or prefix.endswith("/")) else [],
         "crumbs": _crumbs(prefix),
     }
+
+
+def _page_number(text: str | None) -> int:
+    if not text:
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidArgument(f"page={text!r} is not a page number; pages count from 1")
+    return int(text)
 
 
 def folders(params: dict[str, str], prefix: str) -> list[str]:
@@ -169,6 +188,8 @@ def _labels(artifact: Any) -> list[tuple[str, list[Any]]]:
             records = list(related.all()[:100])
             if records:
                 found.append((name, records))
+    if not state.current().has_table("bionty_artifact_celltype"):
+        return found  # this process may know bionty's relations; this instance has not its tables
     for name, relation in sorted(getattr(type(artifact), "_relations", {}).items()):
         if not isinstance(relation, ManyToMany) or not relation.target_model.__module__.startswith(
             "lamella.bionty"
