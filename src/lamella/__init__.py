@@ -133,7 +133,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lamella._tracking import track as track
     from lamella._tracking import tracked as tracked
     from lamella._tracking.context import context as context
-    from lamella.ui import ui as ui
     from lamella.models import (
         Artifact as Artifact,
     )
@@ -181,3 +180,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from lamella.models import save as save
     from lamella.models import view as view
+    from lamella.ui import ui as ui
