@@ -12,11 +12,12 @@ from typing import Any
 from lamella._instance import state
 from lamella._process import in_notebook
 from lamella._query.relations import model
+from lamella.models.core.lineage_graph import DATA_KINDS, lineage
+from lamella.models.core.lineage_graph import MAX_NODES as _MAX_NODES
 
 _DATA = {"shape": "box", "style": "rounded,filled", "fillcolor": "#eef4fb", "color": "#4a78b5"}
 _FOCUS = {"shape": "box", "style": "rounded,filled", "fillcolor": "#fbe3c4", "color": "#d97a00"}
 _RUN = {"shape": "ellipse", "style": "filled", "fillcolor": "#f3f3f3", "color": "#777777"}
-_MAX_NODES = 500  # lineage of huge pipelines stays readable and fast
 
 
 def _digraph(name: str) -> Any:
@@ -28,48 +29,24 @@ def _digraph(name: str) -> Any:
     return graph
 
 
-def _data_label(record: Any) -> str:  # an Artifact or a Collection
-    kind = type(record).__name__
-    name = record.key or record.description or record.uid
-    return f"{name}\\n{kind} {record.uid[:8]}…"
-
-
-def _run_label(run: Any) -> str:
-    transform = run.transform
-    when = run.started_at.strftime("%Y-%m-%d %H:%M") if run.started_at else ""
-    return f"{transform.key or transform.description or transform.uid}\\n{transform.kind} run {when}"
-
-
 def data_lineage(record: Any) -> Any:
-    """The upstream graph of an artifact or collection: the run that made it, that run's inputs, and so on."""
+    """Where an artifact, collection or run came from: the run that made it, that run's inputs, and
+    so on all the way up (a run's outputs too); drawn from `lineage_graph.lineage`."""
+    found = lineage(record, upstream=None, downstream=0, transforms=False)
     graph = _digraph(f"lineage_{record.uid}")
-    seen_data: set[str] = set()
-    seen_runs: set[int] = set()
-    queue: list[Any] = [record]
-    graph.node(f"data_{record.uid}", _data_label(record), **_FOCUS)
-    seen_data.add(record.uid)
-    while queue and len(seen_data) + len(seen_runs) < _MAX_NODES:
-        current = queue.pop(0)
-        run = current.run
-        if run is None:
-            continue
-        run_node = f"run_{run.uid}"
-        if run.id not in seen_runs:
-            seen_runs.add(run.id)
-            graph.node(run_node, _run_label(run), **_RUN)
-            inputs: list[Any] = [*run.input_artifacts.all(), *run.input_collections.all()]
-            parent = run.initiated_by_run
-            if parent is not None and parent.id not in seen_runs:
-                graph.node(f"run_{parent.uid}", _run_label(parent), **_RUN)
-                graph.edge(f"run_{parent.uid}", run_node, style="dashed", label="initiated")
-            for item in inputs:
-                if item.uid not in seen_data:
-                    seen_data.add(item.uid)
-                    graph.node(f"data_{item.uid}", _data_label(item), **_DATA)
-                    queue.append(item)
-                graph.edge(f"data_{item.uid}", run_node)
-        graph.edge(run_node, f"data_{current.uid}")
+    for node in found.nodes:
+        style = _FOCUS if node.id == found.focus else _RUN if node.kind == "run" else _DATA
+        graph.node(_dot_id(node.id), f"{node.label}\\n{node.detail}", **style)
+    for edge in found.edges:
+        extra = {"style": "dashed", "label": "initiated"} if edge.kind == "initiated" else {}
+        graph.edge(_dot_id(edge.source), _dot_id(edge.target), **extra)
     return graph
+
+
+def _dot_id(node_id: str) -> str:
+    # the node names view_lineage() has always written (a colon in a DOT name would name a port)
+    kind, uid = node_id.split(":", 1)
+    return f"{'data' if kind in DATA_KINDS else kind}_{uid}"
 
 
 def transform_lineage(transform: Any) -> Any:

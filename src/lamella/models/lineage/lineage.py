@@ -215,3 +215,14 @@ class Run(HasFeatures, SQLRecord, HasCreatedAt, TracksCreator, InBranch):
 
     def _lock_names(self) -> tuple[str, ...]:
         return ()  # runs are never looked up by name, so inserts need no lock
+
+    def view_lineage(self, return_graph: bool = False, **kwargs: Any) -> Any:
+        """The runs and data that led to this run, and what it made; returned, displayed, or written
+        to a file."""
+
+        self._require_saved("view the lineage of")
+        digraph = graph.data_lineage(self)
+        if return_graph:
+            return digraph
+        graph.show(digraph, f"lineage_{self.uid}")
+        return None
