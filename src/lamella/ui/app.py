@@ -20,11 +20,11 @@ from lamella._instance import state
 from lamella._setup.connect import connect
 from lamella.errors import DoesNotExist, LamellaError
 from lamella.ui import format as fmt
-from lamella.ui.pages import artifacts, home
+from lamella.ui.pages import artifacts, catalog, home, lineage_records, ontologies, search
 
 HERE = Path(__file__).parent
 # the page modules; each gives its routes
-PAGES = (home, artifacts)
+PAGES = (home, artifacts, lineage_records, catalog, ontologies, search)
 
 
 def templates() -> Jinja2Templates:
