@@ -19,12 +19,12 @@ from starlette.templating import Jinja2Templates
 from lamella._instance import state
 from lamella._setup.connect import connect
 from lamella._ui import format as fmt
-from lamella._ui.pages import artifacts, home, lineage
+from lamella._ui.pages import artifacts, catalog, home, lineage, lineage_records, ontologies, search
 from lamella.errors import DoesNotExist, LamellaError
 
 HERE = Path(__file__).parent
 # the page modules; each gives its routes
-PAGES = (home, artifacts, lineage)
+PAGES = (home, artifacts, lineage, lineage_records, catalog, ontologies, search)
 
 
 def templates() -> Jinja2Templates:

@@ -38,8 +38,8 @@ def when(value: datetime | None) -> str:
 
 
 def name_of(record: Any) -> str:
-    """What a record is called on a page: its key, name or description, else its uid."""
-    for field in ("key", "name", "handle", "description"):
+    """What a record is called on a page: its key, name (a gene's symbol) or description, else its uid."""
+    for field in ("key", "name", "handle", "symbol", "description"):
         value = getattr(record, field, None)
         if value:
             return str(value)
