@@ -38,6 +38,12 @@ def _feature_value(name: str, text: str) -> Any:
     if feature is None:
         raise InvalidArgument(f"no feature named {name!r}; see the features page for the names")
     base = (feature.dtype or "").split("[", 1)[0]
+    if base == "bool":
+        # an artifact page links a feature's value as it prints: True, False
+        truth = {"true": True, "1": True, "false": False, "0": False}.get(text.strip().lower())
+        if truth is None:
+            raise InvalidArgument(f"feature {name!r} holds true or false; {text!r} is neither")
+        return truth
     if base in _NUMERIC:
         try:
             return float(text) if base != "int" else int(text)
