@@ -82,7 +82,22 @@ def page(watched: Watched) -> Any:
     return watched.page
 
 
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
-def shot(page: Any, request: pytest.FixtureRequest) -> Steps:
-    """`shot("step")`: a full-page screenshot into $LAMELLA_TEST_ARTIFACTS (test-artifacts/ui/)."""
-    return Steps(page, request.node.name)
+def shot(page: Any, request: pytest.FixtureRequest) -> Iterator[Steps]:
+    """`shot("step")`: a full-page screenshot into $LAMELLA_TEST_ARTIFACTS (test-artifacts/ui/); a test
+    that fails leaves one more, of the page as it failed on."""
+    steps = Steps(page, request.node.name)
+    yield steps
+    if request.node.stash.get(FAILED, False):
+        steps("failed")
