@@ -21,14 +21,20 @@ pytestmark = pytest.mark.integration
 def click_node(page: Any, node_id: str) -> None:
     """Clicks a node of the lineage graph where chromium draws it, as a user would."""
     where = page.evaluate(
-        """id => {
+        """async id => {
             const cy = window.lamellaLineage;
             const node = cy.$id(id);
             if (node.empty()) return null;
             const at = node.renderedPosition();  // within the graph's container
-            // the node in the middle of the viewport: a mouse clicks only what the window shows
-            const top = cy.container().getBoundingClientRect().top;
-            window.scrollBy(0, top + at.y - window.innerHeight / 2);
+            const y = cy.container().getBoundingClientRect().top + at.y;
+            if (y < 0 || y > window.innerHeight) {
+                // a mouse clicks only what the window shows; cytoscape learns that its canvas moved
+                // from the scroll event, so the click waits for it (and two frames)
+                const scrolled = new Promise(done => window.addEventListener(
+                    "scroll", () => requestAnimationFrame(() => requestAnimationFrame(done)), {once: true}));
+                window.scrollBy(0, y - window.innerHeight / 2);
+                await scrolled;
+            }
             const box = cy.container().getBoundingClientRect();
             return {x: box.left + at.x, y: box.top + at.y};
         }""",
