@@ -27,6 +27,10 @@ def pages(uids: dict[str, str]) -> list[tuple[str, str, bool]]:
         ("home", "/", False),
         ("artifacts", "/artifacts", False),
         ("artifact", f"/artifacts/{uids['table']}", True),
+        ("lineage", f"/lineage/artifact/{uids['table']}", False),
+        ("run", f"/runs/{uids['run']}", False),
+        ("transform", f"/transforms/{uids['transform']}", True),
+        ("search", "/search?q=T+cell+study", False),
     ]
 
 
@@ -47,6 +51,8 @@ def main() -> None:
                 for name, path, whole in pages(content.uids):
                     page.goto(path)
                     page.wait_for_load_state("networkidle")
+                    if path.startswith("/lineage/"):
+                        page.wait_for_selector('body[data-lineage-ready="1"]')
                     target = out / f"{name}.png"
                     page.screenshot(path=str(target), full_page=whole)
                     print(target.relative_to(REPO) if target.is_relative_to(REPO) else target)
