@@ -5,9 +5,10 @@
 - one artifact family of `versions` versions (small parquet tables, each a real file so the page's
   preview reads it), the latest annotated with four features (a number, an integer, a string and a
   cat[ULabel]), two plain labels and a project;
-- a lineage chain of `chain` steps: each step is a run (`ln.track()` of one pipeline transform) that
-  reads the previous step's artifact (`cache()`, recorded as the run's input) and saves the next one,
-  so the graph holds `chain` runs and `chain` artifacts.
+- a lineage graph of about 2 × `chain` nodes within two steps of one artifact: `chain - 1` runs
+  each save one input, and a last run reads them all (`cache()`, recorded as its inputs) and saves
+  the focus artifact (the lineage page shows at most 10 steps either way: a graph this size is wide
+  rather than deep).
 
 Prints one JSON line: the uids the benchmark's URLs need.
 """
@@ -44,19 +45,31 @@ def main() -> None:
     artifact.ulabels.add(plain)
     artifact.projects.add(project)
 
-    transform = ln.Transform(key="uibench chain step", kind="pipeline").save()
-    chain: list[str] = []
-    previous: Any = None
-    for step in range(spec["chain"]):
-        ln.track(transform)
-        if previous is not None:
-            previous.cache()  # the run's input
+    source = ln.Transform(key="uibench source", kind="pipeline").save()
+    inputs: list[Any] = []
+    for step in range(spec["chain"] - 1):
+        ln.track(source)
         frame = pd.DataFrame({"step": [step]})
-        previous = ln.Artifact.from_dataframe(frame, key=f"uibench/chain/step{step:04d}.parquet").save()
-        chain.append(previous.uid)
+        inputs.append(ln.Artifact.from_dataframe(frame, key=f"uibench/inputs/{step:04d}.parquet").save())
         ln.finish()
+    ln.track(ln.Transform(key="uibench merge", kind="pipeline").save())
+    for made in inputs:
+        made.cache()  # the run's inputs
+    focus = ln.Artifact.from_dataframe(
+        pd.DataFrame({"n": [len(inputs)]}), key="uibench/merged.parquet"
+    ).save()
+    ln.finish()
 
-    print(json.dumps({"versions_uid": artifact.uid, "versions": spec["versions"], "chain": chain}))
+    print(
+        json.dumps(
+            {
+                "versions_uid": artifact.uid,
+                "versions": spec["versions"],
+                "focus": focus.uid,
+                "chain": spec["chain"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

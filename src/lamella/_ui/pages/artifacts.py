@@ -22,7 +22,8 @@ PAGE_SIZE = 50
 SORTS = ("-created_at", "created_at", "-updated_at", "updated_at", "key", "-key", "-size", "size", "suffix")
 KEYSET_SORTS = ("created_at", "updated_at")  # never NULL: pages follow each other by an index range
 BRANCHES = {"main": 1, "archive": 0, "trash": -1}
-FOLDERS_SHOWN = 60  # subfolders listed under a prefix; each is one index probe
+FOLDERS_SHOWN = 40  # subfolders listed under a prefix
+FOLDER_PROBES = 60  # one-row index probes to find them: a folder of files costs one per file
 _NUMERIC = ("int", "float", "num")
 
 
@@ -130,27 +131,33 @@ def _page_number(text: str | None) -> int:
 
 
 def folders(params: dict[str, str], prefix: str) -> list[str]:
-    """The subfolders of `prefix`, found by skipping through the key index (one probe per folder)."""
-    base = filtered({**params, "key": prefix})
+    """The subfolders of `prefix`, found by skipping through the key index.
+
+    Only the key prefix and the branch select them (not the label or feature filters, which would
+    make each probe read and sort every match): two one-row probes per folder, one per file met on
+    the way, at most `FOLDER_PROBES` in all.
+    """
+    base = filtered({"branch": params.get("branch", "main"), "key": prefix})
     found: list[str] = []
     last: str | None = None
-    for _ in range(FOLDERS_SHOWN * 2):
+    probes = 0
+    while probes < FOLDER_PROBES and len(found) < FOLDERS_SHOWN:
         qs = base if last is None else base.filter(key__gt=last)
-        row = qs.order_by("key").first()
-        if row is None or row.key is None:
+        keys = qs.order_by("key")[:1].values_list("key")
+        probes += 1
+        if not keys or keys[0] is None:
             break
-        rest = row.key[len(prefix) :]
+        rest = keys[0][len(prefix) :]
         if "/" not in rest:
-            last = row.key  # a file in this folder
+            last = keys[0]  # a file in this folder
             continue
         folder = rest.split("/", 1)[0]
-        if folder not in found:
+        if folder not in found:  # a collation that ignores "/" may show a folder twice
             found.append(folder)
-            if len(found) >= FOLDERS_SHOWN:
-                break
         # past the folder: its greatest key
-        inside = base.filter(key__startswith=f"{prefix}{folder}/").order_by("-key").first()
-        last = inside.key if inside is not None else row.key
+        inside = base.filter(key__startswith=f"{prefix}{folder}/").order_by("-key")[:1].values_list("key")
+        probes += 1
+        last = inside[0] if inside else keys[0]
     return found
 
 
