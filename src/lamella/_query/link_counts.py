@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, Table, func, intersect, select
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList
+from sqlalchemy import Select, func, intersect, select
+
+from lamella._query.link_conditions import flatten, link_condition
 
 # the key under which a link table's `info` names its copy of the owner's branch
 OWNER_BRANCH_INFO = "owner_branch_column"
@@ -27,7 +27,7 @@ def count_through_links(id_column: Any, where: list[Any], branches: tuple[int, .
 
     None when some condition is not `id IN (a link table that copies the branch)`.
     """
-    conditions = _flatten(where)
+    conditions = flatten(where)
     if not conditions:
         return None
     owners = []
@@ -44,35 +44,10 @@ def count_through_links(id_column: Any, where: list[Any], branches: tuple[int, .
     return select(func.count()).select_from(intersect(*owners).subquery())
 
 
-def _flatten(where: list[Any]) -> list[Any]:
-    flat: list[Any] = []
-    for condition in where:
-        if isinstance(condition, BooleanClauseList) and condition.operator is operators.and_:
-            flat.extend(_flatten(list(condition.clauses)))
-        else:
-            flat.append(condition)
-    return flat
-
-
 def _scoped_link_select(id_column: Any, condition: Any, branches: tuple[int, ...]) -> Select[Any] | None:
-    if not (
-        isinstance(condition, BinaryExpression)
-        and condition.operator is operators.in_op
-        and isinstance(getattr(condition.left, "table", None), Table)
-        and condition.left.shares_lineage(id_column)
-    ):
+    found = link_condition(id_column, condition)
+    column = None if found is None else found.link.info.get(OWNER_BRANCH_INFO)
+    if found is None or column is None:
         return None
-    subquery = getattr(condition.right, "element", None)
-    if not isinstance(subquery, Select):
-        return None
-    froms = subquery.get_final_froms()
-    selected = list(subquery.selected_columns)
-    if len(froms) != 1 or not isinstance(froms[0], Table) or len(selected) != 1:
-        return None
-    link, owner = froms[0], selected[0]
-    column = link.info.get(OWNER_BRANCH_INFO)
-    owner_fks = getattr(owner, "foreign_keys", ())
-    if column is None or not any(fk.column.shares_lineage(id_column) for fk in owner_fks):
-        return None
-    branch = link.c[column]
-    return subquery.where(branch == branches[0] if len(branches) == 1 else branch.in_(branches))
+    branch = found.link.c[column]
+    return found.subquery.where(branch == branches[0] if len(branches) == 1 else branch.in_(branches))

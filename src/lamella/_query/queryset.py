@@ -11,7 +11,7 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.sql import operators
 
 from lamella._instance import state
-from lamella._query import keyset, legacy_lookups
+from lamella._query import keyset, legacy_lookups, page_plans
 from lamella._query.compiler import Subqueryable, compile_q, split_lookup, valid_fields
 from lamella._query.dataframe import queryset_to_dataframe
 from lamella._query.link_counts import count_through_links
@@ -190,7 +190,10 @@ class QuerySet(Subqueryable, Generic[T]):
             page = self._clone()
             page._order = order
             return statement.where(id_column.in_(page._statement(id_column).correlate(None))).order_by(*order)
-        statement = statement.where(*self._conditions()).order_by(*order)
+        conditions = self._conditions()
+        if self._limit is not None:  # a page: a broad filter walks the order (SQLite; page_plans.py)
+            conditions = page_plans.steer(self._session(), id_column, conditions)
+        statement = statement.where(*conditions).order_by(*order)
         if self._limit is not None:
             statement = statement.limit(self._limit)
         if self._offset is not None:
