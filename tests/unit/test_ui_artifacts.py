@@ -48,8 +48,10 @@ def _rows(body: str) -> list[str]:
 
 def test_home_counts_registries_and_lists_the_latest(client: TestClient, ln: ModuleType) -> None:
     body = client.get("/").text
-    assert re.search(r"<b>4</b> Artifacts", body)
     assert "project1/table.parquet" in body and "top.csv" in body
+    assert 'hx-get="/counts" hx-trigger="load"' in body  # the counts follow once the page shows
+    counts = client.get("/counts").text
+    assert re.search(r"<b>4</b> Artifacts", counts) and re.search(r"<b>1</b> ULabel<", counts)
 
 
 def test_the_table_filters_sorts_and_pages_by_key(client: TestClient, ln: ModuleType) -> None:
