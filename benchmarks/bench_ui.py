@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Results, fmt, median, pressure, setup_bytecode
 from _scale.generate import Layout, py_stem
 from _scale.instances import BenchInstance, generate_instance
+from _scale.pg import PgServer
 
 ROWS = {"small": 20_000, "full": 1_000_000}
 FIXTURES = Path(__file__).resolve().parent / "_ui_fixtures.py"
@@ -312,6 +313,9 @@ def _after(conn, cursor, statement, parameters, context, many):
 
 def plan(statement, parameters):
     # a connection of its own: the app's may be closed or in use by now
+    if state.current().db.dialect == "postgresql":
+        with engine.connect() as db:
+            return [row[0] for row in db.exec_driver_sql("EXPLAIN " + statement, parameters or ())]
     try:
         with sqlite3.connect(f"file:{state.current().config.sqlite_path()}?mode=ro", uri=True) as db:
             return [str(row[3]) for row in db.execute("EXPLAIN QUERY PLAN " + statement, parameters or ())]
@@ -392,7 +396,18 @@ def time_statements(instance: BenchInstance, measured: list[Measured], budget_s:
 # --- instances ----------------------------------------------------------------------------------
 
 
-def big_instance(args: argparse.Namespace, root: Path) -> tuple[BenchInstance, dict[str, Any]]:
+def big_instance(
+    args: argparse.Namespace, root: Path, server: PgServer | None
+) -> tuple[BenchInstance, dict[str, Any]]:
+    if server is not None:  # PostgreSQL: a kept instance of bench_scale.py, its server started here
+        instance = BenchInstance("postgresql", root / "postgresql")
+        manifest = instance.read_manifest()
+        if manifest is None:
+            raise SystemExit(f"--reuse {args.reuse}: no generated PostgreSQL instance in {instance.folder}")
+        server.start()
+        instance.point_at(server.url())
+        print(f"  reusing {manifest['n']:,} artifacts generated {manifest['generated']} in {instance.folder}")
+        return instance, manifest
     instance = BenchInstance("sqlite", root / "sqlite")
     manifest = instance.read_manifest()
     if manifest is not None:
@@ -520,12 +535,22 @@ def parse_args() -> argparse.Namespace:
     place = p.add_mutually_exclusive_group()
     place.add_argument("--keep", metavar="DIR", help="generate into DIR/sqlite and keep it (reused if there)")
     place.add_argument("--reuse", metavar="DIR", help="read DIR/sqlite, made by `bench_scale.py --keep DIR`")
+    p.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the big instance's database; postgresql needs --reuse DIR of `bench_scale.py --keep DIR`",
+    )
     p.add_argument("--tmp", default=None, help="parent folder of the temp folder (default: the system's)")
     p.add_argument("--json", dest="json_out", default=None, help="default: results/ui-<scale>.json")
     p.add_argument("--no-json", action="store_true")
     p.add_argument("--cold-bytecode", action="store_true", help="no .pyc cache in the server processes")
     args = p.parse_args()
     args.rows = args.rows or ROWS[args.scale]
+    if args.backend == "postgresql" and not args.reuse:
+        p.error(
+            "--backend postgresql reads a kept instance: pass --reuse DIR (made by bench_scale.py --keep DIR)"
+        )
     return args
 
 
@@ -535,9 +560,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="lamella-bench-ui-", dir=args.tmp))
     place = args.keep or args.reuse
     root = Path(place).resolve() if place else work / "big"
+    database = PgServer(root / "postgresql" / "pg") if args.backend == "postgresql" else None
     try:
         print(f"UI benchmark ({pressure()})", flush=True)
-        big, manifest = big_instance(args, root)
+        big, manifest = big_instance(args, root, database)
         scale = args.scale if manifest["n"] == ROWS[args.scale] else str(manifest["n"])
         results = Results("ui", scale)
         small, fixtures = fixture_instance(work / "fixtures")
@@ -566,14 +592,17 @@ def main() -> None:
         where |= {m.page.name: "fixtures" for m in measured_small}
         record(results, ready, measured, where)
         title = (
-            f"`lamella ui`, {manifest['n']:,} artifacts (SQLite) + fixtures "
+            f"`lamella ui`, {manifest['n']:,} artifacts ({big.backend}) + fixtures (SQLite) "
             f"(machine at start {results.pressure_start}, at end {pressure()})"
         )
         print_summary(title, ready, measured, args.runs)
         if not args.no_json:
-            out = args.json_out or str(Path(__file__).resolve().parent / "results" / f"ui-{scale}.json")
+            name = f"ui-{scale}" + ("-postgresql" if database is not None else "")
+            out = args.json_out or str(Path(__file__).resolve().parent / "results" / f"{name}.json")
             results.dump(out)
     finally:
+        if database is not None:
+            database.stop()
         shutil.rmtree(work, ignore_errors=True)
         if args.keep:
             print(f"(kept {root})")

@@ -185,3 +185,20 @@ def test_ln_ui_serves_in_the_background_until_stopped(ln: ModuleType) -> None:
         handle.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(handle.url)
+
+
+def test_folders_are_found_past_neighbours_whose_names_extend_them(
+    client: TestClient, tmp_path: Path
+) -> None:
+    import lamella as ln
+
+    for key in ("project10/deep/x.txt", "project1a.txt", "project1/zz.txt"):
+        path = tmp_path / key.replace("/", "_")
+        path.write_text(key)
+        ln.Artifact(path, key=key).save()
+    top = client.get("/artifacts").text
+    shown = re.findall(r"📁 ([^<]+)/</a>", top)
+    assert shown == ["project1", "project10", "project2"]  # each once, in key order
+    assert re.findall(r"📁 ([^<]+)/</a>", client.get("/artifacts", params={"key": "project10/"}).text) == [
+        "deep"
+    ]

@@ -23,7 +23,7 @@ SORTS = ("-created_at", "created_at", "-updated_at", "updated_at", "key", "-key"
 KEYSET_SORTS = ("created_at", "updated_at")  # never NULL: pages follow each other by an index range
 BRANCHES = {"main": 1, "archive": 0, "trash": -1}
 FOLDERS_SHOWN = 40  # subfolders listed under a prefix
-FOLDER_PROBES = 60  # one-row index probes to find them: a folder of files costs one per file
+FOLDER_PROBES = 60  # one-row index probes to find them: one per folder, and per file on the way
 _NUMERIC = ("int", "float", "num")
 
 
@@ -131,33 +131,32 @@ def _page_number(text: str | None) -> int:
 
 
 def folders(params: dict[str, str], prefix: str) -> list[str]:
-    """The subfolders of `prefix`, found by skipping through the key index.
+    """The subfolders of `prefix`, found by skipping through the key index: one one-row probe per
+    folder (and per file met on the way), at most `FOLDER_PROBES`.
 
-    Only the key prefix and the branch select them (not the label or feature filters, which would
-    make each probe read and sort every match): two one-row probes per folder, one per file met on
-    the way, at most `FOLDER_PROBES` in all.
+    Only the key prefix and the branch select them (the label or feature filters would make each
+    probe read and sort every match). Past folder `f` comes the first key from `prefix + f + "0"`:
+    "0" follows "/" in code-point order, SQLite's and PostgreSQL's "C" collations' order. Under a
+    linguistic collation, which ignores "/", a folder may be found again (it is listed once) or
+    missed; the probe limit bounds the walk either way.
     """
     base = filtered({"branch": params.get("branch", "main"), "key": prefix})
     found: list[str] = []
-    last: str | None = None
-    probes = 0
-    while probes < FOLDER_PROBES and len(found) < FOLDERS_SHOWN:
-        qs = base if last is None else base.filter(key__gt=last)
-        keys = qs.order_by("key")[:1].values_list("key")
-        probes += 1
+    after: dict[str, str] = {}
+    for _ in range(FOLDER_PROBES):
+        keys = base.filter(**after).order_by("key")[:1].values_list("key")
         if not keys or keys[0] is None:
             break
         rest = keys[0][len(prefix) :]
         if "/" not in rest:
-            last = keys[0]  # a file in this folder
+            after = {"key__gt": keys[0]}  # a file in this folder
             continue
         folder = rest.split("/", 1)[0]
-        if folder not in found:  # a collation that ignores "/" may show a folder twice
+        if folder not in found:
             found.append(folder)
-        # past the folder: its greatest key
-        inside = base.filter(key__startswith=f"{prefix}{folder}/").order_by("-key")[:1].values_list("key")
-        probes += 1
-        last = inside[0] if inside else keys[0]
+            if len(found) >= FOLDERS_SHOWN:
+                break
+        after = {"key__gte": f"{prefix}{folder}0"}
     return found
 
 
