@@ -142,7 +142,9 @@ def folders(params: dict[str, str], prefix: str) -> list[str]:
     """
     base = filtered({"branch": params.get("branch", "main"), "key": prefix})
     found: list[str] = []
-    after: dict[str, str] = {}
+    # from the prefix on: PostgreSQL ranges LIKE over the pattern index but orders by the key index,
+    # which a bound lets it start at the prefix rather than at the first key
+    after: dict[str, str] = {"key__gte": prefix} if prefix else {}
     for _ in range(FOLDER_PROBES):
         keys = base.filter(**after).order_by("key")[:1].values_list("key")
         if not keys or keys[0] is None:
