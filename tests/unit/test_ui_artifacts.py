@@ -202,3 +202,25 @@ def test_folders_are_found_past_neighbours_whose_names_extend_them(
     assert re.findall(r"📁 ([^<]+)/</a>", client.get("/artifacts", params={"key": "project10/"}).text) == [
         "deep"
     ]
+
+
+def test_an_anndata_preview_shows_its_shape_and_the_heads_of_obs_and_var(
+    client: TestClient, tmp_path: Path
+) -> None:
+    import anndata as ad
+    import numpy as np
+
+    import lamella as ln
+
+    adata = ad.AnnData(
+        np.ones((30, 4), dtype=np.float32),
+        obs=pd.DataFrame(
+            {"cell_type": [f"type{i % 3}" for i in range(30)]}, index=[f"c{i}" for i in range(30)]
+        ),
+        var=pd.DataFrame({"symbol": ["CD4", "CD8A", "MS4A1", ATTACK]}, index=["g0", "g1", "g2", "g3"]),
+    )
+    artifact = ln.Artifact.from_anndata(adata, key="cells/small.h5ad").save()
+    body = client.get(f"/artifacts/{artifact.uid}").text
+    assert "AnnData 30 observations × 4 variables" in body
+    assert "<th>cell_type</th>" in body and "<td>type1</td>" in body and body.count("<th>c9</th>") == 1
+    assert "<td>CD8A</td>" in body and "&lt;script&gt;" in body and ATTACK not in body
