@@ -224,3 +224,21 @@ def test_an_anndata_preview_shows_its_shape_and_the_heads_of_obs_and_var(
     assert "AnnData 30 observations × 4 variables" in body
     assert "<th>cell_type</th>" in body and "<td>type1</td>" in body and body.count("<th>c9</th>") == 1
     assert "<td>CD8A</td>" in body and "&lt;script&gt;" in body and ATTACK not in body
+
+
+def test_bytes_gone_from_storage_give_a_page_that_says_so(ln: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "gone.txt"
+    path.write_text("soon gone")
+    artifact = ln.Artifact(path, key="gone.txt").save()
+    Path(str(artifact.path)).unlink()
+    client = TestClient(ui_app.create_app(None), raise_server_exceptions=False)
+    page = client.get(f"/artifacts/{artifact.uid}")
+    assert (
+        page.status_code == 200 and "gone.txt" in page.text
+    )  # the record is shown, the preview says why not
+    download = client.get(f"/artifacts/{artifact.uid}/download")
+    assert (
+        download.status_code == 500
+        and "FileNotFoundError" in download.text
+        and "Something failed" in download.text
+    )

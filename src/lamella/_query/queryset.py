@@ -191,7 +191,7 @@ class QuerySet(Subqueryable, Generic[T]):
             page._order = order
             return statement.where(id_column.in_(page._statement(id_column).correlate(None))).order_by(*order)
         conditions = self._conditions()
-        if self._limit is not None:  # a page: a broad filter walks the order (SQLite; page_plans.py)
+        if self._limit is not None:  # a page: link filters in the shape each database pages fastest
             conditions = page_plans.steer(self._session(), id_column, conditions)
         statement = statement.where(*conditions).order_by(*order)
         if self._limit is not None:

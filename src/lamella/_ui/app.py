@@ -67,12 +67,19 @@ def create_app(instance: str | None) -> Starlette:
             request, "error.html", {"title": "Cannot show this", "message": str(exc)}, 400
         )
 
+    async def failed(request: Request, exc: Exception) -> Response:
+        # a local tool: the page says what went wrong (escaped, as everything), the log has the rest
+        message = f"{type(exc).__name__}: {exc}"
+        return pages.TemplateResponse(
+            request, "error.html", {"title": "Something failed", "message": message}, 500
+        )
+
     routes: list[Any] = [route for page in PAGES for route in page.routes(pages)]
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(ReadOnly)],
-        exception_handlers={DoesNotExist: not_found, LamellaError: bad_request, 404: not_found},
+        exception_handlers={DoesNotExist: not_found, LamellaError: bad_request, 404: not_found, 500: failed},
     )
     app.state.instance_name = connected.slug
     pages.env.globals["instance_name"] = connected.slug

@@ -50,7 +50,12 @@ def _open(artifact: Any) -> Any:
 
 
 def stream(artifact: Any) -> Iterator[bytes]:
-    with _open(artifact) as handle:
+    """The artifact's bytes in chunks; opened now, so a file gone fails before a response starts."""
+    return _chunks(_open(artifact))
+
+
+def _chunks(handle: Any) -> Iterator[bytes]:
+    with handle:
         while chunk := handle.read(_CHUNK):
             yield chunk
 
