@@ -15,6 +15,7 @@ import lamella as ln
 import servers
 from lamella._instance import state
 from lamella._setup import schema
+from statements import statements_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("lamella_home")]
 
@@ -326,21 +327,6 @@ def test_pages_after_a_row_on_both_backends(backend: str, db_url: str | None, tm
         assert qs.estimate_count() == 120
 
 
-def _statements_of(call: Any) -> list[str]:
-    engine = state.current().db.engine
-    seen: list[str] = []
-
-    def remember(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
-    return seen
-
-
 def test_artifact_links_follow_their_artifact_and_counts_read_them(
     backend: str, db_url: str | None, tmp_path: Path
 ) -> None:
@@ -376,7 +362,7 @@ def test_artifact_links_follow_their_artifact_and_counts_read_them(
 
     assert set(copies().values()) == {1}
     assert counts() == [3, 2, 2]
-    statements = _statements_of(lambda: ln.Artifact.filter(ulabels=label).count())
+    statements = statements_of(lambda: ln.Artifact.filter(ulabels=label).count())
     assert "FROM artifact_ulabel" in statements[-1] and "FROM artifact " not in statements[-1]
 
     artifacts["warm"].delete()  # to the trash: its links follow

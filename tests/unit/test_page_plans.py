@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
-from lamella._instance import state
 from lamella._query import page_plans
+from statements import statements_of
 
 
 @pytest.fixture
@@ -30,21 +28,6 @@ def annotated(backend: str, db_url: str | None, tmp_path: Path, lamella_home: st
         if i % 3 == 0:
             artifact.ulabels.add(label)
     return ln
-
-
-def _statements(call: Any) -> list[str]:
-    seen: list[str] = []
-    engine = state.current().db.engine
-
-    def remember(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
-    return seen
 
 
 @pytest.mark.parametrize("broad", [5, 10_000])  # steered to EXISTS, or kept as IN
@@ -72,8 +55,8 @@ def test_a_broad_filter_is_checked_per_row_and_a_narrow_one_read_first(
 ) -> None:
     ln = annotated
     monkeypatch.setattr(page_plans, "BROAD", 10)
-    broad = _statements(lambda: list(ln.Artifact.filter(temperature__gt=5).order_by("-created_at")[:5]))
-    narrow = _statements(lambda: list(ln.Artifact.filter(temperature__gt=35).order_by("-created_at")[:5]))
+    broad = statements_of(lambda: list(ln.Artifact.filter(temperature__gt=5).order_by("-created_at")[:5]))
+    narrow = statements_of(lambda: list(ln.Artifact.filter(temperature__gt=35).order_by("-created_at")[:5]))
     if backend == "sqlite":  # SQLite reads a subquery first: a broad one is checked per row instead
         assert "EXISTS (SELECT" in broad[-1] and "+ artifact_featurevalue.value_num" in broad[-1]
         assert "EXISTS" not in narrow[-1] and "IN (SELECT artifact_featurevalue.artifact_id" in narrow[-1]
@@ -81,5 +64,5 @@ def test_a_broad_filter_is_checked_per_row_and_a_narrow_one_read_first(
         assert "array_agg" not in broad[-1] and "IN (SELECT artifact_featurevalue.artifact_id" in broad[-1]
         assert "= ANY (CAST((SELECT array_agg(artifact_featurevalue.artifact_id)" in narrow[-1]
     # whole results and counts are not pages: no probe, no rewrite
-    whole = _statements(lambda: ln.Artifact.filter(temperature__gt=5).count())
+    whole = statements_of(lambda: ln.Artifact.filter(temperature__gt=5).count())
     assert len(whole) == 2 and "EXISTS" not in whole[-1]
